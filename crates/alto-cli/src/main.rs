@@ -1,0 +1,108 @@
+//! `alto`: plan, evaluate and (in later versions) execute tiering from the command line.
+//!
+//! Exit codes: 0 success, 2 bad input or usage (a bad rule set, a file that is not an inventory,
+//! rejected rows under `--strict`), 1 internal error.
+
+mod cmd_plan;
+mod cmd_rules;
+mod demo;
+mod fmt;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Alto: tiered storage management. Decide which cold files move to tier-2 storage, and why.
+#[derive(Debug, Parser)]
+#[command(name = "alto", version, about, long_about = None)]
+struct Cli {
+    /// No progress bars and no summaries on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate and evaluate rule sets.
+    #[command(subcommand)]
+    Rules(cmd_rules::RulesCommand),
+    /// Show what a rule set would tier: files, bytes, jobs and transfer time. Writes nothing.
+    Plan(cmd_plan::PlanArgs),
+    /// Generate a realistic inventory of 100,000 files, plan it with the example rules, and print
+    /// the report. Needs nothing but this binary.
+    Demo(demo::DemoArgs),
+}
+
+/// An error with the exit code it deserves.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<alto_core::Error> for Failure {
+    fn from(e: alto_core::Error) -> Self {
+        use alto_core::ErrorKind::*;
+        let code = match e.kind() {
+            InvalidInput | InvalidRule | NotFound | AlreadyExists | InvalidTransition => 2,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<alto_rules::RuleError> for Failure {
+    fn from(e: alto_rules::RuleError) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        // A closed pipe (`alto rules eval … | head`) is not an error worth a message.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure {
+                code: 0,
+                message: String::new(),
+            };
+        }
+        Failure {
+            code: 1,
+            message: format!("I/O error: {e}"),
+        }
+    }
+}
+
+pub(crate) type CmdResult = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
+        Command::Plan(args) => cmd_plan::run(args, cli.quiet),
+        Command::Demo(args) => demo::run(args, cli.quiet),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("alto: error: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The CSV inventory reader.
+//!
+//! One reused `ByteRecord` per reader: fields are checked and parsed in place, and the accepted row
+//! borrows them. Paths must be UTF-8 (a row whose path is not is rejected with its line number, so
+//! nothing is silently mangled); a file whose first bytes look binary is refused whole.
+
+use super::fields::{check_path, extension, opt, parse_size, parse_time};
+use super::{ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection};
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// Streams a CSV inventory.
+pub struct CsvInventory {
+    reader: csv::Reader<BufReader<File>>,
+    record: csv::ByteRecord,
+    columns: [Option<usize>; 8],
+    width: usize,
+    source: String,
+    stats: ReadStats,
+    total_bytes: u64,
+}
+
+impl std::fmt::Debug for CsvInventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvInventory")
+            .field("source", &self.source)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CsvInventory {
+    /// Open `path` and read its header.
+    pub fn open(path: &Path, columns: &ColumnMap) -> Result<Self> {
+        let source = path.display().to_string();
+        let mut file = File::open(path)
+            .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
+        let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut head = vec![0u8; 8192];
+        let n = read_up_to(&mut file, &mut head)?;
+        head.truncate(n);
+        if n == 0 {
+            return Err(Error::invalid_input(format!(
+                "{source}: not an inventory: the file is empty"
+            )));
+        }
+        if looks_binary(&head) {
+            return Err(Error::invalid_input(format!(
+                "{source}: not an inventory: binary data (expected CSV with a header line, or Parquet)"
+            )));
+        }
+        file.seek(SeekFrom::Start(0))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(BufReader::with_capacity(1 << 16, file));
+        let headers = reader
+            .byte_headers()
+            .map_err(|e| Error::invalid_input(format!("{source}: cannot read the header: {e}")))?
+            .clone();
+        let names: Vec<String> = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect();
+        let resolved = columns.resolve(names.iter().map(String::as_str), &source)?;
+        Ok(CsvInventory {
+            reader,
+            record: csv::ByteRecord::new(),
+            columns: resolved,
+            width: names.len(),
+            source,
+            stats: ReadStats::default(),
+            total_bytes,
+        })
+    }
+
+    fn reject(&mut self, line: u64, column: Option<&'static str>, reason: String) -> Item<'_> {
+        self.stats.rejected += 1;
+        Item::Rejected(Rejection {
+            source: self.source.clone(),
+            line,
+            column,
+            reason,
+        })
+    }
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// NUL bytes or a high share of control bytes: not text. (UTF-8 validity is judged per field.)
+fn looks_binary(head: &[u8]) -> bool {
+    if head.contains(&0) {
+        return true;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
+    control * 10 > head.len()
+}
+
+/// Outcome of checking one record: either the parsed scalar fields or the rejection.
+struct Parsed {
+    size: u64,
+    modified: Option<i64>,
+    accessed: Option<i64>,
+}
+
+impl InventorySource for CsvInventory {
+    fn next_item(&mut self) -> Result<Option<Item<'_>>> {
+        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
+            Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source))
+        })?;
+        if !more {
+            return Ok(None);
+        }
+        let line = self.record.position().map_or(0, |p| p.line());
+        if self.record.len() != self.width {
+            // A blank line is not a row worth reporting.
+            if self.record.len() == 1 && self.record[0].is_empty() {
+                return self.next_item();
+            }
+            let reason = format!(
+                "expected {} fields, found {} (an unquoted comma in a path?)",
+                self.width,
+                self.record.len()
+            );
+            return Ok(Some(self.reject(line, None, reason)));
+        }
+        // Validate every used field as UTF-8 first, then parse the scalars.
+        let mut bad: Option<(&'static str, String)> = None;
+        for (col, idx) in super::Column::ALL.iter().zip(self.columns) {
+            if let Some(i) = idx {
+                if std::str::from_utf8(&self.record[i]).is_err() {
+                    bad = Some((col.name(), "not valid UTF-8".into()));
+                    break;
+                }
+            }
+        }
+        let parsed = match bad {
+            Some(b) => Err(b),
+            None => parse_scalars(&self.record, &self.columns),
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err((col, reason)) => return Ok(Some(self.reject(line, Some(col), reason))),
+        };
+        self.stats.accepted += 1;
+        let rec = &self.record;
+        // Checked above: every used field is UTF-8.
+        let field = |c: usize| -> Option<&str> {
+            self.columns[c].map(|i| std::str::from_utf8(&rec[i]).unwrap_or_default())
+        };
+        let path = field(0).unwrap_or_default();
+        Ok(Some(Item::Row(InventoryRow {
+            line,
+            path,
+            size: parsed.size,
+            modified: parsed.modified,
+            accessed: parsed.accessed,
+            extension: extension(field(4), path),
+            permissions: field(5).and_then(opt),
+            owner: field(6).and_then(opt),
+            hash: field(7).and_then(opt),
+        })))
+    }
+
+    fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.reader.position().byte(),
+            total: Some(self.total_bytes),
+        }
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+fn parse_scalars(
+    rec: &csv::ByteRecord,
+    columns: &[Option<usize>; 8],
+) -> Result<Parsed, (&'static str, String)> {
+    let text = |c: usize| columns[c].map(|i| std::str::from_utf8(&rec[i]).unwrap_or_default());
+    let path = text(0).unwrap_or_default();
+    check_path(path).map_err(|r| ("file_path", r))?;
+    let size = parse_size(text(1).unwrap_or_default()).map_err(|r| ("file_size", r))?;
+    let modified = match text(2) {
+        Some(s) => parse_time(s).map_err(|r| ("last_modified", r))?,
+        None => None,
+    };
+    let accessed = match text(3) {
+        Some(s) => parse_time(s).map_err(|r| ("last_accessed", r))?,
+        None => None,
+    };
+    Ok(Parsed {
+        size,
+        modified,
+        accessed,
+    })
+}

@@ -1,0 +1,272 @@
+//! The Parquet inventory reader: the arrow batch reader with a projection of the inventory
+//! columns, so only those columns are decoded, one batch at a time.
+//!
+//! Columns may be typed (integers for sizes, Parquet timestamps of any unit, dates) or text (parsed
+//! exactly like CSV fields). An unsupported column type is refused when the file is opened.
+
+use super::fields::{check_path, extension, opt, parse_size, parse_time};
+use super::{Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection};
+use crate::error::{Error, Result};
+use crate::time::{MICROS_PER_SEC, Micros};
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::fs::File;
+use std::path::Path;
+
+const BATCH_ROWS: usize = 8192;
+
+/// Streams a Parquet inventory.
+pub struct ParquetInventory {
+    reader: ParquetRecordBatchReader,
+    columns: [Option<ArrayRef>; 8],
+    names: [Option<String>; 8],
+    batch_len: usize,
+    next: usize,
+    rows_before: u64,
+    total_rows: u64,
+    source: String,
+    stats: ReadStats,
+}
+
+impl std::fmt::Debug for ParquetInventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetInventory")
+            .field("source", &self.source)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_int(t: &DataType) -> bool {
+    t.is_integer()
+}
+
+fn supported(column: Column, t: &DataType) -> bool {
+    match column {
+        Column::FileSize => is_text(t) || is_int(t),
+        Column::LastModified | Column::LastAccessed => {
+            is_text(t)
+                || matches!(
+                    t,
+                    DataType::Int32
+                        | DataType::Int64
+                        | DataType::Timestamp(..)
+                        | DataType::Date32
+                        | DataType::Date64
+                )
+        }
+        _ => is_text(t),
+    }
+}
+
+impl ParquetInventory {
+    /// Open `path`, check its schema and set up the projection.
+    pub fn open(path: &Path, map: &ColumnMap) -> Result<Self> {
+        let source = path.display().to_string();
+        let file = File::open(path)
+            .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            Error::invalid_input(format!("{source}: not a readable Parquet file: {e}"))
+        })?;
+        let schema = builder.schema().clone();
+        let resolved = map.resolve(schema.fields().iter().map(|f| f.name().as_str()), &source)?;
+        let mut names: [Option<String>; 8] = Default::default();
+        let mut roots = Vec::new();
+        for ((column, idx), name) in Column::ALL.iter().zip(resolved).zip(names.iter_mut()) {
+            if let Some(i) = idx {
+                let field = schema.field(i);
+                if !supported(*column, field.data_type()) {
+                    return Err(Error::invalid_input(format!(
+                        "{source}: column {:?} ({}) has unsupported type {}",
+                        field.name(),
+                        column.name(),
+                        field.data_type()
+                    )));
+                }
+                *name = Some(field.name().clone());
+                roots.push(i);
+            }
+        }
+        let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| Error::invalid_input(format!("{source}: {e}")))?;
+        Ok(ParquetInventory {
+            reader,
+            columns: Default::default(),
+            names,
+            batch_len: 0,
+            next: 0,
+            rows_before: 0,
+            total_rows,
+            source,
+            stats: ReadStats::default(),
+        })
+    }
+
+    fn load(&mut self, batch: RecordBatch) {
+        self.rows_before += self.batch_len as u64;
+        self.batch_len = batch.num_rows();
+        self.next = 0;
+        for (slot, name) in self.columns.iter_mut().zip(&self.names) {
+            *slot = name
+                .as_deref()
+                .and_then(|n| batch.column_by_name(n).cloned());
+        }
+    }
+}
+
+fn text(a: &ArrayRef, i: usize) -> Option<&str> {
+    if a.is_null(i) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().value(i),
+        DataType::LargeUtf8 => a.as_string::<i64>().value(i),
+        DataType::Utf8View => a.as_string_view().value(i),
+        _ => return None,
+    })
+}
+
+fn int(a: &ArrayRef, i: usize) -> Option<i128> {
+    Some(match a.data_type() {
+        DataType::Int8 => a.as_primitive::<Int8Type>().value(i) as i128,
+        DataType::Int16 => a.as_primitive::<Int16Type>().value(i) as i128,
+        DataType::Int32 => a.as_primitive::<Int32Type>().value(i) as i128,
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i) as i128,
+        DataType::UInt8 => a.as_primitive::<UInt8Type>().value(i) as i128,
+        DataType::UInt16 => a.as_primitive::<UInt16Type>().value(i) as i128,
+        DataType::UInt32 => a.as_primitive::<UInt32Type>().value(i) as i128,
+        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i) as i128,
+        _ => return None,
+    })
+}
+
+fn size(a: &ArrayRef, i: usize) -> Result<u64, String> {
+    if a.is_null(i) {
+        return Err("empty size".into());
+    }
+    if let Some(s) = text(a, i) {
+        return parse_size(s);
+    }
+    let v = int(a, i).unwrap_or(-1);
+    u64::try_from(v).map_err(|_| format!("bad size {v}: negative"))
+}
+
+fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
+    if a.is_null(i) {
+        return Ok(None);
+    }
+    if let Some(s) = text(a, i) {
+        return parse_time(s);
+    }
+    let v = match a.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let raw = a.as_primitive::<Int64Type>().value(i);
+            match unit {
+                TimeUnit::Second => raw.checked_mul(MICROS_PER_SEC),
+                TimeUnit::Millisecond => raw.checked_mul(1000),
+                TimeUnit::Microsecond => Some(raw),
+                TimeUnit::Nanosecond => Some(raw.div_euclid(1000)),
+            }
+        }
+        DataType::Date32 => {
+            (a.as_primitive::<Date32Type>().value(i) as i64).checked_mul(86_400 * MICROS_PER_SEC)
+        }
+        DataType::Date64 => a.as_primitive::<Date64Type>().value(i).checked_mul(1000),
+        // Integers are Unix seconds, as in CSV.
+        _ => int(a, i).and_then(|s| i64::try_from(s).ok()?.checked_mul(MICROS_PER_SEC)),
+    };
+    v.map(Some)
+        .ok_or_else(|| "timestamp out of range".to_string())
+}
+
+impl InventorySource for ParquetInventory {
+    fn next_item(&mut self) -> Result<Option<Item<'_>>> {
+        while self.next >= self.batch_len {
+            match self.reader.next() {
+                None => return Ok(None),
+                Some(Ok(batch)) => self.load(batch),
+                Some(Err(e)) => {
+                    return Err(Error::invalid_input(format!(
+                        "{}: cannot read Parquet: {e}",
+                        self.source
+                    )));
+                }
+            }
+        }
+        let i = self.next;
+        self.next += 1;
+        let line = self.rows_before + i as u64 + 1;
+        let col = |c: Column| self.columns[c as usize].as_ref();
+        let parsed = (|| {
+            let path = col(Column::FilePath)
+                .and_then(|a| text(a, i))
+                .unwrap_or_default();
+            check_path(path).map_err(|r| ("file_path", r))?;
+            let size = size(col(Column::FileSize).expect("required column"), i)
+                .map_err(|r| ("file_size", r))?;
+            let modified = match col(Column::LastModified) {
+                Some(a) => time(a, i).map_err(|r| ("last_modified", r))?,
+                None => None,
+            };
+            let accessed = match col(Column::LastAccessed) {
+                Some(a) => time(a, i).map_err(|r| ("last_accessed", r))?,
+                None => None,
+            };
+            Ok::<_, (&'static str, String)>((path, size, modified, accessed))
+        })();
+        match parsed {
+            Ok((path, size, modified, accessed)) => {
+                self.stats.accepted += 1;
+                let t = |c: Column| col(c).and_then(|a| text(a, i));
+                Ok(Some(Item::Row(InventoryRow {
+                    line,
+                    path,
+                    size,
+                    modified,
+                    accessed,
+                    extension: extension(t(Column::FileExtension), path),
+                    permissions: t(Column::Permissions).and_then(opt),
+                    owner: t(Column::Owner).and_then(opt),
+                    hash: t(Column::Hash).and_then(opt),
+                })))
+            }
+            Err((column, reason)) => {
+                self.stats.rejected += 1;
+                Ok(Some(Item::Rejected(Rejection {
+                    source: self.source.clone(),
+                    line,
+                    column: Some(column),
+                    reason,
+                })))
+            }
+        }
+    }
+
+    fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.rows_before + self.next as u64,
+            total: Some(self.total_rows),
+        }
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+}

@@ -1,0 +1,84 @@
+//! Path keys: the one spelling of a path used for uniqueness, joins and matching.
+//!
+//! The path exactly as received is kept for display and for the agent; the key is derived from it:
+//! the rule language's normal form (`\` and `/` both become `/`, repeated separators collapse except
+//! a leading UNC `//`, no trailing separator) and, on a case-insensitive share (NTFS/SMB), folded to
+//! lower case. Feed paths and scan paths meet on this key.
+
+pub use alto_rules::{extension, is_windows_path, normalize_path, normalized};
+
+/// The key of `path`: normal form, case-folded when `case_insensitive`.
+pub fn path_key(path: &str, case_insensitive: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    path_key_into(path, case_insensitive, &mut out);
+    out
+}
+
+/// [`path_key`] into a reused buffer.
+pub fn path_key_into(path: &str, case_insensitive: bool, out: &mut String) {
+    normalize_path(path, out);
+    if case_insensitive {
+        if out.is_ascii() {
+            out.make_ascii_lowercase();
+        } else {
+            *out = out.to_lowercase();
+        }
+    }
+}
+
+/// Split a normalised path (or key) into its directory and file name. The directory of a file at
+/// the root is the root itself (`/` or `C:`), and a bare name has an empty directory.
+pub fn split_dir(key: &str) -> (&str, &str) {
+    match key.rfind('/') {
+        Some(0) => ("/", &key[1..]),
+        Some(i) => (&key[..i], &key[i + 1..]),
+        None => ("", key),
+    }
+}
+
+/// Join a key under a prefix, refusing anything that would climb out of it. Used to map feed paths
+/// onto a share's mount root and object keys under a target: `..` segments are refused, `.` and
+/// empty segments dropped.
+pub fn join_under(prefix: &str, relative: &str) -> Result<String, String> {
+    let mut out = normalized(prefix);
+    for seg in relative.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => return Err(format!("path {relative:?} climbs out of {prefix:?} with `..`")),
+            s => {
+                if !out.ends_with('/') {
+                    out.push('/');
+                }
+                out.push_str(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(path_key(r"C:\Data\\Sub\File.TXT", true), "c:/data/sub/file.txt");
+        assert_eq!(path_key(r"\\fs01\Share\A", true), "//fs01/share/a");
+        assert_eq!(path_key("/srv/Data//x/", false), "/srv/Data/x");
+        assert_eq!(path_key("/srv/ÄÖ", true), "/srv/äö");
+    }
+
+    #[test]
+    fn split() {
+        assert_eq!(split_dir("c:/data/f.txt"), ("c:/data", "f.txt"));
+        assert_eq!(split_dir("/f"), ("/", "f"));
+        assert_eq!(split_dir("f"), ("", "f"));
+    }
+
+    #[test]
+    fn join_refuses_escape() {
+        assert_eq!(join_under("/Volumes/fs", "/a/b").unwrap(), "/Volumes/fs/a/b");
+        assert_eq!(join_under(r"L:\", "/a/./b").unwrap(), "L:/a/b");
+        assert!(join_under("/Volumes/fs", "/a/../../etc").is_err());
+    }
+}

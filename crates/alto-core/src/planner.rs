@@ -1,0 +1,374 @@
+//! The planner: which files a rule set would tier, grouped into jobs, with estimates.
+//!
+//! Files stream through [`Planner::add`]; each is evaluated at the plan's `now` (first match wins),
+//! files already stubbed or in flight are skipped before any rule, and matches are grouped by rule
+//! and target into jobs of at most `batch_size` files. [`Planner::finish`] returns the
+//! [`PlanReport`]: totals, per-rule counts, rules that matched nothing, the jobs with their
+//! estimates, and the largest matches. Planning itself writes nothing; committing a plan is the
+//! store's business.
+//!
+//! Estimates: bytes saved is each file's size minus the stub size (never negative); transfer time
+//! is bytes at the target's bandwidth plus a fixed overhead per file, jobs taken one after another.
+
+use crate::error::{Error, Result};
+use crate::lifecycle::TierState;
+use crate::time::{Micros, format_rfc3339};
+use alto_rules::{FileFacts, RuleSet, Scratch, TargetVars};
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// How to plan and estimate.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The evaluation time.
+    pub now: Micros,
+    /// The most files in one job (default 1000).
+    pub batch_size: usize,
+    /// Bytes a stub still occupies (default 4096).
+    pub stub_size: u64,
+    /// Bandwidth to targets without their own, in bits per second (default 1 Gbit/s).
+    pub bandwidth_bps: f64,
+    /// Per-target bandwidth: the first entry whose prefix starts the rendered target wins.
+    pub target_bandwidth: Vec<(String, f64)>,
+    /// Fixed cost per file in seconds (open, hash, stub swap; default 0.005).
+    pub per_file_overhead_secs: f64,
+    /// How many of the largest matches to report (default 10).
+    pub top_n: usize,
+    /// Tenant name for target templates.
+    pub tenant: String,
+    /// Share name for target templates.
+    pub share: String,
+}
+
+impl PlanOptions {
+    /// Defaults, evaluating at `now`.
+    pub fn at(now: Micros) -> Self {
+        PlanOptions {
+            now,
+            batch_size: 1000,
+            stub_size: 4096,
+            bandwidth_bps: 1e9,
+            target_bandwidth: Vec::new(),
+            per_file_overhead_secs: 0.005,
+            top_n: 10,
+            tenant: "default".into(),
+            share: "default".into(),
+        }
+    }
+
+    fn bandwidth_for(&self, target: &str) -> f64 {
+        self.target_bandwidth
+            .iter()
+            .find(|(prefix, _)| target.starts_with(prefix.as_str()))
+            .map_or(self.bandwidth_bps, |(_, bps)| *bps)
+    }
+}
+
+/// Parse a rate: `1Gbit/s`, `100Mbps`, `125MB/s`, `10MiB/s` (bits or bytes per second; k/M/G/T are
+/// powers of 1000, Ki/Mi/Gi/Ti of 1024). Returns bits per second.
+pub fn parse_rate(s: &str) -> Result<f64> {
+    let bad = |why: &str| {
+        Error::invalid_input(format!(
+            "bad rate {s:?}: {why} (examples: 1Gbit/s, 100Mbps, 125MB/s, 10MiB/s)"
+        ))
+    };
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| bad("no number"))?;
+    let unit = unit.trim();
+    let unit = unit
+        .strip_suffix("/s")
+        .or_else(|| unit.strip_suffix("ps"))
+        .ok_or_else(|| bad("the unit must end in /s or ps"))?;
+    let (scale, rest) = match unit.as_bytes().first() {
+        Some(b'k' | b'K') if unit[1..].starts_with('i') => (1024f64, &unit[2..]),
+        Some(b'M') if unit[1..].starts_with('i') => (1024f64.powi(2), &unit[2..]),
+        Some(b'G') if unit[1..].starts_with('i') => (1024f64.powi(3), &unit[2..]),
+        Some(b'T') if unit[1..].starts_with('i') => (1024f64.powi(4), &unit[2..]),
+        Some(b'k' | b'K') => (1e3, &unit[1..]),
+        Some(b'M') => (1e6, &unit[1..]),
+        Some(b'G') => (1e9, &unit[1..]),
+        Some(b'T') => (1e12, &unit[1..]),
+        _ => (1.0, unit),
+    };
+    let bits = match rest {
+        "bit" | "b" | "bits" => 1.0,
+        "B" | "byte" | "bytes" => 8.0,
+        _ => return Err(bad("unknown unit")),
+    };
+    let v = n * scale * bits;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(bad("must be positive"))
+    }
+}
+
+/// Counts of one rule.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleTally {
+    /// Rule name.
+    pub rule: String,
+    /// Files it caught.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Bytes they free.
+    pub bytes_saved: u64,
+}
+
+/// One job of the plan.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlannedJob {
+    /// The rule.
+    pub rule: String,
+    /// The rendered target.
+    pub target: String,
+    /// The rule's priority (jobs of lower priority values run first).
+    pub priority: i64,
+    /// Files in the job.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Bytes they free.
+    pub bytes_saved: u64,
+    /// Transfer time estimate.
+    pub estimated_seconds: f64,
+}
+
+/// One of the largest matches.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LargeMatch {
+    /// Size in bytes.
+    pub size: u64,
+    /// Path as received.
+    pub path: String,
+    /// The rule that caught it.
+    pub rule: String,
+}
+
+/// What a plan would do.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanReport {
+    /// The evaluation time (RFC 3339).
+    pub now: String,
+    /// Files looked at (accepted rows).
+    pub files_scanned: u64,
+    /// Rows the inventory rejected (filled in by the caller that read it).
+    pub rows_rejected: u64,
+    /// Files skipped because they are already stubbed or in flight.
+    pub files_skipped: u64,
+    /// Files some rule caught.
+    pub files_matched: u64,
+    /// Their bytes.
+    pub bytes_matched: u64,
+    /// Bytes freed.
+    pub bytes_saved: u64,
+    /// Total transfer time estimate, jobs one after another.
+    pub estimated_seconds: f64,
+    /// Every rule in evaluation order, with what it caught.
+    pub by_rule: Vec<RuleTally>,
+    /// Enabled rules that caught nothing.
+    pub unmatched_rules: Vec<String>,
+    /// Rules switched off.
+    pub disabled_rules: Vec<String>,
+    /// The jobs, by priority then rule order.
+    pub jobs: Vec<PlannedJob>,
+    /// The largest matches, biggest first.
+    pub largest: Vec<LargeMatch>,
+}
+
+struct Open {
+    files: u64,
+    bytes: u64,
+    bytes_saved: u64,
+}
+
+/// Streams files through a rule set and builds a [`PlanReport`].
+pub struct Planner<'r> {
+    rules: &'r RuleSet,
+    opts: PlanOptions,
+    scratch: Scratch,
+    targets: Vec<String>,
+    tallies: Vec<(u64, u64, u64)>,
+    open: Vec<Option<Open>>,
+    jobs: Vec<(usize, PlannedJob)>,
+    largest: BinaryHeap<Reverse<(u64, u64, String, usize)>>,
+    seq: u64,
+    scanned: u64,
+    skipped: u64,
+}
+
+impl std::fmt::Debug for Planner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("scanned", &self.scanned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r> Planner<'r> {
+    /// A planner for `rules` with `opts`.
+    pub fn new(rules: &'r RuleSet, opts: PlanOptions) -> Self {
+        let n = rules.rules().len();
+        let vars = TargetVars {
+            tenant: &opts.tenant,
+            share: &opts.share,
+            at: opts.now,
+        };
+        let targets = rules.rules().iter().map(|r| r.render_target(&vars)).collect();
+        Planner {
+            rules,
+            scratch: rules.scratch(),
+            targets,
+            tallies: vec![(0, 0, 0); n],
+            open: (0..n).map(|_| None).collect(),
+            jobs: Vec::new(),
+            largest: BinaryHeap::new(),
+            seq: 0,
+            scanned: 0,
+            skipped: 0,
+            opts,
+        }
+    }
+
+    /// The rendered target of rule `index` in this plan.
+    pub fn target(&self, index: usize) -> &str {
+        &self.targets[index]
+    }
+
+    /// Evaluate one file. Returns the index of the rule that caught it, if any. A file whose tier
+    /// state blocks planning (PLANNED, STUBBED) is counted as skipped and not evaluated.
+    pub fn add(&mut self, file: &FileFacts<'_>, state: Option<TierState>) -> Option<usize> {
+        self.scanned += 1;
+        if state.is_some_and(TierState::blocks_planning) {
+            self.skipped += 1;
+            return None;
+        }
+        let idx = self.rules.evaluate(file, self.opts.now, &mut self.scratch)?;
+        let saved = file.size.saturating_sub(self.opts.stub_size);
+        let t = &mut self.tallies[idx];
+        t.0 += 1;
+        t.1 += file.size;
+        t.2 += saved;
+        let open = self.open[idx].get_or_insert(Open {
+            files: 0,
+            bytes: 0,
+            bytes_saved: 0,
+        });
+        open.files += 1;
+        open.bytes += file.size;
+        open.bytes_saved += saved;
+        if open.files as usize >= self.opts.batch_size {
+            self.close(idx);
+        }
+        if self.opts.top_n > 0 {
+            let smallest = self.largest.peek().map(|Reverse(t)| t.0);
+            if self.largest.len() < self.opts.top_n || smallest.is_some_and(|s| file.size > s) {
+                self.seq += 1;
+                // Ties keep the earlier file: a later sequence number sorts first for removal.
+                self.largest
+                    .push(Reverse((file.size, u64::MAX - self.seq, file.path.to_owned(), idx)));
+                if self.largest.len() > self.opts.top_n {
+                    self.largest.pop();
+                }
+            }
+        }
+        Some(idx)
+    }
+
+    fn close(&mut self, idx: usize) {
+        if let Some(open) = self.open[idx].take() {
+            let rule = &self.rules.rules()[idx];
+            let target = self.targets[idx].clone();
+            let bps = self.opts.bandwidth_for(&target);
+            let secs =
+                open.bytes as f64 * 8.0 / bps + open.files as f64 * self.opts.per_file_overhead_secs;
+            self.jobs.push((
+                idx,
+                PlannedJob {
+                    rule: rule.name.clone(),
+                    target,
+                    priority: rule.priority,
+                    files: open.files,
+                    bytes: open.bytes,
+                    bytes_saved: open.bytes_saved,
+                    estimated_seconds: secs,
+                },
+            ));
+        }
+    }
+
+    /// Close the open batches and build the report.
+    pub fn finish(mut self) -> PlanReport {
+        for idx in 0..self.open.len() {
+            self.close(idx);
+        }
+        let order = evaluation_order(self.rules);
+        let rank: Vec<usize> = {
+            let mut r = vec![0; order.len()];
+            for (pos, &i) in order.iter().enumerate() {
+                r[i] = pos;
+            }
+            r
+        };
+        // Stable: batches of one rule stay in the order they filled.
+        self.jobs.sort_by_key(|(idx, _)| rank[*idx]);
+        let rules = self.rules.rules();
+        let by_rule: Vec<RuleTally> = order
+            .iter()
+            .map(|&i| RuleTally {
+                rule: rules[i].name.clone(),
+                files: self.tallies[i].0,
+                bytes: self.tallies[i].1,
+                bytes_saved: self.tallies[i].2,
+            })
+            .collect();
+        let unmatched_rules = order
+            .iter()
+            .filter(|&&i| rules[i].enabled && self.tallies[i].0 == 0)
+            .map(|&i| rules[i].name.clone())
+            .collect();
+        let disabled_rules = rules
+            .iter()
+            .filter(|r| !r.enabled)
+            .map(|r| r.name.clone())
+            .collect();
+        let jobs: Vec<PlannedJob> = self.jobs.into_iter().map(|(_, j)| j).collect();
+        let mut largest: Vec<_> = self.largest.into_iter().map(|Reverse(t)| t).collect();
+        largest.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        PlanReport {
+            now: format_rfc3339(self.opts.now),
+            files_scanned: self.scanned,
+            rows_rejected: 0,
+            files_skipped: self.skipped,
+            files_matched: by_rule.iter().map(|t| t.files).sum(),
+            bytes_matched: by_rule.iter().map(|t| t.bytes).sum(),
+            bytes_saved: by_rule.iter().map(|t| t.bytes_saved).sum(),
+            estimated_seconds: jobs.iter().map(|j| j.estimated_seconds).sum(),
+            by_rule,
+            unmatched_rules,
+            disabled_rules,
+            jobs,
+            largest: largest
+                .into_iter()
+                .map(|(size, _, path, idx)| LargeMatch {
+                    size,
+                    path,
+                    rule: rules[idx].name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Rule indices in evaluation order: priority, then position.
+pub fn evaluation_order(rules: &RuleSet) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rules.rules().len()).collect();
+    order.sort_by_key(|&i| (rules.rules()[i].priority, i));
+    order
+}

@@ -1,0 +1,445 @@
+//! The in-process reference store (`memory://`): everything in one mutex, nothing on disk.
+//!
+//! It is the executable specification of [`Store`]: the simplest code that keeps every promise of
+//! the contract, run through the same conformance suite as the SQL backends. Good for tests, dry
+//! runs and embedding where nothing must persist.
+
+use super::merge::{Change, merge};
+use super::*;
+use crate::error::{Error, ErrorKind};
+use crate::lifecycle::transition;
+use crate::path::path_key;
+use crate::time::now_micros;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+type Key = (TenantId, String, String);
+
+#[derive(Debug, Default)]
+struct Inner {
+    tenants: Vec<Tenant>,
+    shares: Vec<Share>,
+    scans: Vec<(TenantId, Scan, bool)>,
+    chunks: HashSet<(TenantId, i64, String)>,
+    files: BTreeMap<Key, FileRecord>,
+    snapshots: Vec<(TenantId, i64, FileRecord)>,
+    objects: BTreeMap<Key, TierObject>,
+    audit: Vec<(TenantId, AuditEvent)>,
+    next_id: i64,
+}
+
+impl Inner {
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn tenant(&self, id: TenantId) -> Result<&Tenant> {
+        self.tenants
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| Error::not_found(format!("tenant {id} does not exist")))
+    }
+
+    fn share(&self, tenant: TenantId, name: &str) -> Result<&Share> {
+        self.shares
+            .iter()
+            .find(|s| s.tenant == tenant && s.name == name)
+            .ok_or_else(|| Error::not_found(format!("share {name:?} does not exist")))
+    }
+
+    fn push_audit(&mut self, tenant: TenantId, ev: &NewAuditEvent, at: Micros) -> AuditEvent {
+        let event = AuditEvent {
+            id: self.id(),
+            at,
+            kind: ev.kind.clone(),
+            subject: ev.subject.clone(),
+            detail: ev.detail.clone(),
+            parent: ev.parent,
+        };
+        self.audit.push((tenant, event.clone()));
+        event
+    }
+}
+
+/// The `memory://` store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave half-applied state: every method computes
+        // its changes before writing them.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn cursor(share: &str, key: &str) -> String {
+    format!("{share}\u{0}{key}")
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            concurrent_workers: false,
+            row_level_security: false,
+            durable: false,
+        }
+    }
+
+    async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input("tenant name is empty"));
+        }
+        let mut g = self.lock();
+        if g.tenants.iter().any(|t| t.name == name) {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("tenant {name:?} already exists"),
+            ));
+        }
+        let t = Tenant {
+            id: TenantId(g.id()),
+            name: name.to_owned(),
+            settings: settings.clone(),
+            created: now_micros(),
+        };
+        g.tenants.push(t.clone());
+        Ok(t)
+    }
+
+    async fn tenant(&self, name: &str) -> Result<Tenant> {
+        self.lock()
+            .tenants
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+            .ok_or_else(|| Error::not_found(format!("tenant {name:?} does not exist")))
+    }
+
+    async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
+        if spec.name.trim().is_empty() {
+            return Err(Error::invalid_input("share name is empty"));
+        }
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        if let Some(s) = g
+            .shares
+            .iter_mut()
+            .find(|s| s.tenant == tenant && s.name == spec.name)
+        {
+            if spec.mount_root.is_some() {
+                s.mount_root = spec.mount_root.clone();
+            }
+            return Ok(s.clone());
+        }
+        let share = Share {
+            id: g.id(),
+            tenant,
+            name: spec.name.clone(),
+            kind: spec.kind,
+            case_sensitive: spec.case_sensitive.unwrap_or(spec.kind.case_sensitive()),
+            mount_root: spec.mount_root.clone(),
+        };
+        g.shares.push(share.clone());
+        Ok(share)
+    }
+
+    async fn begin_scan(&self, tenant: TenantId, share: &str, kind: ScanKind) -> Result<Scan> {
+        let mut g = self.lock();
+        g.share(tenant, share)?;
+        let scan = Scan {
+            id: g.id(),
+            share: share.to_owned(),
+            kind,
+            started: now_micros(),
+        };
+        g.scans.push((tenant, scan.clone(), false));
+        Ok(scan)
+    }
+
+    async fn ingest_chunk(
+        &self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: &IngestChunk,
+    ) -> Result<ChunkOutcome> {
+        let mut g = self.lock();
+        let keep_history = g.tenant(tenant)?.settings.keep_history;
+        let s = g
+            .scans
+            .iter()
+            .find(|(t, s, _)| *t == tenant && s.id == scan)
+            .map(|(_, s, _)| s.clone())
+            .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+        let share = g.share(tenant, &s.share)?.clone();
+        let chunk_key = (tenant, scan, chunk.id.clone());
+        if g.chunks.contains(&chunk_key) {
+            return Ok(ChunkOutcome::default());
+        }
+        let now = now_micros();
+        // Compute everything first, then write: all or nothing.
+        let mut staged: BTreeMap<Key, (FileRecord, Change)> = BTreeMap::new();
+        for e in &chunk.entries {
+            let key = path_key(&e.path, !share.case_sensitive);
+            let k = (tenant, share.name.clone(), key);
+            let existing = staged
+                .get(&k)
+                .map(|(r, _)| r)
+                .or_else(|| g.files.get(&k));
+            let (rec, change) = merge(existing, &share.name, &k.2, e, scan, now);
+            // A duplicate within the chunk keeps the first sighting's classification.
+            let change = staged.get(&k).map_or(change, |(_, c)| *c);
+            staged.insert(k, (rec, change));
+        }
+        let mut out = ChunkOutcome {
+            applied: true,
+            ..Default::default()
+        };
+        for (k, (mut rec, change)) in staged {
+            match change {
+                Change::New => out.new += 1,
+                Change::Changed => out.changed += 1,
+                Change::Unchanged => out.unchanged += 1,
+            }
+            rec.state = g.objects.get(&k).map(|o| o.state);
+            if keep_history {
+                g.snapshots.push((tenant, scan, rec.clone()));
+            }
+            g.files.insert(k, rec);
+        }
+        g.chunks.insert(chunk_key);
+        Ok(out)
+    }
+
+    async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {
+        let mut g = self.lock();
+        let (s, _) = g
+            .scans
+            .iter()
+            .find(|(t, s, _)| *t == tenant && s.id == scan)
+            .map(|(_, s, f)| (s.clone(), *f))
+            .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+        let mut missing = 0;
+        if s.kind == ScanKind::Full {
+            let now = now_micros();
+            for ((t, share, _), rec) in g.files.iter_mut() {
+                if *t == tenant
+                    && *share == s.share
+                    && rec.last_seen_scan != scan
+                    && rec.missing_since.is_none()
+                {
+                    rec.missing_since = Some(now);
+                    missing += 1;
+                }
+            }
+        }
+        if let Some(entry) = g
+            .scans
+            .iter_mut()
+            .find(|(t, s, _)| *t == tenant && s.id == scan)
+        {
+            entry.2 = true;
+        }
+        Ok(ScanSummary { missing })
+    }
+
+    async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
+        let g = self.lock();
+        let limit = if query.limit == 0 { 1000 } else { query.limit };
+        let glob = match &query.glob {
+            Some(p) => Some(crate::glob::PathGlob::new(p).map_err(Error::invalid_input)?),
+            None => None,
+        };
+        let share_sensitive = |name: &str| {
+            g.shares
+                .iter()
+                .find(|s| s.tenant == tenant && s.name == name)
+                .is_none_or(|s| s.case_sensitive)
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        for ((t, share, key), rec) in g.files.range((tenant, String::new(), String::new())..) {
+            if *t != tenant {
+                break;
+            }
+            if query.after.as_deref().is_some_and(|a| cursor(share, key).as_str() <= a) {
+                continue;
+            }
+            if query.share.as_deref().is_some_and(|s| s != share)
+                || (!query.include_missing && rec.missing_since.is_some())
+                || query.state.is_some_and(|st| rec.state != Some(st))
+                || glob
+                    .as_ref()
+                    .is_some_and(|gl| !gl.is_match(&rec.entry.path, !share_sensitive(share)))
+            {
+                continue;
+            }
+            if items.len() == limit {
+                next = items.last().map(|r: &FileRecord| cursor(&r.share, &r.path_key));
+                break;
+            }
+            items.push(rec.clone());
+        }
+        Ok(Page { items, next })
+    }
+
+    async fn tier_object(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        path_key: &str,
+    ) -> Result<TierObject> {
+        self.lock()
+            .objects
+            .get(&(tenant, share.to_owned(), path_key.to_owned()))
+            .cloned()
+            .ok_or_else(|| {
+                Error::not_found(format!("{path_key:?} in share {share:?} has no tier object"))
+            })
+    }
+
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        req: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let k = (tenant, req.share.clone(), req.path_key.clone());
+        let file = g.files.get(&k).cloned().ok_or_else(|| {
+            Error::not_found(format!(
+                "file {:?} in share {:?} does not exist",
+                req.path_key, req.share
+            ))
+        })?;
+        let current = g.objects.get(&k).cloned();
+        let seen = current.as_ref().map(|o| (o.state, o.version));
+        if seen != req.expected {
+            return Err(Error::conflict(format!(
+                "{:?} changed: expected {}, found {}",
+                req.path_key,
+                describe(req.expected),
+                describe(seen)
+            )));
+        }
+        let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
+        let next = match (outcome.state, current) {
+            (None, _) => None,
+            (Some(state), Some(mut o)) => {
+                o.state = state;
+                o.version += 1;
+                if req.action == crate::lifecycle::Action::Plan {
+                    let plan = req.plan.as_ref().ok_or_else(|| {
+                        Error::invalid_input("planning needs the rule and the target")
+                    })?;
+                    o.incarnation += i32::from(outcome.new_incarnation);
+                    o.planned_by = plan.rule.clone();
+                    o.target_uri = plan.target_uri.clone();
+                    o.planned_at = req.at;
+                    o.acted_at = None;
+                    o.last_accessed = None;
+                    o.access_count = 0;
+                } else {
+                    o.acted_at = Some(req.at);
+                }
+                Some(o)
+            }
+            (Some(state), None) => {
+                let plan = req.plan.as_ref().ok_or_else(|| {
+                    Error::invalid_input("planning needs the rule and the target")
+                })?;
+                Some(TierObject {
+                    id: g.id(),
+                    share: req.share.clone(),
+                    path_key: req.path_key.clone(),
+                    path: file.entry.path.clone(),
+                    state,
+                    version: 1,
+                    incarnation: 1,
+                    target_uri: plan.target_uri.clone(),
+                    planned_by: plan.rule.clone(),
+                    planned_at: req.at,
+                    acted_at: None,
+                    last_accessed: None,
+                    access_count: 0,
+                })
+            }
+        };
+        let ev = NewAuditEvent {
+            kind: format!("tier.{}", req.action),
+            subject: req.path_key.clone(),
+            detail: serde_json::json!({
+                "share": req.share,
+                "from": seen.map(|s| s.0.as_str()),
+                "to": next.as_ref().map(|o| o.state.as_str()),
+            }),
+            parent: None,
+        };
+        g.push_audit(tenant, &ev, req.at);
+        if let Some(f) = g.files.get_mut(&k) {
+            f.state = next.as_ref().map(|o| o.state);
+        }
+        match &next {
+            Some(o) => {
+                g.objects.insert(k, o.clone());
+            }
+            None => {
+                g.objects.remove(&k);
+            }
+        }
+        Ok(next)
+    }
+
+    async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        if let Some(p) = event.parent {
+            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
+                return Err(Error::not_found(format!("parent audit event {p} does not exist")));
+            }
+        }
+        Ok(g.push_audit(tenant, event, now_micros()))
+    }
+
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        let g = self.lock();
+        let limit = if limit == 0 { 1000 } else { limit };
+        let mut it = g
+            .audit
+            .iter()
+            .filter(|(t, e)| *t == tenant && after.is_none_or(|a| e.id > a))
+            .map(|(_, e)| e.clone());
+        let items: Vec<_> = it.by_ref().take(limit).collect();
+        let next = if it.next().is_some() {
+            items.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+fn describe(s: Option<(TierState, i64)>) -> String {
+    match s {
+        Some((st, v)) => format!("{st} v{v}"),
+        None => "no tier object".into(),
+    }
+}

@@ -1,0 +1,268 @@
+//! The storage contract: what every backend (memory, SQLite, PostgreSQL) provides.
+//!
+//! [`Store`] is small and async; every call but tenant creation and lookup names the tenant, and a
+//! store never returns or touches another tenant's rows. Domain logic stays out of backends: the
+//! lifecycle table lives in [`crate::lifecycle`], change detection in [`merge`], and backends only
+//! persist the outcome. The conformance suite ([`crate::testkit`], feature `testkit`) checks every
+//! `# Behavior` promise below against each backend.
+
+pub mod memory;
+pub mod merge;
+
+use crate::error::Result;
+use crate::lifecycle::{Action, TierState};
+use crate::time::Micros;
+use crate::types::{
+    AuditEvent, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind, Tenant, TenantId,
+    TenantSettings, TierObject,
+};
+use async_trait::async_trait;
+use serde::Serialize;
+
+/// What a backend can do beyond the contract's minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Many worker processes (on many hosts) may share the store.
+    pub concurrent_workers: bool,
+    /// Tenant isolation is also enforced by the database itself.
+    pub row_level_security: bool,
+    /// State survives the process.
+    pub durable: bool,
+}
+
+/// A share to create or look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareSpec {
+    /// Name, unique within the tenant.
+    pub name: String,
+    /// Kind of file system.
+    pub kind: ShareKind,
+    /// Case sensitivity of path keys; `None`: the kind's default.
+    pub case_sensitive: Option<bool>,
+    /// Feed prefix for the filespace root.
+    pub mount_root: Option<String>,
+}
+
+impl ShareSpec {
+    /// A share of `kind` with the kind's defaults.
+    pub fn new(name: impl Into<String>, kind: ShareKind) -> Self {
+        ShareSpec {
+            name: name.into(),
+            kind,
+            case_sensitive: None,
+            mount_root: None,
+        }
+    }
+}
+
+/// Whether a scan saw the whole share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanKind {
+    /// The whole share: files it does not see are marked missing when it finishes.
+    Full,
+    /// Part of the share: nothing is marked missing.
+    Partial,
+}
+
+/// A scan in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scan {
+    /// Store key.
+    pub id: i64,
+    /// Share name.
+    pub share: String,
+    /// Kind.
+    pub kind: ScanKind,
+    /// Start time.
+    pub started: Micros,
+}
+
+/// One chunk of an ingest: applied entirely or not at all, and only once per scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestChunk {
+    /// Idempotency key within the scan (e.g. the inventory's byte offset of the chunk).
+    pub id: String,
+    /// The files.
+    pub entries: Vec<FileEntry>,
+}
+
+/// What applying a chunk did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChunkOutcome {
+    /// False when the chunk had been applied before (and nothing changed now).
+    pub applied: bool,
+    /// Files seen for the first time.
+    pub new: u64,
+    /// Files whose size, times, hash or attributes changed.
+    pub changed: u64,
+    /// Files seen again as they were.
+    pub unchanged: u64,
+}
+
+/// The result of a finished scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanSummary {
+    /// Files newly marked missing (full scans only).
+    pub missing: u64,
+}
+
+/// Which file records to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileQuery {
+    /// Only this share.
+    pub share: Option<String>,
+    /// Only paths matching this glob (rule-language glob, matched on the path key's case rule).
+    pub glob: Option<String>,
+    /// Only files in this tier state.
+    pub state: Option<TierState>,
+    /// Include files a full scan no longer saw.
+    pub include_missing: bool,
+    /// Continue after this cursor (from [`Page::next`]).
+    pub after: Option<String>,
+    /// Page size (0: the store's default, 1000).
+    pub limit: usize,
+}
+
+/// One page of a listing, and the cursor of the next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// Items, in key order.
+    pub items: Vec<T>,
+    /// Pass as `after` for the next page; `None` at the end.
+    pub next: Option<String>,
+}
+
+/// A lifecycle change of one file's tier object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRequest {
+    /// Share name.
+    pub share: String,
+    /// The file's path key.
+    pub path_key: String,
+    /// What to do.
+    pub action: Action,
+    /// The state and version the caller read (`None`: the caller read no object). The store
+    /// refuses with `Conflict` when the object is not in exactly this state and version.
+    pub expected: Option<(TierState, i64)>,
+    /// For [`Action::Plan`]: the rule and the target URI.
+    pub plan: Option<PlanInfo>,
+    /// When it happened.
+    pub at: Micros,
+}
+
+/// What planning records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanInfo {
+    /// The rule.
+    pub rule: String,
+    /// Where the data goes.
+    pub target_uri: String,
+}
+
+/// The storage contract. See the module docs.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The backend's name (`memory`, `sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Create a tenant.
+    ///
+    /// # Behavior
+    /// - `AlreadyExists` when a tenant of that name exists; nothing changes then.
+    /// - `InvalidInput` for an empty name.
+    async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant>;
+
+    /// Look a tenant up by name.
+    ///
+    /// # Behavior
+    /// - `NotFound` naming the tenant when there is none.
+    async fn tenant(&self, name: &str) -> Result<Tenant>;
+
+    /// Create the share if it does not exist and return it.
+    ///
+    /// # Behavior
+    /// - Idempotent: an existing share of that name is returned as it is (its kind and case rule
+    ///   never change under existing path keys); a new `mount_root` is remembered.
+    async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share>;
+
+    /// Start a scan of a share.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the share does not exist for this tenant.
+    async fn begin_scan(&self, tenant: TenantId, share: &str, kind: ScanKind) -> Result<Scan>;
+
+    /// Apply one chunk of a scan.
+    ///
+    /// # Behavior
+    /// - Atomic: all of the chunk's rows land, or none.
+    /// - Idempotent: a chunk id already applied in this scan changes nothing and returns
+    ///   `applied = false`.
+    /// - Per file (keyed by share and path key; a later duplicate within the chunk wins): new files
+    ///   are inserted; seen files get `last_seen_scan`, lose `missing_since`, and take the new
+    ///   values only where they differ; last accessed never moves backwards, and when it moves its
+    ///   source becomes `incremental_scan`.
+    /// - With the tenant's `keep_history`, also keeps the per-scan snapshot.
+    async fn ingest_chunk(
+        &self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: &IngestChunk,
+    ) -> Result<ChunkOutcome>;
+
+    /// Finish a scan.
+    ///
+    /// # Behavior
+    /// - For a full scan, files of the share not seen by it are marked missing (soft delete: the
+    ///   rows stay); for a partial scan nothing is marked.
+    /// - Finishing twice is harmless (the second marks nothing new).
+    async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary>;
+
+    /// List file records in (share, path key) order, one page at a time.
+    ///
+    /// # Behavior
+    /// - Only this tenant's rows; missing files only when asked.
+    /// - Cursor paging: concurrent inserts never make a page repeat or skip an existing row.
+    async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>>;
+
+    /// The tier object of a file.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the file has none (for this tenant).
+    async fn tier_object(&self, tenant: TenantId, share: &str, path_key: &str)
+    -> Result<TierObject>;
+
+    /// Apply a lifecycle action to one file's tier object, with optimistic concurrency.
+    ///
+    /// # Behavior
+    /// - The action goes through [`crate::lifecycle::transition`]; a refused transition is
+    ///   `InvalidTransition` and writes nothing.
+    /// - `Conflict` (retryable) when the object's state or version is not `expected`.
+    /// - `NotFound` when the file itself is unknown for this tenant.
+    /// - On success the version is bumped, `acted_at` (or `planned_at` for a plan) is set, an
+    ///   audit event `tier.<action>` is written in the same transaction, and the new object is
+    ///   returned; a withdrawn plan removes the object and returns `None`.
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        request: &TransitionRequest,
+    ) -> Result<Option<TierObject>>;
+
+    /// Append an audit event.
+    ///
+    /// # Behavior
+    /// - `NotFound` when `parent` is not an event of this tenant.
+    /// - Ids increase in append order.
+    async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent>;
+
+    /// Audit events after the event id `after`, oldest first (cursor paging).
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>>;
+}

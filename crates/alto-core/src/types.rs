@@ -1,0 +1,317 @@
+//! The domain: tenants, shares, file records, tier objects, jobs, estimates and audit events.
+//!
+//! These are plain data, shared by every store, the planner, the CLI and the bindings. Times are
+//! [`Micros`] (microseconds since the Unix epoch, UTC). Identifiers are the store's 64-bit keys;
+//! every one of them only means something within its tenant.
+
+use crate::lifecycle::TierState;
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A tenant's identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(pub i64);
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What to do with a feed event for a path the inventory does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownPathPolicy {
+    /// Keep it in a queue for investigation (default).
+    #[default]
+    Queue,
+    /// Drop it (counted).
+    Ignore,
+    /// Create a placeholder file record from what the event says.
+    Placeholder,
+}
+
+/// What to do when a stubbed file is accessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StubAccessPolicy {
+    /// Write an alert audit event (default).
+    #[default]
+    Alert,
+    /// Queue a rehydration job.
+    Rehydrate,
+    /// Only count it.
+    Ignore,
+}
+
+/// Per-tenant settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TenantSettings {
+    /// Keep immutable per-scan snapshot rows (`file`) beside `file_current`.
+    pub keep_history: bool,
+    /// When keeping history, keep only the last N scans per share (`None`: all).
+    pub history_scans: Option<u32>,
+    /// PLANNED objects older than this many days expire.
+    pub planned_retention_days: u32,
+    /// Feed events for unknown paths.
+    pub unknown_paths: UnknownPathPolicy,
+    /// Access to a stubbed file.
+    pub stub_access: StubAccessPolicy,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        TenantSettings {
+            keep_history: true,
+            history_scans: None,
+            planned_retention_days: 365,
+            unknown_paths: UnknownPathPolicy::default(),
+            stub_access: StubAccessPolicy::default(),
+        }
+    }
+}
+
+/// A tenant: one customer, whose rows no other tenant can see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Store key.
+    pub id: TenantId,
+    /// Unique name.
+    pub name: String,
+    /// Settings.
+    pub settings: TenantSettings,
+    /// When it was created.
+    pub created: Micros,
+}
+
+/// The kind of file system a share is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareKind {
+    /// Windows NTFS volume (case-insensitive).
+    #[default]
+    Ntfs,
+    /// SMB share (case-insensitive).
+    Smb,
+    /// LucidLink filespace (case-sensitive; has an access feed).
+    Lucidlink,
+    /// POSIX file system (case-sensitive).
+    Posix,
+}
+
+impl ShareKind {
+    /// The default case sensitivity of this kind of share.
+    pub fn case_sensitive(self) -> bool {
+        matches!(self, ShareKind::Lucidlink | ShareKind::Posix)
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareKind::Ntfs => "ntfs",
+            ShareKind::Smb => "smb",
+            ShareKind::Lucidlink => "lucidlink",
+            ShareKind::Posix => "posix",
+        }
+    }
+}
+
+/// A share: one file system (or part of one) of a tenant, scanned as a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// Store key.
+    pub id: i64,
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// Name, unique within the tenant.
+    pub name: String,
+    /// File system kind.
+    pub kind: ShareKind,
+    /// Whether path keys keep case.
+    pub case_sensitive: bool,
+    /// For feeds: the prefix the inventory uses for the filespace root (`L:\`, `/Volumes/fs`).
+    pub mount_root: Option<String>,
+}
+
+/// Where a file record's last-accessed time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessSource {
+    /// The first scan that saw the file.
+    #[default]
+    InitialScan,
+    /// A later scan.
+    IncrementalScan,
+    /// The LucidLink audit trail.
+    LucidlinkAudit,
+    /// Set by hand.
+    Manual,
+}
+
+impl AccessSource {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessSource::InitialScan => "initial_scan",
+            AccessSource::IncrementalScan => "incremental_scan",
+            AccessSource::LucidlinkAudit => "lucidlink_audit",
+            AccessSource::Manual => "manual",
+        }
+    }
+}
+
+/// One file as an inventory or scan describes it, owned. Readers hand out borrowed
+/// [`InventoryRow`](crate::inventory::InventoryRow)s; this is what crosses API boundaries.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// The path exactly as received.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified.
+    pub modified: Option<Micros>,
+    /// Last accessed.
+    pub accessed: Option<Micros>,
+    /// Extension without the dot, as given or derived from the path.
+    pub extension: Option<String>,
+    /// Permissions as the agent wrote them.
+    pub permissions: Option<String>,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Content hash as the agent wrote it (`sha256:…`).
+    pub hash: Option<String>,
+}
+
+/// The current state of one file (`file_current`): what the planner reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Share name.
+    pub share: String,
+    /// The file as last seen.
+    #[serde(flatten)]
+    pub entry: FileEntry,
+    /// Path key (unique per tenant and share).
+    pub path_key: String,
+    /// Where `accessed` came from.
+    pub accessed_source: AccessSource,
+    /// When `accessed` last changed.
+    pub atime_updated: Option<Micros>,
+    /// Scan that first saw it.
+    pub first_seen_scan: i64,
+    /// Scan that last saw it.
+    pub last_seen_scan: i64,
+    /// Set when a full scan no longer saw the file (soft delete).
+    pub missing_since: Option<Micros>,
+    /// Tier state, if the file has a tier object.
+    pub state: Option<TierState>,
+}
+
+/// The tier-2 record of one file (`tier_object`): its lifecycle state and where its data went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierObject {
+    /// Store key.
+    pub id: i64,
+    /// Share name.
+    pub share: String,
+    /// Path key of the file.
+    pub path_key: String,
+    /// Path as received.
+    pub path: String,
+    /// Lifecycle state.
+    pub state: TierState,
+    /// Optimistic-concurrency version: bumped by every change.
+    pub version: i64,
+    /// 1 for the first time the file was planned, +1 for each re-planning.
+    pub incarnation: i32,
+    /// Where the data goes (rendered target URI joined with the key).
+    pub target_uri: String,
+    /// The rule that planned it.
+    pub planned_by: String,
+    /// When it was planned.
+    pub planned_at: Micros,
+    /// When it was last acted upon (stubbed, rehydrated, deleted).
+    pub acted_at: Option<Micros>,
+    /// Last access seen after planning (warming).
+    pub last_accessed: Option<Micros>,
+    /// Accesses seen after planning.
+    pub access_count: i64,
+}
+
+/// An estimate of the work and the gain of moving some files.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Number of files.
+    pub files: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// Bytes freed on primary storage (size minus stub size, per file, never negative).
+    pub bytes_saved: u64,
+    /// Transfer time at the target's bandwidth plus the per-file overhead.
+    pub seconds: f64,
+}
+
+/// The state of a tiering job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// Claimed by a worker holding a lease.
+    Running,
+    /// Finished.
+    Done,
+    /// Gave up after the last attempt.
+    Failed,
+    /// Cancelled by an admin.
+    Cancelled,
+}
+
+/// A batch of files of one rule going to one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Store key (0 for a dry-run plan's jobs).
+    pub id: i64,
+    /// The rule.
+    pub rule: String,
+    /// The rendered target URI.
+    pub target: String,
+    /// Lower runs first (the rule's priority).
+    pub priority: i64,
+    /// State.
+    pub state: JobState,
+    /// What it moves.
+    pub estimate: Estimate,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Store key, increasing.
+    pub id: i64,
+    /// When.
+    pub at: Micros,
+    /// What happened (`tier.plan`, `tier.stub`, `ingest.chunk`, `feed.batch`, `job.done`…).
+    pub kind: String,
+    /// What it happened to (a path key, a job id, a scan id).
+    pub subject: String,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// The event this one belongs to (a job's events under the job's event).
+    pub parent: Option<i64>,
+}
+
+/// A new audit event, before the store gives it an id and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAuditEvent {
+    /// What happened.
+    pub kind: String,
+    /// What it happened to.
+    pub subject: String,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// Parent event; must exist for this tenant.
+    pub parent: Option<i64>,
+}
