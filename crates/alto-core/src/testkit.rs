@@ -5,7 +5,7 @@
 //! against a shared database and in parallel. A backend's test file calls [`run_all`] (or each
 //! function as its own test):
 //!
-//! ```ignore
+//! ```text
 //! #[tokio::test]
 //! async fn conformance() {
 //!     let store = MyStore::open(...).await.unwrap();

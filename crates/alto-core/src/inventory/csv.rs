@@ -52,7 +52,11 @@ impl CsvInventory {
             )));
         }
         file.seek(SeekFrom::Start(0))?;
+        // Records end at `\n` only; a `\r` before it is stripped from the last field (see
+        // `field`). With the default CRLF terminator the reader reports the line *before* a
+        // record that follows a `\r\n`, and every rejection would name the wrong line.
         let mut reader = csv::ReaderBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
             .flexible(true)
             .has_headers(true)
             .buffer_capacity(1 << 16)
@@ -63,7 +67,7 @@ impl CsvInventory {
             .clone();
         let names: Vec<String> = headers
             .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .map(|h| String::from_utf8_lossy(strip_cr(h)).into_owned())
             .collect();
         let resolved = columns.resolve(names.iter().map(String::as_str), &source)?;
         Ok(CsvInventory {
@@ -86,6 +90,16 @@ impl CsvInventory {
             reason,
         })
     }
+}
+
+fn strip_cr(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+/// Field `i` of `rec`, without the `\r` of a CRLF line end.
+fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
+    let f = &rec[i];
+    if i + 1 == rec.len() { strip_cr(f) } else { f }
 }
 
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> Result<usize> {
@@ -129,7 +143,7 @@ impl InventorySource for CsvInventory {
         let line = self.record.position().map_or(0, |p| p.line());
         if self.record.len() != self.width {
             // A blank line is not a row worth reporting.
-            if self.record.len() == 1 && self.record[0].is_empty() {
+            if self.record.len() == 1 && field(&self.record, 0).is_empty() {
                 return self.next_item();
             }
             let reason = format!(
@@ -143,7 +157,7 @@ impl InventorySource for CsvInventory {
         let mut bad: Option<(&'static str, String)> = None;
         for (col, idx) in super::Column::ALL.iter().zip(self.columns) {
             if let Some(i) = idx {
-                if std::str::from_utf8(&self.record[i]).is_err() {
+                if std::str::from_utf8(field(&self.record, i)).is_err() {
                     bad = Some((col.name(), "not valid UTF-8".into()));
                     break;
                 }
@@ -161,7 +175,7 @@ impl InventorySource for CsvInventory {
         let rec = &self.record;
         // Checked above: every used field is UTF-8.
         let field = |c: usize| -> Option<&str> {
-            self.columns[c].map(|i| std::str::from_utf8(&rec[i]).unwrap_or_default())
+            self.columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default())
         };
         let path = field(0).unwrap_or_default();
         Ok(Some(Item::Row(InventoryRow {
@@ -197,7 +211,7 @@ fn parse_scalars(
     rec: &csv::ByteRecord,
     columns: &[Option<usize>; 8],
 ) -> Result<Parsed, (&'static str, String)> {
-    let text = |c: usize| columns[c].map(|i| std::str::from_utf8(&rec[i]).unwrap_or_default());
+    let text = |c: usize| columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default());
     let path = text(0).unwrap_or_default();
     check_path(path).map_err(|r| ("file_path", r))?;
     let size = parse_size(text(1).unwrap_or_default()).map_err(|r| ("file_size", r))?;

@@ -287,7 +287,7 @@ pub struct Progress {
 }
 
 /// A streaming inventory.
-pub trait InventorySource: Send {
+pub trait InventorySource: Send + std::fmt::Debug {
     /// The next row or rejection; `Ok(None)` at the end.
     ///
     /// # Behavior

@@ -172,15 +172,22 @@ fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
         return parse_time(s);
     }
     let v = match a.data_type() {
-        DataType::Timestamp(unit, _) => {
-            let raw = a.as_primitive::<Int64Type>().value(i);
-            match unit {
-                TimeUnit::Second => raw.checked_mul(MICROS_PER_SEC),
-                TimeUnit::Millisecond => raw.checked_mul(1000),
-                TimeUnit::Microsecond => Some(raw),
-                TimeUnit::Nanosecond => Some(raw.div_euclid(1000)),
-            }
-        }
+        DataType::Timestamp(unit, _) => match unit {
+            TimeUnit::Second => a
+                .as_primitive::<TimestampSecondType>()
+                .value(i)
+                .checked_mul(MICROS_PER_SEC),
+            TimeUnit::Millisecond => a
+                .as_primitive::<TimestampMillisecondType>()
+                .value(i)
+                .checked_mul(1000),
+            TimeUnit::Microsecond => Some(a.as_primitive::<TimestampMicrosecondType>().value(i)),
+            TimeUnit::Nanosecond => Some(
+                a.as_primitive::<TimestampNanosecondType>()
+                    .value(i)
+                    .div_euclid(1000),
+            ),
+        },
         DataType::Date32 => {
             (a.as_primitive::<Date32Type>().value(i) as i64).checked_mul(86_400 * MICROS_PER_SEC)
         }

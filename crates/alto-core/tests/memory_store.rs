@@ -1,0 +1,7 @@
+//! The memory store runs the whole conformance suite.
+
+#[tokio::test]
+async fn memory_store_conformance() {
+    let store = alto_core::MemoryStore::new();
+    alto_core::testkit::run_all(&store).await;
+}
