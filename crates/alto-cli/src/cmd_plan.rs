@@ -69,10 +69,13 @@ impl PlanFlags {
             let (prefix, rate) = spec.rsplit_once('=').ok_or_else(|| {
                 Failure::usage(format!("--target-bandwidth {spec:?}: expected PREFIX=RATE"))
             })?;
-            o.target_bandwidth.push((prefix.to_owned(), parse_rate(rate)?));
+            o.target_bandwidth
+                .push((prefix.to_owned(), parse_rate(rate)?));
         }
         if !(self.per_file_overhead >= 0.0 && self.per_file_overhead.is_finite()) {
-            return Err(Failure::usage("--per-file-overhead must be 0 or more seconds"));
+            return Err(Failure::usage(
+                "--per-file-overhead must be 0 or more seconds",
+            ));
         }
         o.per_file_overhead_secs = self.per_file_overhead;
         o.stub_size = alto_rules::parse_size(&self.stub_size)
@@ -152,7 +155,11 @@ fn write_table(out: &mut impl Write, r: &PlanReport, bandwidth: &str) -> std::io
         )?;
     }
     if !r.unmatched_rules.is_empty() {
-        writeln!(out, "\nRules that matched nothing: {}", r.unmatched_rules.join(", "))?;
+        writeln!(
+            out,
+            "\nRules that matched nothing: {}",
+            r.unmatched_rules.join(", ")
+        )?;
     }
     if !r.disabled_rules.is_empty() {
         writeln!(out, "Disabled rules: {}", r.disabled_rules.join(", "))?;
@@ -160,7 +167,13 @@ fn write_table(out: &mut impl Write, r: &PlanReport, bandwidth: &str) -> std::io
     if !r.largest.is_empty() {
         writeln!(out, "\nLargest matches:")?;
         for m in &r.largest {
-            writeln!(out, "  {:>10}  {}  ({})", fmt::bytes(m.size), m.path, m.rule)?;
+            writeln!(
+                out,
+                "  {:>10}  {}  ({})",
+                fmt::bytes(m.size),
+                m.path,
+                m.rule
+            )?;
         }
     }
     Ok(())

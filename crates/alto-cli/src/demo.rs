@@ -59,9 +59,21 @@ impl Rng {
 }
 
 const EXTS: [(&str, u64); 15] = [
-    (".pdf", 12), (".docx", 10), (".xlsx", 8), (".jpg", 14), (".png", 6), (".mov", 4),
-    (".mp4", 6), (".mxf", 2), (".psd", 3), (".zip", 3), (".tmp", 2), (".txt", 8),
-    (".wav", 3), (".exr", 2), ("", 1),
+    (".pdf", 12),
+    (".docx", 10),
+    (".xlsx", 8),
+    (".jpg", 14),
+    (".png", 6),
+    (".mov", 4),
+    (".mp4", 6),
+    (".mxf", 2),
+    (".psd", 3),
+    (".zip", 3),
+    (".tmp", 2),
+    (".txt", 8),
+    (".wav", 3),
+    (".exr", 2),
+    ("", 1),
 ];
 
 /// Write `rows` inventory rows in the agents' CSV format.
@@ -69,7 +81,10 @@ pub(crate) fn generate(path: &Path, rows: u64, seed: u64, now: i64) -> std::io::
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let total_weight: u64 = EXTS.iter().map(|e| e.1).sum();
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    writeln!(w, "file_path,file_size,last_modified,last_accessed,file_extension,permissions,owner,hash")?;
+    writeln!(
+        w,
+        "file_path,file_size,last_modified,last_accessed,file_extension,permissions,owner,hash"
+    )?;
     let day = 86_400 * MICROS_PER_SEC;
     for i in 0..rows {
         let (root, sep) = match i % 10 {
@@ -89,7 +104,11 @@ pub(crate) fn generate(path: &Path, rows: u64, seed: u64, now: i64) -> std::io::
         let size = (12.0 + 2.5 * rng.normal()).exp().min(5e12) as u64;
         let mtime = now - (rng.unit() * (8 * 365) as f64 * day as f64) as i64;
         let atime = (mtime + (rng.unit() * 400.0 * day as f64) as i64).min(now);
-        let kind = if rng.below(50) == 0 { "render_v" } else { "file_" };
+        let kind = if rng.below(50) == 0 {
+            "render_v"
+        } else {
+            "file_"
+        };
         writeln!(
             w,
             "\"{root}{sep}dept{}{sep}proj{}{sep}y{}{sep}{kind}{i:08}{ext}\",{size},{},{},{ext},rw-r--r--,DOMAIN\\user{},sha256:{:016x}",
@@ -156,7 +175,10 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
     let took = started.elapsed();
     print_report(&report, args.format, &flags.bandwidth)?;
     if !quiet {
-        eprintln!("alto demo: planned {} files in {took:.2?}", report.files_scanned);
+        eprintln!(
+            "alto demo: planned {} files in {took:.2?}",
+            report.files_scanned
+        );
     }
     Ok(())
 }

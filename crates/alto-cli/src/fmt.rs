@@ -44,7 +44,13 @@ pub(crate) fn duration(secs: f64) -> String {
 
 fn micros_as_duration(m: i64) -> String {
     let s = m / 1_000_000;
-    for (unit, len) in [("y", 365 * 86_400), ("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+    for (unit, len) in [
+        ("y", 365 * 86_400),
+        ("w", 7 * 86_400),
+        ("d", 86_400),
+        ("h", 3600),
+        ("m", 60),
+    ] {
         if s >= len && s % len == 0 {
             return format!("{}{unit}", s / len);
         }

@@ -23,7 +23,6 @@
 
 pub mod driver;
 pub mod error;
-pub mod glob;
 pub mod inventory;
 pub mod lifecycle;
 pub mod path;

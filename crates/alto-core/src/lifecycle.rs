@@ -169,19 +169,20 @@ mod tests {
     /// Every (from, action) pair, with the expected result: the whole table, allowed and refused.
     #[test]
     fn every_transition() {
-        let expect = |from: Option<TierState>, action: Action| -> Option<(Option<TierState>, bool)> {
-            match (from, action) {
-                (None, Action::Plan) => Some((Some(Planned), false)),
-                (Some(Rehydrated), Action::Plan) => Some((Some(Planned), true)),
-                (Some(Deleted), Action::Plan) => Some((Some(Planned), true)),
-                (Some(Planned), Action::Withdraw) => Some((None, false)),
-                (Some(Planned), Action::Stub) => Some((Some(Stubbed), false)),
-                (Some(Stubbed), Action::Rehydrate) => Some((Some(Rehydrated), false)),
-                (Some(Stubbed), Action::Delete) => Some((Some(Deleted), false)),
-                (Some(Rehydrated), Action::Delete) => Some((Some(Deleted), false)),
-                _ => None,
-            }
-        };
+        let expect =
+            |from: Option<TierState>, action: Action| -> Option<(Option<TierState>, bool)> {
+                match (from, action) {
+                    (None, Action::Plan) => Some((Some(Planned), false)),
+                    (Some(Rehydrated), Action::Plan) => Some((Some(Planned), true)),
+                    (Some(Deleted), Action::Plan) => Some((Some(Planned), true)),
+                    (Some(Planned), Action::Withdraw) => Some((None, false)),
+                    (Some(Planned), Action::Stub) => Some((Some(Stubbed), false)),
+                    (Some(Stubbed), Action::Rehydrate) => Some((Some(Rehydrated), false)),
+                    (Some(Stubbed), Action::Delete) => Some((Some(Deleted), false)),
+                    (Some(Rehydrated), Action::Delete) => Some((Some(Deleted), false)),
+                    _ => None,
+                }
+            };
         let froms = std::iter::once(None).chain(TierState::ALL.into_iter().map(Some));
         let mut allowed = 0;
         let mut refused = 0;
@@ -189,12 +190,19 @@ mod tests {
             for action in Action::ALL {
                 match (transition(from, action), expect(from, action)) {
                     (Ok(o), Some((state, inc))) => {
-                        assert_eq!((o.state, o.new_incarnation), (state, inc), "{from:?} {action}");
+                        assert_eq!(
+                            (o.state, o.new_incarnation),
+                            (state, inc),
+                            "{from:?} {action}"
+                        );
                         allowed += 1;
                     }
                     (Err(e), None) => {
                         assert_eq!(e.kind(), ErrorKind::InvalidTransition);
-                        assert!(e.to_string().starts_with(&format!("cannot {action}")), "{e}");
+                        assert!(
+                            e.to_string().starts_with(&format!("cannot {action}")),
+                            "{e}"
+                        );
                         refused += 1;
                     }
                     (got, want) => panic!("{from:?} {action}: got {got:?}, want {want:?}"),

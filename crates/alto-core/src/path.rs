@@ -21,7 +21,9 @@ pub fn path_key_into(path: &str, case_insensitive: bool, out: &mut String) {
         if out.is_ascii() {
             out.make_ascii_lowercase();
         } else {
-            *out = out.to_lowercase();
+            // The rule engine's folding, so keys and case-insensitive globs agree.
+            let normal = std::mem::take(out);
+            alto_rules::fold_case_into(&normal, out);
         }
     }
 }
@@ -44,7 +46,11 @@ pub fn join_under(prefix: &str, relative: &str) -> Result<String, String> {
     for seg in relative.split(['/', '\\']) {
         match seg {
             "" | "." => {}
-            ".." => return Err(format!("path {relative:?} climbs out of {prefix:?} with `..`")),
+            ".." => {
+                return Err(format!(
+                    "path {relative:?} climbs out of {prefix:?} with `..`"
+                ));
+            }
             s => {
                 if !out.ends_with('/') {
                     out.push('/');
@@ -62,7 +68,10 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(path_key(r"C:\Data\\Sub\File.TXT", true), "c:/data/sub/file.txt");
+        assert_eq!(
+            path_key(r"C:\Data\\Sub\File.TXT", true),
+            "c:/data/sub/file.txt"
+        );
         assert_eq!(path_key(r"\\fs01\Share\A", true), "//fs01/share/a");
         assert_eq!(path_key("/srv/Data//x/", false), "/srv/Data/x");
         assert_eq!(path_key("/srv/ÄÖ", true), "/srv/äö");
@@ -77,7 +86,10 @@ mod tests {
 
     #[test]
     fn join_refuses_escape() {
-        assert_eq!(join_under("/Volumes/fs", "/a/b").unwrap(), "/Volumes/fs/a/b");
+        assert_eq!(
+            join_under("/Volumes/fs", "/a/b").unwrap(),
+            "/Volumes/fs/a/b"
+        );
         assert_eq!(join_under(r"L:\", "/a/./b").unwrap(), "L:/a/b");
         assert!(join_under("/Volumes/fs", "/a/../../etc").is_err());
     }

@@ -220,7 +220,11 @@ impl<'r> Planner<'r> {
             share: &opts.share,
             at: opts.now,
         };
-        let targets = rules.rules().iter().map(|r| r.render_target(&vars)).collect();
+        let targets = rules
+            .rules()
+            .iter()
+            .map(|r| r.render_target(&vars))
+            .collect();
         Planner {
             rules,
             scratch: rules.scratch(),
@@ -249,7 +253,9 @@ impl<'r> Planner<'r> {
             self.skipped += 1;
             return None;
         }
-        let idx = self.rules.evaluate(file, self.opts.now, &mut self.scratch)?;
+        let idx = self
+            .rules
+            .evaluate(file, self.opts.now, &mut self.scratch)?;
         let saved = file.size.saturating_sub(self.opts.stub_size);
         let t = &mut self.tallies[idx];
         t.0 += 1;
@@ -271,8 +277,12 @@ impl<'r> Planner<'r> {
             if self.largest.len() < self.opts.top_n || smallest.is_some_and(|s| file.size > s) {
                 self.seq += 1;
                 // Ties keep the earlier file: a later sequence number sorts first for removal.
-                self.largest
-                    .push(Reverse((file.size, u64::MAX - self.seq, file.path.to_owned(), idx)));
+                self.largest.push(Reverse((
+                    file.size,
+                    u64::MAX - self.seq,
+                    file.path.to_owned(),
+                    idx,
+                )));
                 if self.largest.len() > self.opts.top_n {
                     self.largest.pop();
                 }
@@ -286,8 +296,8 @@ impl<'r> Planner<'r> {
             let rule = &self.rules.rules()[idx];
             let target = self.targets[idx].clone();
             let bps = self.opts.bandwidth_for(&target);
-            let secs =
-                open.bytes as f64 * 8.0 / bps + open.files as f64 * self.opts.per_file_overhead_secs;
+            let secs = open.bytes as f64 * 8.0 / bps
+                + open.files as f64 * self.opts.per_file_overhead_secs;
             self.jobs.push((
                 idx,
                 PlannedJob {

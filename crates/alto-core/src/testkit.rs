@@ -68,12 +68,26 @@ async fn tenant_with_share(store: &dyn Store, kind: ShareKind) -> (Tenant, Share
     (t, s)
 }
 
-async fn ingest(store: &dyn Store, t: TenantId, share: &str, kind: ScanKind, chunks: &[(&str, Vec<FileEntry>)]) -> (Vec<ChunkOutcome>, ScanSummary) {
+async fn ingest(
+    store: &dyn Store,
+    t: TenantId,
+    share: &str,
+    kind: ScanKind,
+    chunks: &[(&str, Vec<FileEntry>)],
+) -> (Vec<ChunkOutcome>, ScanSummary) {
     let scan = store.begin_scan(t, share, kind).await.expect("begin scan");
     let mut outs = Vec::new();
     for (id, entries) in chunks {
-        let chunk = IngestChunk { id: (*id).into(), entries: entries.clone() };
-        outs.push(store.ingest_chunk(t, scan.id, &chunk).await.expect("ingest chunk"));
+        let chunk = IngestChunk {
+            id: (*id).into(),
+            entries: entries.clone(),
+        };
+        outs.push(
+            store
+                .ingest_chunk(t, scan.id, &chunk)
+                .await
+                .expect("ingest chunk"),
+        );
     }
     let sum = store.finish_scan(t, scan.id).await.expect("finish scan");
     (outs, sum)
@@ -94,23 +108,41 @@ async fn all_files(store: &dyn Store, t: TenantId, mut q: FileQuery) -> Vec<File
 /// Tenants: create, look up, duplicates and unknown names.
 pub async fn tenants(store: &dyn Store) {
     let name = unique_name("tenant");
-    let t = store.create_tenant(&name, &TenantSettings::default()).await.expect("create");
+    let t = store
+        .create_tenant(&name, &TenantSettings::default())
+        .await
+        .expect("create");
     assert_eq!(t.name, name);
     let again = store.tenant(&name).await.expect("lookup");
     assert_eq!(again.id, t.id);
     assert_eq!(again.settings, TenantSettings::default());
-    let dup = store.create_tenant(&name, &TenantSettings::default()).await.unwrap_err();
+    let dup = store
+        .create_tenant(&name, &TenantSettings::default())
+        .await
+        .unwrap_err();
     assert_eq!(dup.kind(), ErrorKind::AlreadyExists, "{dup}");
     let missing = store.tenant(&unique_name("nobody")).await.unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
-    let empty = store.create_tenant("", &TenantSettings::default()).await.unwrap_err();
+    let empty = store
+        .create_tenant("", &TenantSettings::default())
+        .await
+        .unwrap_err();
     assert_eq!(empty.kind(), ErrorKind::InvalidInput);
     // ensure_share is idempotent and keeps the kind's case rule.
-    let s1 = store.ensure_share(t.id, &ShareSpec::new("data", ShareKind::Ntfs)).await.unwrap();
-    let s2 = store.ensure_share(t.id, &ShareSpec::new("data", ShareKind::Ntfs)).await.unwrap();
+    let s1 = store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Ntfs))
+        .await
+        .unwrap();
+    let s2 = store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Ntfs))
+        .await
+        .unwrap();
     assert_eq!(s1.id, s2.id);
     assert!(!s1.case_sensitive);
-    let lucid = store.ensure_share(t.id, &ShareSpec::new("lucid", ShareKind::Lucidlink)).await.unwrap();
+    let lucid = store
+        .ensure_share(t.id, &ShareSpec::new("lucid", ShareKind::Lucidlink))
+        .await
+        .unwrap();
     assert!(lucid.case_sensitive);
 }
 
@@ -118,46 +150,95 @@ pub async fn tenants(store: &dyn Store) {
 pub async fn ingest_is_idempotent(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let rows = vec![entry("/d/a.txt", 1, None), entry("/d/b.txt", 2, None)];
-    let scan = store.begin_scan(t.id, &s.name, ScanKind::Partial).await.unwrap();
-    let chunk = IngestChunk { id: "0".into(), entries: rows };
+    let scan = store
+        .begin_scan(t.id, &s.name, ScanKind::Partial)
+        .await
+        .unwrap();
+    let chunk = IngestChunk {
+        id: "0".into(),
+        entries: rows,
+    };
     let first = store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
     assert_eq!((first.applied, first.new), (true, 2));
     let second = store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
-    assert!(!second.applied, "a chunk applied twice must report applied = false");
+    assert!(
+        !second.applied,
+        "a chunk applied twice must report applied = false"
+    );
     assert_eq!((second.new, second.changed, second.unchanged), (0, 0, 0));
     assert_eq!(all_files(store, t.id, FileQuery::default()).await.len(), 2);
-    let bad = store.ingest_chunk(t.id, 999_999_999, &chunk).await.unwrap_err();
+    let bad = store
+        .ingest_chunk(t.id, 999_999_999, &chunk)
+        .await
+        .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::NotFound);
 }
 
 /// New, changed and unchanged files; case folding on insensitive shares; access never backwards.
 pub async fn ingest_merges(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Ntfs).await;
-    let (o, _) = ingest(store, t.id, &s.name, ScanKind::Partial, &[(
-        "c0",
-        vec![entry(r"C:\Data\A.txt", 10, Some(5_000_000)), entry(r"C:\Data\b.txt", 20, None)],
-    )]).await;
+    let (o, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Partial,
+        &[(
+            "c0",
+            vec![
+                entry(r"C:\Data\A.txt", 10, Some(5_000_000)),
+                entry(r"C:\Data\b.txt", 20, None),
+            ],
+        )],
+    )
+    .await;
     assert_eq!((o[0].new, o[0].changed, o[0].unchanged), (2, 0, 0));
     // Same key in another spelling (case-insensitive share), size changed; b unchanged.
-    let (o, _) = ingest(store, t.id, &s.name, ScanKind::Partial, &[(
-        "c0",
-        vec![entry("c:/data/a.TXT", 11, Some(4_000_000)), entry(r"C:\Data\b.txt", 20, None)],
-    )]).await;
+    let (o, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Partial,
+        &[(
+            "c0",
+            vec![
+                entry("c:/data/a.TXT", 11, Some(4_000_000)),
+                entry(r"C:\Data\b.txt", 20, None),
+            ],
+        )],
+    )
+    .await;
     assert_eq!((o[0].new, o[0].changed, o[0].unchanged), (0, 1, 1));
     let files = all_files(store, t.id, FileQuery::default()).await;
     assert_eq!(files.len(), 2);
-    let a = files.iter().find(|f| f.path_key == "c:/data/a.txt").expect("a.txt by its key");
+    let a = files
+        .iter()
+        .find(|f| f.path_key == "c:/data/a.txt")
+        .expect("a.txt by its key");
     assert_eq!(a.entry.size, 11);
-    assert_eq!(a.entry.path, "c:/data/a.TXT", "the path as last received is kept");
-    assert_eq!(a.entry.accessed, Some(5_000_000), "last accessed never moves backwards");
+    assert_eq!(
+        a.entry.path, "c:/data/a.TXT",
+        "the path as last received is kept"
+    );
+    assert_eq!(
+        a.entry.accessed,
+        Some(5_000_000),
+        "last accessed never moves backwards"
+    );
     assert_eq!(a.accessed_source, AccessSource::InitialScan);
-    let (o, _) = ingest(store, t.id, &s.name, ScanKind::Partial, &[(
-        "c0",
-        vec![entry(r"C:\Data\A.txt", 11, Some(9_000_000))],
-    )]).await;
+    let (o, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Partial,
+        &[("c0", vec![entry(r"C:\Data\A.txt", 11, Some(9_000_000))])],
+    )
+    .await;
     assert_eq!(o[0].changed, 1);
     let files = all_files(store, t.id, FileQuery::default()).await;
-    let a = files.iter().find(|f| f.path_key == "c:/data/a.txt").unwrap();
+    let a = files
+        .iter()
+        .find(|f| f.path_key == "c:/data/a.txt")
+        .unwrap();
     assert_eq!(a.entry.accessed, Some(9_000_000));
     assert_eq!(a.accessed_source, AccessSource::IncrementalScan);
     assert!(a.atime_updated.is_some());
@@ -167,36 +248,124 @@ pub async fn ingest_merges(store: &dyn Store) {
 /// A full scan marks the share's unseen files missing; they come back when seen again.
 pub async fn full_scan_marks_missing(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
-    let other = store.ensure_share(t.id, &ShareSpec::new("other", ShareKind::Posix)).await.unwrap();
-    ingest(store, t.id, &other.name, ScanKind::Full, &[("x", vec![entry("/o/keep", 1, None)])]).await;
-    let (_, sum) = ingest(store, t.id, &s.name, ScanKind::Full, &[(
-        "x",
-        vec![entry("/a", 1, None), entry("/b", 1, None), entry("/c", 1, None)],
-    )]).await;
+    let other = store
+        .ensure_share(t.id, &ShareSpec::new("other", ShareKind::Posix))
+        .await
+        .unwrap();
+    ingest(
+        store,
+        t.id,
+        &other.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/o/keep", 1, None)])],
+    )
+    .await;
+    let (_, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[(
+            "x",
+            vec![
+                entry("/a", 1, None),
+                entry("/b", 1, None),
+                entry("/c", 1, None),
+            ],
+        )],
+    )
+    .await;
     assert_eq!(sum.missing, 0);
-    let (_, sum) = ingest(store, t.id, &s.name, ScanKind::Partial, &[("x", vec![entry("/a", 1, None)])]).await;
+    let (_, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Partial,
+        &[("x", vec![entry("/a", 1, None)])],
+    )
+    .await;
     assert_eq!(sum.missing, 0, "a partial scan marks nothing missing");
-    let (_, sum) = ingest(store, t.id, &s.name, ScanKind::Full, &[("x", vec![entry("/a", 1, None)])]).await;
+    let (_, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/a", 1, None)])],
+    )
+    .await;
     assert_eq!(sum.missing, 2);
-    let visible = all_files(store, t.id, FileQuery { share: Some(s.name.clone()), ..Default::default() }).await;
-    assert_eq!(visible.iter().map(|f| f.path_key.as_str()).collect::<Vec<_>>(), ["/a"]);
-    let all = all_files(store, t.id, FileQuery { include_missing: true, ..Default::default() }).await;
-    assert_eq!(all.len(), 4, "missing files are kept (soft delete), the other share untouched");
-    let (o, _) = ingest(store, t.id, &s.name, ScanKind::Full, &[(
-        "x",
-        vec![entry("/a", 1, None), entry("/b", 1, None)],
-    )]).await;
-    assert_eq!((o[0].changed, o[0].unchanged), (1, 1), "a file seen again is a change");
-    let visible = all_files(store, t.id, FileQuery { share: Some(s.name.clone()), ..Default::default() }).await;
+    let visible = all_files(
+        store,
+        t.id,
+        FileQuery {
+            share: Some(s.name.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        visible
+            .iter()
+            .map(|f| f.path_key.as_str())
+            .collect::<Vec<_>>(),
+        ["/a"]
+    );
+    let all = all_files(
+        store,
+        t.id,
+        FileQuery {
+            include_missing: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        all.len(),
+        4,
+        "missing files are kept (soft delete), the other share untouched"
+    );
+    let (o, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/a", 1, None), entry("/b", 1, None)])],
+    )
+    .await;
+    assert_eq!(
+        (o[0].changed, o[0].unchanged),
+        (1, 1),
+        "a file seen again is a change"
+    );
+    let visible = all_files(
+        store,
+        t.id,
+        FileQuery {
+            share: Some(s.name.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(visible.len(), 2);
 }
 
 /// Cursor paging covers every row once; glob and state filters.
 pub async fn listing_pages_and_filters(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
-    let rows: Vec<_> = (0..25).map(|i| entry(&format!("/p/f{i:02}.{}", if i % 2 == 0 { "mov" } else { "txt" }), i, None)).collect();
+    let rows: Vec<_> = (0..25)
+        .map(|i| {
+            entry(
+                &format!("/p/f{i:02}.{}", if i % 2 == 0 { "mov" } else { "txt" }),
+                i,
+                None,
+            )
+        })
+        .collect();
     ingest(store, t.id, &s.name, ScanKind::Partial, &[("x", rows)]).await;
-    let mut q = FileQuery { limit: 7, ..Default::default() };
+    let mut q = FileQuery {
+        limit: 7,
+        ..Default::default()
+    };
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
@@ -204,7 +373,10 @@ pub async fn listing_pages_and_filters(store: &dyn Store) {
         assert!(page.items.len() <= 7);
         pages += 1;
         seen.extend(page.items.into_iter().map(|f| f.path_key));
-        match page.next { Some(n) => q.after = Some(n), None => break }
+        match page.next {
+            Some(n) => q.after = Some(n),
+            None => break,
+        }
     }
     assert_eq!(pages, 4);
     let mut sorted = seen.clone();
@@ -212,11 +384,36 @@ pub async fn listing_pages_and_filters(store: &dyn Store) {
     sorted.dedup();
     assert_eq!(sorted.len(), 25);
     assert_eq!(seen, sorted, "pages come in key order without repeats");
-    let movs = all_files(store, t.id, FileQuery { glob: Some("*.mov".into()), ..Default::default() }).await;
+    let movs = all_files(
+        store,
+        t.id,
+        FileQuery {
+            glob: Some("*.mov".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(movs.len(), 13);
-    let bad = store.files(t.id, &FileQuery { glob: Some("[".into()), ..Default::default() }).await.unwrap_err();
+    let bad = store
+        .files(
+            t.id,
+            &FileQuery {
+                glob: Some("[".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::InvalidInput);
-    let stubbed = all_files(store, t.id, FileQuery { state: Some(TierState::Stubbed), ..Default::default() }).await;
+    let stubbed = all_files(
+        store,
+        t.id,
+        FileQuery {
+            state: Some(TierState::Stubbed),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(stubbed.is_empty());
 }
 
@@ -224,11 +421,39 @@ pub async fn listing_pages_and_filters(store: &dyn Store) {
 pub async fn tenant_isolation(store: &dyn Store) {
     let (a, sa) = tenant_with_share(store, ShareKind::Posix).await;
     let (b, sb) = tenant_with_share(store, ShareKind::Posix).await;
-    assert_eq!(sa.name, sb.name, "both tenants have a share of the same name");
-    ingest(store, a.id, &sa.name, ScanKind::Full, &[("x", vec![entry("/secret", 1, None)])]).await;
-    assert!(all_files(store, b.id, FileQuery { include_missing: true, ..Default::default() }).await.is_empty());
+    assert_eq!(
+        sa.name, sb.name,
+        "both tenants have a share of the same name"
+    );
+    ingest(
+        store,
+        a.id,
+        &sa.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/secret", 1, None)])],
+    )
+    .await;
+    assert!(
+        all_files(
+            store,
+            b.id,
+            FileQuery {
+                include_missing: true,
+                ..Default::default()
+            }
+        )
+        .await
+        .is_empty()
+    );
     // B's full scan of its same-named share must not mark A's file missing.
-    ingest(store, b.id, &sb.name, ScanKind::Full, &[("x", vec![entry("/other", 1, None)])]).await;
+    ingest(
+        store,
+        b.id,
+        &sb.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/other", 1, None)])],
+    )
+    .await;
     let a_files = all_files(store, a.id, FileQuery::default()).await;
     assert_eq!(a_files.len(), 1);
     let req = TransitionRequest {
@@ -236,82 +461,262 @@ pub async fn tenant_isolation(store: &dyn Store) {
         path_key: "/secret".into(),
         action: Action::Plan,
         expected: None,
-        plan: Some(PlanInfo { rule: "r".into(), target_uri: "file:///t/".into() }),
+        plan: Some(PlanInfo {
+            rule: "r".into(),
+            target_uri: "file:///t/".into(),
+        }),
         at: 1,
     };
     let e = store.transition(b.id, &req).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "B cannot plan A's file: {e}");
-    assert_eq!(store.tier_object(a.id, &sa.name, "/secret").await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        store
+            .tier_object(a.id, &sa.name, "/secret")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
     store.transition(a.id, &req).await.unwrap();
-    assert_eq!(store.tier_object(b.id, &sa.name, "/secret").await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        store
+            .tier_object(b.id, &sa.name, "/secret")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
     assert!(store.audit(b.id, None, 100).await.unwrap().items.is_empty());
     let ev = store.audit(a.id, None, 100).await.unwrap().items;
-    let foreign_parent = NewAuditEvent { kind: "x".into(), subject: "y".into(), detail: serde_json::json!({}), parent: Some(ev[0].id) };
-    assert_eq!(store.append_audit(b.id, &foreign_parent).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let foreign_parent = NewAuditEvent {
+        kind: "x".into(),
+        subject: "y".into(),
+        detail: serde_json::json!({}),
+        parent: Some(ev[0].id),
+    };
+    assert_eq!(
+        store
+            .append_audit(b.id, &foreign_parent)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
 }
 
 /// Lifecycle through the store: allowed path, refused transitions, optimistic concurrency.
 pub async fn lifecycle_through_store(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
-    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", vec![entry("/f", 100, None)])]).await;
-    let plan = Some(PlanInfo { rule: "cold".into(), target_uri: "file:///tier/f".into() });
+    ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/f", 100, None)])],
+    )
+    .await;
+    let plan = Some(PlanInfo {
+        rule: "cold".into(),
+        target_uri: "file:///tier/f".into(),
+    });
     let req = |action, expected, plan: Option<PlanInfo>| TransitionRequest {
-        share: s.name.clone(), path_key: "/f".into(), action, expected, plan, at: 42,
+        share: s.name.clone(),
+        path_key: "/f".into(),
+        action,
+        expected,
+        plan,
+        at: 42,
     };
     // Nothing to stub yet.
-    let e = store.transition(t.id, &req(Action::Stub, None, None)).await.unwrap_err();
+    let e = store
+        .transition(t.id, &req(Action::Stub, None, None))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidTransition, "{e}");
-    let o = store.transition(t.id, &req(Action::Plan, None, plan.clone())).await.unwrap().unwrap();
-    assert_eq!((o.state, o.version, o.incarnation), (TierState::Planned, 1, 1));
+    let o = store
+        .transition(t.id, &req(Action::Plan, None, plan.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.state, o.version, o.incarnation),
+        (TierState::Planned, 1, 1)
+    );
     assert_eq!(o.planned_by, "cold");
     // Planning again from a stale read is a conflict, not a duplicate.
-    let e = store.transition(t.id, &req(Action::Plan, None, plan.clone())).await.unwrap_err();
+    let e = store
+        .transition(t.id, &req(Action::Plan, None, plan.clone()))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.is_retryable());
     // Refused transition writes nothing.
-    let e = store.transition(t.id, &req(Action::Rehydrate, Some((TierState::Planned, 1)), None)).await.unwrap_err();
+    let e = store
+        .transition(
+            t.id,
+            &req(Action::Rehydrate, Some((TierState::Planned, 1)), None),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidTransition);
     let now = store.tier_object(t.id, &s.name, "/f").await.unwrap();
     assert_eq!((now.state, now.version), (TierState::Planned, 1));
     // Stale version.
-    let e = store.transition(t.id, &req(Action::Stub, Some((TierState::Planned, 7)), None)).await.unwrap_err();
+    let e = store
+        .transition(
+            t.id,
+            &req(Action::Stub, Some((TierState::Planned, 7)), None),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict);
-    let o = store.transition(t.id, &req(Action::Stub, Some((TierState::Planned, 1)), None)).await.unwrap().unwrap();
-    assert_eq!((o.state, o.version, o.acted_at), (TierState::Stubbed, 2, Some(42)));
-    let files = all_files(store, t.id, FileQuery { state: Some(TierState::Stubbed), ..Default::default() }).await;
+    let o = store
+        .transition(
+            t.id,
+            &req(Action::Stub, Some((TierState::Planned, 1)), None),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.state, o.version, o.acted_at),
+        (TierState::Stubbed, 2, Some(42))
+    );
+    let files = all_files(
+        store,
+        t.id,
+        FileQuery {
+            state: Some(TierState::Stubbed),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(files.len(), 1, "file records show their tier state");
-    let o = store.transition(t.id, &req(Action::Rehydrate, Some((TierState::Stubbed, 2)), None)).await.unwrap().unwrap();
+    let o = store
+        .transition(
+            t.id,
+            &req(Action::Rehydrate, Some((TierState::Stubbed, 2)), None),
+        )
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(o.state, TierState::Rehydrated);
-    let o = store.transition(t.id, &req(Action::Plan, Some((TierState::Rehydrated, 3)), plan.clone())).await.unwrap().unwrap();
-    assert_eq!((o.state, o.incarnation, o.version), (TierState::Planned, 2, 4), "re-planning counts an incarnation");
-    let gone = store.transition(t.id, &req(Action::Withdraw, Some((TierState::Planned, 4)), None)).await.unwrap();
+    let o = store
+        .transition(
+            t.id,
+            &req(Action::Plan, Some((TierState::Rehydrated, 3)), plan.clone()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.state, o.incarnation, o.version),
+        (TierState::Planned, 2, 4),
+        "re-planning counts an incarnation"
+    );
+    let gone = store
+        .transition(
+            t.id,
+            &req(Action::Withdraw, Some((TierState::Planned, 4)), None),
+        )
+        .await
+        .unwrap();
     assert!(gone.is_none());
-    assert_eq!(store.tier_object(t.id, &s.name, "/f").await.unwrap_err().kind(), ErrorKind::NotFound);
-    let e = store.transition(t.id, &TransitionRequest { path_key: "/nope".into(), ..req(Action::Plan, None, plan) }).await.unwrap_err();
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/f")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let e = store
+        .transition(
+            t.id,
+            &TransitionRequest {
+                path_key: "/nope".into(),
+                ..req(Action::Plan, None, plan)
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
-    let kinds: Vec<String> = store.audit(t.id, None, 100).await.unwrap().items.into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["tier.plan", "tier.stub", "tier.rehydrate", "tier.plan", "tier.withdraw"], "one audit event per applied transition, none for refused ones");
+    let kinds: Vec<String> = store
+        .audit(t.id, None, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "tier.plan",
+            "tier.stub",
+            "tier.rehydrate",
+            "tier.plan",
+            "tier.withdraw"
+        ],
+        "one audit event per applied transition, none for refused ones"
+    );
 }
 
 /// Audit events: parents, increasing ids, cursor paging.
 pub async fn audit_trail(store: &dyn Store) {
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
-    let root = store.append_audit(t.id, &NewAuditEvent { kind: "job.start".into(), subject: "1".into(), detail: serde_json::json!({"n": 1}), parent: None }).await.unwrap();
+    let root = store
+        .append_audit(
+            t.id,
+            &NewAuditEvent {
+                kind: "job.start".into(),
+                subject: "1".into(),
+                detail: serde_json::json!({"n": 1}),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
     let mut ids = vec![root.id];
     for i in 0..9 {
-        let e = store.append_audit(t.id, &NewAuditEvent { kind: "job.file".into(), subject: format!("f{i}"), detail: serde_json::json!({}), parent: Some(root.id) }).await.unwrap();
+        let e = store
+            .append_audit(
+                t.id,
+                &NewAuditEvent {
+                    kind: "job.file".into(),
+                    subject: format!("f{i}"),
+                    detail: serde_json::json!({}),
+                    parent: Some(root.id),
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(e.parent, Some(root.id));
         ids.push(e.id);
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase");
-    let bad = store.append_audit(t.id, &NewAuditEvent { kind: "x".into(), subject: "y".into(), detail: serde_json::json!({}), parent: Some(i64::MAX) }).await.unwrap_err();
+    let bad = store
+        .append_audit(
+            t.id,
+            &NewAuditEvent {
+                kind: "x".into(),
+                subject: "y".into(),
+                detail: serde_json::json!({}),
+                parent: Some(i64::MAX),
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::NotFound);
     let mut after = None;
     let mut got = Vec::new();
     loop {
         let page = store.audit(t.id, after, 4).await.unwrap();
         got.extend(page.items.iter().map(|e| e.id));
-        match page.next { Some(n) => after = Some(n.parse().unwrap()), None => break }
+        match page.next {
+            Some(n) => after = Some(n.parse().unwrap()),
+            None => break,
+        }
     }
     assert_eq!(got, ids);
     let first = store.audit(t.id, None, 1).await.unwrap();

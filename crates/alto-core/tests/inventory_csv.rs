@@ -48,7 +48,8 @@ fn read(bytes: &[u8], map: ColumnMap) -> Read {
     out
 }
 
-const HEADER: &str = "file_path,file_size,last_modified,last_accessed,file_extension,permissions,owner,hash\n";
+const HEADER: &str =
+    "file_path,file_size,last_modified,last_accessed,file_extension,permissions,owner,hash\n";
 
 #[test]
 fn agents_format() {
@@ -60,8 +61,14 @@ fn agents_format() {
     let e = &r.rows[0];
     assert_eq!(e.path, r"C:\Data\docs\report.pdf");
     assert_eq!(e.size, 5_242_880);
-    assert_eq!(e.modified, Some(parse_timestamp("2025-01-15T10:30:00Z").unwrap()));
-    assert_eq!(e.accessed, Some(parse_timestamp("2025-10-20T14:22:00Z").unwrap()));
+    assert_eq!(
+        e.modified,
+        Some(parse_timestamp("2025-01-15T10:30:00Z").unwrap())
+    );
+    assert_eq!(
+        e.accessed,
+        Some(parse_timestamp("2025-10-20T14:22:00Z").unwrap())
+    );
     assert_eq!(e.extension.as_deref(), Some("pdf"));
     assert_eq!(e.owner.as_deref(), Some(r"DOMAIN\user1"));
     assert_eq!(e.hash.as_deref(), Some("sha256:abc"));
@@ -75,7 +82,11 @@ fn bom_crlf_quotes_and_multiline_paths() {
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let paths: Vec<_> = r.rows.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["a,b\"c", "two\nlines", "plain"]);
-    assert_eq!(r.lines, [2, 3, 5], "line numbers count the embedded newline");
+    assert_eq!(
+        r.lines,
+        [2, 3, 5],
+        "line numbers count the embedded newline"
+    );
 }
 
 #[test]
@@ -98,8 +109,10 @@ fn every_timestamp_form() {
 
 #[test]
 fn header_mapping_and_derived_extension() {
-    let csv = "FullName,Length,LastAccessTime\nC:\\x\\Movie.MOV,10,2025-01-01 00:00:00\n/y/noext,5,\n";
-    let map = ColumnMap::parse("file_path=FullName, file_size=Length,last_accessed=LastAccessTime").unwrap();
+    let csv =
+        "FullName,Length,LastAccessTime\nC:\\x\\Movie.MOV,10,2025-01-01 00:00:00\n/y/noext,5,\n";
+    let map = ColumnMap::parse("file_path=FullName, file_size=Length,last_accessed=LastAccessTime")
+        .unwrap();
     let r = read(csv.as_bytes(), map);
     assert!(r.rejected.is_empty());
     assert_eq!(r.rows[0].extension.as_deref(), Some("MOV"));
@@ -126,11 +139,7 @@ fn bad_rows_are_reported_and_skipped() {
     let r = read(csv.as_bytes(), ColumnMap::new());
     let paths: Vec<_> = r.rows.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["/ok1", "/ok2"], "good rows land");
-    let got: Vec<_> = r
-        .rejected
-        .iter()
-        .map(|j| (j.line, j.column))
-        .collect();
+    let got: Vec<_> = r.rejected.iter().map(|j| (j.line, j.column)).collect();
     assert_eq!(
         got,
         [
@@ -143,8 +152,15 @@ fn bad_rows_are_reported_and_skipped() {
         ]
     );
     let msg = r.rejected[0].to_string();
-    assert!(msg.ends_with(":3: column file_size: bad size \"12x\": expected a whole number of bytes"), "{msg}");
-    assert!(r.rejected[3].reason.contains("expected 8 fields, found 10"), "{}", r.rejected[3].reason);
+    assert!(
+        msg.ends_with(":3: column file_size: bad size \"12x\": expected a whole number of bytes"),
+        "{msg}"
+    );
+    assert!(
+        r.rejected[3].reason.contains("expected 8 fields, found 10"),
+        "{}",
+        r.rejected[3].reason
+    );
 }
 
 #[test]
@@ -154,7 +170,10 @@ fn invalid_utf8_path_is_rejected_with_its_line() {
     let r = read(&csv, ColumnMap::new());
     assert_eq!(r.rows.len(), 2);
     assert_eq!(r.rejected.len(), 1);
-    assert_eq!((r.rejected[0].line, r.rejected[0].column), (3, Some("file_path")));
+    assert_eq!(
+        (r.rejected[0].line, r.rejected[0].column),
+        (3, Some("file_path"))
+    );
     assert!(r.rejected[0].reason.contains("UTF-8"));
 }
 
@@ -171,10 +190,20 @@ fn not_an_inventory() {
         let e = inventory::open(f.path(), &InventoryOptions::default()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
         assert!(e.to_string().contains(want), "{e} should say {want}");
-        assert!(e.to_string().contains(&f.path().display().to_string()), "{e} should name the file");
+        assert!(
+            e.to_string().contains(&f.path().display().to_string()),
+            "{e} should name the file"
+        );
     }
-    let e = inventory::open("/nonexistent/scan.csv".as_ref(), &InventoryOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("cannot open /nonexistent/scan.csv"), "{e}");
+    let e = inventory::open(
+        "/nonexistent/scan.csv".as_ref(),
+        &InventoryOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("cannot open /nonexistent/scan.csv"),
+        "{e}"
+    );
     // A mapped column that is absent names the mapping.
     let f = write(b"file_path,file_size\n/x,1\n");
     let opts = InventoryOptions {

@@ -2,20 +2,35 @@
 
 use alto_core::inventory::{self, ColumnMap, InventoryFormat, InventoryOptions, Item};
 use alto_core::time::parse_timestamp;
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
+use arrow_array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
+};
 use parquet::arrow::ArrowWriter;
 use std::sync::Arc;
 
 fn write(batch: RecordBatch) -> tempfile::NamedTempFile {
-    let f = tempfile::Builder::new().suffix(".parquet").tempfile().unwrap();
+    let f = tempfile::Builder::new()
+        .suffix(".parquet")
+        .tempfile()
+        .unwrap();
     let mut w = ArrowWriter::try_new(f.reopen().unwrap(), batch.schema(), None).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
     f
 }
 
-fn read_all(path: &std::path::Path, map: ColumnMap) -> (Vec<(u64, alto_core::FileEntry)>, Vec<inventory::Rejection>) {
-    let mut src = inventory::open(path, &InventoryOptions { columns: map, format: None }).unwrap();
+fn read_all(
+    path: &std::path::Path,
+    map: ColumnMap,
+) -> (Vec<(u64, alto_core::FileEntry)>, Vec<inventory::Rejection>) {
+    let mut src = inventory::open(
+        path,
+        &InventoryOptions {
+            columns: map,
+            format: None,
+        },
+    )
+    .unwrap();
     let (mut rows, mut rej) = (vec![], vec![]);
     while let Some(item) = src.next_item().unwrap() {
         match item {
@@ -30,10 +45,19 @@ fn read_all(path: &std::path::Path, map: ColumnMap) -> (Vec<(u64, alto_core::Fil
 fn typed_columns() {
     let t = parse_timestamp("2024-05-01T12:00:00Z").unwrap();
     let batch = RecordBatch::try_from_iter([
-        ("file_path", Arc::new(StringArray::from(vec![r"C:\a\b.MOV", "/x/y"])) as ArrayRef),
+        (
+            "file_path",
+            Arc::new(StringArray::from(vec![r"C:\a\b.MOV", "/x/y"])) as ArrayRef,
+        ),
         ("file_size", Arc::new(UInt64Array::from(vec![10u64, 20]))),
-        ("last_modified", Arc::new(TimestampMicrosecondArray::from(vec![Some(t), None]))),
-        ("last_accessed", Arc::new(Int64Array::from(vec![Some(1_700_000_000), None]))),
+        (
+            "last_modified",
+            Arc::new(TimestampMicrosecondArray::from(vec![Some(t), None])),
+        ),
+        (
+            "last_accessed",
+            Arc::new(Int64Array::from(vec![Some(1_700_000_000), None])),
+        ),
         ("unrelated", Arc::new(StringArray::from(vec!["skip", "me"]))),
     ])
     .unwrap();
@@ -46,7 +70,11 @@ fn typed_columns() {
     assert_eq!(e.path, r"C:\a\b.MOV");
     assert_eq!(e.size, 10);
     assert_eq!(e.modified, Some(t));
-    assert_eq!(e.accessed, Some(1_700_000_000_000_000), "integers are Unix seconds");
+    assert_eq!(
+        e.accessed,
+        Some(1_700_000_000_000_000),
+        "integers are Unix seconds"
+    );
     assert_eq!(e.extension.as_deref(), Some("MOV"));
     assert_eq!(rows[1].1.modified, None);
 }
@@ -54,18 +82,48 @@ fn typed_columns() {
 #[test]
 fn text_columns_mapping_and_bad_rows() {
     let batch = RecordBatch::try_from_iter([
-        ("FullName", Arc::new(StringArray::from(vec![Some("/a"), Some("/b"), None, Some("/d")])) as ArrayRef),
-        ("Length", Arc::new(StringArray::from(vec!["1", "x", "3", "4"]))),
-        ("LastWriteTime", Arc::new(StringArray::from(vec!["1/2/2024 3:04:05 PM", "", "", "nope"]))),
+        (
+            "FullName",
+            Arc::new(StringArray::from(vec![
+                Some("/a"),
+                Some("/b"),
+                None,
+                Some("/d"),
+            ])) as ArrayRef,
+        ),
+        (
+            "Length",
+            Arc::new(StringArray::from(vec!["1", "x", "3", "4"])),
+        ),
+        (
+            "LastWriteTime",
+            Arc::new(StringArray::from(vec![
+                "1/2/2024 3:04:05 PM",
+                "",
+                "",
+                "nope",
+            ])),
+        ),
     ])
     .unwrap();
     let f = write(batch);
-    let map = ColumnMap::parse("file_path=FullName,file_size=Length,last_modified=LastWriteTime").unwrap();
+    let map = ColumnMap::parse("file_path=FullName,file_size=Length,last_modified=LastWriteTime")
+        .unwrap();
     let (rows, rej) = read_all(f.path(), map);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].1.modified, Some(parse_timestamp("2024-01-02T15:04:05Z").unwrap()));
+    assert_eq!(
+        rows[0].1.modified,
+        Some(parse_timestamp("2024-01-02T15:04:05Z").unwrap())
+    );
     let got: Vec<_> = rej.iter().map(|r| (r.line, r.column)).collect();
-    assert_eq!(got, [(2, Some("file_size")), (3, Some("file_path")), (4, Some("last_modified"))]);
+    assert_eq!(
+        got,
+        [
+            (2, Some("file_size")),
+            (3, Some("file_path")),
+            (4, Some("last_modified"))
+        ]
+    );
 }
 
 #[test]
@@ -90,7 +148,9 @@ fn many_batches_keep_row_numbers() {
 #[test]
 fn refused_files() {
     // Missing path column.
-    let batch = RecordBatch::try_from_iter([("size", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap();
+    let batch =
+        RecordBatch::try_from_iter([("size", Arc::new(Int64Array::from(vec![1])) as ArrayRef)])
+            .unwrap();
     let f = write(batch);
     let e = inventory::open(f.path(), &InventoryOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no \"file_path\" column"), "{e}");
@@ -106,6 +166,13 @@ fn refused_files() {
     // Forced Parquet on a CSV file.
     let mut csv = tempfile::NamedTempFile::new().unwrap();
     std::io::Write::write_all(&mut csv, b"file_path,file_size\n/a,1\n").unwrap();
-    let e = inventory::open(csv.path(), &InventoryOptions { columns: ColumnMap::new(), format: Some(InventoryFormat::Parquet) }).unwrap_err();
+    let e = inventory::open(
+        csv.path(),
+        &InventoryOptions {
+            columns: ColumnMap::new(),
+            format: Some(InventoryFormat::Parquet),
+        },
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("not a readable Parquet file"), "{e}");
 }

@@ -37,7 +37,12 @@ fn rules() -> RuleSet {
 }
 
 fn facts(path: &str, size: u64, age_days: i64) -> FileFacts<'_> {
-    FileFacts { path, size, accessed: Some(NOW - age_days * DAY), modified: None }
+    FileFacts {
+        path,
+        size,
+        accessed: Some(NOW - age_days * DAY),
+        modified: None,
+    }
 }
 
 #[test]
@@ -60,39 +65,79 @@ fn groups_batches_and_estimates() {
         ("/old1", 3000, 40),
         ("/fresh", 10, 1),
     ];
-    let got: Vec<_> = files.iter().map(|(p_, s, a)| p.add(&facts(p_, *s, *a), None)).collect();
+    let got: Vec<_> = files
+        .iter()
+        .map(|(p_, s, a)| p.add(&facts(p_, *s, *a), None))
+        .collect();
     assert_eq!(got, [Some(0), Some(0), Some(0), Some(1), None]);
     let r = p.finish();
     assert_eq!(r.files_scanned, 5);
     assert_eq!(r.files_matched, 4);
     assert_eq!(r.bytes_matched, 6050);
-    assert_eq!(r.bytes_saved, 900 + 1900 + 0 + 2900, "size minus stub, never negative");
+    assert_eq!(
+        r.bytes_saved,
+        900 + 1900 + 2900, // the 50-byte file saves nothing
+        "size minus stub, never negative"
+    );
     assert_eq!(r.unmatched_rules, ["never"]);
     assert_eq!(r.disabled_rules, ["off"]);
-    let jobs: Vec<_> = r.jobs.iter().map(|j| (j.rule.as_str(), j.files, j.bytes)).collect();
-    assert_eq!(jobs, [("video", 2, 3000), ("video", 1, 50), ("old", 1, 3000)]);
+    let jobs: Vec<_> = r
+        .jobs
+        .iter()
+        .map(|j| (j.rule.as_str(), j.files, j.bytes))
+        .collect();
+    assert_eq!(
+        jobs,
+        [("video", 2, 3000), ("video", 1, 50), ("old", 1, 3000)]
+    );
     // 1970 + 20000 days = 2024-10-04.
     assert_eq!(r.jobs[0].target, "s3://bucket/acme/media/video/2024-10-04/");
     assert!((r.jobs[0].estimated_seconds - (3000.0 / 10_000.0 + 2.0 * 0.5)).abs() < 1e-9);
     assert!((r.jobs[2].estimated_seconds - (3000.0 / 1000.0 + 0.5)).abs() < 1e-9);
     let total: f64 = r.jobs.iter().map(|j| j.estimated_seconds).sum();
     assert!((r.estimated_seconds - total).abs() < 1e-9);
-    let largest: Vec<_> = r.largest.iter().map(|m| (m.path.as_str(), m.size, m.rule.as_str())).collect();
+    let largest: Vec<_> = r
+        .largest
+        .iter()
+        .map(|m| (m.path.as_str(), m.size, m.rule.as_str()))
+        .collect();
     assert_eq!(largest, [("/old1", 3000, "old"), ("/b.mov", 2000, "video")]);
-    let by_rule: Vec<_> = r.by_rule.iter().map(|t| (t.rule.as_str(), t.files)).collect();
-    assert_eq!(by_rule, [("video", 3), ("old", 1), ("never", 0), ("off", 0)]);
+    let by_rule: Vec<_> = r
+        .by_rule
+        .iter()
+        .map(|t| (t.rule.as_str(), t.files))
+        .collect();
+    assert_eq!(
+        by_rule,
+        [("video", 3), ("old", 1), ("never", 0), ("off", 0)]
+    );
 }
 
 #[test]
 fn stubbed_and_in_flight_files_are_skipped_before_rules() {
     let rules = rules();
     let mut p = Planner::new(&rules, PlanOptions::at(NOW));
-    assert_eq!(p.add(&facts("/a.mov", 1, 1), Some(TierState::Stubbed)), None);
-    assert_eq!(p.add(&facts("/b.mov", 1, 1), Some(TierState::Planned)), None);
-    assert_eq!(p.add(&facts("/c.mov", 1, 1), Some(TierState::Rehydrated)), Some(0));
-    assert_eq!(p.add(&facts("/d.mov", 1, 1), Some(TierState::Deleted)), Some(0));
+    assert_eq!(
+        p.add(&facts("/a.mov", 1, 1), Some(TierState::Stubbed)),
+        None
+    );
+    assert_eq!(
+        p.add(&facts("/b.mov", 1, 1), Some(TierState::Planned)),
+        None
+    );
+    assert_eq!(
+        p.add(&facts("/c.mov", 1, 1), Some(TierState::Rehydrated)),
+        Some(0)
+    );
+    assert_eq!(
+        p.add(&facts("/d.mov", 1, 1), Some(TierState::Deleted)),
+        Some(0)
+    );
     let r = p.finish();
-    assert_eq!((r.files_scanned, r.files_skipped, r.files_matched), (4, 2, 2));
+    assert_eq!(
+        (r.files_scanned, r.files_skipped, r.files_matched),
+        (4, 2, 2)
+    );
 }
 
 #[test]

@@ -134,9 +134,10 @@ struct Parsed {
 
 impl InventorySource for CsvInventory {
     fn next_item(&mut self) -> Result<Option<Item<'_>>> {
-        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
-            Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source))
-        })?;
+        let more = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source)))?;
         if !more {
             return Ok(None);
         }
@@ -211,7 +212,8 @@ fn parse_scalars(
     rec: &csv::ByteRecord,
     columns: &[Option<usize>; 8],
 ) -> Result<Parsed, (&'static str, String)> {
-    let text = |c: usize| columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default());
+    let text =
+        |c: usize| columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default());
     let path = text(0).unwrap_or_default();
     check_path(path).map_err(|r| ("file_path", r))?;
     let size = parse_size(text(1).unwrap_or_default()).map_err(|r| ("file_size", r))?;

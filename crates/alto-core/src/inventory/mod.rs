@@ -148,9 +148,11 @@ impl ColumnMap {
         let mut idx = [None; 8];
         for (slot, column) in idx.iter_mut().zip(Column::ALL) {
             let want = self.header_for(column);
-            *slot = headers
-                .clone()
-                .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(want));
+            *slot = headers.clone().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(want)
+            });
             if slot.is_none() && column.required() {
                 let found: Vec<_> = headers.clone().map(|h| format!("{:?}", h.trim())).collect();
                 let found = if found.len() > 12 {
@@ -341,7 +343,10 @@ fn sniff(path: &Path) -> Result<InventoryFormat> {
 }
 
 /// Read a whole inventory into owned entries (small files and tests; the planner streams).
-pub fn read_all(path: &Path, options: &InventoryOptions) -> Result<(Vec<FileEntry>, Vec<Rejection>)> {
+pub fn read_all(
+    path: &Path,
+    options: &InventoryOptions,
+) -> Result<(Vec<FileEntry>, Vec<Rejection>)> {
     let mut src = open(path, options)?;
     let mut rows = Vec::new();
     let mut rejected = Vec::new();

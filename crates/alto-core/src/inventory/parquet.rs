@@ -5,7 +5,9 @@
 //! exactly like CSV fields). An unsupported column type is refused when the file is opened.
 
 use super::fields::{check_path, extension, opt, parse_size, parse_time};
-use super::{Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection};
+use super::{
+    Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection,
+};
 use crate::error::{Error, Result};
 use crate::time::{MICROS_PER_SEC, Micros};
 use arrow_array::cast::AsArray;

@@ -195,10 +195,7 @@ impl Store for MemoryStore {
         for e in &chunk.entries {
             let key = path_key(&e.path, !share.case_sensitive);
             let k = (tenant, share.name.clone(), key);
-            let existing = staged
-                .get(&k)
-                .map(|(r, _)| r)
-                .or_else(|| g.files.get(&k));
+            let existing = staged.get(&k).map(|(r, _)| r).or_else(|| g.files.get(&k));
             let (rec, change) = merge(existing, &share.name, &k.2, e, scan, now);
             // A duplicate within the chunk keeps the first sighting's classification.
             let change = staged.get(&k).map_or(change, |(_, c)| *c);
@@ -260,7 +257,7 @@ impl Store for MemoryStore {
         let g = self.lock();
         let limit = if query.limit == 0 { 1000 } else { query.limit };
         let glob = match &query.glob {
-            Some(p) => Some(crate::glob::PathGlob::new(p).map_err(Error::invalid_input)?),
+            Some(p) => Some(alto_rules::PathGlob::new(p).map_err(Error::invalid_input)?),
             None => None,
         };
         let share_sensitive = |name: &str| {
@@ -275,7 +272,11 @@ impl Store for MemoryStore {
             if *t != tenant {
                 break;
             }
-            if query.after.as_deref().is_some_and(|a| cursor(share, key).as_str() <= a) {
+            if query
+                .after
+                .as_deref()
+                .is_some_and(|a| cursor(share, key).as_str() <= a)
+            {
                 continue;
             }
             if query.share.as_deref().is_some_and(|s| s != share)
@@ -288,7 +289,9 @@ impl Store for MemoryStore {
                 continue;
             }
             if items.len() == limit {
-                next = items.last().map(|r: &FileRecord| cursor(&r.share, &r.path_key));
+                next = items
+                    .last()
+                    .map(|r: &FileRecord| cursor(&r.share, &r.path_key));
                 break;
             }
             items.push(rec.clone());
@@ -307,7 +310,9 @@ impl Store for MemoryStore {
             .get(&(tenant, share.to_owned(), path_key.to_owned()))
             .cloned()
             .ok_or_else(|| {
-                Error::not_found(format!("{path_key:?} in share {share:?} has no tier object"))
+                Error::not_found(format!(
+                    "{path_key:?} in share {share:?} has no tier object"
+                ))
             })
     }
 
@@ -408,7 +413,9 @@ impl Store for MemoryStore {
         g.tenant(tenant)?;
         if let Some(p) = event.parent {
             if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
-                return Err(Error::not_found(format!("parent audit event {p} does not exist")));
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
             }
         }
         Ok(g.push_audit(tenant, event, now_micros()))

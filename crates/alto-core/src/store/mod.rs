@@ -232,8 +232,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///
     /// # Behavior
     /// - `NotFound` when the file has none (for this tenant).
-    async fn tier_object(&self, tenant: TenantId, share: &str, path_key: &str)
-    -> Result<TierObject>;
+    async fn tier_object(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        path_key: &str,
+    ) -> Result<TierObject>;
 
     /// Apply a lifecycle action to one file's tier object, with optimistic concurrency.
     ///
