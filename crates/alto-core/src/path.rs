@@ -38,6 +38,22 @@ pub fn split_dir(key: &str) -> (&str, &str) {
     }
 }
 
+/// A stable 64-bit hash of a directory key (FNV-1a), for the `dir` table's hash index. Stable
+/// across versions and platforms: it is stored.
+pub fn dir_hash64(dir_key: &str) -> i64 {
+    dir_hash64_bytes(dir_key.as_bytes()) as i64
+}
+
+/// FNV-1a over bytes.
+pub(crate) fn dir_hash64_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Join a key under a prefix, refusing anything that would climb out of it. Used to map feed paths
 /// onto a share's mount root and object keys under a target: `..` segments are refused, `.` and
 /// empty segments dropped.
@@ -82,6 +98,13 @@ mod tests {
         assert_eq!(split_dir("c:/data/f.txt"), ("c:/data", "f.txt"));
         assert_eq!(split_dir("/f"), ("/", "f"));
         assert_eq!(split_dir("f"), ("", "f"));
+    }
+
+    #[test]
+    fn dir_hash_is_stable() {
+        assert_eq!(dir_hash64(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(dir_hash64("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+        assert_ne!(dir_hash64("c:/data"), dir_hash64("c:/datb"));
     }
 
     #[test]

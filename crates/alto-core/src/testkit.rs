@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub async fn run_all(store: &dyn Store) {
     tenants(store).await;
     ingest_is_idempotent(store).await;
+    scans_resume_by_source(store).await;
+    ingest_survives_interruption(store).await;
     ingest_merges(store).await;
     full_scan_marks_missing(store).await;
     listing_pages_and_filters(store).await;
@@ -75,7 +77,12 @@ async fn ingest(
     kind: ScanKind,
     chunks: &[(&str, Vec<FileEntry>)],
 ) -> (Vec<ChunkOutcome>, ScanSummary) {
-    let scan = store.begin_scan(t, share, kind).await.expect("begin scan");
+    let spec = ScanSpec {
+        share: share.into(),
+        kind,
+        source: None,
+    };
+    let scan = store.begin_scan(t, &spec).await.expect("begin scan");
     let mut outs = Vec::new();
     for (id, entries) in chunks {
         let chunk = IngestChunk {
@@ -150,10 +157,12 @@ pub async fn tenants(store: &dyn Store) {
 pub async fn ingest_is_idempotent(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let rows = vec![entry("/d/a.txt", 1, None), entry("/d/b.txt", 2, None)];
-    let scan = store
-        .begin_scan(t.id, &s.name, ScanKind::Partial)
-        .await
-        .unwrap();
+    let spec = ScanSpec {
+        share: s.name.clone(),
+        kind: ScanKind::Partial,
+        source: None,
+    };
+    let scan = store.begin_scan(t.id, &spec).await.unwrap();
     let chunk = IngestChunk {
         id: "0".into(),
         entries: rows,
@@ -172,6 +181,59 @@ pub async fn ingest_is_idempotent(store: &dyn Store) {
         .await
         .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::NotFound);
+}
+
+/// An unfinished scan of the same source is resumed; a finished one is not.
+pub async fn scans_resume_by_source(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let spec = ScanSpec {
+        share: s.name.clone(),
+        kind: ScanKind::Full,
+        source: Some("inv.csv:123".into()),
+    };
+    let first = store.begin_scan(t.id, &spec).await.unwrap();
+    assert!(!first.resumed);
+    let chunk = IngestChunk {
+        id: "0".into(),
+        entries: vec![entry("/a", 1, None)],
+    };
+    assert!(
+        store
+            .ingest_chunk(t.id, first.id, &chunk)
+            .await
+            .unwrap()
+            .applied
+    );
+    // The process dies here; the rerun resumes the same scan and skips the applied chunk.
+    let again = store.begin_scan(t.id, &spec).await.unwrap();
+    assert_eq!((again.id, again.resumed), (first.id, true));
+    assert!(
+        !store
+            .ingest_chunk(t.id, again.id, &chunk)
+            .await
+            .unwrap()
+            .applied
+    );
+    let other = ScanSpec {
+        source: Some("other.csv:1".into()),
+        ..spec.clone()
+    };
+    assert_ne!(store.begin_scan(t.id, &other).await.unwrap().id, first.id);
+    store.finish_scan(t.id, again.id).await.unwrap();
+    let after = store.begin_scan(t.id, &spec).await.unwrap();
+    assert!(!after.resumed, "a finished scan is never resumed");
+    assert_ne!(after.id, first.id);
+    let missing = store
+        .begin_scan(
+            t.id,
+            &ScanSpec {
+                share: "nope".into(),
+                ..spec
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
 }
 
 /// New, changed and unchanged files; case folding on insensitive shares; access never backwards.
@@ -721,4 +783,166 @@ pub async fn audit_trail(store: &dyn Store) {
     assert_eq!(got, ids);
     let first = store.audit(t.id, None, 1).await.unwrap();
     assert_eq!(first.items[0].detail, serde_json::json!({"n": 1}));
+}
+
+/// A store that fails every `ingest_chunk` after the first `budget` ones: a crash mid-ingest.
+#[derive(Debug)]
+struct Interrupting<'a> {
+    inner: &'a dyn Store,
+    budget: std::sync::atomic::AtomicI64,
+}
+
+#[async_trait::async_trait]
+impl Store for Interrupting<'_> {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn create_tenant(&self, n: &str, s: &TenantSettings) -> crate::Result<Tenant> {
+        self.inner.create_tenant(n, s).await
+    }
+    async fn tenant(&self, n: &str) -> crate::Result<Tenant> {
+        self.inner.tenant(n).await
+    }
+    async fn ensure_share(&self, t: TenantId, s: &ShareSpec) -> crate::Result<Share> {
+        self.inner.ensure_share(t, s).await
+    }
+    async fn begin_scan(&self, t: TenantId, s: &ScanSpec) -> crate::Result<Scan> {
+        self.inner.begin_scan(t, s).await
+    }
+    async fn ingest_chunk(
+        &self,
+        t: TenantId,
+        scan: i64,
+        c: &IngestChunk,
+    ) -> crate::Result<ChunkOutcome> {
+        if self.budget.fetch_sub(1, Ordering::SeqCst) <= 0 {
+            return Err(crate::Error::new(ErrorKind::Backend, "killed"));
+        }
+        self.inner.ingest_chunk(t, scan, c).await
+    }
+    async fn finish_scan(&self, t: TenantId, scan: i64) -> crate::Result<ScanSummary> {
+        self.inner.finish_scan(t, scan).await
+    }
+    async fn files(&self, t: TenantId, q: &FileQuery) -> crate::Result<Page<FileRecord>> {
+        self.inner.files(t, q).await
+    }
+    async fn tier_object(&self, t: TenantId, s: &str, k: &str) -> crate::Result<TierObject> {
+        self.inner.tier_object(t, s, k).await
+    }
+    async fn transition(
+        &self,
+        t: TenantId,
+        r: &TransitionRequest,
+    ) -> crate::Result<Option<TierObject>> {
+        self.inner.transition(t, r).await
+    }
+    async fn append_audit(&self, t: TenantId, e: &NewAuditEvent) -> crate::Result<AuditEvent> {
+        self.inner.append_audit(t, e).await
+    }
+    async fn audit(
+        &self,
+        t: TenantId,
+        a: Option<i64>,
+        l: usize,
+    ) -> crate::Result<Page<AuditEvent>> {
+        self.inner.audit(t, a, l).await
+    }
+}
+
+/// An ingest interrupted after any chunk and run again ends in the same state as one that ran
+/// through, and the rerun resumes the scan instead of re-applying landed chunks.
+pub async fn ingest_survives_interruption(store: &dyn Store) {
+    use crate::ingest::{IngestOptions, ingest};
+    use crate::inventory::{ColumnMap, CsvInventory};
+    let mut csv = String::from("file_path,file_size,last_accessed\n");
+    for i in 0..50 {
+        csv.push_str(&format!("/d{}/f{i}.bin,{i},{}\n", i % 4, 1_600_000_000 + i));
+        if i % 13 == 0 {
+            csv.push_str("/bad,notasize,\n");
+        }
+    }
+    let dir = std::env::temp_dir().join(unique_name("alto-testkit"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("inv.csv");
+    std::fs::write(&path, csv).unwrap();
+    let opts = IngestOptions {
+        kind: ScanKind::Full,
+        chunk_rows: 7,
+        source: Some(crate::ingest::source_identity(&path).unwrap()),
+    };
+    let snapshot = |t: TenantId| async move {
+        let mut files = all_files(
+            store,
+            t,
+            FileQuery {
+                include_missing: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        for f in &mut files {
+            f.atime_updated = None; // wall-clock dependent
+        }
+        files
+    };
+    // Reference: one uninterrupted run.
+    let (reference, rs) = tenant_with_share(store, ShareKind::Posix).await;
+    let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+    let full = ingest(
+        store,
+        reference.id,
+        &rs.name,
+        &mut src,
+        &opts,
+        |_| {},
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (full.accepted, full.rejected, full.new, full.missing),
+        (50, 4, 50, 0)
+    );
+    let want: Vec<_> = snapshot(reference.id)
+        .await
+        .into_iter()
+        .map(|f| (f.path_key, f.entry, f.missing_since.is_some()))
+        .collect();
+    for cut in [0, 1, 3, 7] {
+        let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+        let dying = Interrupting {
+            inner: store,
+            budget: std::sync::atomic::AtomicI64::new(cut),
+        };
+        let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+        let e = ingest(&dying, t.id, &s.name, &mut src, &opts, |_| {}, |_, _| {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+        let again = ingest(store, t.id, &s.name, &mut src, &opts, |_| {}, |_, _| {})
+            .await
+            .unwrap();
+        assert!(
+            again.resumed,
+            "cut {cut}: the rerun resumes the interrupted scan"
+        );
+        assert_eq!(
+            again.chunks_skipped, cut as u64,
+            "cut {cut}: landed chunks are not applied twice"
+        );
+        let got: Vec<_> = snapshot(t.id)
+            .await
+            .into_iter()
+            .map(|f| (f.path_key, f.entry, f.missing_since.is_some()))
+            .collect();
+        assert_eq!(
+            got, want,
+            "cut {cut}: same final state as an uninterrupted run"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

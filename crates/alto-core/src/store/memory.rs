@@ -157,14 +157,31 @@ impl Store for MemoryStore {
         Ok(share)
     }
 
-    async fn begin_scan(&self, tenant: TenantId, share: &str, kind: ScanKind) -> Result<Scan> {
+    async fn begin_scan(&self, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
         let mut g = self.lock();
-        g.share(tenant, share)?;
+        g.share(tenant, &spec.share)?;
+        if spec.source.is_some() {
+            let open = g.scans.iter().rev().find(|(t, s, finished)| {
+                *t == tenant
+                    && !finished
+                    && s.share == spec.share
+                    && s.kind == spec.kind
+                    && s.source == spec.source
+            });
+            if let Some((_, s, _)) = open {
+                return Ok(Scan {
+                    resumed: true,
+                    ..s.clone()
+                });
+            }
+        }
         let scan = Scan {
             id: g.id(),
-            share: share.to_owned(),
-            kind,
+            share: spec.share.clone(),
+            kind: spec.kind,
             started: now_micros(),
+            source: spec.source.clone(),
+            resumed: false,
         };
         g.scans.push((tenant, scan.clone(), false));
         Ok(scan)

@@ -65,6 +65,19 @@ pub enum ScanKind {
     Partial,
 }
 
+/// A scan to start (or resume).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanSpec {
+    /// Share name.
+    pub share: String,
+    /// Kind.
+    pub kind: ScanKind,
+    /// Identity of the input (e.g. the inventory's name, size and a hash of its head). When an
+    /// unfinished scan of the share has the same source, it is resumed instead of started, so
+    /// re-running an interrupted ingest skips the chunks already applied.
+    pub source: Option<String>,
+}
+
 /// A scan in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scan {
@@ -76,6 +89,10 @@ pub struct Scan {
     pub kind: ScanKind,
     /// Start time.
     pub started: Micros,
+    /// The input's identity, when given.
+    pub source: Option<String>,
+    /// True when an unfinished scan with the same source was resumed.
+    pub resumed: bool,
 }
 
 /// One chunk of an ingest: applied entirely or not at all, and only once per scan.
@@ -189,11 +206,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///   never change under existing path keys); a new `mount_root` is remembered.
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share>;
 
-    /// Start a scan of a share.
+    /// Start a scan of a share, or resume an unfinished one of the same source.
     ///
     /// # Behavior
     /// - `NotFound` when the share does not exist for this tenant.
-    async fn begin_scan(&self, tenant: TenantId, share: &str, kind: ScanKind) -> Result<Scan>;
+    /// - With `spec.source` set, an unfinished scan of the same share, kind and source is returned
+    ///   with `resumed = true` (its applied chunks stay applied); otherwise a new scan starts.
+    async fn begin_scan(&self, tenant: TenantId, spec: &ScanSpec) -> Result<Scan>;
 
     /// Apply one chunk of a scan.
     ///
