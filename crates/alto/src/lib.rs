@@ -1,0 +1,1 @@
+//! Alto facade (in progress).
