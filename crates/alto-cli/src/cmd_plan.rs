@@ -1,7 +1,9 @@
 //! `alto plan`: a dry run of a rule set over an inventory. Writes nothing anywhere.
 
-use crate::input::{InventoryArgs, check_strict, parse_now, read_inventory};
+use crate::input::{InventoryArgs, parse_now, read_inventory};
+use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
+use alto::store::FileQuery;
 use alto_core::planner::{PlanOptions, PlanReport, Planner, parse_rate};
 use alto_rules::RuleSet;
 use clap::{Args, ValueEnum};
@@ -19,8 +21,18 @@ pub(crate) struct PlanArgs {
     /// The rule set (TOML, JSON or YAML).
     #[arg(long, short, value_name = "FILE")]
     pub(crate) rules: PathBuf,
+    /// Plan from this inventory (CSV or Parquet). Without it, plan from the store's current file
+    /// records of `--tenant`.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Column names, when they differ from the agents' format (inventory only).
+    #[arg(long, value_name = "COLUMN=HEADER,…")]
+    pub(crate) map: Option<String>,
+    /// Exit with code 2 when any inventory row is rejected.
+    #[arg(long)]
+    pub(crate) strict: bool,
     #[command(flatten)]
-    pub(crate) input: InventoryArgs,
+    pub(crate) store: StoreArgs,
     #[command(flatten)]
     pub(crate) plan: PlanFlags,
     /// Output format.
@@ -52,10 +64,11 @@ pub(crate) struct PlanFlags {
     /// How many of the largest matches to list.
     #[arg(long, default_value_t = 10)]
     pub(crate) top: usize,
-    /// Tenant name for target templates.
-    #[arg(long, default_value = "default")]
-    pub(crate) tenant: String,
-    /// Share name for target templates.
+    /// Tenant: whose files to plan from the store, and the `{tenant}` of target templates.
+    #[arg(long)]
+    pub(crate) tenant: Option<String>,
+    /// The `{share}` of target templates when planning an inventory (from the store, each file's
+    /// own share).
     #[arg(long, default_value = "default")]
     pub(crate) share: String,
 }
@@ -81,7 +94,7 @@ impl PlanFlags {
         o.stub_size = alto_rules::parse_size(&self.stub_size)
             .map_err(|e| Failure::usage(format!("--stub-size: {e}")))?;
         o.top_n = self.top;
-        o.tenant = self.tenant.clone();
+        o.tenant = self.tenant.clone().unwrap_or_else(|| "default".into());
         o.share = self.share.clone();
         Ok(o)
     }
@@ -92,14 +105,71 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let opts = args.plan.options()?;
     let bandwidth = args.plan.bandwidth.clone();
     let mut planner = Planner::new(&rules, opts);
-    let stats = read_inventory(&args.input, quiet, |row| {
-        planner.add(&row.facts(), None);
-        Ok(())
-    })?;
+    let mut rejected = 0;
+    match &args.inventory {
+        Some(inventory) => {
+            let input = InventoryArgs {
+                inventory: inventory.clone(),
+                map: args.map.clone(),
+                strict: args.strict,
+            };
+            let stats = read_inventory(&input, quiet, |row| {
+                planner.add(&row.facts(), None);
+                Ok(())
+            })?;
+            rejected = stats.rejected;
+        }
+        None => {
+            let Some(tenant) = &args.plan.tenant else {
+                return Err(Failure::usage(
+                    "give --inventory FILE, or --tenant NAME to plan from the store",
+                ));
+            };
+            runtime()?.block_on(plan_from_store(&args.store, tenant, &mut planner, quiet))?;
+        }
+    }
     let mut report = planner.finish();
-    report.rows_rejected = stats.rejected;
+    report.rows_rejected = rejected;
     print_report(&report, args.format, &bandwidth)?;
-    check_strict(&args.input, stats)
+    // The report is printed either way: --strict only changes the exit code.
+    if args.strict && rejected > 0 {
+        return Err(Failure::usage(format!(
+            "{rejected} rows rejected (--strict)"
+        )));
+    }
+    Ok(())
+}
+
+/// Stream the tenant's current file records (not missing ones) through the planner.
+async fn plan_from_store(
+    store: &StoreArgs,
+    tenant: &str,
+    planner: &mut Planner<'_>,
+    quiet: bool,
+) -> CmdResult {
+    let store = store.open(quiet).await?;
+    let tenant = store.tenant(tenant).await?;
+    let mut q = FileQuery {
+        limit: 5000,
+        ..FileQuery::default()
+    };
+    loop {
+        let page = store.files(tenant.id, &q).await?;
+        for f in &page.items {
+            planner.set_share(&f.share);
+            let facts = alto_rules::FileFacts {
+                path: &f.entry.path,
+                size: f.entry.size,
+                accessed: f.entry.accessed,
+                modified: f.entry.modified,
+            };
+            planner.add(&facts, f.state);
+        }
+        match page.next {
+            Some(n) => q.after = Some(n),
+            None => return Ok(()),
+        }
+    }
 }
 
 pub(crate) fn print_report(report: &PlanReport, format: Format, bandwidth: &str) -> CmdResult {

@@ -156,7 +156,7 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
         per_file_overhead: 0.005,
         stub_size: "4KiB".into(),
         top: 10,
-        tenant: "demo".into(),
+        tenant: Some("demo".into()),
         share: "data".into(),
     };
     let input = InventoryArgs {

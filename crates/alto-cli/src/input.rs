@@ -2,7 +2,9 @@
 //! bar and rejection report.
 
 use crate::{CmdResult, Failure};
-use alto_core::inventory::{self, ColumnMap, InventoryOptions, InventoryRow, Item, ReadStats};
+use alto_core::inventory::{
+    self, ColumnMap, InventoryOptions, InventoryRow, InventorySource, Item, ReadStats, Rejection,
+};
 use alto_core::time::{Micros, now_micros, parse_timestamp};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -34,13 +36,8 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<Micros, Failure> {
     }
 }
 
-/// Read every row of the inventory, calling `on_row` for accepted ones; rejected rows are printed
-/// to stderr with their line, column and reason. Returns the counts.
-pub(crate) fn read_inventory(
-    args: &InventoryArgs,
-    quiet: bool,
-    mut on_row: impl FnMut(&InventoryRow<'_>) -> CmdResult,
-) -> Result<ReadStats, Failure> {
+/// Open the inventory named by the arguments.
+pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySource>, Failure> {
     let columns = match &args.map {
         Some(spec) => ColumnMap::parse(spec)?,
         None => ColumnMap::new(),
@@ -49,20 +46,41 @@ pub(crate) fn read_inventory(
         columns,
         format: None,
     };
-    let mut src = inventory::open(&args.inventory, &opts)?;
+    Ok(inventory::open(&args.inventory, &opts)?)
+}
+
+/// Prints rejected rows on stderr, the first [`SHOW_REJECTED`] one by one, then only counts.
+#[derive(Debug, Default)]
+pub(crate) struct RejectPrinter {
+    seen: u64,
+}
+
+impl RejectPrinter {
+    pub(crate) fn print(&mut self, r: &Rejection) {
+        self.seen += 1;
+        if self.seen <= SHOW_REJECTED {
+            eprintln!("alto: rejected {r}");
+        } else if self.seen == SHOW_REJECTED + 1 {
+            eprintln!("alto: more rows rejected; only counting from here");
+        }
+    }
+}
+
+/// Read every row of the inventory, calling `on_row` for accepted ones; rejected rows are printed
+/// to stderr with their line, column and reason. Returns the counts.
+pub(crate) fn read_inventory(
+    args: &InventoryArgs,
+    quiet: bool,
+    mut on_row: impl FnMut(&InventoryRow<'_>) -> CmdResult,
+) -> Result<ReadStats, Failure> {
+    let mut src = open_inventory(args)?;
     let bar = progress_bar(quiet, src.progress().total);
+    let mut rejects = RejectPrinter::default();
     let mut n: u64 = 0;
     while let Some(item) = src.next_item()? {
         match item {
             Item::Row(row) => on_row(&row)?,
-            Item::Rejected(r) => {
-                let k = src.stats().rejected;
-                if k <= SHOW_REJECTED {
-                    eprintln!("alto: rejected {r}");
-                } else if k == SHOW_REJECTED + 1 {
-                    eprintln!("alto: more rows rejected; only counting from here");
-                }
-            }
+            Item::Rejected(r) => rejects.print(&r),
         }
         n += 1;
         if n % 65_536 == 0 {
@@ -93,7 +111,7 @@ pub(crate) fn check_strict(args: &InventoryArgs, stats: ReadStats) -> CmdResult 
     Ok(())
 }
 
-fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
+pub(crate) fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

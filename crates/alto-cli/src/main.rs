@@ -3,11 +3,15 @@
 //! Exit codes: 0 success, 2 bad input or usage (a bad rule set, a file that is not an inventory,
 //! rejected rows under `--strict`), 1 internal error.
 
+mod cmd_admin;
+mod cmd_find;
+mod cmd_ingest;
 mod cmd_plan;
 mod cmd_rules;
 mod demo;
 mod fmt;
 mod input;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,8 +32,19 @@ enum Command {
     /// Validate and evaluate rule sets.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCommand),
-    /// Show what a rule set would tier: files, bytes, jobs and transfer time. Writes nothing.
+    /// Show what a rule set would tier — from an inventory file or from a tenant's files in the
+    /// store: files, bytes, jobs and transfer time. Writes nothing.
     Plan(cmd_plan::PlanArgs),
+    /// Create or upgrade the store's schema (PostgreSQL: run as the owner role).
+    Migrate(cmd_admin::MigrateArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(cmd_admin::TenantCommand),
+    /// Load an inventory (CSV or Parquet) into a share of a tenant. Re-running an interrupted
+    /// ingest of the same file resumes it.
+    Ingest(cmd_ingest::IngestArgs),
+    /// List the files the store knows, with sizes, times, their sources and tier states.
+    Find(cmd_find::FindArgs),
     /// Generate a realistic inventory of 100,000 files, plan it with the example rules, and print
     /// the report. Needs nothing but this binary.
     Demo(demo::DemoArgs),
@@ -55,7 +70,8 @@ impl From<alto_core::Error> for Failure {
     fn from(e: alto_core::Error) -> Self {
         use alto_core::ErrorKind::*;
         let code = match e.kind() {
-            InvalidInput | InvalidRule | NotFound | AlreadyExists | InvalidTransition => 2,
+            InvalidInput | InvalidRule | NotFound | AlreadyExists | InvalidTransition
+            | Unsupported => 2,
             _ => 1,
         };
         Failure {
@@ -95,6 +111,10 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Plan(args) => cmd_plan::run(args, cli.quiet),
         Command::Demo(args) => demo::run(args, cli.quiet),
+        Command::Migrate(args) => cmd_admin::migrate(args, cli.quiet),
+        Command::Tenant(cmd) => cmd_admin::tenant(cmd, cli.quiet),
+        Command::Ingest(args) => cmd_ingest::run(args, cli.quiet),
+        Command::Find(args) => cmd_find::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

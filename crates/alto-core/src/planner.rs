@@ -240,6 +240,29 @@ impl<'r> Planner<'r> {
         }
     }
 
+    /// Files from here on belong to `share` (for the `{share}` target placeholder). Open batches
+    /// are closed when the share changes, so a job never mixes targets. Feed files share by share.
+    pub fn set_share(&mut self, share: &str) {
+        if share == self.opts.share {
+            return;
+        }
+        for idx in 0..self.open.len() {
+            self.close(idx);
+        }
+        self.opts.share = share.to_owned();
+        let vars = TargetVars {
+            tenant: &self.opts.tenant,
+            share: &self.opts.share,
+            at: self.opts.now,
+        };
+        self.targets = self
+            .rules
+            .rules()
+            .iter()
+            .map(|r| r.render_target(&vars))
+            .collect();
+    }
+
     /// The rendered target of rule `index` in this plan.
     pub fn target(&self, index: usize) -> &str {
         &self.targets[index]

@@ -166,3 +166,28 @@ fn rates() {
         assert!(e.to_string().contains("bad rate"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn share_changes_close_batches_and_rerender_targets() {
+    let rules = rules();
+    let mut opts = PlanOptions::at(NOW);
+    opts.share = "one".into();
+    let mut p = Planner::new(&rules, opts);
+    p.add(&facts("/a.mov", 1, 1), None);
+    p.set_share("two");
+    p.add(&facts("/b.mov", 1, 1), None);
+    p.add(&facts("/c.mov", 1, 1), None);
+    let r = p.finish();
+    let jobs: Vec<_> = r
+        .jobs
+        .iter()
+        .map(|j| (j.target.as_str(), j.files))
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            ("s3://bucket/default/one/video/2024-10-04/", 1),
+            ("s3://bucket/default/two/video/2024-10-04/", 2)
+        ]
+    );
+}

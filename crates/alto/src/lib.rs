@@ -1,1 +1,24 @@
-//! Alto facade (in progress).
+//! # alto
+//!
+//! Tiered storage management, embeddable: open a store by URL and use the core's types, planner
+//! and readers through one crate. This is what the `alto` command and the Python and Node
+//! bindings build on.
+//!
+//! | URL | store | feature |
+//! |---|---|---|
+//! | `sqlite://alto.db` (the default) | embedded SQLite file, created and migrated on first use | `sqlite` |
+//! | `postgres://user@host/db` | PostgreSQL with row-level security (run [`migrate`] once) | `postgres` |
+//! | `memory://` | in-process, nothing persists | always |
+//!
+//! ```no_run
+//! # async fn demo() -> alto::Result<()> {
+//! let store = alto::connect("sqlite://alto.db").await?;
+//! let tenant = store.tenant("acme").await?;
+//! # Ok(()) }
+//! ```
+
+pub use alto_core::*;
+
+mod url;
+
+pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate};

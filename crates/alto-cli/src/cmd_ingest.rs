@@ -1,0 +1,158 @@
+//! `alto ingest`: load an inventory into a store, resumably.
+
+use crate::input::{InventoryArgs, RejectPrinter, check_strict, open_inventory, progress_bar};
+use crate::store::{StoreArgs, runtime};
+use crate::{CmdResult, Failure, fmt};
+use alto::ingest::{IngestOptions, ingest, source_identity};
+use alto::inventory::Item;
+use alto::store::{ScanKind, ShareSpec};
+use alto::{ShareKind, path::is_windows_path};
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    Ntfs,
+    Smb,
+    Lucidlink,
+    Posix,
+}
+
+impl From<Kind> for ShareKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Ntfs => ShareKind::Ntfs,
+            Kind::Smb => ShareKind::Smb,
+            Kind::Lucidlink => ShareKind::Lucidlink,
+            Kind::Posix => ShareKind::Posix,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Tenant name (create it with `alto tenant create`).
+    #[arg(long)]
+    tenant: String,
+    /// Share name; created on first use.
+    #[arg(long)]
+    share: String,
+    /// Kind of a new share (sets its case rule). Default: `ntfs` when the inventory's first path
+    /// is a drive-letter or UNC path, else `posix`.
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
+    /// The inventory covers the whole share: files it does not list are marked missing.
+    #[arg(long)]
+    full_scan: bool,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk_rows: u64,
+    /// The inventory: CSV with a header line, or Parquet.
+    #[arg(value_name = "INVENTORY")]
+    inventory: std::path::PathBuf,
+    /// Column names, when they differ from the agents' format.
+    #[arg(long, value_name = "COLUMN=HEADER,…")]
+    map: Option<String>,
+    /// Exit with code 2 when any row is rejected (good rows still land).
+    #[arg(long)]
+    strict: bool,
+}
+
+pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
+    let input = InventoryArgs {
+        inventory: args.inventory.clone(),
+        map: args.map.clone(),
+        strict: args.strict,
+    };
+    let kind = match args.kind {
+        Some(k) => k.into(),
+        None => guess_kind(&input)?,
+    };
+    let mut src = open_inventory(&input)?;
+    let opts = IngestOptions {
+        kind: if args.full_scan {
+            ScanKind::Full
+        } else {
+            ScanKind::Partial
+        },
+        chunk_rows: args.chunk_rows as usize,
+        source: Some(source_identity(&args.inventory)?),
+    };
+    let started = std::time::Instant::now();
+    let report = runtime()?.block_on(async {
+        let store = args.store.open(quiet).await?;
+        let tenant = store.tenant(&args.tenant).await.map_err(|e| {
+            Failure::usage(format!(
+                "{e}: create it with `alto tenant create {}`",
+                args.tenant
+            ))
+        })?;
+        store
+            .ensure_share(tenant.id, &ShareSpec::new(args.share.clone(), kind))
+            .await?;
+        let bar = progress_bar(quiet, src.progress().total);
+        let mut rejects = RejectPrinter::default();
+        let report = ingest(
+            store.as_ref(),
+            tenant.id,
+            &args.share,
+            src.as_mut(),
+            &opts,
+            |r| rejects.print(r),
+            |_, p| bar.set_position(p.done),
+        )
+        .await?;
+        bar.finish_and_clear();
+        Ok::<_, Failure>(report)
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    if !quiet || report.rejected > 0 {
+        eprintln!(
+            "alto: ingested {} into {}/{} in {secs:.1}s ({:.0} rows/s){}",
+            args.inventory.display(),
+            args.tenant,
+            args.share,
+            (report.accepted + report.rejected) as f64 / secs.max(1e-9),
+            if report.resumed {
+                format!(
+                    "; resumed an interrupted run ({} chunks already applied)",
+                    report.chunks_skipped
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!(
+        "accepted {}, rejected {}, new {}, changed {}, unchanged {}, missing {}",
+        fmt::count(report.accepted),
+        fmt::count(report.rejected),
+        fmt::count(report.new),
+        fmt::count(report.changed),
+        fmt::count(report.unchanged),
+        fmt::count(report.missing)
+    );
+    check_strict(
+        &input,
+        alto::inventory::ReadStats {
+            accepted: report.accepted,
+            rejected: report.rejected,
+        },
+    )
+}
+
+/// NTFS when the first accepted path is a Windows path, POSIX otherwise.
+fn guess_kind(input: &InventoryArgs) -> Result<ShareKind, Failure> {
+    let mut src = open_inventory(input)?;
+    while let Some(item) = src.next_item()? {
+        if let Item::Row(r) = item {
+            return Ok(if is_windows_path(r.path) {
+                ShareKind::Ntfs
+            } else {
+                ShareKind::Posix
+            });
+        }
+    }
+    Ok(ShareKind::Posix)
+}
