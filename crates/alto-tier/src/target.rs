@@ -1,0 +1,308 @@
+//! [`ObjectTarget`]: tier-2 storage on the `object_store` crate.
+//!
+//! `file:///srv/tier2/` is a local directory (or a mounted SMB/NFS share), `s3://bucket/prefix/`
+//! any S3-compatible endpoint (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_REGION`, `AWS_ALLOW_HTTP` from the environment), `az://container/prefix/` Azure Blob
+//! (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, …). Small files go up in one put,
+//! large ones in a multipart upload; either way an object is visible only once complete, and the
+//! bytes are hashed as they stream.
+
+use crate::hash::Sha256Sink;
+use crate::key::object_key;
+use alto_core::driver::{ObjectInfo, TierTarget};
+use alto_core::{Error, ErrorKind, Result};
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use object_store::path::{Path as ObjPath, PathPart};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Files up to this size are uploaded in one request.
+const SINGLE_PUT_MAX: u64 = 8 << 20;
+/// Part size of multipart uploads.
+const PART_SIZE: usize = 8 << 20;
+
+/// A tier target.
+#[derive(Debug, Clone)]
+pub struct ObjectTarget {
+    uri: String,
+    store: Arc<dyn ObjectStore>,
+    prefix: ObjPath,
+}
+
+fn map_err(context: &str, e: object_store::Error) -> Error {
+    let kind = match &e {
+        object_store::Error::NotFound { .. } => ErrorKind::NotFound,
+        object_store::Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+        object_store::Error::NotSupported { .. } | object_store::Error::NotImplemented { .. } => {
+            ErrorKind::Unsupported
+        }
+        _ => ErrorKind::Backend,
+    };
+    let retryable = kind == ErrorKind::Backend;
+    Error::new(kind, format!("{context}: {e}")).retryable(retryable)
+}
+
+/// Undo the percent-encoding `PathPart` applies to characters object stores dislike, so listed
+/// keys read like the keys that were stored.
+fn percent_decode(part: &str) -> String {
+    let b = part.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| part.to_owned())
+}
+
+fn obj_path(parts: &str) -> ObjPath {
+    ObjPath::from_iter(
+        parts
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(PathPart::from),
+    )
+}
+
+impl ObjectTarget {
+    /// Open the target at `uri` (`file://`, `s3://`, `az://`). A local directory is created if
+    /// it does not exist; cloud credentials and endpoints come from the environment.
+    pub fn open(uri: &str) -> Result<Self> {
+        Self::open_with(uri, &[])
+    }
+
+    /// [`open`](Self::open) with explicit settings on top of the environment, named like the
+    /// environment variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `AZURE_STORAGE_ACCOUNT_NAME`, …).
+    pub fn open_with(uri: &str, options: &[(&str, String)]) -> Result<Self> {
+        let bad = |why: &str| Error::invalid_input(format!("bad tier target {uri:?}: {why}"));
+        let (scheme, rest) = uri
+            .split_once("://")
+            .ok_or_else(|| bad("expected file://, s3:// or az://"))?;
+        let (store, prefix): (Arc<dyn ObjectStore>, ObjPath) = match scheme {
+            "file" => {
+                if !rest.starts_with('/') {
+                    return Err(bad(
+                        "a file:// target needs an absolute path (file:///srv/tier2/)",
+                    ));
+                }
+                if rest.split('/').any(|s| s == "..") {
+                    return Err(bad("`..` is not allowed in a target"));
+                }
+                std::fs::create_dir_all(rest).map_err(|e| {
+                    Error::from(e).prefixed(&format!("cannot create tier directory {rest}"))
+                })?;
+                let fs = object_store::local::LocalFileSystem::new_with_prefix(rest)
+                    .map_err(|e| map_err(uri, e))?
+                    .with_automatic_cleanup(true);
+                (Arc::new(fs), ObjPath::default())
+            }
+            "s3" | "az" => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(bad("no bucket or container"));
+                }
+                let unknown =
+                    |k: &str| bad(&format!("unknown setting {k:?} for a {scheme}:// target"));
+                let store: Arc<dyn ObjectStore> = if scheme == "s3" {
+                    let mut b = object_store::aws::AmazonS3Builder::from_env();
+                    for (k, v) in options {
+                        let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
+                        b = b.with_config(key, v);
+                    }
+                    Arc::new(
+                        b.with_bucket_name(bucket)
+                            .build()
+                            .map_err(|e| map_err(uri, e))?,
+                    )
+                } else {
+                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env();
+                    for (k, v) in options {
+                        let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
+                        b = b.with_config(key, v);
+                    }
+                    Arc::new(
+                        b.with_container_name(bucket)
+                            .build()
+                            .map_err(|e| map_err(uri, e))?,
+                    )
+                };
+                (store, obj_path(prefix))
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("tier target scheme {other:?} in {uri:?}: use file://, s3:// or az://"),
+                ));
+            }
+        };
+        Ok(ObjectTarget {
+            uri: uri.to_owned(),
+            store,
+            prefix,
+        })
+    }
+
+    /// A target over any `object_store` implementation (tests, custom backends).
+    pub fn with_store(uri: &str, store: Arc<dyn ObjectStore>) -> Self {
+        ObjectTarget {
+            uri: uri.to_owned(),
+            store,
+            prefix: ObjPath::default(),
+        }
+    }
+
+    fn location(&self, key: &str) -> Result<ObjPath> {
+        let key = object_key(key)?;
+        Ok(self.prefix.parts().chain(obj_path(&key).parts()).collect())
+    }
+
+    /// Remove an object (reconciliation and failed-copy cleanup).
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        let loc = self.location(key)?;
+        self.store
+            .delete(&loc)
+            .await
+            .map_err(|e| map_err(&format!("delete {key:?} from {}", self.uri), e))
+    }
+}
+
+#[async_trait]
+impl TierTarget for ObjectTarget {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    async fn put_file(&self, key: &str, local: &Path) -> Result<ObjectInfo> {
+        let loc = self.location(key)?;
+        let ctx = || format!("upload {} to {} as {key:?}", local.display(), self.uri);
+        let mut f = tokio::fs::File::open(local)
+            .await
+            .map_err(|e| Error::from(e).prefixed(&ctx()))?;
+        let len = f.metadata().await?.len();
+        let mut sink = Sha256Sink::default();
+        if len <= SINGLE_PUT_MAX {
+            let mut buf = Vec::with_capacity(len as usize);
+            f.read_to_end(&mut buf).await?;
+            sink.update(&buf);
+            self.store
+                .put(&loc, PutPayload::from(buf))
+                .await
+                .map_err(|e| map_err(&ctx(), e))?;
+        } else {
+            let upload = self
+                .store
+                .put_multipart(&loc)
+                .await
+                .map_err(|e| map_err(&ctx(), e))?;
+            let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+            let mut buf = vec![0u8; PART_SIZE];
+            loop {
+                let n = f.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                sink.update(&buf[..n]);
+                w.wait_for_capacity(4)
+                    .await
+                    .map_err(|e| map_err(&ctx(), e))?;
+                w.write(&buf[..n]);
+            }
+            w.finish().await.map_err(|e| map_err(&ctx(), e))?;
+        }
+        let (size, sha) = sink.finish();
+        Ok(ObjectInfo {
+            key: key.to_owned(),
+            size,
+            sha256: Some(sha),
+        })
+    }
+
+    async fn verify(&self, key: &str) -> Result<ObjectInfo> {
+        let loc = self.location(key)?;
+        let ctx = || format!("verify {key:?} in {}", self.uri);
+        let got = self.store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
+        let mut stream = got.into_stream();
+        let mut sink = Sha256Sink::default();
+        while let Some(chunk) = stream.try_next().await.map_err(|e| map_err(&ctx(), e))? {
+            sink.update(&chunk);
+        }
+        let (size, sha) = sink.finish();
+        Ok(ObjectInfo {
+            key: key.to_owned(),
+            size,
+            sha256: Some(sha),
+        })
+    }
+
+    async fn get_file(&self, key: &str, local: &Path) -> Result<ObjectInfo> {
+        let loc = self.location(key)?;
+        let ctx = || format!("fetch {key:?} from {} into {}", self.uri, local.display());
+        let got = self.store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
+        let mut out = tokio::fs::File::create(local)
+            .await
+            .map_err(|e| Error::from(e).prefixed(&ctx()))?;
+        let mut stream = got.into_stream();
+        let mut sink = Sha256Sink::default();
+        while let Some(chunk) = stream.try_next().await.map_err(|e| map_err(&ctx(), e))? {
+            sink.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        out.sync_all().await?;
+        let (size, sha) = sink.finish();
+        Ok(ObjectInfo {
+            key: key.to_owned(),
+            size,
+            sha256: Some(sha),
+        })
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        let base: ObjPath = self
+            .prefix
+            .parts()
+            .chain(obj_path(prefix).parts())
+            .collect();
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&base))
+            .try_collect()
+            .await
+            .map_err(|e| map_err(&format!("list {}", self.uri), e))?;
+        let skip = self.prefix.parts().count();
+        Ok(metas
+            .into_iter()
+            .map(|m| ObjectInfo {
+                key: m
+                    .location
+                    .parts()
+                    .skip(skip)
+                    .map(|p| percent_decode(p.as_ref()))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                size: m.size,
+                sha256: None,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decodes_path_parts() {
+        assert_eq!(super::percent_decode("q %22x%22,y"), "q \"x\",y");
+        assert_eq!(super::percent_decode("100%"), "100%");
+        assert_eq!(super::percent_decode("%e2%82%ac"), "€");
+    }
+}
