@@ -208,7 +208,11 @@ fn write_table(out: &mut impl Write, r: &PlanReport, bandwidth: &str) -> std::io
         "{:<24} {:>12} {:>10} {:>10} {:>6} {:>10}  TARGET",
         "RULE", "FILES", "BYTES", "FREES", "JOBS", "TIME"
     )?;
-    for t in r.by_rule.iter().filter(|t| !r.disabled_rules.contains(&t.rule)) {
+    for t in r
+        .by_rule
+        .iter()
+        .filter(|t| !r.disabled_rules.contains(&t.rule))
+    {
         let jobs: Vec<_> = r.jobs.iter().filter(|j| j.rule == t.rule).collect();
         let secs: f64 = jobs.iter().map(|j| j.estimated_seconds).sum();
         let target = jobs.first().map_or("", |j| j.target.as_str());
