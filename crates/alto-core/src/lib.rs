@@ -23,6 +23,7 @@
 
 pub mod driver;
 pub mod error;
+pub mod feed;
 pub mod ingest;
 pub mod inventory;
 pub mod lifecycle;

@@ -1,0 +1,376 @@
+//! The LucidLink audit trail: `<root>/.lucid_audit/<node>/<year>/<month>/<begin_ts>.log[.active]`.
+//!
+//! Each node writes its own files, one after another; the file being written is `.log.active`
+//! and is renamed to `.log` (same stem) on rotation. Both are read. A cursor per (node, stem) is
+//! the byte offset after the last complete line, so the rename neither re-reads nor loses a line,
+//! and a half-written last line waits for the next pass. An event's id is `node/stem/offset` of
+//! its line: stable across passes, renames and re-reads. Lines are JSON; paths are NFD on macOS
+//! clients and are normalised to NFC; events about `/.lucid_audit` itself are skipped; a line
+//! that is not an event is counted and reported with its file and line number, never fatal.
+
+use super::{AccessEvent, FeedAction, FeedReadStats};
+use crate::error::{Error, Result};
+use crate::time::{Micros, parse_timestamp};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// Where reading of one audit file stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+pub struct Cursor {
+    /// Byte offset after the last complete line consumed.
+    pub offset: u64,
+    /// Lines consumed (for messages).
+    pub line: u64,
+}
+
+/// Cursors by (node, stem).
+pub type Cursors = BTreeMap<(String, String), Cursor>;
+
+/// One audit file found in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFile {
+    /// Client node id (the first folder under `.lucid_audit`).
+    pub node: String,
+    /// File name without `.log` / `.log.active`.
+    pub stem: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Still being written.
+    pub active: bool,
+}
+
+/// A line that was not an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The audit file.
+    pub file: PathBuf,
+    /// Line number, from 1.
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.reason)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawOp<'a> {
+    action: Option<&'a str>,
+    #[serde(rename = "entryPath", borrow)]
+    entry_path: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "targetPath", borrow)]
+    target_path: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawUser<'a> {
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    timestamp: Option<serde_json::Value>,
+    #[serde(borrow)]
+    operation: Option<RawOp<'a>>,
+    #[serde(borrow)]
+    user: Option<RawUser<'a>>,
+}
+
+/// Integer timestamps by magnitude: seconds, milliseconds, microseconds or nanoseconds.
+pub fn timestamp_from_int(v: i64) -> Micros {
+    let a = v.unsigned_abs();
+    if a < 100_000_000_000 {
+        v.saturating_mul(1_000_000)
+    } else if a < 100_000_000_000_000 {
+        v.saturating_mul(1000)
+    } else if a < 100_000_000_000_000_000 {
+        v
+    } else {
+        v / 1000
+    }
+}
+
+fn nfc(s: &str) -> String {
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        s.to_owned()
+    } else {
+        s.nfc().collect()
+    }
+}
+
+/// Whether a feed path is the audit trail itself.
+fn is_audit_path(p: &str) -> bool {
+    p == "/.lucid_audit" || p.starts_with("/.lucid_audit/")
+}
+
+/// Parse one line. `Ok(None)`: an event about the audit trail itself (skipped).
+pub fn parse_line(line: &str, id: String) -> Result<Option<AccessEvent>, String> {
+    let raw: RawEvent<'_> = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let at = match raw.timestamp {
+        Some(serde_json::Value::Number(n)) => n
+            .as_i64()
+            .map(timestamp_from_int)
+            .ok_or_else(|| format!("bad timestamp {n}"))?,
+        Some(serde_json::Value::String(s)) => parse_timestamp(&s)?,
+        Some(other) => return Err(format!("bad timestamp {other}")),
+        None => return Err("no timestamp".into()),
+    };
+    let op = raw.operation.ok_or("no operation")?;
+    let action_name = op.action.ok_or("no operation.action")?;
+    let action =
+        FeedAction::parse(action_name).ok_or_else(|| format!("unknown action {action_name:?}"))?;
+    let path = op.entry_path.ok_or("no operation.entryPath")?;
+    if is_audit_path(&path) {
+        return Ok(None);
+    }
+    let target_path = match (action, op.target_path) {
+        (FeedAction::Move, None) => return Err("Move without operation.targetPath".into()),
+        (_, t) => t.map(|t| nfc(&t)),
+    };
+    Ok(Some(AccessEvent {
+        id,
+        at,
+        action,
+        path: nfc(&path),
+        target_path,
+        user: raw.user.and_then(|u| u.name).map(|n| n.into_owned()),
+    }))
+}
+
+/// The `.lucid_audit` directory under `root` (or `root` itself when it is one).
+fn audit_dir(root: &Path) -> Result<PathBuf> {
+    let candidates = [root.join(".lucid_audit"), root.to_path_buf()];
+    for c in &candidates {
+        if c.file_name().is_some_and(|n| n == ".lucid_audit") && c.is_dir() {
+            return Ok(c.clone());
+        }
+    }
+    Err(Error::invalid_input(format!(
+        "{}: no .lucid_audit directory (give the filespace root or the .lucid_audit folder)",
+        root.display()
+    )))
+}
+
+/// Every audit file of the tree, sorted by node then stem. When a stem exists both as `.log`
+/// and `.log.active` (seen mid-rotation), the closed `.log` is used.
+pub fn list_audit_files(root: &Path) -> Result<Vec<AuditFile>> {
+    let dir = audit_dir(root)?;
+    let mut found: BTreeMap<(String, String), AuditFile> = BTreeMap::new();
+    let read = |p: &Path| {
+        std::fs::read_dir(p)
+            .map_err(|e| Error::from(e).prefixed(&format!("cannot list {}", p.display())))
+    };
+    for node in read(&dir)? {
+        let node = node?;
+        if !node.file_type()?.is_dir() {
+            continue;
+        }
+        let node_name = node.file_name().to_string_lossy().into_owned();
+        for year in read(&node.path())? {
+            let year = year?;
+            if !year.file_type()?.is_dir() {
+                continue;
+            }
+            for month in read(&year.path())? {
+                let month = month?;
+                if !month.file_type()?.is_dir() {
+                    continue;
+                }
+                for f in read(&month.path())? {
+                    let f = f?;
+                    let name = f.file_name().to_string_lossy().into_owned();
+                    let (stem, active) = if let Some(s) = name.strip_suffix(".log.active") {
+                        (s.to_owned(), true)
+                    } else if let Some(s) = name.strip_suffix(".log") {
+                        (s.to_owned(), false)
+                    } else {
+                        continue;
+                    };
+                    let key = (node_name.clone(), stem.clone());
+                    let file = AuditFile {
+                        node: node_name.clone(),
+                        stem,
+                        path: f.path(),
+                        active,
+                    };
+                    match found.get(&key) {
+                        Some(existing) if !existing.active => {}
+                        _ => {
+                            found.insert(key, file);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Read one audit file from `cursor` to its last complete line.
+pub fn read_file(
+    file: &AuditFile,
+    mut cursor: Cursor,
+    stats: &mut FeedReadStats,
+    on_event: &mut dyn FnMut(AccessEvent),
+    on_malformed: &mut dyn FnMut(Malformed),
+) -> Result<Cursor> {
+    let mut f = match std::fs::File::open(&file.path) {
+        Ok(f) => f,
+        // Renamed from .active to .log between listing and opening: the next pass reads it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cursor),
+        Err(e) => {
+            return Err(Error::from(e).prefixed(&format!("cannot open {}", file.path.display())));
+        }
+    };
+    let len = f.metadata()?.len();
+    if len < cursor.offset {
+        // Never happens with LucidLink (files only grow); refuse to guess.
+        return Err(Error::invalid_input(format!(
+            "{} is shorter ({len} bytes) than its cursor ({}): was it truncated?",
+            file.path.display(),
+            cursor.offset
+        )));
+    }
+    f.seek(SeekFrom::Start(cursor.offset))?;
+    stats.files += 1;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut start = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
+            let line = &buf[start..start + nl];
+            let offset = cursor.offset;
+            cursor.offset += nl as u64 + 1;
+            cursor.line += 1;
+            stats.bytes += nl as u64 + 1;
+            start += nl + 1;
+            let text = line.strip_suffix(b"\r").unwrap_or(line);
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let id = format!("{}/{}/{offset}", file.node, file.stem);
+            let parsed = std::str::from_utf8(text)
+                .map_err(|_| "not UTF-8".to_string())
+                .and_then(|t| parse_line(t, id));
+            match parsed {
+                Ok(Some(ev)) => {
+                    stats.read += 1;
+                    on_event(ev);
+                }
+                Ok(None) => stats.skipped += 1,
+                Err(reason) => {
+                    stats.malformed += 1;
+                    on_malformed(Malformed {
+                        file: file.path.clone(),
+                        line: cursor.line,
+                        reason,
+                    });
+                }
+            }
+        }
+        buf.drain(..start);
+    }
+    // Whatever is left is a half-written line: it stays for the next pass.
+    Ok(cursor)
+}
+
+/// Read every audit file of the tree from its cursor, advancing the cursors.
+pub fn read_tree(
+    root: &Path,
+    cursors: &mut Cursors,
+    on_event: &mut dyn FnMut(AccessEvent),
+    on_malformed: &mut dyn FnMut(Malformed),
+) -> Result<FeedReadStats> {
+    let mut stats = FeedReadStats::default();
+    for file in list_audit_files(root)? {
+        let key = (file.node.clone(), file.stem.clone());
+        let cur = cursors.get(&key).copied().unwrap_or_default();
+        let next = read_file(&file, cur, &mut stats, on_event, on_malformed)?;
+        cursors.insert(key, next);
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"timestamp":1779987033841040,"schemaVersion":"1.1","operation":{"action":"FileRead","fileId":"f-1","entryPath":"/Projects/show/edit.prproj"},"user":{"id":"u-1","name":"alice@example.com"},"device":{"hostName":"alice-mbp","osName":"macOS","osVersion":"14.2.0"},"event":{"nodeId":"7","filespace":"production","filespaceUuid":"6f1c0f3e-2b7d-4a53-9d1e-2f7a9c0b1e11"}}"#;
+
+    #[test]
+    fn parses_the_documented_sample() {
+        let ev = parse_line(SAMPLE, "7/x/0".into()).unwrap().unwrap();
+        assert_eq!(ev.at, 1_779_987_033_841_040);
+        assert_eq!(ev.action, FeedAction::FileRead);
+        assert_eq!(ev.path, "/Projects/show/edit.prproj");
+        assert_eq!(ev.user.as_deref(), Some("alice@example.com"));
+    }
+
+    #[test]
+    fn timestamps_by_magnitude_and_iso() {
+        let us = 1_779_987_033_841_040i64;
+        for v in [us / 1_000_000, us / 1000, us, us * 1000] {
+            let t = timestamp_from_int(v);
+            assert_eq!(t / 1_000_000, us / 1_000_000, "{v}");
+        }
+        let line = r#"{"timestamp":"2026-05-28T17:30:33Z","operation":{"action":"PreHydrate","entryPath":"/a"}}"#;
+        let ev = parse_line(line, "i".into()).unwrap().unwrap();
+        assert_eq!(ev.at, 1_779_989_433_000_000);
+        assert!(ev.action.is_access());
+    }
+
+    #[test]
+    fn nfd_becomes_nfc_and_audit_paths_are_skipped() {
+        let nfd = "/Cafe\u{301}/Re\u{301}sume\u{301}.doc";
+        let line = format!(
+            r#"{{"timestamp":1,"operation":{{"action":"Move","entryPath":"{nfd}","targetPath":"{nfd}2"}}}}"#
+        );
+        let ev = parse_line(&line, "i".into()).unwrap().unwrap();
+        assert_eq!(ev.path, "/Café/Résumé.doc");
+        assert_eq!(ev.target_path.as_deref(), Some("/Café/Résumé.doc2"));
+        let audit = r#"{"timestamp":1,"operation":{"action":"FileWritten","entryPath":"/.lucid_audit/7/2026/05/x.log.active"}}"#;
+        assert_eq!(parse_line(audit, "i".into()).unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_lines_say_why() {
+        for (line, why) in [
+            ("not json", "not JSON"),
+            (
+                r#"{"operation":{"action":"FileRead","entryPath":"/a"}}"#,
+                "no timestamp",
+            ),
+            (
+                r#"{"timestamp":1,"operation":{"action":"Teleport","entryPath":"/a"}}"#,
+                "unknown action",
+            ),
+            (
+                r#"{"timestamp":1,"operation":{"action":"Move","entryPath":"/a"}}"#,
+                "targetPath",
+            ),
+            (
+                r#"{"timestamp":1,"operation":{"action":"FileRead"}}"#,
+                "entryPath",
+            ),
+            (
+                r#"{"timestamp":"yesterday","operation":{"action":"FileRead","entryPath":"/a"}}"#,
+                "bad timestamp",
+            ),
+        ] {
+            let e = parse_line(line, "i".into()).unwrap_err();
+            assert!(e.contains(why), "{line}: {e}");
+        }
+    }
+}
