@@ -946,3 +946,340 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Committed plans and the job queue ([`Tiering`]): no double planning, withdrawal, claims with
+/// leases and fencing, retries with backoff, failure after the last attempt, cancel, isolation.
+pub async fn tiering_queue(store: &dyn Store) {
+    use crate::store::tiering::*;
+    let q = store.tiering().expect("this store supports tiering");
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let files: Vec<_> = (0..6)
+        .map(|i| entry(&format!("/q/f{i}"), 100 + i, None))
+        .collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    let pf = |i: usize| PlannedFile {
+        share: s.name.clone(),
+        path_key: format!("/q/f{i}"),
+        target_uri: format!("file:///tier/q/f{i}"),
+    };
+    let job = |rule: &str, prio: i64, idx: &[usize]| PlannedJobSpec {
+        rule: rule.into(),
+        target: "file:///tier/".into(),
+        priority: prio,
+        estimate: Estimate {
+            files: idx.len() as u64,
+            ..Default::default()
+        },
+        files: idx.iter().map(|&i| pf(i)).collect(),
+    };
+    let plan = PlanCommit {
+        at: 1_000,
+        jobs: vec![job("b", 20, &[3, 4, 5]), job("a", 10, &[0, 1, 2])],
+    };
+    let out = q.commit_plan(t.id, &plan).await.unwrap();
+    assert_eq!((out.jobs, out.planned), (2, 6));
+    let again = q.commit_plan(t.id, &plan).await.unwrap();
+    assert_eq!(
+        (again.jobs, again.planned, again.already_planned),
+        (0, 0, 6),
+        "re-planning never duplicates"
+    );
+    let fewer = PlanCommit {
+        at: 2_000,
+        jobs: vec![job("a", 10, &[0, 1, 2, 3])],
+    };
+    let out = q.commit_plan(t.id, &fewer).await.unwrap();
+    assert_eq!(
+        (out.withdrawn, out.already_planned, out.jobs),
+        (2, 4, 0),
+        "f4, f5 no longer qualify"
+    );
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/q/f4")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let unknown = PlanCommit {
+        at: 1,
+        jobs: vec![PlannedJobSpec {
+            files: vec![PlannedFile {
+                path_key: "/nope".into(),
+                ..pf(0)
+            }],
+            ..job("a", 1, &[])
+        }],
+    };
+    assert_eq!(
+        q.commit_plan(t.id, &unknown).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    // Claims: priority order, one holder at a time.
+    let claim = |w: &str, now: i64| ClaimRequest {
+        worker: w.into(),
+        lease: 60_000_000,
+        now,
+    };
+    let a = q
+        .claim_job(t.id, &claim("w1", 10_000))
+        .await
+        .unwrap()
+        .expect("job a");
+    assert_eq!(
+        (a.job.rule.as_str(), a.job.attempts, a.job.state),
+        ("a", 1, JobState::Running)
+    );
+    let b = q
+        .claim_job(t.id, &claim("w2", 10_000))
+        .await
+        .unwrap()
+        .expect("job b");
+    assert_eq!(b.job.rule, "b");
+    assert!(
+        q.claim_job(t.id, &claim("w3", 10_000))
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing left to claim"
+    );
+    let fa = Fence {
+        job: a.job.id,
+        token: a.token,
+    };
+    let objs = q.job_objects(t.id, a.job.id).await.unwrap();
+    assert_eq!(objs.len(), 3);
+    let f0 = objs.iter().find(|o| o.path_key == "/q/f0").unwrap();
+    let stub = TransitionRequest {
+        share: s.name.clone(),
+        path_key: "/q/f0".into(),
+        action: Action::Stub,
+        expected: Some((f0.state, f0.version)),
+        plan: None,
+        at: 11_000,
+    };
+    let stale = Fence {
+        token: a.token - 1,
+        ..fa
+    };
+    assert_eq!(
+        q.transition_fenced(t.id, stale, &stub)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict
+    );
+    q.transition_fenced(t.id, fa, &stub).await.unwrap();
+    q.renew_lease(t.id, fa, 200_000_000).await.unwrap();
+    let done = q
+        .finish_job(
+            t.id,
+            fa,
+            &JobOutcome::Done {
+                stubbed: 1,
+                skipped: 0,
+                failed: 2,
+                bytes: 100,
+            },
+            12_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.state, done.files_stubbed, done.files_failed),
+        (JobState::Done, 1, 2)
+    );
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/q/f0")
+            .await
+            .unwrap()
+            .state,
+        TierState::Stubbed
+    );
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/q/f1")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound,
+        "a finished job frees its unstubbed files"
+    );
+    assert_eq!(
+        q.finish_job(t.id, fa, &JobOutcome::Failed { error: "x".into() }, 13_000)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict,
+        "a finished lease cannot finish again"
+    );
+
+    // Lease expiry: another worker takes job b over; the first can no longer write.
+    let fb = Fence {
+        job: b.job.id,
+        token: b.token,
+    };
+    let taken = q
+        .claim_job(t.id, &claim("w4", 10_000 + 60_000_000 + 1))
+        .await
+        .unwrap()
+        .expect("expired lease is reclaimed");
+    assert_eq!((taken.job.id, taken.job.attempts), (b.job.id, 2));
+    assert_eq!(
+        q.renew_lease(t.id, fb, 1).await.unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        q.finish_job(
+            t.id,
+            fb,
+            &JobOutcome::Done {
+                stubbed: 0,
+                skipped: 0,
+                failed: 0,
+                bytes: 0
+            },
+            1
+        )
+        .await
+        .unwrap_err()
+        .kind(),
+        ErrorKind::Conflict,
+        "a worker whose lease expired cannot complete the job"
+    );
+    let ft = Fence {
+        job: taken.job.id,
+        token: taken.token,
+    };
+    let retry = q
+        .finish_job(
+            t.id,
+            ft,
+            &JobOutcome::Failed {
+                error: "target down".into(),
+            },
+            100_000_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(retry.state, JobState::Queued);
+    let due = retry.not_before.expect("backoff");
+    assert!(due > 100_000_000);
+    assert!(
+        q.claim_job(t.id, &claim("w5", due - 1))
+            .await
+            .unwrap()
+            .is_none(),
+        "not before the backoff"
+    );
+    let third = q.claim_job(t.id, &claim("w5", due)).await.unwrap().unwrap();
+    assert_eq!(third.job.attempts, 3);
+    let failed = q
+        .finish_job(
+            t.id,
+            Fence {
+                job: third.job.id,
+                token: third.token,
+            },
+            &JobOutcome::Failed {
+                error: "target down".into(),
+            },
+            due + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (failed.state, failed.last_error.as_deref()),
+        (JobState::Failed, Some("target down"))
+    );
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/q/f3")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound,
+        "a failed job frees its files"
+    );
+
+    // Cancel.
+    let out = q
+        .commit_plan(
+            t.id,
+            &PlanCommit {
+                at: 3_000,
+                jobs: vec![job("c", 5, &[4, 5])],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.planned, 2);
+    let c = q
+        .jobs(
+            t.id,
+            &JobQuery {
+                state: Some(JobState::Queued),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(c.len(), 1);
+    let cancelled = q.cancel_job(t.id, c[0].id, 4_000).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert_eq!(
+        store
+            .tier_object(t.id, &s.name, "/q/f4")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        q.cancel_job(t.id, c[0].id, 5_000).await.unwrap_err().kind(),
+        ErrorKind::InvalidTransition
+    );
+    // By id: job b was committed first (the plan listed it first).
+    let all = q.jobs(t.id, &JobQuery::default()).await.unwrap().items;
+    assert_eq!(
+        all.iter().map(|j| j.state).collect::<Vec<_>>(),
+        [JobState::Failed, JobState::Done, JobState::Cancelled]
+    );
+    assert!(q.file(t.id, &s.name, "/q/f0").await.unwrap().state == Some(TierState::Stubbed));
+
+    // Isolation.
+    let (other, _) = tenant_with_share(store, ShareKind::Posix).await;
+    assert!(
+        q.jobs(other.id, &JobQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        q.claim_job(other.id, &claim("w", i64::MAX / 2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        q.cancel_job(other.id, c[0].id, 1).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        q.file(other.id, &s.name, "/q/f0").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let names: Vec<_> = q
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert!(names.contains(&t.name) && names.contains(&other.name));
+}

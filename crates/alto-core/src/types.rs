@@ -284,6 +284,54 @@ pub struct Job {
     pub state: JobState,
     /// What it moves.
     pub estimate: Estimate,
+    /// Claims so far (at most 3 before the job fails).
+    pub attempts: u32,
+    /// The last error, when an attempt failed.
+    pub last_error: Option<String>,
+    /// Not to be claimed before this time (backoff after a failure).
+    pub not_before: Option<Micros>,
+    /// Who holds the lease (when running).
+    pub worker: Option<String>,
+    /// When the lease expires (when running).
+    pub lease_expires: Option<Micros>,
+    /// Files stubbed, skipped and failed by the attempt that finished it.
+    pub files_stubbed: u64,
+    /// Files skipped (changed or accessed since planning; plan withdrawn).
+    pub files_skipped: u64,
+    /// Files that failed.
+    pub files_failed: u64,
+    /// Bytes moved.
+    pub bytes_moved: u64,
+    /// When it was created.
+    pub created: Micros,
+    /// When it finished (done, failed or cancelled).
+    pub finished: Option<Micros>,
+}
+
+impl JobState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parse the stored spelling.
+    pub fn parse(s: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|j| j.as_str().eq_ignore_ascii_case(s))
+    }
 }
 
 /// One entry of the audit trail.

@@ -5,3 +5,9 @@ async fn memory_store_conformance() {
     let store = alto_core::MemoryStore::new();
     alto_core::testkit::run_all(&store).await;
 }
+
+#[tokio::test]
+async fn memory_store_tiering_queue() {
+    let store = alto_core::MemoryStore::new();
+    alto_core::testkit::tiering_queue(&store).await;
+}

@@ -5,11 +5,13 @@
 //! runs and embedding where nothing must persist.
 
 use super::merge::{Change, merge};
+use super::tiering::*;
 use super::*;
 use crate::error::{Error, ErrorKind};
 use crate::lifecycle::transition;
 use crate::path::path_key;
 use crate::time::now_micros;
+use crate::types::{Job, JobState};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
@@ -25,6 +27,8 @@ struct Inner {
     snapshots: Vec<(TenantId, i64, FileRecord)>,
     objects: BTreeMap<Key, TierObject>,
     audit: Vec<(TenantId, AuditEvent)>,
+    jobs: Vec<(TenantId, Job, i64)>,
+    job_of: BTreeMap<Key, i64>,
     next_id: i64,
 }
 
@@ -46,6 +50,99 @@ impl Inner {
             .iter()
             .find(|s| s.tenant == tenant && s.name == name)
             .ok_or_else(|| Error::not_found(format!("share {name:?} does not exist")))
+    }
+
+    fn transition(
+        &mut self,
+        tenant: TenantId,
+        req: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        let g = self;
+        g.tenant(tenant)?;
+        let k = (tenant, req.share.clone(), req.path_key.clone());
+        let file = g.files.get(&k).cloned().ok_or_else(|| {
+            Error::not_found(format!(
+                "file {:?} in share {:?} does not exist",
+                req.path_key, req.share
+            ))
+        })?;
+        let current = g.objects.get(&k).cloned();
+        let seen = current.as_ref().map(|o| (o.state, o.version));
+        if seen != req.expected {
+            return Err(Error::conflict(format!(
+                "{:?} changed: expected {}, found {}",
+                req.path_key,
+                describe(req.expected),
+                describe(seen)
+            )));
+        }
+        let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
+        let next = match (outcome.state, current) {
+            (None, _) => None,
+            (Some(state), Some(mut o)) => {
+                o.state = state;
+                o.version += 1;
+                if req.action == crate::lifecycle::Action::Plan {
+                    let plan = req.plan.as_ref().ok_or_else(|| {
+                        Error::invalid_input("planning needs the rule and the target")
+                    })?;
+                    o.incarnation += i32::from(outcome.new_incarnation);
+                    o.planned_by = plan.rule.clone();
+                    o.target_uri = plan.target_uri.clone();
+                    o.planned_at = req.at;
+                    o.acted_at = None;
+                    o.last_accessed = None;
+                    o.access_count = 0;
+                } else {
+                    o.acted_at = Some(req.at);
+                }
+                Some(o)
+            }
+            (Some(state), None) => {
+                let plan = req.plan.as_ref().ok_or_else(|| {
+                    Error::invalid_input("planning needs the rule and the target")
+                })?;
+                Some(TierObject {
+                    id: g.id(),
+                    share: req.share.clone(),
+                    path_key: req.path_key.clone(),
+                    path: file.entry.path.clone(),
+                    state,
+                    version: 1,
+                    incarnation: 1,
+                    target_uri: plan.target_uri.clone(),
+                    planned_by: plan.rule.clone(),
+                    planned_at: req.at,
+                    acted_at: None,
+                    last_accessed: None,
+                    access_count: 0,
+                })
+            }
+        };
+        let ev = NewAuditEvent {
+            kind: format!("tier.{}", req.action),
+            subject: req.path_key.clone(),
+            detail: serde_json::json!({
+                "share": req.share,
+                "from": seen.map(|s| s.0.as_str()),
+                "to": next.as_ref().map(|o| o.state.as_str()),
+            }),
+            parent: None,
+        };
+        g.push_audit(tenant, &ev, req.at);
+        if let Some(f) = g.files.get_mut(&k) {
+            f.state = next.as_ref().map(|o| o.state);
+        }
+        match &next {
+            Some(o) => {
+                g.objects.insert(k, o.clone());
+            }
+            None => {
+                g.objects.remove(&k);
+                g.job_of.remove(&k);
+            }
+        }
+        Ok(next)
     }
 
     fn push_audit(&mut self, tenant: TenantId, ev: &NewAuditEvent, at: Micros) -> AuditEvent {
@@ -89,6 +186,10 @@ fn cursor(share: &str, key: &str) -> String {
 impl Store for MemoryStore {
     fn backend(&self) -> &'static str {
         "memory"
+    }
+
+    fn tiering(&self) -> Option<&dyn Tiering> {
+        Some(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -338,91 +439,7 @@ impl Store for MemoryStore {
         tenant: TenantId,
         req: &TransitionRequest,
     ) -> Result<Option<TierObject>> {
-        let mut g = self.lock();
-        g.tenant(tenant)?;
-        let k = (tenant, req.share.clone(), req.path_key.clone());
-        let file = g.files.get(&k).cloned().ok_or_else(|| {
-            Error::not_found(format!(
-                "file {:?} in share {:?} does not exist",
-                req.path_key, req.share
-            ))
-        })?;
-        let current = g.objects.get(&k).cloned();
-        let seen = current.as_ref().map(|o| (o.state, o.version));
-        if seen != req.expected {
-            return Err(Error::conflict(format!(
-                "{:?} changed: expected {}, found {}",
-                req.path_key,
-                describe(req.expected),
-                describe(seen)
-            )));
-        }
-        let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
-        let next = match (outcome.state, current) {
-            (None, _) => None,
-            (Some(state), Some(mut o)) => {
-                o.state = state;
-                o.version += 1;
-                if req.action == crate::lifecycle::Action::Plan {
-                    let plan = req.plan.as_ref().ok_or_else(|| {
-                        Error::invalid_input("planning needs the rule and the target")
-                    })?;
-                    o.incarnation += i32::from(outcome.new_incarnation);
-                    o.planned_by = plan.rule.clone();
-                    o.target_uri = plan.target_uri.clone();
-                    o.planned_at = req.at;
-                    o.acted_at = None;
-                    o.last_accessed = None;
-                    o.access_count = 0;
-                } else {
-                    o.acted_at = Some(req.at);
-                }
-                Some(o)
-            }
-            (Some(state), None) => {
-                let plan = req.plan.as_ref().ok_or_else(|| {
-                    Error::invalid_input("planning needs the rule and the target")
-                })?;
-                Some(TierObject {
-                    id: g.id(),
-                    share: req.share.clone(),
-                    path_key: req.path_key.clone(),
-                    path: file.entry.path.clone(),
-                    state,
-                    version: 1,
-                    incarnation: 1,
-                    target_uri: plan.target_uri.clone(),
-                    planned_by: plan.rule.clone(),
-                    planned_at: req.at,
-                    acted_at: None,
-                    last_accessed: None,
-                    access_count: 0,
-                })
-            }
-        };
-        let ev = NewAuditEvent {
-            kind: format!("tier.{}", req.action),
-            subject: req.path_key.clone(),
-            detail: serde_json::json!({
-                "share": req.share,
-                "from": seen.map(|s| s.0.as_str()),
-                "to": next.as_ref().map(|o| o.state.as_str()),
-            }),
-            parent: None,
-        };
-        g.push_audit(tenant, &ev, req.at);
-        if let Some(f) = g.files.get_mut(&k) {
-            f.state = next.as_ref().map(|o| o.state);
-        }
-        match &next {
-            Some(o) => {
-                g.objects.insert(k, o.clone());
-            }
-            None => {
-                g.objects.remove(&k);
-            }
-        }
-        Ok(next)
+        self.lock().transition(tenant, req)
     }
 
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {
@@ -465,5 +482,374 @@ fn describe(s: Option<(TierState, i64)>) -> String {
     match s {
         Some((st, v)) => format!("{st} v{v}"),
         None => "no tier object".into(),
+    }
+}
+
+impl Inner {
+    fn job_mut(&mut self, tenant: TenantId, job: i64) -> Result<&mut (TenantId, Job, i64)> {
+        self.jobs
+            .iter_mut()
+            .find(|(t, j, _)| *t == tenant && j.id == job)
+            .ok_or_else(|| Error::not_found(format!("job {job} does not exist")))
+    }
+
+    fn check_fence(&mut self, tenant: TenantId, fence: Fence) -> Result<()> {
+        let (_, job, token) = self.job_mut(tenant, fence.job)?;
+        if *token != fence.token || job.state != JobState::Running {
+            return Err(Error::conflict(format!(
+                "the lease on job {} was lost (token {} is stale): another worker owns it now",
+                fence.job, fence.token
+            ))
+            .retryable(false));
+        }
+        Ok(())
+    }
+
+    /// Withdraw the job's PLANNED files (a finished, failed or cancelled job frees them).
+    fn withdraw_planned_of(&mut self, tenant: TenantId, job: i64, at: Micros) -> u64 {
+        let keys: Vec<Key> = self
+            .job_of
+            .iter()
+            .filter(|(k, j)| k.0 == tenant && **j == job)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut n = 0;
+        for k in keys {
+            let Some(o) = self.objects.get(&k).cloned() else {
+                continue;
+            };
+            if o.state == TierState::Planned {
+                let req = TransitionRequest {
+                    share: k.1.clone(),
+                    path_key: k.2.clone(),
+                    action: crate::lifecycle::Action::Withdraw,
+                    expected: Some((o.state, o.version)),
+                    plan: None,
+                    at,
+                };
+                if self.transition(tenant, &req).is_ok() {
+                    n += 1;
+                }
+            }
+            self.job_of.remove(&k);
+        }
+        n
+    }
+}
+
+#[async_trait]
+impl Tiering for MemoryStore {
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        Ok(self.lock().tenants.clone())
+    }
+
+    async fn file(&self, tenant: TenantId, share: &str, path_key: &str) -> Result<FileRecord> {
+        self.lock()
+            .files
+            .get(&(tenant, share.to_owned(), path_key.to_owned()))
+            .cloned()
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "file {path_key:?} in share {share:?} does not exist"
+                ))
+            })
+    }
+
+    async fn commit_plan(&self, tenant: TenantId, plan: &PlanCommit) -> Result<CommitOutcome> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let mut listed = HashSet::new();
+        for f in plan.jobs.iter().flat_map(|j| &j.files) {
+            let k = (tenant, f.share.clone(), f.path_key.clone());
+            if !g.files.contains_key(&k) {
+                return Err(Error::not_found(format!(
+                    "cannot plan {:?} in share {:?}: no such file",
+                    f.path_key, f.share
+                )));
+            }
+            listed.insert(k);
+        }
+        let mut out = CommitOutcome::default();
+        // Earlier queued plans that this plan no longer lists.
+        let stale: Vec<(Key, i64)> = g
+            .job_of
+            .iter()
+            .filter(|(k, _)| k.0 == tenant && !listed.contains(*k))
+            .map(|(k, j)| (k.clone(), *j))
+            .collect();
+        for (k, job) in stale {
+            let queued = g
+                .jobs
+                .iter()
+                .any(|(t, j, _)| *t == tenant && j.id == job && j.state == JobState::Queued);
+            let Some(o) = g.objects.get(&k).cloned() else {
+                continue;
+            };
+            if queued && o.state == TierState::Planned {
+                let req = TransitionRequest {
+                    share: k.1.clone(),
+                    path_key: k.2.clone(),
+                    action: crate::lifecycle::Action::Withdraw,
+                    expected: Some((o.state, o.version)),
+                    plan: None,
+                    at: plan.at,
+                };
+                g.transition(tenant, &req)?;
+                out.withdrawn += 1;
+            }
+        }
+        // Queued jobs left without files are cancelled.
+        let live: HashSet<i64> = g.job_of.values().copied().collect();
+        for (t, j, token) in g.jobs.iter_mut() {
+            if *t == tenant && j.state == JobState::Queued && !live.contains(&j.id) {
+                j.state = JobState::Cancelled;
+                j.finished = Some(plan.at);
+                *token += 1;
+            }
+        }
+        for spec in &plan.jobs {
+            let mut members = Vec::new();
+            for f in &spec.files {
+                let k = (tenant, f.share.clone(), f.path_key.clone());
+                let current = g.objects.get(&k).map(|o| (o.state, o.version));
+                match current {
+                    Some((TierState::Planned, _)) => out.already_planned += 1,
+                    Some((TierState::Stubbed, _)) => out.already_stubbed += 1,
+                    _ => {
+                        let req = TransitionRequest {
+                            share: f.share.clone(),
+                            path_key: f.path_key.clone(),
+                            action: crate::lifecycle::Action::Plan,
+                            expected: current,
+                            plan: Some(PlanInfo {
+                                rule: spec.rule.clone(),
+                                target_uri: f.target_uri.clone(),
+                            }),
+                            at: plan.at,
+                        };
+                        g.transition(tenant, &req)?;
+                        members.push(k);
+                    }
+                }
+            }
+            if members.is_empty() {
+                continue;
+            }
+            let id = g.id();
+            out.jobs += 1;
+            out.planned += members.len() as u64;
+            for k in members {
+                g.job_of.insert(k, id);
+            }
+            g.jobs.push((
+                tenant,
+                Job {
+                    id,
+                    rule: spec.rule.clone(),
+                    target: spec.target.clone(),
+                    priority: spec.priority,
+                    state: JobState::Queued,
+                    estimate: spec.estimate,
+                    attempts: 0,
+                    last_error: None,
+                    not_before: None,
+                    worker: None,
+                    lease_expires: None,
+                    files_stubbed: 0,
+                    files_skipped: 0,
+                    files_failed: 0,
+                    bytes_moved: 0,
+                    created: plan.at,
+                    finished: None,
+                },
+                0,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn claim_job(&self, tenant: TenantId, request: &ClaimRequest) -> Result<Option<Lease>> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let now = request.now;
+        loop {
+            let pick = g
+                .jobs
+                .iter()
+                .enumerate()
+                .filter(|(_, (t, j, _))| {
+                    *t == tenant
+                        && match j.state {
+                            JobState::Queued => j.not_before.is_none_or(|nb| nb <= now),
+                            JobState::Running => j.lease_expires.is_some_and(|e| e < now),
+                            _ => false,
+                        }
+                })
+                .min_by_key(|(_, (_, j, _))| (j.priority, j.id))
+                .map(|(i, _)| i);
+            let Some(i) = pick else { return Ok(None) };
+            let (_, job, token) = &mut g.jobs[i];
+            if job.state == JobState::Running && job.attempts >= MAX_ATTEMPTS {
+                job.state = JobState::Failed;
+                job.last_error = Some(format!("lease expired on attempt {}", job.attempts));
+                job.finished = Some(now);
+                job.worker = None;
+                *token += 1;
+                let id = job.id;
+                g.withdraw_planned_of(tenant, id, now);
+                continue;
+            }
+            job.state = JobState::Running;
+            job.attempts += 1;
+            job.worker = Some(request.worker.clone());
+            job.lease_expires = Some(now + request.lease);
+            *token += 1;
+            return Ok(Some(Lease {
+                job: job.clone(),
+                token: *token,
+            }));
+        }
+    }
+
+    async fn renew_lease(&self, tenant: TenantId, fence: Fence, until: Micros) -> Result<()> {
+        let mut g = self.lock();
+        g.check_fence(tenant, fence)?;
+        g.job_mut(tenant, fence.job)?.1.lease_expires = Some(until);
+        Ok(())
+    }
+
+    async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>> {
+        let g = self.lock();
+        Ok(g.job_of
+            .iter()
+            .filter(|(k, j)| k.0 == tenant && **j == job)
+            .filter_map(|(k, _)| g.objects.get(k).cloned())
+            .collect())
+    }
+
+    async fn transition_fenced(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        request: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        let mut g = self.lock();
+        g.check_fence(tenant, fence)?;
+        g.transition(tenant, request)
+    }
+
+    async fn finish_job(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        outcome: &JobOutcome,
+        now: Micros,
+    ) -> Result<Job> {
+        let mut g = self.lock();
+        g.check_fence(tenant, fence)?;
+        let (kind, detail) = {
+            let (_, job, token) = g.job_mut(tenant, fence.job)?;
+            job.worker = None;
+            job.lease_expires = None;
+            *token += 1;
+            match outcome {
+                JobOutcome::Done {
+                    stubbed,
+                    skipped,
+                    failed,
+                    bytes,
+                } => {
+                    job.state = JobState::Done;
+                    job.files_stubbed = *stubbed;
+                    job.files_skipped = *skipped;
+                    job.files_failed = *failed;
+                    job.bytes_moved = *bytes;
+                    job.finished = Some(now);
+                    (
+                        "job.done",
+                        serde_json::json!({"stubbed": stubbed, "skipped": skipped, "failed": failed, "bytes": bytes}),
+                    )
+                }
+                JobOutcome::Failed { error } => {
+                    job.last_error = Some(error.clone());
+                    match next_attempt(job.attempts, now) {
+                        Some(at) => {
+                            job.state = JobState::Queued;
+                            job.not_before = Some(at);
+                            (
+                                "job.retry",
+                                serde_json::json!({"error": error, "attempt": job.attempts, "not_before": at}),
+                            )
+                        }
+                        None => {
+                            job.state = JobState::Failed;
+                            job.finished = Some(now);
+                            (
+                                "job.failed",
+                                serde_json::json!({"error": error, "attempts": job.attempts}),
+                            )
+                        }
+                    }
+                }
+            }
+        };
+        let ev = NewAuditEvent {
+            kind: kind.into(),
+            subject: fence.job.to_string(),
+            detail,
+            parent: None,
+        };
+        g.push_audit(tenant, &ev, now);
+        let state = g.job_mut(tenant, fence.job)?.1.state;
+        if matches!(state, JobState::Done | JobState::Failed) {
+            g.withdraw_planned_of(tenant, fence.job, now);
+        }
+        Ok(g.job_mut(tenant, fence.job)?.1.clone())
+    }
+
+    async fn cancel_job(&self, tenant: TenantId, job: i64, now: Micros) -> Result<Job> {
+        let mut g = self.lock();
+        let (_, j, token) = g.job_mut(tenant, job)?;
+        if !matches!(j.state, JobState::Queued | JobState::Running) {
+            return Err(Error::new(
+                ErrorKind::InvalidTransition,
+                format!("cannot cancel job {job}: it is {}", j.state.as_str()),
+            ));
+        }
+        j.state = JobState::Cancelled;
+        j.finished = Some(now);
+        j.worker = None;
+        j.lease_expires = None;
+        *token += 1;
+        g.withdraw_planned_of(tenant, job, now);
+        let ev = NewAuditEvent {
+            kind: "job.cancel".into(),
+            subject: job.to_string(),
+            detail: serde_json::json!({}),
+            parent: None,
+        };
+        g.push_audit(tenant, &ev, now);
+        Ok(g.job_mut(tenant, job)?.1.clone())
+    }
+
+    async fn jobs(&self, tenant: TenantId, query: &JobQuery) -> Result<Page<Job>> {
+        let g = self.lock();
+        let limit = if query.limit == 0 { 1000 } else { query.limit };
+        let mut it = g
+            .jobs
+            .iter()
+            .filter(|(t, j, _)| {
+                *t == tenant
+                    && query.state.is_none_or(|s| j.state == s)
+                    && query.after.is_none_or(|a| j.id > a)
+            })
+            .map(|(_, j, _)| j.clone());
+        let items: Vec<Job> = it.by_ref().take(limit).collect();
+        let next = if it.next().is_some() {
+            items.last().map(|j| j.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
     }
 }

@@ -8,6 +8,9 @@
 
 pub mod memory;
 pub mod merge;
+pub mod tiering;
+
+pub use tiering::Tiering;
 
 use crate::error::Result;
 use crate::lifecycle::{Action, TierState};
@@ -185,6 +188,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
+
+    /// The committed-plan and job-queue part of the contract, when this backend has it.
+    fn tiering(&self) -> Option<&dyn Tiering> {
+        None
+    }
 
     /// Create a tenant.
     ///

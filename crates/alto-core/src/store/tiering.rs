@@ -1,0 +1,216 @@
+//! The tiering part of the storage contract: committed plans and the job queue.
+//!
+//! A store that can drive workers implements [`Tiering`] and returns itself from
+//! [`Store::tiering`](super::Store::tiering). Many workers (on many hosts, for stores whose
+//! capabilities say `concurrent_workers`) claim jobs with a lease; the lease carries a fencing
+//! token, and every write a worker makes under a lease names the token, so a worker whose lease
+//! expired (and whose job was claimed again) can no longer change anything. The retry policy
+//! lives in the core ([`next_attempt`]); stores persist its outcome.
+
+use super::Page;
+use crate::error::Result;
+use crate::time::{MICROS_PER_SEC, Micros};
+use crate::types::{Estimate, FileRecord, Job, JobState, Tenant, TenantId, TierObject};
+use async_trait::async_trait;
+use serde::Serialize;
+
+/// The most claims of one job before it fails for good.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// When a failed attempt may be retried: exponential backoff (30 s, 2 min, …), or `None` when
+/// the job has had its [`MAX_ATTEMPTS`].
+pub fn next_attempt(attempts: u32, now: Micros) -> Option<Micros> {
+    if attempts >= MAX_ATTEMPTS {
+        None
+    } else {
+        Some(now + 30 * MICROS_PER_SEC * 4i64.pow(attempts.saturating_sub(1)))
+    }
+}
+
+/// One file of a plan to commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedFile {
+    /// Share name.
+    pub share: String,
+    /// Path key.
+    pub path_key: String,
+    /// Where its data goes: the rule's rendered target joined with the object key.
+    pub target_uri: String,
+}
+
+/// One job of a plan to commit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedJobSpec {
+    /// The rule.
+    pub rule: String,
+    /// The rendered target.
+    pub target: String,
+    /// Lower runs first.
+    pub priority: i64,
+    /// The planner's estimate.
+    pub estimate: Estimate,
+    /// Its files.
+    pub files: Vec<PlannedFile>,
+}
+
+/// A plan to commit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanCommit {
+    /// Planning time.
+    pub at: Micros,
+    /// The jobs.
+    pub jobs: Vec<PlannedJobSpec>,
+}
+
+/// What committing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CommitOutcome {
+    /// Jobs created (jobs left with no file are not created).
+    pub jobs: u64,
+    /// Files newly planned.
+    pub planned: u64,
+    /// Files already planned or in flight (not planned twice).
+    pub already_planned: u64,
+    /// Files already stubbed (skipped).
+    pub already_stubbed: u64,
+    /// Files of the tenant's earlier queued plans that no longer qualify: plan withdrawn.
+    pub withdrawn: u64,
+}
+
+/// A claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    /// Who claims (host and process).
+    pub worker: String,
+    /// Lease length.
+    pub lease: Micros,
+    /// The claim time.
+    pub now: Micros,
+}
+
+/// A held lease.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    /// The job, as claimed.
+    pub job: Job,
+    /// The fencing token: every write under this lease must name it.
+    pub token: i64,
+}
+
+/// What a lease is named by in writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fence {
+    /// The job.
+    pub job: i64,
+    /// Its token at claim time.
+    pub token: i64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Every file was handled (stubbed, skipped or failed individually).
+    Done {
+        /// Files stubbed.
+        stubbed: u64,
+        /// Files skipped (plan withdrawn).
+        skipped: u64,
+        /// Files that failed (left PLANNED).
+        failed: u64,
+        /// Bytes moved.
+        bytes: u64,
+    },
+    /// The attempt failed as a whole.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only this state.
+    pub state: Option<JobState>,
+    /// After this job id.
+    pub after: Option<i64>,
+    /// Page size (0: 1000).
+    pub limit: usize,
+}
+
+/// Committed plans and the job queue. See the module docs.
+#[async_trait]
+pub trait Tiering: Send + Sync {
+    /// Every tenant (workers serve them all).
+    async fn tenants(&self) -> Result<Vec<Tenant>>;
+
+    /// One file's current record.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the tenant has no such file.
+    async fn file(&self, tenant: TenantId, share: &str, path_key: &str) -> Result<FileRecord>;
+
+    /// Commit a plan: PLANNED tier objects and their jobs, in one transaction.
+    ///
+    /// # Behavior
+    /// - A file already PLANNED or STUBBED is not planned again (counted); a REHYDRATED or
+    ///   DELETED one starts a new incarnation; unknown files are `NotFound` and nothing is written.
+    /// - Files PLANNED by this tenant's earlier plans, in jobs still queued, that this plan does not
+    ///   list no longer qualify: their plans are withdrawn (audit `tier.withdraw`) and jobs left
+    ///   empty are cancelled.
+    /// - Every planned file gets an audit `tier.plan` event.
+    async fn commit_plan(&self, tenant: TenantId, plan: &PlanCommit) -> Result<CommitOutcome>;
+
+    /// Claim the next job: queued and due (`not_before` passed), or running with an expired lease;
+    /// lowest priority value first, then oldest.
+    ///
+    /// # Behavior
+    /// - At most one worker holds a job at a time (Postgres: `FOR UPDATE SKIP LOCKED`).
+    /// - The claim bumps `attempts` and the fencing token; a job whose expired lease was its
+    ///   [`MAX_ATTEMPTS`]th attempt becomes `failed` instead of being claimed.
+    async fn claim_job(&self, tenant: TenantId, request: &ClaimRequest) -> Result<Option<Lease>>;
+
+    /// Extend a lease to `until`.
+    ///
+    /// # Behavior
+    /// - `Conflict` when the token is no longer the job's (the lease was lost).
+    async fn renew_lease(&self, tenant: TenantId, fence: Fence, until: Micros) -> Result<()>;
+
+    /// The tier objects of a job (all states).
+    async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>>;
+
+    /// Apply a lifecycle action to one of the job's files under its lease.
+    ///
+    /// # Behavior
+    /// - `Conflict` when the fence is stale; otherwise exactly [`Store::transition`](super::Store::transition).
+    async fn transition_fenced(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        request: &super::TransitionRequest,
+    ) -> Result<Option<TierObject>>;
+
+    /// End an attempt.
+    ///
+    /// # Behavior
+    /// - `Conflict` when the fence is stale: a worker that lost its lease cannot complete the job.
+    /// - `Done` → state done with the counts; `Failed` → queued again with the backoff of
+    ///   [`next_attempt`], or failed with the error after [`MAX_ATTEMPTS`].
+    /// - Writes an audit `job.done` / `job.retry` / `job.failed` event.
+    async fn finish_job(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        outcome: &JobOutcome,
+        now: Micros,
+    ) -> Result<Job>;
+
+    /// Cancel a job that is queued or running; its PLANNED files are withdrawn.
+    ///
+    /// # Behavior
+    /// - `InvalidTransition` for a job already done, failed or cancelled.
+    async fn cancel_job(&self, tenant: TenantId, job: i64, now: Micros) -> Result<Job>;
+
+    /// List jobs by id.
+    async fn jobs(&self, tenant: TenantId, query: &JobQuery) -> Result<Page<Job>>;
+}
