@@ -23,6 +23,7 @@
 
 pub mod driver;
 pub mod error;
+pub mod failpoint;
 pub mod feed;
 pub mod ingest;
 pub mod inventory;
@@ -34,6 +35,7 @@ pub mod store;
 pub mod testkit;
 pub mod time;
 pub mod types;
+pub mod worker;
 
 pub use alto_rules::{self as rules, RuleSet};
 pub use error::{Error, ErrorKind, Result};

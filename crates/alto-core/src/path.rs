@@ -54,6 +54,37 @@ pub(crate) fn dir_hash64_bytes(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The object key of a file with path key `path_key`: its segments joined with `/`, with empty
+/// and `.` segments dropped, so drive letters and UNC prefixes become ordinary leading segments
+/// (`c:/data/x` → `c:/data/x`, `//fs01/share/x` → `fs01/share/x`, `/srv/x` → `srv/x`). A `..`
+/// segment is refused: a key never leaves its target.
+pub fn object_key(path_key: &str) -> Result<String, crate::Error> {
+    let mut out = String::with_capacity(path_key.len());
+    for seg in path_key.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                return Err(crate::Error::invalid_input(format!(
+                    "path {path_key:?} has a `..` segment: refusing to build an object key that \
+                     could leave the target"
+                )));
+            }
+            s => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(s);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(crate::Error::invalid_input(format!(
+            "path {path_key:?} has no name to store under"
+        )));
+    }
+    Ok(out)
+}
+
 /// Join a key under a prefix, refusing anything that would climb out of it. Used to map feed paths
 /// onto a share's mount root and object keys under a target: `..` segments are refused, `.` and
 /// empty segments dropped.
@@ -105,6 +136,16 @@ mod tests {
         assert_eq!(dir_hash64(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
         assert_eq!(dir_hash64("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
         assert_ne!(dir_hash64("c:/data"), dir_hash64("c:/datb"));
+    }
+
+    #[test]
+    fn object_keys() {
+        assert_eq!(object_key("c:/data/x.mov").unwrap(), "c:/data/x.mov");
+        assert_eq!(object_key("//fs01/share/x").unwrap(), "fs01/share/x");
+        assert_eq!(object_key("/srv/./x").unwrap(), "srv/x");
+        assert!(object_key("/srv/../etc/passwd").is_err());
+        assert!(object_key("/").is_err());
+        assert_eq!(object_key("/a b/ü\"q,").unwrap(), "a b/ü\"q,");
     }
 
     #[test]

@@ -12,7 +12,10 @@
 
 use crate::error::{Error, Result};
 use crate::lifecycle::TierState;
+use crate::path::object_key;
+use crate::store::tiering::{PlanCommit, PlannedFile, PlannedJobSpec};
 use crate::time::{Micros, format_rfc3339};
+use crate::types::FileRecord;
 use alto_rules::{FileFacts, RuleSet, Scratch, TargetVars};
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -39,6 +42,8 @@ pub struct PlanOptions {
     pub tenant: String,
     /// Share name for target templates.
     pub share: String,
+    /// Keep each job's files (for committing the plan); a dry run only counts.
+    pub keep_files: bool,
 }
 
 impl PlanOptions {
@@ -54,6 +59,7 @@ impl PlanOptions {
             top_n: 10,
             tenant: "default".into(),
             share: "default".into(),
+            keep_files: false,
         }
     }
 
@@ -138,6 +144,9 @@ pub struct PlannedJob {
     pub bytes_saved: u64,
     /// Transfer time estimate.
     pub estimated_seconds: f64,
+    /// The files, when the plan keeps them ([`PlanOptions::keep_files`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<PlannedFile>,
 }
 
 /// One of the largest matches.
@@ -186,6 +195,7 @@ struct Open {
     files: u64,
     bytes: u64,
     bytes_saved: u64,
+    members: Vec<PlannedFile>,
 }
 
 /// Streams files through a rule set and builds a [`PlanReport`].
@@ -271,6 +281,15 @@ impl<'r> Planner<'r> {
     /// Evaluate one file. Returns the index of the rule that caught it, if any. A file whose tier
     /// state blocks planning (PLANNED, STUBBED) is counted as skipped and not evaluated.
     pub fn add(&mut self, file: &FileFacts<'_>, state: Option<TierState>) -> Option<usize> {
+        self.add_inner(file, state, None)
+    }
+
+    fn add_inner(
+        &mut self,
+        file: &FileFacts<'_>,
+        state: Option<TierState>,
+        key: Option<(&str, &str)>,
+    ) -> Option<usize> {
         self.scanned += 1;
         if state.is_some_and(TierState::blocks_planning) {
             self.skipped += 1;
@@ -288,10 +307,20 @@ impl<'r> Planner<'r> {
             files: 0,
             bytes: 0,
             bytes_saved: 0,
+            members: Vec::new(),
         });
         open.files += 1;
         open.bytes += file.size;
         open.bytes_saved += saved;
+        if let (true, Some((share, path_key))) = (self.opts.keep_files, key) {
+            if let Ok(k) = object_key(path_key) {
+                open.members.push(PlannedFile {
+                    share: share.to_owned(),
+                    path_key: path_key.to_owned(),
+                    target_uri: join_target(&self.targets[idx], &k),
+                });
+            }
+        }
         if open.files as usize >= self.opts.batch_size {
             self.close(idx);
         }
@@ -314,6 +343,20 @@ impl<'r> Planner<'r> {
         Some(idx)
     }
 
+    /// Evaluate a file record of the store (its own share and tier state), keeping it in its job
+    /// when the plan keeps files. A path key that cannot be an object key (a `..` segment) is
+    /// counted but not kept.
+    pub fn add_record(&mut self, rec: &FileRecord) -> Option<usize> {
+        self.set_share(&rec.share);
+        let facts = FileFacts {
+            path: &rec.entry.path,
+            size: rec.entry.size,
+            accessed: rec.entry.accessed,
+            modified: rec.entry.modified,
+        };
+        self.add_inner(&facts, rec.state, Some((&rec.share, &rec.path_key)))
+    }
+
     fn close(&mut self, idx: usize) {
         if let Some(open) = self.open[idx].take() {
             let rule = &self.rules.rules()[idx];
@@ -331,6 +374,7 @@ impl<'r> Planner<'r> {
                     bytes: open.bytes,
                     bytes_saved: open.bytes_saved,
                     estimated_seconds: secs,
+                    members: open.members,
                 },
             ));
         }
@@ -393,6 +437,40 @@ impl<'r> Planner<'r> {
                     size,
                     path,
                     rule: rules[idx].name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A target URI and an object key joined with exactly one `/`.
+pub fn join_target(target: &str, key: &str) -> String {
+    if target.ends_with('/') {
+        format!("{target}{key}")
+    } else {
+        format!("{target}/{key}")
+    }
+}
+
+impl PlanReport {
+    /// The plan as the store commits it (needs [`PlanOptions::keep_files`]).
+    pub fn to_commit(&self, at: Micros) -> PlanCommit {
+        PlanCommit {
+            at,
+            jobs: self
+                .jobs
+                .iter()
+                .map(|j| PlannedJobSpec {
+                    rule: j.rule.clone(),
+                    target: j.target.clone(),
+                    priority: j.priority,
+                    estimate: crate::types::Estimate {
+                        files: j.files,
+                        bytes: j.bytes,
+                        bytes_saved: j.bytes_saved,
+                        seconds: j.estimated_seconds,
+                    },
+                    files: j.members.clone(),
                 })
                 .collect(),
         }

@@ -14,11 +14,10 @@
 //!   paths).
 
 mod hash;
-mod key;
 mod posix;
 mod target;
 
+pub use alto_core::path::object_key;
 pub use hash::{Sha256Sink, sha256_file};
-pub use key::object_key;
 pub use posix::{PosixStubDriver, STUB_MAGIC};
 pub use target::ObjectTarget;

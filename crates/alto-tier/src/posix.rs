@@ -160,6 +160,7 @@ impl PosixStubDriver {
             filetime::set_file_times(&tmp, atime, filetime(info.modified))?;
             // Last look before the swap: a write since the copy must keep the original.
             check_unchanged()?;
+            alto_core::failpoint::hit("stub_before_rename");
             std::fs::rename(&tmp, path)
                 .map_err(io(format!("cannot replace {}", path.display())))?;
             fsync_dir(path)
@@ -191,6 +192,7 @@ impl PosixStubDriver {
             let atime = info.accessed.map_or_else(FileTime::now, filetime);
             filetime::set_file_times(&staged, atime, filetime(info.modified))?;
             std::fs::File::open(&staged).and_then(|f| f.sync_all())?;
+            alto_core::failpoint::hit("restore_before_rename");
             std::fs::rename(&staged, path)
                 .map_err(io(format!("cannot restore {}", path.display())))?;
             fsync_dir(path)

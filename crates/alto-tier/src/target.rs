@@ -8,8 +8,8 @@
 //! bytes are hashed as they stream.
 
 use crate::hash::Sha256Sink;
-use crate::key::object_key;
 use alto_core::driver::{ObjectInfo, TierTarget};
+use alto_core::path::object_key;
 use alto_core::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use futures::TryStreamExt;

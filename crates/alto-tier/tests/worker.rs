@@ -1,0 +1,317 @@
+//! Workers end to end on real files with the memory store: plan, commit, tier, re-check,
+//! rehydrate, re-plan; and four workers racing over one queue.
+
+use alto_core::driver::{ObjectInfo, StubDriver, TierTarget};
+use alto_core::planner::{PlanOptions, Planner};
+use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
+use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto_core::{
+    FileEntry, MemoryStore, RuleSet, ShareKind, Store, Tenant, TenantSettings, TierState,
+};
+use alto_tier::{ObjectTarget, PosixStubDriver};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const DAY: i64 = 86_400_000_000;
+
+fn entry_of(p: &Path, accessed: i64) -> FileEntry {
+    let m = std::fs::metadata(p).unwrap();
+    let mtime = m
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    FileEntry {
+        path: p.display().to_string(),
+        size: m.len(),
+        modified: Some(mtime),
+        accessed: Some(accessed),
+        ..Default::default()
+    }
+}
+
+async fn setup(
+    store: &MemoryStore,
+    primary: &Path,
+    n: usize,
+    size: usize,
+) -> (Tenant, Vec<std::path::PathBuf>) {
+    let t = store
+        .create_tenant("acme", &TenantSettings::default())
+        .await
+        .unwrap();
+    store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .await
+        .unwrap();
+    let mut paths = Vec::new();
+    let mut entries = Vec::new();
+    let now = alto_core::time::now_micros();
+    for i in 0..n {
+        let dir = primary.join(format!("d{}", i % 7));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(format!("file {i} \"q\".bin"));
+        std::fs::write(&p, vec![(i % 251) as u8; size + i]).unwrap();
+        entries.push(entry_of(&p, now - 400 * DAY));
+        paths.push(p);
+    }
+    let scan = store
+        .begin_scan(
+            t.id,
+            &ScanSpec {
+                share: "data".into(),
+                kind: ScanKind::Full,
+                source: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .ingest_chunk(
+            t.id,
+            scan.id,
+            &IngestChunk {
+                id: "0".into(),
+                entries,
+            },
+        )
+        .await
+        .unwrap();
+    store.finish_scan(t.id, scan.id).await.unwrap();
+    (t, paths)
+}
+
+async fn plan_and_commit(
+    store: &MemoryStore,
+    t: &Tenant,
+    tier: &Path,
+    batch: usize,
+) -> alto_core::store::tiering::CommitOutcome {
+    let rules = RuleSet::from_toml(&format!(
+        "[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file://{}/{{tenant}}/\"\n",
+        tier.display()
+    ))
+    .unwrap();
+    let now = alto_core::time::now_micros();
+    let mut opts = PlanOptions::at(now);
+    opts.keep_files = true;
+    opts.batch_size = batch;
+    opts.tenant = t.name.clone();
+    let mut planner = Planner::new(&rules, opts);
+    let mut q = FileQuery::default();
+    loop {
+        let page = store.files(t.id, &q).await.unwrap();
+        for f in &page.items {
+            planner.add_record(f);
+        }
+        match page.next {
+            Some(n) => q.after = Some(n),
+            None => break,
+        }
+    }
+    let report = planner.finish();
+    store
+        .tiering()
+        .unwrap()
+        .commit_plan(t.id, &report.to_commit(now))
+        .await
+        .unwrap()
+}
+
+fn opener() -> Box<TargetOpener> {
+    Box::new(|uri: &str| Ok(Arc::new(ObjectTarget::open(uri)?) as Arc<dyn TierTarget>))
+}
+
+#[tokio::test]
+async fn tier_recheck_rehydrate_replan() {
+    let primary = tempfile::tempdir().unwrap();
+    let tier = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let (t, paths) = setup(&store, primary.path(), 12, 3000).await;
+    let out = plan_and_commit(&store, &t, tier.path(), 5).await;
+    assert_eq!((out.planned, out.jobs), (12, 3));
+    // After planning: one file changes, one is accessed (a newer scan says so), one disappears.
+    std::fs::write(&paths[0], b"changed since planning").unwrap();
+    let later = alto_core::time::now_micros() + 1_000_000;
+    let scan = store
+        .begin_scan(
+            t.id,
+            &ScanSpec {
+                share: "data".into(),
+                kind: ScanKind::Partial,
+                source: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .ingest_chunk(
+            t.id,
+            scan.id,
+            &IngestChunk {
+                id: "0".into(),
+                entries: vec![entry_of(&paths[1], later)],
+            },
+        )
+        .await
+        .unwrap();
+    std::fs::remove_file(&paths[2]).unwrap();
+
+    let driver = PosixStubDriver;
+    let targets = opener();
+    let opts = WorkerOptions::default();
+    let mut total = alto_core::worker::JobReport::default();
+    while let Some(r) = run_one_job(&store, &t, &targets, &driver, &opts)
+        .await
+        .unwrap()
+    {
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        total.stubbed += r.stubbed;
+        total.skipped += r.skipped;
+        total.bytes += r.bytes;
+    }
+    assert_eq!((total.stubbed, total.skipped), (9, 3));
+    assert!(
+        !driver.is_stub(&paths[0]).await.unwrap(),
+        "a changed file keeps its data"
+    );
+    assert!(
+        !driver.is_stub(&paths[1]).await.unwrap(),
+        "a file accessed since planning stays"
+    );
+    for p in &paths[3..] {
+        assert!(driver.is_stub(p).await.unwrap(), "{}", p.display());
+        let key = alto_core::path::path_key(&p.display().to_string(), false);
+        let obj = store.tier_object(t.id, "data", &key).await.unwrap();
+        assert_eq!(obj.state, TierState::Stubbed);
+        let info = driver.read_stub(p).await.unwrap();
+        assert_eq!(info.target_uri, obj.target_uri);
+        let (root, k) = alto_core::worker::split_target_uri(&obj).unwrap();
+        let stored = ObjectTarget::open(root).unwrap().verify(&k).await.unwrap();
+        assert_eq!(
+            (stored.size, stored.sha256.as_deref()),
+            (info.size, Some(info.sha256.as_str()))
+        );
+    }
+    let key0 = alto_core::path::path_key(&paths[0].display().to_string(), false);
+    assert!(
+        store.tier_object(t.id, "data", &key0).await.is_err(),
+        "skipped files have their plan withdrawn"
+    );
+
+    // Rehydrate one and plan it again: a new incarnation.
+    let p = &paths[5];
+    let key = alto_core::path::path_key(&p.display().to_string(), false);
+    let obj = store.tier_object(t.id, "data", &key).await.unwrap();
+    let bytes = rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(p).unwrap(), vec![5u8; 3005]);
+    assert_eq!(bytes, 3005);
+    let obj = store.tier_object(t.id, "data", &key).await.unwrap();
+    assert_eq!(obj.state, TierState::Rehydrated);
+    let again = rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), alto_core::ErrorKind::InvalidTransition);
+    let out = plan_and_commit(&store, &t, tier.path(), 100).await;
+    // The rehydrated file, plus the changed and the deleted file (the store has not seen a new
+    // scan, so they still qualify; a worker would skip them again). Stubbed files never reach the
+    // commit: the planner skips them before any rule.
+    assert_eq!((out.planned, out.already_stubbed), (3, 0), "{out:?}");
+    let obj = store.tier_object(t.id, "data", &key).await.unwrap();
+    assert_eq!((obj.state, obj.incarnation), (TierState::Planned, 2));
+}
+
+/// Counts uploads per key.
+#[derive(Debug)]
+struct Counting {
+    inner: ObjectTarget,
+    puts: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+#[async_trait::async_trait]
+impl TierTarget for Counting {
+    fn uri(&self) -> &str {
+        self.inner.uri()
+    }
+    async fn put_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
+        *self.puts.lock().unwrap().entry(key.to_owned()).or_default() += 1;
+        self.inner.put_file(key, local).await
+    }
+    async fn verify(&self, key: &str) -> alto_core::Result<ObjectInfo> {
+        self.inner.verify(key).await
+    }
+    async fn get_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
+        self.inner.get_file(key, local).await
+    }
+    async fn list(&self, prefix: &str) -> alto_core::Result<Vec<ObjectInfo>> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_workers_never_tier_a_file_twice() {
+    let primary = tempfile::tempdir().unwrap();
+    let tier = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let (t, paths) = setup(&store, primary.path(), 1000, 64).await;
+    let out = plan_and_commit(&store, &t, tier.path(), 25).await;
+    assert_eq!((out.planned, out.jobs), (1000, 40));
+    let puts = Arc::new(Mutex::new(HashMap::new()));
+    let mut handles = Vec::new();
+    for w in 0..4 {
+        let (store, t, puts) = (store.clone(), t.clone(), puts.clone());
+        handles.push(tokio::spawn(async move {
+            let targets: Box<TargetOpener> = Box::new(move |uri: &str| {
+                Ok(Arc::new(Counting {
+                    inner: ObjectTarget::open(uri)?,
+                    puts: puts.clone(),
+                }) as Arc<dyn TierTarget>)
+            });
+            let opts = WorkerOptions {
+                name: format!("w{w}"),
+                ..Default::default()
+            };
+            let mut jobs = 0;
+            while let Some(r) = run_one_job(store.as_ref(), &t, &targets, &PosixStubDriver, &opts)
+                .await
+                .unwrap()
+            {
+                assert!(r.errors.is_empty(), "{:?}", r.errors);
+                jobs += 1;
+            }
+            jobs
+        }));
+    }
+    let mut jobs = 0;
+    for h in handles {
+        jobs += h.await.unwrap();
+    }
+    assert_eq!(jobs, 40);
+    let puts = puts.lock().unwrap();
+    assert_eq!(puts.len(), 1000);
+    assert!(
+        puts.values().all(|&n| n == 1),
+        "every file uploaded exactly once"
+    );
+    for p in &paths {
+        assert!(PosixStubDriver.is_stub(p).await.unwrap());
+    }
+    let stub_events = {
+        let mut n = 0;
+        let mut after = None;
+        loop {
+            let page = store.audit(t.id, after, 1000).await.unwrap();
+            n += page.items.iter().filter(|e| e.kind == "tier.stub").count();
+            match page.next {
+                Some(x) => after = Some(x.parse().unwrap()),
+                None => break,
+            }
+        }
+        n
+    };
+    assert_eq!(stub_events, 1000, "one STUBBED record per file");
+}
