@@ -291,7 +291,7 @@ async fn four_workers_never_tier_a_file_twice() {
         jobs += h.await.unwrap();
     }
     assert_eq!(jobs, 40);
-    let puts = puts.lock().unwrap();
+    let puts = puts.lock().unwrap().clone();
     assert_eq!(puts.len(), 1000);
     assert!(
         puts.values().all(|&n| n == 1),
