@@ -38,6 +38,9 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
+    /// Commit the plan (store only): PLANNED tier objects and queued jobs for `alto run`.
+    #[arg(long, conflicts_with = "inventory")]
+    pub(crate) commit: bool,
 }
 
 /// Flags that shape a plan, shared with `alto demo`.
@@ -102,7 +105,9 @@ impl PlanFlags {
 
 pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let rules = RuleSet::from_path(&args.rules)?;
-    let opts = args.plan.options()?;
+    let mut opts = args.plan.options()?;
+    opts.keep_files = args.commit;
+    let now = opts.now;
     let bandwidth = args.plan.bandwidth.clone();
     let mut planner = Planner::new(&rules, opts);
     let mut rejected = 0;
@@ -131,6 +136,21 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let mut report = planner.finish();
     report.rows_rejected = rejected;
     print_report(&report, args.format, &bandwidth)?;
+    if args.commit {
+        let tenant = args.plan.tenant.as_deref().unwrap_or_default();
+        let out = runtime()?.block_on(async {
+            let store = args.store.open(true).await?;
+            let t = store.tenant(tenant).await?;
+            let q = store
+                .tiering()
+                .ok_or_else(|| alto::Error::unsupported("committing plans", store.backend()))?;
+            Ok::<_, Failure>(q.commit_plan(t.id, &report.to_commit(now)).await?)
+        })?;
+        eprintln!(
+            "alto: committed: {} jobs, {} files planned, {} already planned, {} already stubbed, {} plans withdrawn",
+            out.jobs, out.planned, out.already_planned, out.already_stubbed, out.withdrawn
+        );
+    }
     // The report is printed either way: --strict only changes the exit code.
     if args.strict && rejected > 0 {
         return Err(Failure::usage(format!(
@@ -156,14 +176,7 @@ async fn plan_from_store(
     loop {
         let page = store.files(tenant.id, &q).await?;
         for f in &page.items {
-            planner.set_share(&f.share);
-            let facts = alto_rules::FileFacts {
-                path: &f.entry.path,
-                size: f.entry.size,
-                accessed: f.entry.accessed,
-                modified: f.entry.modified,
-            };
-            planner.add(&facts, f.state);
+            planner.add_record(f);
         }
         match page.next {
             Some(n) => q.after = Some(n),

@@ -8,6 +8,7 @@ mod cmd_find;
 mod cmd_ingest;
 mod cmd_plan;
 mod cmd_rules;
+mod cmd_tier;
 mod demo;
 mod fmt;
 mod input;
@@ -45,6 +46,14 @@ enum Command {
     Ingest(cmd_ingest::IngestArgs),
     /// List the files the store knows, with sizes, times, their sources and tier states.
     Find(cmd_find::FindArgs),
+    /// Work the job queue: copy planned files to their targets, verify, replace them with stubs.
+    Run(cmd_tier::RunArgs),
+    /// Bring stubbed files back from tier 2.
+    Rehydrate(cmd_tier::RehydrateArgs),
+    /// List tiering jobs and their state.
+    Jobs(cmd_tier::JobsArgs),
+    /// Cancel a queued or running job (its planned files are withdrawn).
+    Cancel(cmd_tier::CancelArgs),
     /// Generate a realistic inventory of 100,000 files, plan it with the example rules, and print
     /// the report. Needs nothing but this binary.
     Demo(demo::DemoArgs),
@@ -115,6 +124,10 @@ fn main() -> ExitCode {
         Command::Tenant(cmd) => cmd_admin::tenant(cmd, cli.quiet),
         Command::Ingest(args) => cmd_ingest::run(args, cli.quiet),
         Command::Find(args) => cmd_find::run(args, cli.quiet),
+        Command::Run(args) => cmd_tier::run(args, cli.quiet),
+        Command::Rehydrate(args) => cmd_tier::rehydrate(args, cli.quiet),
+        Command::Jobs(args) => cmd_tier::jobs(args, cli.quiet),
+        Command::Cancel(args) => cmd_tier::cancel(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,9 @@
 
 pub use alto_core::*;
 
+/// Tier targets (`file://`, `s3://`, `az://`) and the POSIX stub driver.
+pub use alto_tier as tier;
+
 mod url;
 
 pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate};

@@ -1,0 +1,354 @@
+//! `alto run`, `alto rehydrate`, `alto jobs`, `alto cancel`: executing committed plans.
+
+use crate::store::{StoreArgs, runtime};
+use crate::{CmdResult, Failure, fmt};
+use alto::driver::TierTarget;
+use alto::store::FileQuery;
+use alto::store::tiering::JobQuery;
+use alto::tier::{ObjectTarget, PosixStubDriver};
+use alto::time::{MICROS_PER_SEC, format_rfc3339, now_micros};
+use alto::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto::{JobState, Store, Tenant, TierState};
+use clap::Args;
+use std::sync::Arc;
+
+fn opener() -> Arc<TargetOpener> {
+    Arc::new(|uri: &str| Ok(Arc::new(ObjectTarget::open(uri)?) as Arc<dyn TierTarget>))
+}
+
+async fn tenants(store: &dyn Store, only: Option<&str>) -> Result<Vec<Tenant>, Failure> {
+    match only {
+        Some(name) => Ok(vec![store.tenant(name).await?]),
+        None => Ok(store
+            .tiering()
+            .ok_or_else(|| alto::Error::unsupported("tiering", store.backend()))?
+            .tenants()
+            .await?),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Only this tenant's jobs (default: every tenant's).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Jobs run at the same time in this process.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    workers: u64,
+    /// Stop when no job is left instead of waiting for more.
+    #[arg(long)]
+    once: bool,
+    /// Lease length in seconds (renewed while working).
+    #[arg(long, default_value_t = 300)]
+    lease_secs: i64,
+    /// Seconds between polls when the queue is empty.
+    #[arg(long, default_value_t = 5)]
+    poll_secs: u64,
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    jobs: u64,
+    stubbed: u64,
+    skipped: u64,
+    failed: u64,
+    bytes: u64,
+}
+
+pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.workers.clamp(1, 8) as usize)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot start the runtime: {e}"),
+        })?;
+    let started = std::time::Instant::now();
+    let totals = rt.block_on(async {
+        let store = args.store.open(quiet).await?;
+        if args.workers > 1 && !store.capabilities().concurrent_workers && !quiet {
+            eprintln!(
+                "alto: the {} store runs one writer at a time; {} workers will take turns",
+                store.backend(),
+                args.workers
+            );
+        }
+        let totals = Arc::new(std::sync::Mutex::new(Totals::default()));
+        let mut handles = Vec::new();
+        for w in 0..args.workers {
+            let store = store.clone();
+            let totals = totals.clone();
+            let tenant = args.tenant.clone();
+            let opts = WorkerOptions {
+                name: format!("{}-{}-{w}", host(), std::process::id()),
+                lease: args.lease_secs.max(10) * MICROS_PER_SEC,
+            };
+            let (once, poll) = (args.once, args.poll_secs);
+            handles.push(tokio::spawn(async move {
+                let targets = opener();
+                loop {
+                    let mut worked = false;
+                    for t in tenants(store.as_ref(), tenant.as_deref()).await? {
+                        while let Some(r) = run_one_job(
+                            store.as_ref(),
+                            &t,
+                            targets.as_ref(),
+                            &PosixStubDriver,
+                            &opts,
+                        )
+                        .await?
+                        {
+                            worked = true;
+                            for e in &r.errors {
+                                eprintln!("alto: job {}: {e}", r.job);
+                            }
+                            if !quiet {
+                                eprintln!(
+                                    "alto: {} job {}: {} stubbed, {} skipped, {} failed, {}",
+                                    t.name,
+                                    r.job,
+                                    r.stubbed,
+                                    r.skipped,
+                                    r.failed,
+                                    fmt::bytes(r.bytes)
+                                );
+                            }
+                            let mut g = totals.lock().unwrap_or_else(|p| p.into_inner());
+                            g.jobs += 1;
+                            g.stubbed += r.stubbed;
+                            g.skipped += r.skipped;
+                            g.failed += r.failed;
+                            g.bytes += r.bytes;
+                        }
+                    }
+                    if !worked {
+                        if once {
+                            return Ok::<_, Failure>(());
+                        }
+                        tokio::time::sleep(std::time::Duration::from_secs(poll)).await;
+                    }
+                }
+            }));
+        }
+        for h in handles {
+            h.await.map_err(|e| Failure {
+                code: 1,
+                message: format!("worker task failed: {e}"),
+            })??;
+        }
+        let t = std::mem::take(&mut *totals.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok::<_, Failure>(t)
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} jobs: {} files stubbed, {} skipped, {} failed; {} moved in {secs:.1}s ({}/s)",
+        totals.jobs,
+        fmt::count(totals.stubbed),
+        fmt::count(totals.skipped),
+        fmt::count(totals.failed),
+        fmt::bytes(totals.bytes),
+        fmt::bytes((totals.bytes as f64 / secs.max(1e-9)) as u64)
+    );
+    if totals.failed > 0 {
+        return Err(Failure {
+            code: 1,
+            message: format!("{} files failed", totals.failed),
+        });
+    }
+    Ok(())
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RehydrateArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Tenant name.
+    #[arg(long)]
+    tenant: String,
+    /// Stubbed files whose paths match this glob.
+    #[arg(long, conflicts_with = "paths")]
+    glob: Option<String>,
+    /// Paths, as in the inventory.
+    #[arg(required_unless_present = "glob")]
+    paths: Vec<String>,
+}
+
+pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
+    runtime()?.block_on(async {
+        let store = args.store.open(quiet).await?;
+        let tenant = store.tenant(&args.tenant).await?;
+        let mut q = FileQuery {
+            glob: args.glob.clone(),
+            state: Some(TierState::Stubbed),
+            ..Default::default()
+        };
+        let mut files = Vec::new();
+        loop {
+            let page = store.files(tenant.id, &q).await?;
+            files.extend(page.items.into_iter().filter(|f| {
+                args.paths.is_empty()
+                    || args.paths.iter().any(|p| {
+                        p == &f.entry.path
+                            || alto::path::normalized(p) == alto::path::normalized(&f.entry.path)
+                    })
+            }));
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => break,
+            }
+        }
+        if files.is_empty() {
+            return Err(Failure::usage("no stubbed file matches"));
+        }
+        let targets = opener();
+        let (mut ok, mut bytes, mut failed) = (0u64, 0u64, 0u64);
+        for f in &files {
+            let obj = store.tier_object(tenant.id, &f.share, &f.path_key).await?;
+            match rehydrate_one(
+                store.as_ref(),
+                &tenant,
+                &obj,
+                targets.as_ref(),
+                &PosixStubDriver,
+            )
+            .await
+            {
+                Ok(n) => {
+                    ok += 1;
+                    bytes += n;
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("alto: cannot rehydrate {}: {e}", f.entry.path);
+                }
+            }
+        }
+        println!(
+            "{ok} files rehydrated ({}), {failed} failed",
+            fmt::bytes(bytes)
+        );
+        if failed > 0 {
+            return Err(Failure {
+                code: 1,
+                message: format!("{failed} files failed"),
+            });
+        }
+        Ok(())
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JobsArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Only this tenant (default: all).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Only jobs in this state: queued, running, done, failed, cancelled.
+    #[arg(long)]
+    state: Option<String>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn jobs(args: JobsArgs, quiet: bool) -> CmdResult {
+    let state = match &args.state {
+        Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+            Failure::usage(format!(
+                "unknown job state {s:?}: queued, running, done, failed or cancelled"
+            ))
+        })?),
+        None => None,
+    };
+    runtime()?.block_on(async {
+        let store = args.store.open(quiet).await?;
+        let q = store
+            .tiering()
+            .ok_or_else(|| alto::Error::unsupported("jobs", store.backend()))?;
+        if !args.json {
+            println!(
+                "{:<12} {:>7} {:<10} {:<16} {:>8} {:>10} {:>8} {:>8} {:>7}  TARGET / LAST ERROR",
+                "TENANT", "JOB", "STATE", "RULE", "FILES", "BYTES", "STUBBED", "SKIPPED", "TRIES"
+            );
+        }
+        for t in tenants(store.as_ref(), args.tenant.as_deref()).await? {
+            let mut query = JobQuery {
+                state,
+                ..Default::default()
+            };
+            loop {
+                let page = q.jobs(t.id, &query).await?;
+                for j in &page.items {
+                    if args.json {
+                        let mut v = serde_json::to_value(j).map_err(std::io::Error::from)?;
+                        v["tenant"] = t.name.clone().into();
+                        println!("{v}");
+                    } else {
+                        let note = j
+                            .last_error
+                            .clone()
+                            .map_or_else(|| j.target.clone(), |e| format!("{} ({e})", j.target));
+                        println!(
+                            "{:<12} {:>7} {:<10} {:<16} {:>8} {:>10} {:>8} {:>8} {:>7}  {}",
+                            t.name,
+                            j.id,
+                            j.state.as_str(),
+                            j.rule,
+                            fmt::count(j.estimate.files),
+                            fmt::bytes(j.estimate.bytes),
+                            j.files_stubbed,
+                            j.files_skipped,
+                            j.attempts,
+                            note
+                        );
+                    }
+                }
+                match page.next.and_then(|n| n.parse().ok()) {
+                    Some(n) => query.after = Some(n),
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CancelArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Tenant name.
+    #[arg(long)]
+    tenant: String,
+    /// Job id.
+    job: i64,
+}
+
+pub(crate) fn cancel(args: CancelArgs, quiet: bool) -> CmdResult {
+    runtime()?.block_on(async {
+        let store = args.store.open(quiet).await?;
+        let tenant = store.tenant(&args.tenant).await?;
+        let q = store
+            .tiering()
+            .ok_or_else(|| alto::Error::unsupported("jobs", store.backend()))?;
+        let j = q.cancel_job(tenant.id, args.job, now_micros()).await?;
+        println!(
+            "job {} cancelled at {}",
+            j.id,
+            format_rfc3339(j.finished.unwrap_or_default())
+        );
+        Ok(())
+    })
+}
