@@ -1283,3 +1283,273 @@ pub async fn tiering_queue(store: &dyn Store) {
         .collect();
     assert!(names.contains(&t.name) && names.contains(&other.name));
 }
+
+/// Access feeds ([`Feeds`](crate::store::Feeds)): mount-root mapping, forward-only access times,
+/// duplicates, clock skew, unknown paths, moves, deletes, warming, cursors, isolation.
+pub async fn feeds_apply(store: &dyn Store) {
+    use crate::feed::lucid::Cursor;
+    use crate::feed::{AccessEvent, FeedAction};
+    use crate::store::feeds::*;
+    let f = store.feeds().expect("this store supports feeds");
+    let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
+    let mut spec = ShareSpec::new("fs", ShareKind::Lucidlink);
+    spec.mount_root = Some("/Volumes/fs".into());
+    let share = store.ensure_share(t.id, &spec).await.unwrap();
+    assert_eq!(share.mount_root.as_deref(), Some("/Volumes/fs"));
+    let old = 1_000_000_000_000_000;
+    let files: Vec<_> = ["a.mov", "b.mov", "c.mov", "d.mov"]
+        .iter()
+        .map(|n| entry(&format!("/Volumes/fs/P/{n}"), 10, Some(old)))
+        .collect();
+    ingest(store, t.id, "fs", ScanKind::Full, &[("x", files)]).await;
+    let now = 2_000_000_000_000_000;
+    let ev =
+        |id: &str, at: i64, action: FeedAction, path: &str, target: Option<&str>| AccessEvent {
+            id: id.into(),
+            at,
+            action,
+            path: path.into(),
+            target_path: target.map(str::to_owned),
+            user: None,
+        };
+    let batch = EventBatch {
+        feed: "lucid".into(),
+        events: vec![
+            ev("n/s/0", now - 100, FeedAction::FileRead, "/P/a.mov", None),
+            ev("n/s/1", old - 5, FeedAction::FileRead, "/P/d.mov", None),
+            ev(
+                "n/s/2",
+                now + 8 * 86_400_000_000,
+                FeedAction::FileRead,
+                "/P/a.mov",
+                None,
+            ),
+            ev(
+                "n/s/3",
+                now - 50,
+                FeedAction::FileRead,
+                "/P/unknown.mov",
+                None,
+            ),
+            ev(
+                "n/s/4",
+                now - 40,
+                FeedAction::Move,
+                "/P/b.mov",
+                Some("/Q/b2.mov"),
+            ),
+            ev("n/s/5", now - 30, FeedAction::FileDelete, "/P/c.mov", None),
+            ev("n/s/6", now - 20, FeedAction::FileWritten, "/P/d.mov", None),
+            ev(
+                "n/s/7",
+                now - 10,
+                FeedAction::DirectoryCreate,
+                "/P/newdir",
+                None,
+            ),
+        ],
+        cursors: vec![(
+            ("n".into(), "s".into()),
+            Cursor {
+                offset: 800,
+                line: 8,
+            },
+        )],
+        now,
+    };
+    let out = f.apply_events(t.id, "fs", &batch).await.unwrap();
+    assert_eq!(
+        (
+            out.applied,
+            out.duplicate,
+            out.skewed,
+            out.unknown,
+            out.stale
+        ),
+        (4, 0, 1, 1, 1),
+        "{out:?}"
+    );
+    assert_eq!((out.moved, out.deleted, out.newest), (1, 1, Some(now - 10)));
+    let q = store.tiering().expect("feeds need tiering too");
+    let a = q.file(t.id, "fs", "/Volumes/fs/P/a.mov").await.unwrap();
+    assert_eq!(
+        (a.entry.accessed, a.accessed_source, a.atime_updated),
+        (Some(now - 100), AccessSource::LucidlinkAudit, Some(now))
+    );
+    assert!(q.file(t.id, "fs", "/Volumes/fs/P/b.mov").await.is_err());
+    let b2 = q.file(t.id, "fs", "/Volumes/fs/Q/b2.mov").await.unwrap();
+    assert_eq!(b2.entry.path, "/Volumes/fs/Q/b2.mov");
+    assert!(
+        q.file(t.id, "fs", "/Volumes/fs/P/c.mov")
+            .await
+            .unwrap()
+            .missing_since
+            .is_some()
+    );
+    let d = q.file(t.id, "fs", "/Volumes/fs/P/d.mov").await.unwrap();
+    assert_eq!(
+        (d.entry.accessed, d.entry.modified),
+        (Some(now - 20), Some(now - 20)),
+        "a write is an access and a modification"
+    );
+    let unknown = f.unknown_events(t.id, "fs", 10).await.unwrap();
+    assert_eq!(
+        unknown.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["n/s/3"]
+    );
+    assert_eq!(
+        f.feed_cursors(t.id, "fs", "lucid")
+            .await
+            .unwrap()
+            .get(&("n".into(), "s".into())),
+        Some(&Cursor {
+            offset: 800,
+            line: 8
+        })
+    );
+    // The same batch again: every event a duplicate, nothing changes.
+    let again = f.apply_events(t.id, "fs", &batch).await.unwrap();
+    assert_eq!((again.duplicate, again.applied, again.unknown), (8, 0, 0));
+    assert_eq!(q.file(t.id, "fs", "/Volumes/fs/P/a.mov").await.unwrap(), a);
+
+    // Warming: a planned and a stubbed file are accessed.
+    let plan = PlanCommit {
+        at: now,
+        jobs: vec![PlannedJobSpec {
+            rule: "r".into(),
+            target: "file:///t/".into(),
+            priority: 1,
+            estimate: Estimate::default(),
+            files: ["a.mov", "d.mov"]
+                .iter()
+                .map(|n| PlannedFile {
+                    share: "fs".into(),
+                    path_key: format!("/Volumes/fs/P/{n}"),
+                    target_uri: format!("file:///t/{n}"),
+                })
+                .collect(),
+        }],
+    };
+    use crate::store::tiering::*;
+    q.commit_plan(t.id, &plan).await.unwrap();
+    let lease = q
+        .claim_job(
+            t.id,
+            &ClaimRequest {
+                worker: "w".into(),
+                lease: 1_000_000_000,
+                now,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let d_obj = store
+        .tier_object(t.id, "fs", "/Volumes/fs/P/d.mov")
+        .await
+        .unwrap();
+    let stub = TransitionRequest {
+        share: "fs".into(),
+        path_key: d_obj.path_key.clone(),
+        action: Action::Stub,
+        expected: Some((d_obj.state, d_obj.version)),
+        plan: None,
+        at: now,
+    };
+    q.transition_fenced(
+        t.id,
+        Fence {
+            job: lease.job.id,
+            token: lease.token,
+        },
+        &stub,
+    )
+    .await
+    .unwrap();
+    let warm = EventBatch {
+        feed: "lucid".into(),
+        events: vec![
+            ev("n/s/8", now + 5, FeedAction::FileRead, "/P/a.mov", None),
+            ev("n/s/9", now + 6, FeedAction::PreHydrate, "/P/d.mov", None),
+        ],
+        cursors: vec![],
+        now: now + 10,
+    };
+    let out = f.apply_events(t.id, "fs", &warm).await.unwrap();
+    let mut warmed: Vec<_> = out
+        .warmed
+        .iter()
+        .map(|w| (w.path_key.as_str(), w.state))
+        .collect();
+    warmed.sort();
+    assert_eq!(
+        warmed,
+        [
+            ("/Volumes/fs/P/a.mov", TierState::Planned),
+            ("/Volumes/fs/P/d.mov", TierState::Stubbed)
+        ]
+    );
+    let a_obj = store
+        .tier_object(t.id, "fs", "/Volumes/fs/P/a.mov")
+        .await
+        .unwrap();
+    assert_eq!(
+        (a_obj.last_accessed, a_obj.access_count),
+        (Some(now + 5), 1)
+    );
+    assert_eq!(
+        a_obj.version, 1,
+        "warming counts, it does not change state or version"
+    );
+    // A delete of a stubbed file marks its object DELETED.
+    let del = EventBatch {
+        feed: "lucid".into(),
+        events: vec![ev(
+            "n/s/10",
+            now + 7,
+            FeedAction::FileDelete,
+            "/P/d.mov",
+            None,
+        )],
+        cursors: vec![],
+        now: now + 10,
+    };
+    f.apply_events(t.id, "fs", &del).await.unwrap();
+    assert_eq!(
+        store
+            .tier_object(t.id, "fs", "/Volumes/fs/P/d.mov")
+            .await
+            .unwrap()
+            .state,
+        TierState::Deleted
+    );
+
+    // Another tenant's share of the same name sees none of it.
+    let (other, _) = tenant_with_share(store, ShareKind::Posix).await;
+    store.ensure_share(other.id, &spec).await.unwrap();
+    assert!(
+        f.feed_cursors(other.id, "fs", "lucid")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        f.unknown_events(other.id, "fs", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let o = f.apply_events(other.id, "fs", &batch).await.unwrap();
+    assert_eq!(
+        (o.duplicate, o.unknown),
+        (0, 6),
+        "event ids are per tenant and share; its inventory is empty (one skewed, one directory)"
+    );
+    assert_eq!(
+        f.apply_events(other.id, "nope", &batch)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}

@@ -11,3 +11,9 @@ async fn memory_store_tiering_queue() {
     let store = alto_core::MemoryStore::new();
     alto_core::testkit::tiering_queue(&store).await;
 }
+
+#[tokio::test]
+async fn memory_store_feeds() {
+    let store = alto_core::MemoryStore::new();
+    alto_core::testkit::feeds_apply(&store).await;
+}

@@ -8,6 +8,7 @@
 //! Applying events to a store (staging, dedup, clock-skew checks, warming) is the store's part;
 //! this module only reads and normalises.
 
+pub mod apply;
 pub mod batch;
 pub mod generate;
 pub mod lucid;

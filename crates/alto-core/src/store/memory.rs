@@ -4,13 +4,17 @@
 //! the contract, run through the same conformance suite as the SQL backends. Good for tests, dry
 //! runs and embedding where nothing must persist.
 
+use super::feeds::*;
 use super::merge::{Change, merge};
 use super::tiering::*;
 use super::*;
 use crate::error::{Error, ErrorKind};
+use crate::feed::lucid::Cursors;
+use crate::feed::{AccessEvent, FeedAction};
 use crate::lifecycle::transition;
 use crate::path::path_key;
 use crate::time::now_micros;
+use crate::types::{AccessSource, UnknownPathPolicy};
 use crate::types::{Job, JobState};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -29,6 +33,9 @@ struct Inner {
     audit: Vec<(TenantId, AuditEvent)>,
     jobs: Vec<(TenantId, Job, i64)>,
     job_of: BTreeMap<Key, i64>,
+    processed: HashSet<(TenantId, String, String)>,
+    cursors: BTreeMap<(TenantId, String, String), Cursors>,
+    unknown: Vec<(TenantId, String, AccessEvent)>,
     next_id: i64,
 }
 
@@ -189,6 +196,10 @@ impl Store for MemoryStore {
     }
 
     fn tiering(&self) -> Option<&dyn Tiering> {
+        Some(self)
+    }
+
+    fn feeds(&self) -> Option<&dyn Feeds> {
         Some(self)
     }
 
@@ -851,5 +862,188 @@ impl Tiering for MemoryStore {
             None
         };
         Ok(Page { items, next })
+    }
+}
+
+/// The share's path for a feed path: the mount root joined with it (or the path itself).
+pub(crate) fn feed_path(share: &Share, feed_path: &str) -> Result<String> {
+    match &share.mount_root {
+        Some(root) => crate::path::join_under(root, feed_path).map_err(Error::invalid_input),
+        None => Ok(feed_path.to_owned()),
+    }
+}
+
+#[async_trait]
+impl Feeds for MemoryStore {
+    async fn feed_cursors(&self, tenant: TenantId, share: &str, feed: &str) -> Result<Cursors> {
+        let g = self.lock();
+        g.share(tenant, share)?;
+        Ok(g.cursors
+            .get(&(tenant, share.to_owned(), feed.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn apply_events(
+        &self,
+        tenant: TenantId,
+        share_name: &str,
+        batch: &EventBatch,
+    ) -> Result<ApplyOutcome> {
+        let mut g = self.lock();
+        let policy = g.tenant(tenant)?.settings.unknown_paths;
+        let share = g.share(tenant, share_name)?.clone();
+        let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
+        events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        let mut out = ApplyOutcome::default();
+        let key_of = |p: &str| -> Result<(String, String)> {
+            let full = feed_path(&share, p)?;
+            let key = crate::path::path_key(&full, !share.case_sensitive);
+            Ok((full, key))
+        };
+        for ev in events {
+            let pid = (tenant, share.name.clone(), ev.id.clone());
+            if g.processed.contains(&pid) {
+                out.duplicate += 1;
+                continue;
+            }
+            g.processed.insert(pid);
+            if ev.at > batch.now + MAX_FUTURE {
+                out.skewed += 1;
+                continue;
+            }
+            out.newest = Some(out.newest.map_or(ev.at, |n| n.max(ev.at)));
+            let (full, key) = key_of(&ev.path)?;
+            let k = (tenant, share.name.clone(), key);
+            if !g.files.contains_key(&k) {
+                if matches!(
+                    ev.action,
+                    FeedAction::DirectoryCreate | FeedAction::DirectoryDelete
+                ) {
+                    out.other += 1;
+                    continue;
+                }
+                out.unknown += 1;
+                match policy {
+                    UnknownPathPolicy::Queue => {
+                        g.unknown.push((tenant, share.name.clone(), ev.clone()))
+                    }
+                    UnknownPathPolicy::Ignore => {}
+                    UnknownPathPolicy::Placeholder => {
+                        let entry = crate::types::FileEntry {
+                            path: full,
+                            accessed: ev.action.is_access().then_some(ev.at),
+                            extension: crate::path::extension(&ev.path).map(str::to_owned),
+                            ..Default::default()
+                        };
+                        let (mut rec, _) = merge(None, &share.name, &k.2, &entry, 0, batch.now);
+                        rec.accessed_source = AccessSource::LucidlinkAudit;
+                        g.files.insert(k, rec);
+                    }
+                }
+                continue;
+            }
+            match ev.action {
+                a if a.is_access() => {
+                    let rec = g.files.get_mut(&k).expect("checked above");
+                    let mut moved = false;
+                    if rec.entry.accessed.is_none_or(|old| ev.at > old) {
+                        rec.entry.accessed = Some(ev.at);
+                        rec.accessed_source = AccessSource::LucidlinkAudit;
+                        rec.atime_updated = Some(batch.now);
+                        moved = true;
+                    }
+                    if a == FeedAction::FileWritten && rec.entry.modified.is_none_or(|m| ev.at > m)
+                    {
+                        rec.entry.modified = Some(ev.at);
+                        moved = true;
+                    }
+                    if moved {
+                        out.applied += 1
+                    } else {
+                        out.stale += 1
+                    }
+                    if let Some(o) = g.objects.get_mut(&k) {
+                        if matches!(o.state, TierState::Planned | TierState::Stubbed) {
+                            o.last_accessed = Some(o.last_accessed.map_or(ev.at, |l| l.max(ev.at)));
+                            // Counters, not state: the version (which guards state changes) stays.
+                            o.access_count += 1;
+                            out.warmed.push(Warmed {
+                                share: share.name.clone(),
+                                path_key: k.2.clone(),
+                                state: o.state,
+                                at: ev.at,
+                            });
+                        }
+                    }
+                }
+                FeedAction::Move => {
+                    let Some(target) = &ev.target_path else {
+                        out.other += 1;
+                        continue;
+                    };
+                    let (tfull, tkey) = key_of(target)?;
+                    let tk = (tenant, share.name.clone(), tkey);
+                    if let Some(mut rec) = g.files.remove(&k) {
+                        rec.entry.path = tfull.clone();
+                        rec.path_key = tk.2.clone();
+                        g.files.insert(tk.clone(), rec);
+                    }
+                    if let Some(mut o) = g.objects.remove(&k) {
+                        o.path = tfull;
+                        o.path_key = tk.2.clone();
+                        o.version += 1;
+                        g.objects.insert(tk.clone(), o);
+                    }
+                    if let Some(j) = g.job_of.remove(&k) {
+                        g.job_of.insert(tk, j);
+                    }
+                    out.moved += 1;
+                    out.applied += 1;
+                }
+                FeedAction::FileDelete => {
+                    if let Some(rec) = g.files.get_mut(&k) {
+                        rec.missing_since.get_or_insert(ev.at);
+                    }
+                    if let Some(o) = g.objects.get(&k).cloned() {
+                        if o.state == TierState::Stubbed {
+                            let req = TransitionRequest {
+                                share: share.name.clone(),
+                                path_key: k.2.clone(),
+                                action: crate::lifecycle::Action::Delete,
+                                expected: Some((o.state, o.version)),
+                                plan: None,
+                                at: ev.at,
+                            };
+                            g.transition(tenant, &req)?;
+                        }
+                    }
+                    out.deleted += 1;
+                    out.applied += 1;
+                }
+                _ => out.other += 1,
+            }
+        }
+        let ck = (tenant, share.name.clone(), batch.feed.clone());
+        let saved = g.cursors.entry(ck).or_default();
+        for (key, c) in &batch.cursors {
+            saved.insert(key.clone(), *c);
+        }
+        Ok(out)
+    }
+
+    async fn unknown_events(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        limit: usize,
+    ) -> Result<Vec<AccessEvent>> {
+        let g = self.lock();
+        Ok(g.unknown
+            .iter()
+            .filter(|(t, s, _)| *t == tenant && s == share)
+            .take(if limit == 0 { 1000 } else { limit })
+            .map(|(_, _, e)| e.clone())
+            .collect())
     }
 }

@@ -6,10 +6,12 @@
 //! persist the outcome. The conformance suite ([`crate::testkit`], feature `testkit`) checks every
 //! `# Behavior` promise below against each backend.
 
+pub mod feeds;
 pub mod memory;
 pub mod merge;
 pub mod tiering;
 
+pub use feeds::Feeds;
 pub use tiering::Tiering;
 
 use crate::error::Result;
@@ -191,6 +193,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The committed-plan and job-queue part of the contract, when this backend has it.
     fn tiering(&self) -> Option<&dyn Tiering> {
+        None
+    }
+
+    /// The access-feed part of the contract, when this backend has it.
+    fn feeds(&self) -> Option<&dyn Feeds> {
         None
     }
 

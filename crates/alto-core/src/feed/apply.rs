@@ -1,0 +1,283 @@
+//! Following a feed: read, apply through the store, then re-evaluate what the accesses touched.
+//!
+//! [`follow_lucid`] reads a `.lucid_audit` tree from the store's cursors and applies it in
+//! batches; [`apply_batch_file`] applies a pushed JSON batch; [`apply_events`] is the library call
+//! for agents that push events themselves. After each batch, accessed PLANNED files are
+//! re-evaluated against the rules (a plan whose rule no longer matches is withdrawn) and accessed
+//! STUBBED files follow the tenant's stub-access policy.
+
+use super::AccessEvent;
+use super::lucid::{Malformed, list_audit_files, read_file};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lifecycle::{Action, TierState};
+use crate::store::feeds::{ApplyOutcome, EventBatch};
+use crate::store::{Store, TransitionRequest};
+use crate::time::{MICROS_PER_SEC, Micros};
+use crate::types::{NewAuditEvent, StubAccessPolicy, Tenant};
+use alto_rules::{FileFacts, RuleSet};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// Application time.
+    pub now: Micros,
+    /// Events per store transaction (default 100,000).
+    pub batch_events: usize,
+    /// Rules to re-evaluate accessed PLANNED files with (none: plans are left to the workers'
+    /// re-check).
+    pub rules: Option<RuleSet>,
+}
+
+/// What a pass did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FeedReport {
+    /// Audit files read.
+    pub files: u64,
+    /// Events read.
+    pub read: u64,
+    /// Events that changed a record.
+    pub applied: u64,
+    /// Events seen before.
+    pub duplicate: u64,
+    /// Events more than 7 days in the future.
+    pub skewed: u64,
+    /// Events for unknown paths.
+    pub unknown: u64,
+    /// Lines or updates that were not events.
+    pub malformed: u64,
+    /// Events older than the record (kept, nothing moved back).
+    pub stale: u64,
+    /// Plans withdrawn because the file no longer qualifies.
+    pub withdrawn: u64,
+    /// Accesses to stubbed files reported (alert events or rehydration requests).
+    pub stub_accesses: u64,
+    /// Seconds between the newest event and now.
+    pub lag_secs: Option<f64>,
+}
+
+impl FeedReport {
+    fn add(&mut self, o: &ApplyOutcome, now: Micros) {
+        self.applied += o.applied;
+        self.duplicate += o.duplicate;
+        self.skewed += o.skewed;
+        self.unknown += o.unknown;
+        self.stale += o.stale;
+        if let Some(n) = o.newest {
+            let lag = (now - n) as f64 / MICROS_PER_SEC as f64;
+            self.lag_secs = Some(self.lag_secs.map_or(lag, |l: f64| l.min(lag)));
+        }
+    }
+}
+
+fn feeds(store: &dyn Store) -> Result<&dyn crate::store::Feeds> {
+    store
+        .feeds()
+        .ok_or_else(|| Error::unsupported("access feeds", store.backend()))
+}
+
+/// Apply events pushed by an agent (`feed` names the source for idempotency, e.g. `batch`).
+pub async fn apply_events(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    feed: &str,
+    events: Vec<AccessEvent>,
+    opts: &FeedOptions,
+) -> Result<FeedReport> {
+    let mut report = FeedReport {
+        read: events.len() as u64,
+        ..Default::default()
+    };
+    let batch = EventBatch {
+        feed: feed.to_owned(),
+        events,
+        cursors: Vec::new(),
+        now: opts.now,
+    };
+    let out = feeds(store)?.apply_events(tenant.id, share, &batch).await?;
+    report.add(&out, opts.now);
+    after_batch(store, tenant, &out, opts, &mut report).await?;
+    Ok(report)
+}
+
+/// Apply an access-event batch file in the seeds' JSON format.
+pub async fn apply_batch_file(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    path: &Path,
+    opts: &FeedOptions,
+) -> Result<FeedReport> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::from(e).prefixed(&format!("cannot read {}", path.display())))?;
+    let batch = super::batch::parse_batch(&text, &path.display().to_string())?;
+    let malformed = batch.malformed.len() as u64;
+    let mut report = apply_events(store, tenant, share, "batch", batch.events, opts).await?;
+    report.read += malformed;
+    report.malformed = malformed;
+    Ok(report)
+}
+
+/// One pass over a `.lucid_audit` tree, from the store's cursors. The new events of the pass are
+/// held in memory (about 200 bytes each) to be applied in time order.
+pub async fn follow_lucid(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    root: &Path,
+    opts: &FeedOptions,
+    on_malformed: &mut dyn FnMut(Malformed),
+) -> Result<FeedReport> {
+    let f = feeds(store)?;
+    let cursors = f.feed_cursors(tenant.id, share, "lucid").await?;
+    let mut report = FeedReport::default();
+    let mut stats = super::FeedReadStats::default();
+    let mut events = Vec::new();
+    let mut moved = Vec::new();
+    for file in list_audit_files(root)? {
+        let key = (file.node.clone(), file.stem.clone());
+        let from = cursors.get(&key).copied().unwrap_or_default();
+        let to = read_file(
+            &file,
+            from,
+            &mut stats,
+            &mut |e| events.push(e),
+            on_malformed,
+        )?;
+        if to != from {
+            moved.push((key, to));
+        }
+    }
+    // Nodes interleave: apply in time order, whatever order the files were read in, so moves
+    // and accesses meet the same way on every pass. Cursors go with the last batch; a crash
+    // before it means a re-read whose events are all recognised as duplicates.
+    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    let size = opts.batch_events.max(1);
+    let mut batches: Vec<Vec<AccessEvent>> = Vec::new();
+    let mut rest = events.into_iter().peekable();
+    while rest.peek().is_some() {
+        batches.push(rest.by_ref().take(size).collect());
+    }
+    if batches.is_empty() && !moved.is_empty() {
+        batches.push(Vec::new());
+    }
+    let last = batches.len().saturating_sub(1);
+    for (i, events) in batches.into_iter().enumerate() {
+        let mut batch = EventBatch {
+            feed: "lucid".into(),
+            events,
+            cursors: if i == last {
+                std::mem::take(&mut moved)
+            } else {
+                Vec::new()
+            },
+            now: opts.now,
+        };
+        flush(store, tenant, share, &mut batch, opts, &mut report).await?;
+    }
+    report.files = stats.files;
+    report.read = stats.read;
+    report.malformed = stats.malformed;
+    Ok(report)
+}
+
+async fn flush(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    pending: &mut EventBatch,
+    opts: &FeedOptions,
+    report: &mut FeedReport,
+) -> Result<()> {
+    let out = feeds(store)?
+        .apply_events(tenant.id, share, pending)
+        .await?;
+    pending.events.clear();
+    pending.cursors.clear();
+    report.add(&out, opts.now);
+    after_batch(store, tenant, &out, opts, report).await
+}
+
+/// Re-evaluate accessed PLANNED files; report accessed STUBBED ones by policy.
+async fn after_batch(
+    store: &dyn Store,
+    tenant: &Tenant,
+    out: &ApplyOutcome,
+    opts: &FeedOptions,
+    report: &mut FeedReport,
+) -> Result<()> {
+    let q = store.tiering();
+    let mut seen = BTreeSet::new();
+    for w in out.warmed.iter().rev() {
+        if !seen.insert((w.share.clone(), w.path_key.clone())) {
+            continue;
+        }
+        let mut state = w.state;
+        if state == TierState::Planned {
+            let (Some(rules), Some(q)) = (&opts.rules, q) else {
+                continue;
+            };
+            let rec = q.file(tenant.id, &w.share, &w.path_key).await?;
+            let obj = store.tier_object(tenant.id, &w.share, &w.path_key).await?;
+            let facts = FileFacts {
+                path: &rec.entry.path,
+                size: rec.entry.size,
+                accessed: rec.entry.accessed,
+                modified: rec.entry.modified,
+            };
+            let mut scratch = rules.scratch();
+            let still = rules
+                .evaluate(&facts, opts.now, &mut scratch)
+                .is_some_and(|i| rules.rules()[i].name == obj.planned_by);
+            if still || obj.state != TierState::Planned {
+                state = obj.state;
+            } else {
+                let req = TransitionRequest {
+                    share: w.share.clone(),
+                    path_key: w.path_key.clone(),
+                    action: Action::Withdraw,
+                    expected: Some((obj.state, obj.version)),
+                    plan: None,
+                    at: opts.now,
+                };
+                match store.transition(tenant.id, &req).await {
+                    Ok(_) => {
+                        report.withdrawn += 1;
+                        continue;
+                    }
+                    // A worker got there first: the file is a stub now.
+                    Err(e) if e.kind() == ErrorKind::Conflict => {
+                        state = store
+                            .tier_object(tenant.id, &w.share, &w.path_key)
+                            .await?
+                            .state;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if state == TierState::Stubbed {
+            let kind = match tenant.settings.stub_access {
+                StubAccessPolicy::Alert => "feed.stub_access",
+                StubAccessPolicy::Rehydrate => "feed.rehydrate_request",
+                StubAccessPolicy::Ignore => continue,
+            };
+            store
+                .append_audit(
+                    tenant.id,
+                    &NewAuditEvent {
+                        kind: kind.into(),
+                        subject: w.path_key.clone(),
+                        detail: serde_json::json!({"share": w.share, "accessed": w.at}),
+                        parent: None,
+                    },
+                )
+                .await?;
+            report.stub_accesses += 1;
+        }
+    }
+    Ok(())
+}
