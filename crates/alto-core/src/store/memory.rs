@@ -884,6 +884,8 @@ impl Feeds for MemoryStore {
             .unwrap_or_default())
     }
 
+    // The unknown-path branch reads other fields of the store between the lookup and the insert.
+    #[allow(clippy::map_entry)]
     async fn apply_events(
         &self,
         tenant: TenantId,
