@@ -4,6 +4,7 @@
 //! rejected rows under `--strict`), 1 internal error.
 
 mod cmd_admin;
+mod cmd_feed;
 mod cmd_find;
 mod cmd_ingest;
 mod cmd_plan;
@@ -54,6 +55,9 @@ enum Command {
     Jobs(cmd_tier::JobsArgs),
     /// Cancel a queued or running job (its planned files are withdrawn).
     Cancel(cmd_tier::CancelArgs),
+    /// Keep last-access times current from access feeds (LucidLink audit trail, event batches).
+    #[command(subcommand)]
+    Feed(cmd_feed::FeedCommand),
     /// Generate a realistic inventory of 100,000 files, plan it with the example rules, and print
     /// the report. Needs nothing but this binary.
     Demo(demo::DemoArgs),
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Command::Rehydrate(args) => cmd_tier::rehydrate(args, cli.quiet),
         Command::Jobs(args) => cmd_tier::jobs(args, cli.quiet),
         Command::Cancel(args) => cmd_tier::cancel(args, cli.quiet),
+        Command::Feed(cmd) => cmd_feed::run(cmd, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

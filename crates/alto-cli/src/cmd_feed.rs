@@ -1,0 +1,140 @@
+//! `alto feed lucid` and `alto feed events`: keep last-access times current from access feeds.
+
+use crate::store::{StoreArgs, runtime};
+use crate::{CmdResult, Failure};
+use alto::feed::apply::{FeedOptions, FeedReport, apply_batch_file, follow_lucid};
+use alto::store::ShareSpec;
+use alto::time::now_micros;
+use alto::{RuleSet, ShareKind};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FeedCommand {
+    /// Follow a LucidLink filespace's `.lucid_audit` trail (cursors are kept in the store).
+    Lucid(LucidArgs),
+    /// Apply an access-event batch file (the agents' JSON format).
+    Events(EventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Common {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Tenant name.
+    #[arg(long)]
+    tenant: String,
+    /// Share the events belong to.
+    #[arg(long)]
+    share: String,
+    /// Rules to re-evaluate accessed PLANNED files with (plans that no longer match are withdrawn).
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LucidArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The prefix the share's inventory uses for the filespace root (`L:\`, `/Volumes/fs`);
+    /// remembered on the share.
+    #[arg(long, value_name = "PREFIX")]
+    mount_root: Option<String>,
+    /// The filespace root (or its `.lucid_audit` folder).
+    root: PathBuf,
+    /// Keep following: a pass every `--interval`.
+    #[arg(long)]
+    follow: bool,
+    /// Time between passes with `--follow`: 30s, 5m, 1h.
+    #[arg(long, default_value = "5m")]
+    interval: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The batch file.
+    file: PathBuf,
+}
+
+fn options(common: &Common) -> Result<FeedOptions, Failure> {
+    Ok(FeedOptions {
+        now: now_micros(),
+        batch_events: 100_000,
+        rules: common
+            .rules
+            .as_deref()
+            .map(RuleSet::from_path)
+            .transpose()?,
+    })
+}
+
+fn print(r: &FeedReport) {
+    println!(
+        "read {}, applied {}, duplicate {}, skewed {}, unknown {}, malformed {}, stale {}, withdrawn {}, stub accesses {}, lag {}",
+        r.read,
+        r.applied,
+        r.duplicate,
+        r.skewed,
+        r.unknown,
+        r.malformed,
+        r.stale,
+        r.withdrawn,
+        r.stub_accesses,
+        r.lag_secs
+            .map_or_else(|| "-".into(), |s| crate::fmt::duration(s.max(0.0)))
+    );
+}
+
+pub(crate) fn run(cmd: FeedCommand, quiet: bool) -> CmdResult {
+    match cmd {
+        FeedCommand::Lucid(a) => lucid(a, quiet),
+        FeedCommand::Events(a) => events(a, quiet),
+    }
+}
+
+fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
+    let interval = alto_rules::parse_duration(&a.interval)
+        .map_err(|e| Failure::usage(format!("--interval: {e}")))?;
+    runtime()?.block_on(async {
+        let store = a.common.store.open(quiet).await?;
+        let tenant = store.tenant(&a.common.tenant).await?;
+        let mut spec = ShareSpec::new(a.common.share.clone(), ShareKind::Lucidlink);
+        spec.mount_root = a.mount_root.clone();
+        store.ensure_share(tenant.id, &spec).await?;
+        loop {
+            let opts = options(&a.common)?;
+            let r = follow_lucid(
+                store.as_ref(),
+                &tenant,
+                &a.common.share,
+                &a.root,
+                &opts,
+                &mut |m| {
+                    eprintln!("alto: malformed audit line {m}");
+                },
+            )
+            .await?;
+            print(&r);
+            if !a.follow {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_micros(
+                interval.max(1_000_000) as u64
+            ))
+            .await;
+        }
+    })
+}
+
+fn events(a: EventsArgs, quiet: bool) -> CmdResult {
+    runtime()?.block_on(async {
+        let store = a.common.store.open(quiet).await?;
+        let tenant = store.tenant(&a.common.tenant).await?;
+        let opts = options(&a.common)?;
+        let r = apply_batch_file(store.as_ref(), &tenant, &a.common.share, &a.file, &opts).await?;
+        print(&r);
+        Ok(())
+    })
+}
