@@ -255,9 +255,30 @@ async fn tier_file(
     };
     driver.stub(path, &info).await?;
     failpoint::hit("after_stub_swap");
-    q.transition_fenced(tenant.id, fence, &record_stub(now_micros()))
-        .await?;
-    Ok(FileOutcome::Stubbed(put.size))
+    match q
+        .transition_fenced(tenant.id, fence, &record_stub(now_micros()))
+        .await
+    {
+        Ok(_) => Ok(FileOutcome::Stubbed(put.size)),
+        // The plan changed under us after the swap (an access feed withdrew it): put the data
+        // back so disk and store agree, and count the file as skipped.
+        Err(e) if e.kind() == ErrorKind::Conflict && e.is_retryable() => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tmp = path.with_file_name(format!(".{name}.alto-fetch-{}", std::process::id()));
+            let restored = async {
+                target.get_file(&key, &tmp).await?;
+                driver.restore(path, &tmp).await
+            }
+            .await;
+            let _ = std::fs::remove_file(&tmp);
+            restored?;
+            Ok(FileOutcome::Skipped)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What a rehydration did.

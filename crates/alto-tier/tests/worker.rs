@@ -315,3 +315,111 @@ async fn four_workers_never_tier_a_file_twice() {
     };
     assert_eq!(stub_events, 1000, "one STUBBED record per file");
 }
+
+/// A stub driver that lets an access feed run right after the swap: the race between a worker
+/// and the feed, made deterministic.
+#[derive(Debug)]
+struct FeedRacesSwap {
+    store: Arc<MemoryStore>,
+    tenant: Tenant,
+    path: String,
+}
+
+#[async_trait::async_trait]
+impl StubDriver for FeedRacesSwap {
+    fn name(&self) -> &'static str {
+        "racing"
+    }
+    async fn is_stub(&self, p: &Path) -> alto_core::Result<bool> {
+        PosixStubDriver.is_stub(p).await
+    }
+    async fn read_stub(&self, p: &Path) -> alto_core::Result<alto_core::driver::StubInfo> {
+        PosixStubDriver.read_stub(p).await
+    }
+    async fn stub(&self, p: &Path, info: &alto_core::driver::StubInfo) -> alto_core::Result<()> {
+        PosixStubDriver.stub(p, info).await?;
+        // Someone opens the file now; the feed sees it and re-evaluates the plan.
+        let rules = RuleSet::from_toml(
+            "[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file:///x/\"\n",
+        )
+        .unwrap();
+        let now = alto_core::time::now_micros();
+        let ev = alto_core::feed::AccessEvent {
+            id: "race/1".into(),
+            at: now,
+            action: alto_core::feed::FeedAction::FileRead,
+            path: self.path.clone(),
+            target_path: None,
+            user: None,
+        };
+        let opts = alto_core::feed::apply::FeedOptions {
+            now,
+            batch_events: 10,
+            rules: Some(rules),
+        };
+        let r = alto_core::feed::apply::apply_events(
+            self.store.as_ref(),
+            &self.tenant,
+            "data",
+            "batch",
+            vec![ev],
+            &opts,
+        )
+        .await?;
+        assert_eq!(r.withdrawn, 1, "the feed withdrew the plan: {r:?}");
+        Ok(())
+    }
+    async fn restore(&self, p: &Path, c: &Path) -> alto_core::Result<()> {
+        PosixStubDriver.restore(p, c).await
+    }
+}
+
+#[tokio::test]
+async fn a_feed_racing_a_worker_loses_nothing() {
+    let primary = tempfile::tempdir().unwrap();
+    let tier = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let (t, paths) = setup(&store, primary.path(), 1, 5000).await;
+    let original = std::fs::read(&paths[0]).unwrap();
+    assert_eq!(
+        plan_and_commit(&store, &t, tier.path(), 10).await.planned,
+        1
+    );
+    let driver = FeedRacesSwap {
+        store: store.clone(),
+        tenant: t.clone(),
+        path: paths[0].display().to_string(),
+    };
+    let r = run_one_job(
+        store.as_ref(),
+        &t,
+        &opener(),
+        &driver,
+        &WorkerOptions::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!((r.stubbed, r.skipped, r.failed), (0, 1, 0), "{r:?}");
+    assert_eq!(
+        std::fs::read(&paths[0]).unwrap(),
+        original,
+        "the data is back in place"
+    );
+    let key = alto_core::path::path_key(&paths[0].display().to_string(), false);
+    assert!(
+        store.tier_object(t.id, "data", &key).await.is_err(),
+        "the plan stays withdrawn"
+    );
+    let rec = store
+        .tiering()
+        .unwrap()
+        .file(t.id, "data", &key)
+        .await
+        .unwrap();
+    assert_eq!(
+        rec.accessed_source,
+        alto_core::AccessSource::LucidlinkAudit,
+        "the access is kept"
+    );
+}
