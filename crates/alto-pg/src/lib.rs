@@ -1,1 +1,182 @@
-//! PostgreSQL store for Alto (in progress).
+#![doc = include_str!("../README.md")]
+
+mod audit;
+mod copy;
+mod dirs;
+mod error;
+mod files;
+mod ingest;
+mod schema;
+mod tenant;
+mod tier;
+mod time;
+
+use alto_core::Result;
+use alto_core::store::{
+    Capabilities, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
+    ShareSpec, Store, TransitionRequest,
+};
+use alto_core::types::{
+    AuditEvent, FileRecord, NewAuditEvent, Share, Tenant, TenantId, TenantSettings, TierObject,
+};
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use std::sync::Arc;
+
+pub use schema::{APP_ROLE, SCHEMA_VERSION, migrate};
+
+use error::db_err;
+
+/// The PostgreSQL store (`postgres://…`). Cheap to clone: the connection pool is shared.
+///
+/// Every pooled connection runs as the application role [`APP_ROLE`], and every call runs in a
+/// transaction scoped to its tenant (see the crate docs), so row-level security backs up every
+/// `WHERE tenant_id = …` the queries carry.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    dirs: Arc<dirs::DirCache>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .field("idle", &self.pool.num_idle())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connect for normal use.
+    ///
+    /// Every pooled connection runs as the application role `alto_app`: the URL's user if it is
+    /// that role, else `SET ROLE alto_app` right after connecting (the login user must be a
+    /// member of it, as the owner that ran [`migrate`] is). Refuses a role that is a superuser,
+    /// has BYPASSRLS or owns the tables, since row-level security would not bind it. Errors
+    /// clearly when the schema is missing ("run `alto migrate --store URL`") or newer than this
+    /// build.
+    pub async fn connect(url: &str) -> Result<PgStore> {
+        let options = schema::options(url)?;
+        let set_role = schema::check_before_use(&options).await?;
+        let pool = pool_options(set_role)
+            .connect_with(options)
+            .await
+            .map_err(|e| db_err(e).prefixed("cannot connect to PostgreSQL"))?;
+        Ok(PgStore {
+            pool,
+            dirs: Arc::default(),
+        })
+    }
+
+    /// The connection pool (every connection already runs as `alto_app`; no tenant is set).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A transaction whose row-level security admits `tenant` alone (until it ends).
+    pub(crate) async fn begin(&self, tenant: TenantId) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.0.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        Ok(tx)
+    }
+}
+
+fn pool_options(set_role: bool) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(std::time::Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                if set_role {
+                    conn.execute(schema::SET_ROLE).await?;
+                }
+                conn.execute(ingest::CREATE_STAGING).await?;
+                Ok(())
+            })
+        })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            concurrent_workers: true,
+            row_level_security: true,
+            durable: true,
+        }
+    }
+
+    async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant> {
+        tenant::create_tenant(self, name, settings).await
+    }
+
+    async fn tenant(&self, name: &str) -> Result<Tenant> {
+        tenant::tenant(self, name).await
+    }
+
+    async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
+        tenant::ensure_share(self, tenant, spec).await
+    }
+
+    async fn begin_scan(&self, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
+        tenant::begin_scan(self, tenant, spec).await
+    }
+
+    async fn ingest_chunk(
+        &self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: &IngestChunk,
+    ) -> Result<ChunkOutcome> {
+        ingest::ingest_chunk(self, tenant, scan, chunk).await
+    }
+
+    async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {
+        ingest::finish_scan(self, tenant, scan).await
+    }
+
+    async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
+        files::files(self, tenant, query).await
+    }
+
+    async fn tier_object(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        path_key: &str,
+    ) -> Result<TierObject> {
+        tier::tier_object(self, tenant, share, path_key).await
+    }
+
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        request: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        tier::transition(self, tenant, request).await
+    }
+
+    async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {
+        audit::append_audit(self, tenant, event).await
+    }
+
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        audit::audit(self, tenant, after, limit).await
+    }
+}

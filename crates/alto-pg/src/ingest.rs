@@ -1,0 +1,403 @@
+//! Ingest: one chunk of a scan per transaction, set-based, and finishing a scan.
+//!
+//! A chunk goes in like this, all in one transaction scoped to the tenant:
+//!
+//! 1. claim the chunk in `ingest_chunk` (`ON CONFLICT DO NOTHING`): a chunk already applied in
+//!    this scan stops here and changes nothing, and a concurrent second application waits for the
+//!    first and then stops;
+//! 2. compute path keys, directories and PostgreSQL times in Rust, and refuse (as `InvalidInput`,
+//!    naming the file) values PostgreSQL cannot hold;
+//! 3. upsert the chunk's directories that are not in the store's directory cache;
+//! 4. binary `COPY` the rows into the session's private staging table (`COPY` cannot write into
+//!    a table with row-level security; a temporary table is visible to its session alone);
+//! 5. one statement merges staging into `file_current` (`INSERT … ON CONFLICT DO UPDATE … WHERE`
+//!    something differs: the rule of `alto_core::store::merge` in SQL), counting new and changed
+//!    rows from its `RETURNING`; when the tenant keeps history, a second appends the snapshot rows
+//!    (the values as listed) from staging.
+//!
+//! A key listed twice in one chunk is merged in rounds (first sightings, then second sightings…),
+//! which is exactly the reference store's one-after-the-other rule: the later row wins, last
+//! access never moves back, and the counts follow the first sighting.
+
+use crate::PgStore;
+use crate::copy::BinaryCopy;
+use crate::dirs;
+use crate::error::db_err;
+use crate::tenant;
+use crate::time::{PgTime, to_pg};
+use alto_core::path::{path_key_into, split_dir};
+use alto_core::store::{ChunkOutcome, IngestChunk, ScanSummary};
+use alto_core::time::now_micros;
+use alto_core::types::{FileEntry, TenantId, TenantSettings};
+use alto_core::{Error, Result};
+use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
+use std::collections::HashMap;
+
+/// The session's private staging table, created when a pooled connection opens.
+pub(crate) const CREATE_STAGING: &str = "CREATE TEMP TABLE IF NOT EXISTS alto_stage_file \
+     (LIKE staging_file) ON COMMIT DELETE ROWS";
+
+const COPY_STAGING: &str = "COPY pg_temp.alto_stage_file (dir_id, size_bytes, modified_utc, \
+     accessed_utc, path_key, full_path, extension, permissions, owner, file_hash) \
+     FROM STDIN (FORMAT binary)";
+
+/// The merge rule (`alto_core::store::merge`) as one upsert. $1 tenant, $2 share, $3 scan,
+/// $4 chunk id, $5 now. A row is only rewritten when this scan has not seen it yet or something
+/// differs; `changed_chunk_id` marks rows whose values this chunk changed, so `RETURNING` can
+/// tell changed rows from rows only seen again.
+macro_rules! upsert {
+    () => {
+        "INSERT INTO file_current AS fc (tenant_id, share_id, dir_id, size_bytes, modified_utc, \
+             accessed_utc, atime_updated_utc, first_seen_scan_id, last_seen_scan_id, \
+             changed_chunk_id, path_key, full_path, extension, permissions, owner, file_hash, \
+             last_accessed_source) \
+         SELECT $1, $2, s.dir_id, s.size_bytes, s.modified_utc, s.accessed_utc, \
+             CASE WHEN s.accessed_utc IS NOT NULL THEN $5::timestamptz END, $3, $3, $4, \
+             s.path_key, s.full_path, s.extension, s.permissions, s.owner, s.file_hash, \
+             'initial_scan' \
+         FROM pg_temp.alto_stage_file s \
+         ON CONFLICT (tenant_id, share_id, path_key) DO UPDATE SET \
+             size_bytes = excluded.size_bytes, \
+             modified_utc = excluded.modified_utc, \
+             full_path = excluded.full_path, \
+             extension = excluded.extension, \
+             permissions = excluded.permissions, \
+             owner = excluded.owner, \
+             file_hash = excluded.file_hash, \
+             accessed_utc = greatest(fc.accessed_utc, excluded.accessed_utc), \
+             atime_updated_utc = CASE WHEN excluded.accessed_utc IS NOT NULL AND \
+                 (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc) \
+                 THEN excluded.atime_updated_utc ELSE fc.atime_updated_utc END, \
+             last_accessed_source = CASE WHEN excluded.accessed_utc IS NOT NULL AND \
+                 (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc) \
+                 THEN 'incremental_scan' ELSE fc.last_accessed_source END, \
+             last_seen_scan_id = excluded.last_seen_scan_id, \
+             missing_since = NULL, \
+             changed_chunk_id = CASE WHEN fc.missing_since IS NOT NULL \
+                 OR (excluded.accessed_utc IS NOT NULL AND \
+                     (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc)) \
+                 OR (fc.full_path, fc.size_bytes, fc.modified_utc, fc.extension, fc.permissions, \
+                     fc.owner, fc.file_hash) IS DISTINCT FROM (excluded.full_path, \
+                     excluded.size_bytes, excluded.modified_utc, excluded.extension, \
+                     excluded.permissions, excluded.owner, excluded.file_hash) \
+                 THEN excluded.changed_chunk_id ELSE fc.changed_chunk_id END \
+         WHERE fc.last_seen_scan_id <> excluded.last_seen_scan_id \
+             OR fc.missing_since IS NOT NULL \
+             OR (excluded.accessed_utc IS NOT NULL AND \
+                 (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc)) \
+             OR (fc.full_path, fc.size_bytes, fc.modified_utc, fc.extension, fc.permissions, \
+                 fc.owner, fc.file_hash) IS DISTINCT FROM (excluded.full_path, \
+                 excluded.size_bytes, excluded.modified_utc, excluded.extension, \
+                 excluded.permissions, excluded.owner, excluded.file_hash) "
+    };
+}
+
+/// Merge; returns (new, changed) among the rows.
+const MERGE: &str = concat!(
+    "WITH up AS (",
+    upsert!(),
+    "RETURNING fc.xmax = 0 AS inserted, fc.changed_chunk_id = $4 AS changed) \
+     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE changed AND NOT inserted) \
+     FROM up"
+);
+
+/// The snapshot rows of what the chunk listed. $1 tenant, $2 share, $3 scan.
+const SNAPSHOT: &str = "INSERT INTO file (tenant_id, scan_id, share_id, size_bytes, \
+     modified_utc, accessed_utc, path_key, full_path, extension, permissions, owner, file_hash) \
+     SELECT $1, $3, $2, size_bytes, modified_utc, accessed_utc, path_key, full_path, extension, \
+         permissions, owner, file_hash \
+     FROM pg_temp.alto_stage_file";
+
+/// One row of a chunk, ready for COPY.
+struct Staged<'a> {
+    key: String,
+    entry: &'a FileEntry,
+    modified: Option<i64>,
+    accessed: Option<i64>,
+}
+
+/// Where a staged row goes: its round and its directory (an index into the chunk's directories).
+#[derive(Clone, Copy)]
+struct Place {
+    round: u32,
+    dir: usize,
+}
+
+/// Check what PostgreSQL cannot store, naming the file.
+fn check(e: &FileEntry) -> Result<(Option<i64>, Option<i64>)> {
+    let bad = |what: String| Err(Error::invalid_input(format!("file {:?}: {what}", e.path)));
+    if i64::try_from(e.size).is_err() {
+        return bad(format!("size {} is beyond PostgreSQL's bigint", e.size));
+    }
+    let texts = [
+        Some(e.path.as_str()),
+        e.extension.as_deref(),
+        e.permissions.as_deref(),
+        e.owner.as_deref(),
+        e.hash.as_deref(),
+    ];
+    if texts.iter().flatten().any(|t| t.contains('\0')) {
+        return bad("a field contains a NUL byte, which PostgreSQL text cannot hold".into());
+    }
+    let time = |t: Option<i64>, what: &str| match t {
+        None => Ok(None),
+        Some(v) => to_pg(v).map(Some).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "file {:?}: {what} {v} is outside PostgreSQL's timestamp range",
+                e.path
+            ))
+        }),
+    };
+    Ok((
+        time(e.modified, "last modified")?,
+        time(e.accessed, "last accessed")?,
+    ))
+}
+
+pub(crate) async fn ingest_chunk(
+    store: &PgStore,
+    tenant: TenantId,
+    scan: i64,
+    chunk: &IngestChunk,
+) -> Result<ChunkOutcome> {
+    let mut tx = store.begin(tenant).await?;
+    let row = sqlx::query(
+        "SELECT s.share_id, sh.case_sensitive, t.settings \
+         FROM scan s \
+         JOIN share sh ON sh.tenant_id = s.tenant_id AND sh.share_id = s.share_id \
+         JOIN tenant t ON t.tenant_id = s.tenant_id \
+         WHERE s.tenant_id = $1 AND s.scan_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+    let share: i64 = row.try_get(0).map_err(db_err)?;
+    let case_sensitive: bool = row.try_get(1).map_err(db_err)?;
+    let Json(settings): Json<TenantSettings> = row.try_get(2).map_err(db_err)?;
+
+    let chunk_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_key, rows) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING RETURNING chunk_id",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .bind(&chunk.id)
+    .bind(chunk.entries.len() as i64)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(chunk_id) = chunk_id else {
+        tx.commit().await.map_err(db_err)?;
+        return Ok(ChunkOutcome::default());
+    };
+
+    // Keys, directories and rounds, computed before anything is written.
+    let mut staged = Vec::with_capacity(chunk.entries.len());
+    for e in &chunk.entries {
+        let (modified, accessed) = check(e)?;
+        let mut key = String::with_capacity(e.path.len());
+        path_key_into(&e.path, !case_sensitive, &mut key);
+        staged.push(Staged {
+            key,
+            entry: e,
+            modified,
+            accessed,
+        });
+    }
+    let mut rounds = 1u32;
+    let mut dirs: Vec<(&str, i64)> = Vec::new();
+    let mut places = Vec::with_capacity(staged.len());
+    {
+        let mut seen: HashMap<&str, u32> = HashMap::with_capacity(staged.len());
+        let mut dir_index: HashMap<&str, usize> = HashMap::new();
+        for s in &staged {
+            let n = seen.entry(s.key.as_str()).or_insert(0);
+            let round = *n;
+            *n += 1;
+            rounds = rounds.max(*n);
+            let dir = split_dir(&s.key).0;
+            let dir = *dir_index.entry(dir).or_insert_with(|| {
+                dirs.push((dir, 0));
+                dirs.len() - 1
+            });
+            places.push(Place { round, dir });
+        }
+    }
+    let new_dirs = dirs::resolve(store, &mut tx, tenant, share, &mut dirs).await?;
+
+    let now = PgTime(now_micros());
+    let mut out = ChunkOutcome {
+        applied: true,
+        ..Default::default()
+    };
+    // Usually one round; a key listed n times in the chunk makes n rounds, each merged onto the
+    // last (only the first round's rows are counted, as the reference store counts them).
+    for round in 0..rounds {
+        if round > 0 {
+            sqlx::query("TRUNCATE pg_temp.alto_stage_file")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let n = copy_round(&mut tx, &staged, &places, &dirs, round).await?;
+        let (new, changed): (i64, i64) = sqlx::query_as(MERGE)
+            .bind(tenant.0)
+            .bind(share)
+            .bind(scan)
+            .bind(chunk_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if settings.keep_history {
+            sqlx::query(SNAPSHOT)
+                .bind(tenant.0)
+                .bind(share)
+                .bind(scan)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if round == 0 {
+            out.new = new as u64;
+            out.changed = changed as u64;
+            out.unchanged = n - out.new - out.changed;
+        }
+    }
+    sqlx::query(
+        "UPDATE ingest_chunk SET new = $4, changed = $5, unchanged = $6 \
+         WHERE tenant_id = $1 AND scan_id = $2 AND chunk_key = $3",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .bind(&chunk.id)
+    .bind(out.new as i64)
+    .bind(out.changed as i64)
+    .bind(out.unchanged as i64)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    if new_dirs {
+        store.dirs.remember(tenant, share, &dirs);
+    }
+    Ok(out)
+}
+
+/// COPY the rows of one round into staging; returns how many.
+async fn copy_round(
+    conn: &mut PgConnection,
+    staged: &[Staged<'_>],
+    places: &[Place],
+    dirs: &[(&str, i64)],
+    round: u32,
+) -> Result<u64> {
+    let rows = || {
+        staged
+            .iter()
+            .zip(places)
+            .filter(move |(_, p)| p.round == round)
+    };
+    let bytes: usize = rows()
+        .map(|(s, _)| 128 + s.key.len() + s.entry.path.len())
+        .sum();
+    let mut copy = BinaryCopy::with_capacity(bytes);
+    let mut n = 0;
+    for (s, p) in rows() {
+        let e = s.entry;
+        copy.row(10);
+        copy.int8(dirs[p.dir].1);
+        copy.int8(e.size as i64);
+        copy.timestamp(s.modified);
+        copy.timestamp(s.accessed);
+        copy.text(Some(&s.key));
+        copy.text(Some(&e.path));
+        copy.text(e.extension.as_deref());
+        copy.text(e.permissions.as_deref());
+        copy.text(e.owner.as_deref());
+        copy.text(e.hash.as_deref());
+        n += 1;
+    }
+    let mut sink = conn.copy_in_raw(COPY_STAGING).await.map_err(db_err)?;
+    if let Err(e) = sink.send(copy.finish()).await {
+        let _ = sink.abort("alto: sending the chunk failed").await;
+        return Err(db_err(e));
+    }
+    sink.finish().await.map_err(db_err)?;
+    Ok(n)
+}
+
+pub(crate) async fn finish_scan(
+    store: &PgStore,
+    tenant: TenantId,
+    scan: i64,
+) -> Result<ScanSummary> {
+    let mut tx = store.begin(tenant).await?;
+    let row = sqlx::query(
+        "SELECT share_id, kind, finished_utc IS NOT NULL FROM scan \
+         WHERE tenant_id = $1 AND scan_id = $2 FOR UPDATE",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+    let share: i64 = row.try_get(0).map_err(db_err)?;
+    let kind: String = row.try_get(1).map_err(db_err)?;
+    let finished: bool = row.try_get(2).map_err(db_err)?;
+    if finished {
+        // Finishing twice marks nothing new.
+        tx.commit().await.map_err(db_err)?;
+        return Ok(ScanSummary::default());
+    }
+    let now = PgTime(now_micros());
+    let missing = if kind == tenant::scan_kind_str(alto_core::store::ScanKind::Full) {
+        sqlx::query(
+            "UPDATE file_current SET missing_since = $4 \
+             WHERE tenant_id = $1 AND share_id = $2 AND last_seen_scan_id <> $3 \
+               AND missing_since IS NULL",
+        )
+        .bind(tenant.0)
+        .bind(share)
+        .bind(scan)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+    } else {
+        0
+    };
+    sqlx::query(
+        "UPDATE scan SET finished_utc = $3, missing = $4 WHERE tenant_id = $1 AND scan_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .bind(now)
+    .bind(missing as i64)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let settings = tenant::settings(&mut tx, tenant).await?;
+    if let (true, Some(keep)) = (settings.keep_history, settings.history_scans) {
+        // Keep the snapshots of the share's last `keep` scans only.
+        sqlx::query(
+            "DELETE FROM file WHERE tenant_id = $1 AND scan_id IN ( \
+                 SELECT scan_id FROM scan WHERE tenant_id = $1 AND share_id = $2 \
+                 ORDER BY scan_id DESC OFFSET $3)",
+        )
+        .bind(tenant.0)
+        .bind(share)
+        .bind(i64::from(keep))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(ScanSummary { missing })
+}

@@ -1,0 +1,235 @@
+//! Tenants, shares and scans: the small tables every other call hangs off.
+//!
+//! Looking a tenant up by name and creating one are the only calls without a tenant id. They run
+//! with `app.tenant_name` set instead of `app.tenant_id`: the `tenant` table's policies let a
+//! transaction see (or insert) exactly the tenant it named, and nothing else.
+
+use crate::PgStore;
+use crate::error::db_err;
+use crate::time::PgTime;
+use alto_core::store::{Scan, ScanKind, ScanSpec, ShareSpec};
+use alto_core::time::now_micros;
+use alto_core::types::{Share, ShareKind, Tenant, TenantId, TenantSettings};
+use alto_core::{Error, ErrorKind, Result};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
+
+pub(crate) async fn create_tenant(
+    store: &PgStore,
+    name: &str,
+    settings: &TenantSettings,
+) -> Result<Tenant> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input("tenant name is empty"));
+    }
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    declare_name(&mut tx, name).await?;
+    let row = sqlx::query(
+        "INSERT INTO tenant (name, settings) VALUES ($1, $2) \
+         RETURNING tenant_id, name, settings, created_utc",
+    )
+    .bind(name)
+    .bind(Json(settings))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        let e = db_err(e);
+        if e.kind() == ErrorKind::AlreadyExists {
+            Error::new(
+                ErrorKind::AlreadyExists,
+                format!("tenant {name:?} already exists"),
+            )
+        } else {
+            e
+        }
+    })?;
+    let tenant = tenant_from(&row)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(tenant)
+}
+
+pub(crate) async fn tenant(store: &PgStore, name: &str) -> Result<Tenant> {
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    declare_name(&mut tx, name).await?;
+    let row =
+        sqlx::query("SELECT tenant_id, name, settings, created_utc FROM tenant WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    match row {
+        Some(row) => tenant_from(&row),
+        None => Err(Error::not_found(format!("tenant {name:?} does not exist"))),
+    }
+}
+
+async fn declare_name(conn: &mut PgConnection, name: &str) -> Result<()> {
+    sqlx::query("SELECT set_config('app.tenant_name', $1, true)")
+        .bind(name)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn tenant_from(row: &PgRow) -> Result<Tenant> {
+    let Json(settings): Json<TenantSettings> = row.try_get("settings").map_err(db_err)?;
+    let created: PgTime = row.try_get("created_utc").map_err(db_err)?;
+    Ok(Tenant {
+        id: TenantId(row.try_get("tenant_id").map_err(db_err)?),
+        name: row.try_get("name").map_err(db_err)?,
+        settings,
+        created: created.0,
+    })
+}
+
+/// The tenant's settings, or `NotFound` (inside a transaction scoped to it).
+pub(crate) async fn settings(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantSettings> {
+    let row: Option<Json<TenantSettings>> =
+        sqlx::query_scalar("SELECT settings FROM tenant WHERE tenant_id = $1")
+            .bind(tenant.0)
+            .fetch_optional(conn)
+            .await
+            .map_err(db_err)?;
+    row.map(|Json(s)| s)
+        .ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))
+}
+
+pub(crate) async fn ensure_share(
+    store: &PgStore,
+    tenant: TenantId,
+    spec: &ShareSpec,
+) -> Result<Share> {
+    if spec.name.trim().is_empty() {
+        return Err(Error::invalid_input("share name is empty"));
+    }
+    let mut tx = store.begin(tenant).await?;
+    settings(&mut tx, tenant).await?;
+    // An existing share keeps its kind and case rule (path keys depend on them); a new mount
+    // root is remembered.
+    let row = sqlx::query(
+        "INSERT INTO share AS s (tenant_id, name, kind, case_sensitive, mount_root) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, name) DO UPDATE \
+             SET mount_root = coalesce(excluded.mount_root, s.mount_root) \
+         RETURNING share_id, name, kind, case_sensitive, mount_root",
+    )
+    .bind(tenant.0)
+    .bind(&spec.name)
+    .bind(spec.kind.as_str())
+    .bind(spec.case_sensitive.unwrap_or(spec.kind.case_sensitive()))
+    .bind(spec.mount_root.as_deref())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let share = Share {
+        id: row.try_get("share_id").map_err(db_err)?,
+        tenant,
+        name: row.try_get("name").map_err(db_err)?,
+        kind: share_kind(row.try_get("kind").map_err(db_err)?)?,
+        case_sensitive: row.try_get("case_sensitive").map_err(db_err)?,
+        mount_root: row.try_get("mount_root").map_err(db_err)?,
+    };
+    tx.commit().await.map_err(db_err)?;
+    Ok(share)
+}
+
+fn share_kind(s: &str) -> Result<ShareKind> {
+    [
+        ShareKind::Ntfs,
+        ShareKind::Smb,
+        ShareKind::Lucidlink,
+        ShareKind::Posix,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+    .ok_or_else(|| {
+        Error::new(
+            ErrorKind::Backend,
+            format!("unknown share kind {s:?} stored"),
+        )
+    })
+}
+
+/// The share's id by name, or `NotFound`.
+pub(crate) async fn share_id(conn: &mut PgConnection, tenant: TenantId, name: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT share_id FROM share WHERE tenant_id = $1 AND name = $2")
+        .bind(tenant.0)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| Error::not_found(format!("share {name:?} does not exist")))
+}
+
+pub(crate) fn scan_kind_str(kind: ScanKind) -> &'static str {
+    match kind {
+        ScanKind::Full => "full",
+        ScanKind::Partial => "partial",
+    }
+}
+
+pub(crate) async fn begin_scan(store: &PgStore, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
+    let mut tx = store.begin(tenant).await?;
+    let share = share_id(&mut tx, tenant, &spec.share).await?;
+    // One begin_scan per share at a time, so two runs of the same input resume one scan.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('alto.scan', $1 # $2))")
+        .bind(tenant.0)
+        .bind(share)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let kind = scan_kind_str(spec.kind);
+    if let Some(source) = &spec.source {
+        let open = sqlx::query(
+            "SELECT scan_id, started_utc FROM scan \
+             WHERE tenant_id = $1 AND share_id = $2 AND source = $3 AND kind = $4 \
+               AND finished_utc IS NULL \
+             ORDER BY scan_id DESC LIMIT 1",
+        )
+        .bind(tenant.0)
+        .bind(share)
+        .bind(source)
+        .bind(kind)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = open {
+            let started: PgTime = row.try_get("started_utc").map_err(db_err)?;
+            let scan = Scan {
+                id: row.try_get("scan_id").map_err(db_err)?,
+                share: spec.share.clone(),
+                kind: spec.kind,
+                started: started.0,
+                source: spec.source.clone(),
+                resumed: true,
+            };
+            tx.commit().await.map_err(db_err)?;
+            return Ok(scan);
+        }
+    }
+    let started = now_micros();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO scan (tenant_id, share_id, kind, source, started_utc) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING scan_id",
+    )
+    .bind(tenant.0)
+    .bind(share)
+    .bind(kind)
+    .bind(spec.source.as_deref())
+    .bind(PgTime(started))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Scan {
+        id,
+        share: spec.share.clone(),
+        kind: spec.kind,
+        started,
+        source: spec.source.clone(),
+        resumed: false,
+    })
+}

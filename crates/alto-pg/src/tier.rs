@@ -1,0 +1,227 @@
+//! Tier objects: one file's lifecycle, changed with optimistic concurrency.
+//!
+//! A transition locks the file's `file_current` row first, so two writers of the same file (the
+//! feed and a worker, two workers) take turns; then it compares the object's state and version with
+//! what the caller read (`Conflict` if they moved), asks the core's transition table
+//! (`InvalidTransition` if refused), writes the object and its audit event in the same
+//! transaction. Nothing is written when any check fails.
+
+use crate::PgStore;
+use crate::audit;
+use crate::error::db_err;
+use crate::tenant::share_id;
+use crate::time::{PgTime, micros};
+use alto_core::lifecycle::{Action, transition as table};
+use alto_core::store::TransitionRequest;
+use alto_core::types::{NewAuditEvent, TenantId, TierObject};
+use alto_core::{Error, Result, TierState};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+const SELECT_OBJECT: &str = "SELECT tier_id, path_key, full_path, state, version, incarnation, \
+         target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, access_count \
+     FROM tier_object WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3";
+
+pub(crate) async fn tier_object(
+    store: &PgStore,
+    tenant: TenantId,
+    share: &str,
+    path_key: &str,
+) -> Result<TierObject> {
+    let mut tx = store.begin(tenant).await?;
+    let not_found = || {
+        Error::not_found(format!(
+            "{path_key:?} in share {share:?} has no tier object"
+        ))
+    };
+    let sid = share_id(&mut tx, tenant, share)
+        .await
+        .map_err(|_| not_found())?;
+    let obj = fetch(&mut tx, tenant, sid, share, path_key).await?;
+    tx.commit().await.map_err(db_err)?;
+    obj.ok_or_else(not_found)
+}
+
+async fn fetch(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    share_id: i64,
+    share: &str,
+    path_key: &str,
+) -> Result<Option<TierObject>> {
+    let row = sqlx::query(SELECT_OBJECT)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(path_key)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    row.map(|r| object(&r, share)).transpose()
+}
+
+fn object(row: &PgRow, share: &str) -> Result<TierObject> {
+    let state: String = row.try_get("state").map_err(db_err)?;
+    let planned: PgTime = row.try_get("planned_utc").map_err(db_err)?;
+    Ok(TierObject {
+        id: row.try_get("tier_id").map_err(db_err)?,
+        share: share.to_owned(),
+        path_key: row.try_get("path_key").map_err(db_err)?,
+        path: row.try_get("full_path").map_err(db_err)?,
+        state: state.parse()?,
+        version: row.try_get("version").map_err(db_err)?,
+        incarnation: row.try_get("incarnation").map_err(db_err)?,
+        target_uri: row.try_get("target_uri").map_err(db_err)?,
+        planned_by: row.try_get("planned_by").map_err(db_err)?,
+        planned_at: planned.0,
+        acted_at: micros(row.try_get("acted_utc").map_err(db_err)?),
+        last_accessed: micros(row.try_get("last_accessed_utc").map_err(db_err)?),
+        access_count: row.try_get("access_count").map_err(db_err)?,
+    })
+}
+
+fn describe(s: Option<(TierState, i64)>) -> String {
+    match s {
+        Some((st, v)) => format!("{st} v{v}"),
+        None => "no tier object".into(),
+    }
+}
+
+pub(crate) async fn transition(
+    store: &PgStore,
+    tenant: TenantId,
+    req: &TransitionRequest,
+) -> Result<Option<TierObject>> {
+    let mut tx = store.begin(tenant).await?;
+    let file_missing = || {
+        Error::not_found(format!(
+            "file {:?} in share {:?} does not exist",
+            req.path_key, req.share
+        ))
+    };
+    let sid = share_id(&mut tx, tenant, &req.share)
+        .await
+        .map_err(|_| file_missing())?;
+    // Lock the file: transitions of one file take turns.
+    let path: Option<String> = sqlx::query_scalar(
+        "SELECT full_path FROM file_current \
+         WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 FOR NO KEY UPDATE",
+    )
+    .bind(tenant.0)
+    .bind(sid)
+    .bind(&req.path_key)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let path = path.ok_or_else(file_missing)?;
+    let current = fetch(&mut tx, tenant, sid, &req.share, &req.path_key).await?;
+    let seen = current.as_ref().map(|o| (o.state, o.version));
+    if seen != req.expected {
+        return Err(Error::conflict(format!(
+            "{:?} changed: expected {}, found {}",
+            req.path_key,
+            describe(req.expected),
+            describe(seen)
+        )));
+    }
+    let outcome = table(current.as_ref().map(|o| o.state), req.action)?;
+    let plan = || {
+        req.plan
+            .as_ref()
+            .ok_or_else(|| Error::invalid_input("planning needs the rule and the target"))
+    };
+    let at = PgTime(req.at);
+    let key = (tenant.0, sid, req.path_key.as_str());
+    let next = match (outcome.state, &current) {
+        (None, _) => {
+            sqlx::query(
+                "DELETE FROM tier_object WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .bind(key.2)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            None
+        }
+        (Some(state), Some(_)) if req.action == Action::Plan => {
+            let plan = plan()?;
+            let row = sqlx::query(
+                "UPDATE tier_object SET state = $4, version = version + 1, \
+                     incarnation = incarnation + $5, planned_by = $6, target_uri = $7, \
+                     planned_utc = $8, acted_utc = NULL, last_accessed_utc = NULL, \
+                     access_count = 0 \
+                 WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
+                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
+                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
+                     access_count",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .bind(key.2)
+            .bind(state.as_str())
+            .bind(i32::from(outcome.new_incarnation))
+            .bind(&plan.rule)
+            .bind(&plan.target_uri)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            Some(object(&row, &req.share)?)
+        }
+        (Some(state), Some(_)) => {
+            let row = sqlx::query(
+                "UPDATE tier_object SET state = $4, version = version + 1, acted_utc = $5 \
+                 WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
+                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
+                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
+                     access_count",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .bind(key.2)
+            .bind(state.as_str())
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            Some(object(&row, &req.share)?)
+        }
+        (Some(state), None) => {
+            let plan = plan()?;
+            let row = sqlx::query(
+                "INSERT INTO tier_object (tenant_id, share_id, path_key, full_path, state, \
+                     version, incarnation, target_uri, planned_by, planned_utc) \
+                 VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $7, $8) \
+                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
+                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
+                     access_count",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .bind(key.2)
+            .bind(&path)
+            .bind(state.as_str())
+            .bind(&plan.target_uri)
+            .bind(&plan.rule)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            Some(object(&row, &req.share)?)
+        }
+    };
+    let event = NewAuditEvent {
+        kind: format!("tier.{}", req.action),
+        subject: req.path_key.clone(),
+        detail: serde_json::json!({
+            "share": req.share,
+            "from": seen.map(|s| s.0.as_str()),
+            "to": next.as_ref().map(|o| o.state.as_str()),
+        }),
+        parent: None,
+    };
+    audit::insert(&mut tx, tenant, &event, Some(req.at)).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(next)
+}

@@ -1,0 +1,125 @@
+//! Test databases: each test gets a fresh database of its own on the server `DATABASE_URL` names
+//! (a superuser or owner URL), migrated as that user; stores connect as `alto_app`.
+//!
+//! Without `DATABASE_URL` the tests fail, never skip: `scripts/test.sh` finds a server (or starts
+//! a throwaway one) and sets it.
+
+#![allow(dead_code, unreachable_pub)]
+
+use alto_pg::PgStore;
+use sqlx::{Connection, Executor, PgConnection};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The server's superuser/owner URL from `DATABASE_URL`; panics with what to do when unset.
+pub fn admin_url() -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ => panic!(
+            "DATABASE_URL is not set. The PostgreSQL tests need a server: run `scripts/test.sh` \
+             (it finds a local server or starts a throwaway cluster), or set DATABASE_URL to a \
+             superuser URL such as postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+    }
+}
+
+/// `url` with its database replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    /// Its name.
+    pub name: String,
+    /// Its URL as the superuser/owner.
+    pub url: String,
+    admin: String,
+}
+
+static N: AtomicU64 = AtomicU64::new(0);
+
+impl TestDb {
+    /// Create and migrate a fresh database.
+    pub async fn new(tag: &str) -> TestDb {
+        let db = Self::empty(tag).await;
+        alto_pg::migrate(&db.url).await.expect("migrate");
+        db
+    }
+
+    /// Create a fresh database without the schema.
+    pub async fn empty(tag: &str) -> TestDb {
+        let admin = admin_url();
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"));
+        drop_stale(&mut conn).await;
+        let name = format!(
+            "alto_test_{}_{}_{tag}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        TestDb {
+            url: with_database(&admin, &name),
+            name,
+            admin,
+        }
+    }
+
+    /// A store on it, as `alto_app`.
+    pub async fn store(&self) -> PgStore {
+        PgStore::connect(&self.url).await.expect("connect")
+    }
+
+    /// A connection as the superuser/owner (RLS does not bind it).
+    pub async fn owner(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .expect("owner connection")
+    }
+
+    /// Drop the database.
+    pub async fn drop(self) {
+        if let Ok(mut conn) = PgConnection::connect(&self.admin).await {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                )))
+                .await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// Drop test databases left by runs whose process is gone (a failed test does not clean up).
+async fn drop_stale(conn: &mut PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'alto_test_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
+}
