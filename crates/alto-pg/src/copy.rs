@@ -5,6 +5,25 @@
 //! a fixed header, per row a 16-bit field count and per field a 32-bit length (-1 for NULL) and
 //! the value in the type's binary form, then a trailer.
 
+use crate::error::db_err;
+use alto_core::Result;
+use sqlx::PgConnection;
+
+/// Run `COPY … FROM STDIN (FORMAT binary)` with a finished payload.
+pub(crate) async fn copy_in(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    data: Vec<u8>,
+) -> Result<()> {
+    let mut sink = conn.copy_in_raw(sql).await.map_err(db_err)?;
+    if let Err(e) = sink.send(data).await {
+        let _ = sink.abort("alto: sending the rows failed").await;
+        return Err(db_err(e));
+    }
+    sink.finish().await.map_err(db_err)?;
+    Ok(())
+}
+
 /// A binary COPY payload being built.
 pub(crate) struct BinaryCopy {
     buf: Vec<u8>,
@@ -20,6 +39,11 @@ impl BinaryCopy {
         BinaryCopy { buf }
     }
 
+    /// Whether no row was added.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.len() == 19
+    }
+
     /// Start a row of `fields` fields.
     pub(crate) fn row(&mut self, fields: i16) {
         self.buf.extend_from_slice(&fields.to_be_bytes());
@@ -29,6 +53,12 @@ impl BinaryCopy {
     pub(crate) fn int8(&mut self, v: i64) {
         self.buf.extend_from_slice(&8i32.to_be_bytes());
         self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// A `boolean`.
+    pub(crate) fn boolean(&mut self, v: bool) {
+        self.buf.extend_from_slice(&1i32.to_be_bytes());
+        self.buf.push(u8::from(v));
     }
 
     /// A `timestamptz` already in PostgreSQL's epoch (see [`crate::time::to_pg`]), or NULL.

@@ -37,6 +37,43 @@ const PAGE: &str = "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified
      ORDER BY fc.path_key \
      LIMIT $6";
 
+/// One file by key. $1 tenant, $2 share, $3 key.
+const ONE: &str = "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
+         fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
+         fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, \
+         fc.last_seen_scan_id, fc.missing_since, t.state \
+     FROM file_current fc \
+     LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
+         AND t.path_key = fc.path_key \
+     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = $3";
+
+/// One file's current record (missing or not), or `NotFound`.
+pub(crate) async fn file(
+    store: &PgStore,
+    tenant: TenantId,
+    share: &str,
+    path_key: &str,
+) -> Result<FileRecord> {
+    let not_found = || {
+        Error::not_found(format!(
+            "file {path_key:?} in share {share:?} does not exist"
+        ))
+    };
+    let mut tx = store.begin(tenant).await?;
+    let sid = crate::tenant::share_id(&mut tx, tenant, share)
+        .await
+        .map_err(|_| not_found())?;
+    let row = sqlx::query(ONE)
+        .bind(tenant.0)
+        .bind(sid)
+        .bind(path_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    record(&row.ok_or_else(not_found)?, share)
+}
+
 fn cursor(share: &str, key: &str) -> String {
     format!("{share}\u{0}{key}")
 }

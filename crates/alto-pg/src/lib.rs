@@ -4,20 +4,29 @@ mod audit;
 mod copy;
 mod dirs;
 mod error;
+mod feeds;
 mod files;
 mod ingest;
+mod queue;
 mod schema;
 mod tenant;
 mod tier;
 mod time;
 
 use alto_core::Result;
-use alto_core::store::{
-    Capabilities, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
-    ShareSpec, Store, TransitionRequest,
+use alto_core::feed::AccessEvent;
+use alto_core::feed::lucid::Cursors;
+use alto_core::store::feeds::{ApplyOutcome, EventBatch};
+use alto_core::store::tiering::{
+    ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, PlanCommit,
 };
+use alto_core::store::{
+    Capabilities, ChunkOutcome, Feeds, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
+    ShareSpec, Store, Tiering, TransitionRequest,
+};
+use alto_core::time::Micros;
 use alto_core::types::{
-    AuditEvent, FileRecord, NewAuditEvent, Share, Tenant, TenantId, TenantSettings, TierObject,
+    AuditEvent, FileRecord, Job, NewAuditEvent, Share, Tenant, TenantId, TenantSettings, TierObject,
 };
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -77,13 +86,16 @@ impl PgStore {
 
     /// A transaction whose row-level security admits `tenant` alone (until it ends).
     pub(crate) async fn begin(&self, tenant: TenantId) -> Result<Transaction<'static, Postgres>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.0.to_string())
-            .execute(&mut *tx)
+        // One round trip: `BEGIN` and the setting go as one simple query. The id is an integer
+        // formatted here, never text from outside.
+        let begin = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+            tenant.0
+        );
+        self.pool
+            .begin_with(sqlx::AssertSqlSafe(begin))
             .await
-            .map_err(db_err)?;
-        Ok(tx)
+            .map_err(db_err)
     }
 }
 
@@ -98,6 +110,10 @@ fn pool_options(set_role: bool) -> PgPoolOptions {
                     conn.execute(schema::SET_ROLE).await?;
                 }
                 conn.execute(ingest::CREATE_STAGING).await?;
+                conn.execute(queue::CREATE_PLAN_STAGING).await?;
+                for sql in feeds::CREATE_STAGING {
+                    conn.execute(sql).await?;
+                }
                 Ok(())
             })
         })
@@ -107,6 +123,14 @@ fn pool_options(set_role: bool) -> PgPoolOptions {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn tiering(&self) -> Option<&dyn Tiering> {
+        Some(self)
+    }
+
+    fn feeds(&self) -> Option<&dyn Feeds> {
+        Some(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -178,5 +202,84 @@ impl Store for PgStore {
         limit: usize,
     ) -> Result<Page<AuditEvent>> {
         audit::audit(self, tenant, after, limit).await
+    }
+}
+
+#[async_trait]
+impl Tiering for PgStore {
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        tenant::tenants(self).await
+    }
+
+    async fn file(&self, tenant: TenantId, share: &str, path_key: &str) -> Result<FileRecord> {
+        files::file(self, tenant, share, path_key).await
+    }
+
+    async fn commit_plan(&self, tenant: TenantId, plan: &PlanCommit) -> Result<CommitOutcome> {
+        queue::commit_plan(self, tenant, plan).await
+    }
+
+    async fn claim_job(&self, tenant: TenantId, request: &ClaimRequest) -> Result<Option<Lease>> {
+        queue::claim_job(self, tenant, request).await
+    }
+
+    async fn renew_lease(&self, tenant: TenantId, fence: Fence, until: Micros) -> Result<()> {
+        queue::renew_lease(self, tenant, fence, until).await
+    }
+
+    async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>> {
+        queue::job_objects(self, tenant, job).await
+    }
+
+    async fn transition_fenced(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        request: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        queue::transition_fenced(self, tenant, fence, request).await
+    }
+
+    async fn finish_job(
+        &self,
+        tenant: TenantId,
+        fence: Fence,
+        outcome: &JobOutcome,
+        now: Micros,
+    ) -> Result<Job> {
+        queue::finish_job(self, tenant, fence, outcome, now).await
+    }
+
+    async fn cancel_job(&self, tenant: TenantId, job: i64, now: Micros) -> Result<Job> {
+        queue::cancel_job(self, tenant, job, now).await
+    }
+
+    async fn jobs(&self, tenant: TenantId, query: &JobQuery) -> Result<Page<Job>> {
+        queue::jobs(self, tenant, query).await
+    }
+}
+
+#[async_trait]
+impl Feeds for PgStore {
+    async fn feed_cursors(&self, tenant: TenantId, share: &str, feed: &str) -> Result<Cursors> {
+        feeds::feed_cursors(self, tenant, share, feed).await
+    }
+
+    async fn apply_events(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        batch: &EventBatch,
+    ) -> Result<ApplyOutcome> {
+        feeds::apply_events(self, tenant, share, batch).await
+    }
+
+    async fn unknown_events(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        limit: usize,
+    ) -> Result<Vec<AccessEvent>> {
+        feeds::unknown_events(self, tenant, share, limit).await
     }
 }

@@ -49,6 +49,16 @@ pub(crate) async fn create_tenant(
     Ok(tenant)
 }
 
+/// Every tenant, for workers (the application role lists the directory through the owner's
+/// `alto_tenants()`; see migration 0004).
+pub(crate) async fn tenants(store: &PgStore) -> Result<Vec<Tenant>> {
+    let rows = sqlx::query("SELECT tenant_id, name, settings, created_utc FROM alto_tenants()")
+        .fetch_all(&store.pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter().map(tenant_from).collect()
+}
+
 pub(crate) async fn tenant(store: &PgStore, name: &str) -> Result<Tenant> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     declare_name(&mut tx, name).await?;
@@ -74,7 +84,7 @@ async fn declare_name(conn: &mut PgConnection, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn tenant_from(row: &PgRow) -> Result<Tenant> {
+pub(crate) fn tenant_from(row: &PgRow) -> Result<Tenant> {
     let Json(settings): Json<TenantSettings> = row.try_get("settings").map_err(db_err)?;
     let created: PgTime = row.try_get("created_utc").map_err(db_err)?;
     Ok(Tenant {

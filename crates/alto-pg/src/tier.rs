@@ -1,10 +1,12 @@
 //! Tier objects: one file's lifecycle, changed with optimistic concurrency.
 //!
 //! A transition locks the file's `file_current` row first, so two writers of the same file (the
-//! feed and a worker, two workers) take turns; then it compares the object's state and version with
-//! what the caller read (`Conflict` if they moved), asks the core's transition table
-//! (`InvalidTransition` if refused), writes the object and its audit event in the same
-//! transaction. Nothing is written when any check fails.
+//! feed and a worker, two workers) take turns, then the object's row (`FOR UPDATE`: set-based
+//! writers — a committed plan, a feed batch — lock objects without the file); then it compares the
+//! object's state and version with what the caller read (`Conflict` if they moved), asks the
+//! core's transition table (`InvalidTransition` if refused), writes the object and its audit event
+//! in the same transaction. Nothing is written when any check fails. [`transition_in`] runs in the
+//! caller's transaction (fenced worker writes, feed deletes).
 
 use crate::PgStore;
 use crate::audit;
@@ -18,9 +20,26 @@ use alto_core::{Error, Result, TierState};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-const SELECT_OBJECT: &str = "SELECT tier_id, path_key, full_path, state, version, incarnation, \
-         target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, access_count \
-     FROM tier_object WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3";
+/// The columns [`object`] reads.
+macro_rules! object_columns {
+    () => {
+        "tier_id, path_key, full_path, state, version, incarnation, target_uri, planned_by, \
+         planned_utc, acted_utc, last_accessed_utc, access_count"
+    };
+}
+pub(crate) use object_columns;
+
+const SELECT_OBJECT: &str = concat!(
+    "SELECT ",
+    object_columns!(),
+    " FROM tier_object WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3"
+);
+
+const SELECT_OBJECT_FOR_UPDATE: &str = concat!(
+    "SELECT ",
+    object_columns!(),
+    " FROM tier_object WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 FOR UPDATE"
+);
 
 pub(crate) async fn tier_object(
     store: &PgStore,
@@ -59,7 +78,25 @@ async fn fetch(
     row.map(|r| object(&r, share)).transpose()
 }
 
-fn object(row: &PgRow, share: &str) -> Result<TierObject> {
+async fn fetch_locked(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    share_id: i64,
+    share: &str,
+    path_key: &str,
+) -> Result<Option<TierObject>> {
+    let row = sqlx::query(SELECT_OBJECT_FOR_UPDATE)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(path_key)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    row.map(|r| object(&r, share)).transpose()
+}
+
+/// A tier object from a row of `OBJECT_COLUMNS`.
+pub(crate) fn object(row: &PgRow, share: &str) -> Result<TierObject> {
     let state: String = row.try_get("state").map_err(db_err)?;
     let planned: PgTime = row.try_get("planned_utc").map_err(db_err)?;
     Ok(TierObject {
@@ -92,13 +129,24 @@ pub(crate) async fn transition(
     req: &TransitionRequest,
 ) -> Result<Option<TierObject>> {
     let mut tx = store.begin(tenant).await?;
+    let next = transition_in(&mut tx, tenant, req).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(next)
+}
+
+/// [`transition`] in the caller's transaction (scoped to `tenant`).
+pub(crate) async fn transition_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    req: &TransitionRequest,
+) -> Result<Option<TierObject>> {
     let file_missing = || {
         Error::not_found(format!(
             "file {:?} in share {:?} does not exist",
             req.path_key, req.share
         ))
     };
-    let sid = share_id(&mut tx, tenant, &req.share)
+    let sid = share_id(&mut *conn, tenant, &req.share)
         .await
         .map_err(|_| file_missing())?;
     // Lock the file: transitions of one file take turns.
@@ -109,11 +157,13 @@ pub(crate) async fn transition(
     .bind(tenant.0)
     .bind(sid)
     .bind(&req.path_key)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
     let path = path.ok_or_else(file_missing)?;
-    let current = fetch(&mut tx, tenant, sid, &req.share, &req.path_key).await?;
+    // And the object: writers that change objects without the file's lock (a feed batch, a
+    // committed plan) take turns with this one too.
+    let current = fetch_locked(&mut *conn, tenant, sid, &req.share, &req.path_key).await?;
     let seen = current.as_ref().map(|o| (o.state, o.version));
     if seen != req.expected {
         return Err(Error::conflict(format!(
@@ -139,7 +189,7 @@ pub(crate) async fn transition(
             .bind(key.0)
             .bind(key.1)
             .bind(key.2)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
             None
@@ -164,7 +214,7 @@ pub(crate) async fn transition(
             .bind(&plan.rule)
             .bind(&plan.target_uri)
             .bind(at)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
             Some(object(&row, &req.share)?)
@@ -182,7 +232,7 @@ pub(crate) async fn transition(
             .bind(key.2)
             .bind(state.as_str())
             .bind(at)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
             Some(object(&row, &req.share)?)
@@ -205,7 +255,7 @@ pub(crate) async fn transition(
             .bind(&plan.target_uri)
             .bind(&plan.rule)
             .bind(at)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
             Some(object(&row, &req.share)?)
@@ -221,7 +271,6 @@ pub(crate) async fn transition(
         }),
         parent: None,
     };
-    audit::insert(&mut tx, tenant, &event, Some(req.at)).await?;
-    tx.commit().await.map_err(db_err)?;
+    audit::insert(&mut *conn, tenant, &event, Some(req.at)).await?;
     Ok(next)
 }

@@ -9,7 +9,7 @@ use alto_core::time::Micros;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueFormat, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 /// Microseconds from 1970-01-01 to 2000-01-01.
@@ -18,6 +18,7 @@ const PG_EPOCH: i64 = 946_684_800_000_000;
 const PG_MIN: i64 = -211_813_488_000_000_000;
 const PG_END: i64 = 9_223_371_331_200_000_000;
 const TIMESTAMPTZ_OID: u32 = 1184;
+const TIMESTAMPTZ_ARRAY_OID: u32 = 1185;
 
 /// A time bound or read as `timestamptz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,12 @@ impl Type<Postgres> for PgTime {
 
     fn compatible(ty: &PgTypeInfo) -> bool {
         ty.oid() == Some(Oid(TIMESTAMPTZ_OID))
+    }
+}
+
+impl PgHasArrayType for PgTime {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(TIMESTAMPTZ_ARRAY_OID))
     }
 }
 

@@ -1,1 +1,166 @@
-//! Embedded SQLite store for Alto (in progress).
+#![doc = include_str!("../README.md")]
+
+mod audit;
+mod batch;
+mod chunk;
+mod codec;
+mod error;
+mod feeds;
+mod files;
+mod ingest;
+mod open;
+mod queue;
+mod sql;
+mod tenants;
+mod tier;
+
+pub use open::{APPLICATION_ID, BUSY_TIMEOUT, schema_version};
+
+use alto_core::store::{
+    Capabilities, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
+    ShareSpec, Store, TransitionRequest,
+};
+use alto_core::{
+    AuditEvent, FileRecord, NewAuditEvent, Result, Share, Tenant, TenantId, TenantSettings,
+    TierObject,
+};
+use async_trait::async_trait;
+use sqlx::{Sqlite, Transaction};
+
+/// The `sqlite://` store: Alto's embedded default backend.
+///
+/// Cheap to clone (the pools are shared). See the crate docs for URLs, the concurrency model and
+/// durability.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pools: open::Pools,
+    /// Directory ids already committed (see [`ingest::DirCache`]).
+    dirs: std::sync::Arc<ingest::DirCache>,
+}
+
+impl SqliteStore {
+    /// Open (creating the file if needed) and migrate. Accepts `sqlite://PATH`, `sqlite:PATH`,
+    /// `sqlite::memory:` and a plain path. Refuses, with a message naming the file: a file that
+    /// is not SQLite, a SQLite database of another program (no Alto schema marker but other
+    /// tables), and a schema version newer than this build.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        Ok(SqliteStore {
+            pools: open::open(url).await?,
+            dirs: Default::default(),
+        })
+    }
+
+    /// The pool of reader connections (for `sqlite::memory:`, the store's one connection).
+    ///
+    /// For inspection, reports and tests. Alto's own writes go through a separate single writer
+    /// connection; a write through this pool waits for it (busy timeout) like any other process.
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pools.read
+    }
+
+    /// Close every connection (checkpointing the WAL when this is the last one).
+    pub async fn close(&self) {
+        self.pools.write.close().await;
+        self.pools.read.close().await;
+    }
+
+    /// A write transaction on the writer connection. `BEGIN IMMEDIATE` takes SQLite's write lock
+    /// up front, so a second writer (another process) waits for it within the busy timeout instead
+    /// of failing halfway through with a stale snapshot.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
+        if let Some(c) = &self.pools.checkpointer {
+            c.wake();
+        }
+        self.pools
+            .write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(error::db_in("cannot start a write transaction"))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            concurrent_workers: false,
+            row_level_security: false,
+            durable: self.pools.durable,
+        }
+    }
+
+    fn tiering(&self) -> Option<&dyn alto_core::store::Tiering> {
+        Some(self)
+    }
+
+    fn feeds(&self) -> Option<&dyn alto_core::store::Feeds> {
+        Some(self)
+    }
+
+    async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant> {
+        self.create_tenant_impl(name, settings).await
+    }
+
+    async fn tenant(&self, name: &str) -> Result<Tenant> {
+        self.tenant_impl(name).await
+    }
+
+    async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
+        self.ensure_share_impl(tenant, spec).await
+    }
+
+    async fn begin_scan(&self, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
+        self.begin_scan_impl(tenant, spec).await
+    }
+
+    async fn ingest_chunk(
+        &self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: &IngestChunk,
+    ) -> Result<ChunkOutcome> {
+        self.ingest_chunk_impl(tenant, scan, chunk).await
+    }
+
+    async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {
+        self.finish_scan_impl(tenant, scan).await
+    }
+
+    async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
+        self.files_impl(tenant, query).await
+    }
+
+    async fn tier_object(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        path_key: &str,
+    ) -> Result<TierObject> {
+        self.tier_object_impl(tenant, share, path_key).await
+    }
+
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        request: &TransitionRequest,
+    ) -> Result<Option<TierObject>> {
+        self.transition_impl(tenant, request).await
+    }
+
+    async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {
+        self.append_audit_impl(tenant, event).await
+    }
+
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        self.audit_impl(tenant, after, limit).await
+    }
+}

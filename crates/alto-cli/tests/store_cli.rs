@@ -1,0 +1,403 @@
+//! The `alto` command against the embedded SQLite store: ingest, find, plan, commit, run,
+//! rehydrate, jobs, feeds — each a separate process sharing one database file, as a user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn alto_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_alto"))
+        .current_dir(dir)
+        .env_remove("ALTO_STORE")
+        .args(args)
+        .output()
+        .expect("run alto")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn default_store_ingest_find_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = alto_in(d, &["tenant", "create", "acme"]);
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("using sqlite://alto.db"),
+        "says which store once"
+    );
+    assert!(
+        d.join("alto.db").exists(),
+        "the default store is created on first use"
+    );
+    let first = ok(&alto_in(
+        d,
+        &[
+            "ingest",
+            "--tenant",
+            "acme",
+            "--share",
+            "data",
+            "--full-scan",
+            &example("inventory.csv"),
+        ],
+    ));
+    assert!(
+        first.contains("accepted 19, rejected 0, new 19, changed 0, unchanged 0, missing 0"),
+        "{first}"
+    );
+    let again = ok(&alto_in(
+        d,
+        &[
+            "ingest",
+            "--tenant",
+            "acme",
+            "--share",
+            "data",
+            "--full-scan",
+            &example("inventory.csv"),
+        ],
+    ));
+    assert!(
+        again.contains("new 0, changed 0, unchanged 19, missing 0"),
+        "{again}"
+    );
+    let found = ok(&alto_in(
+        d,
+        &[
+            "find", "--tenant", "acme", "--glob", "*.mov", "--format", "json",
+        ],
+    ));
+    let lines: Vec<serde_json::Value> = found
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{found}");
+    assert!(lines.iter().all(|l| l["accessed_source"] == "initial_scan"));
+    // Planning from the store agrees with planning the inventory itself.
+    let now = "2025-11-01T00:00:00Z";
+    let from_store: serde_json::Value = serde_json::from_str(&ok(&alto_in(
+        d,
+        &[
+            "plan",
+            "--tenant",
+            "acme",
+            "--rules",
+            &example("rules.toml"),
+            "--now",
+            now,
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let from_file: serde_json::Value = serde_json::from_str(&ok(&alto_in(
+        d,
+        &[
+            "plan",
+            "--inventory",
+            &example("inventory.csv"),
+            "--rules",
+            &example("rules.toml"),
+            "--now",
+            now,
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(from_store["files_matched"], from_file["files_matched"]);
+    assert_eq!(from_store["bytes_matched"], from_file["bytes_matched"]);
+    // Unknown tenant: a clear message and exit 2.
+    let o = alto_in(d, &["find", "--tenant", "nobody"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nobody"));
+}
+
+fn write_tree(root: &Path, n: usize) -> (PathBuf, Vec<PathBuf>) {
+    let mut csv = String::from("file_path,file_size,last_modified,last_accessed\n");
+    let mut paths = Vec::new();
+    for i in 0..n {
+        let p = root.join(format!("media/clip {i}.mov"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, vec![i as u8; 10_000 + i]).unwrap();
+        let m = std::fs::metadata(&p).unwrap();
+        let mtime = m
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        csv.push_str(&format!(
+            "\"{}\",{},{mtime},1500000000\n",
+            p.display(),
+            m.len()
+        ));
+        paths.push(p);
+    }
+    let inv = root.join("inventory.csv");
+    std::fs::write(&inv, csv).unwrap();
+    (inv, paths)
+}
+
+#[test]
+fn commit_run_rehydrate_through_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = format!("sqlite://{}/alto.db", d.display());
+    let (inv, paths) = write_tree(&d.join("primary"), 6);
+    let rules = d.join("rules.toml");
+    std::fs::write(&rules, format!("[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file://{}/tier/{{tenant}}/\"\n", d.display())).unwrap();
+    let s = ["--store", store.as_str()];
+    ok(&alto_in(
+        d,
+        &[&["tenant", "create", "acme"][..], &s].concat(),
+    ));
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "ingest",
+                "--tenant",
+                "acme",
+                "--share",
+                "media",
+                inv.to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let o = alto_in(
+        d,
+        &[
+            &[
+                "plan",
+                "--tenant",
+                "acme",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--commit",
+                "--batch-size",
+                "4",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    );
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("committed: 2 jobs, 6 files planned"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let jobs = ok(&alto_in(d, &[&["jobs", "--json"][..], &s].concat()));
+    assert_eq!(
+        jobs.lines().filter(|l| l.contains("\"queued\"")).count(),
+        2,
+        "{jobs}"
+    );
+    let run = ok(&alto_in(d, &[&["run", "--once"][..], &s].concat()));
+    assert!(
+        run.contains("2 jobs: 6 files stubbed, 0 skipped, 0 failed"),
+        "{run}"
+    );
+    for p in &paths {
+        assert!(
+            std::fs::read(p).unwrap().starts_with(b"#ALTO-STUB v1\n"),
+            "{} is a stub",
+            p.display()
+        );
+    }
+    let stubbed = ok(&alto_in(
+        d,
+        &[
+            &[
+                "find", "--tenant", "acme", "--state", "stubbed", "--format", "json",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert_eq!(stubbed.lines().count(), 6);
+    let again = ok(&alto_in(
+        d,
+        &[
+            &[
+                "plan",
+                "--tenant",
+                "acme",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--commit",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(again.contains("0 skipped") || !again.is_empty());
+    let back = ok(&alto_in(
+        d,
+        &[
+            &["rehydrate", "--tenant", "acme", paths[0].to_str().unwrap()][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(back.contains("1 files rehydrated"), "{back}");
+    assert_eq!(std::fs::read(&paths[0]).unwrap(), vec![0u8; 10_000]);
+    let done = ok(&alto_in(
+        d,
+        &[&["jobs", "--state", "done", "--json"][..], &s].concat(),
+    ));
+    assert_eq!(done.lines().count(), 2, "{done}");
+}
+
+#[test]
+fn feed_lucid_and_events() {
+    use alto_core::feed::generate::{TreeSpec, generate_tree};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = format!("sqlite://{}/alto.db", d.display());
+    let s = ["--store", store.as_str()];
+    let paths: Vec<String> = (0..20).map(|i| format!("/Projects/shot_{i}.mov")).collect();
+    let mut csv = String::from("file_path,file_size,last_accessed\n");
+    for p in &paths {
+        csv.push_str(&format!("/Volumes/fs{p},100,1500000000\n"));
+    }
+    std::fs::write(d.join("inv.csv"), csv).unwrap();
+    let spec = TreeSpec {
+        nodes: 2,
+        events_per_node: 100,
+        events_per_file: 30,
+        start: 1_779_900_000_000_000,
+        step: 1_000_000,
+        paths,
+        seed: 3,
+    };
+    let g = generate_tree(&d.join("filespace"), &spec).unwrap();
+    ok(&alto_in(
+        d,
+        &[&["tenant", "create", "acme"][..], &s].concat(),
+    ));
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "ingest",
+                "--tenant",
+                "acme",
+                "--share",
+                "fs",
+                "--kind",
+                "lucidlink",
+                d.join("inv.csv").to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let first = ok(&alto_in(
+        d,
+        &[
+            &[
+                "feed",
+                "lucid",
+                "--tenant",
+                "acme",
+                "--share",
+                "fs",
+                "--mount-root",
+                "/Volumes/fs",
+                d.join("filespace").to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(
+        first.starts_with(&format!("read {}, ", g.events - g.audit_events)),
+        "{first}"
+    );
+    assert!(first.contains("malformed 0"), "{first}");
+    let second = ok(&alto_in(
+        d,
+        &[
+            &[
+                "feed",
+                "lucid",
+                "--tenant",
+                "acme",
+                "--share",
+                "fs",
+                d.join("filespace").to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(
+        second.starts_with("read 0, applied 0"),
+        "the cursors survive between runs: {second}"
+    );
+    let found = ok(&alto_in(
+        d,
+        &[&["find", "--tenant", "acme", "--format", "json"][..], &s].concat(),
+    ));
+    assert!(found.contains("lucidlink_audit"), "{found}");
+    let batch = d.join("batch.json");
+    std::fs::write(&batch, r#"{"update_batch_id":"b1","updates":[{"file_path":"/Projects/shot_1.mov","last_accessed":"2026-01-01T00:00:00Z"},{"file_path":"/nope","last_accessed":"2020-01-01T00:00:00Z"},{"last_accessed":"x"}]}"#).unwrap();
+    let out = ok(&alto_in(
+        d,
+        &[
+            &[
+                "feed",
+                "events",
+                "--tenant",
+                "acme",
+                "--share",
+                "fs",
+                batch.to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(
+        out.contains("read 3") && out.contains("unknown 1") && out.contains("malformed 1"),
+        "{out}"
+    );
+    let again = ok(&alto_in(
+        d,
+        &[
+            &[
+                "feed",
+                "events",
+                "--tenant",
+                "acme",
+                "--share",
+                "fs",
+                batch.to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(again.contains("duplicate 2"), "{again}");
+}

@@ -1,0 +1,117 @@
+//! The audit trail: append-only events with an optional parent, read by cursor.
+//!
+//! Ids come from an `AUTOINCREMENT` key, so they increase in append order and are never reused.
+//! A parent must be an event of the same tenant: checked first for a clear `NotFound`, and held by
+//! the composite foreign key `(tenant_id, parent_id)` as well.
+
+use crate::error::{corrupt, db, db_in};
+use crate::{SqliteStore, sql};
+use alto_core::store::Page;
+use alto_core::time::now_micros;
+use alto_core::{AuditEvent, Error, NewAuditEvent, Result, TenantId};
+use sqlx::{Row, SqliteConnection};
+
+/// Page size when the caller asks for 0.
+const DEFAULT_LIMIT: usize = 1000;
+
+/// Insert one event (inside the caller's transaction).
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    at: i64,
+    kind: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+    parent: Option<i64>,
+) -> Result<AuditEvent> {
+    let id: i64 = sqlx::query_scalar(sql::AUDIT_INSERT)
+        .bind(tenant.0)
+        .bind(at)
+        .bind(kind)
+        .bind(subject)
+        .bind(detail.to_string())
+        .bind(parent)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_in("cannot append an audit event"))?;
+    Ok(AuditEvent {
+        id,
+        at,
+        kind: kind.to_owned(),
+        subject: subject.to_owned(),
+        detail: detail.clone(),
+        parent,
+    })
+}
+
+impl SqliteStore {
+    pub(crate) async fn append_audit_impl(
+        &self,
+        tenant: TenantId,
+        event: &NewAuditEvent,
+    ) -> Result<AuditEvent> {
+        let mut tx = self.write().await?;
+        crate::tenants::settings(&mut tx, tenant).await?;
+        if let Some(p) = event.parent {
+            let found = sqlx::query(sql::AUDIT_EXISTS)
+                .bind(tenant.0)
+                .bind(p)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            if found.is_none() {
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
+            }
+        }
+        let e = insert(
+            &mut tx,
+            tenant,
+            now_micros(),
+            &event.kind,
+            &event.subject,
+            &event.detail,
+            event.parent,
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(e)
+    }
+
+    pub(crate) async fn audit_impl(
+        &self,
+        tenant: TenantId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
+        let rows = sqlx::query(sql::AUDIT_PAGE)
+            .bind(tenant.0)
+            .bind(after.unwrap_or(i64::MIN))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1)
+            .fetch_all(&self.pools.read)
+            .await
+            .map_err(db)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let detail: String = r.try_get(4).map_err(db)?;
+            items.push(AuditEvent {
+                id: r.try_get(0).map_err(db)?,
+                at: r.try_get(1).map_err(db)?,
+                kind: r.try_get(2).map_err(db)?,
+                subject: r.try_get(3).map_err(db)?,
+                detail: serde_json::from_str(&detail)
+                    .map_err(|e| corrupt(format!("audit detail: {e}")))?,
+                parent: r.try_get(5).map_err(db)?,
+            });
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}

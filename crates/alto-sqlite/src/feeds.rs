@@ -1,0 +1,653 @@
+//! Access feeds ([`Feeds`]): applying a batch of events with its cursors.
+//!
+//! A batch is one `BEGIN IMMEDIATE` transaction: the events (in time order, then by id), the
+//! processed-id records that make a re-read batch all duplicates, the unknown-path queue, and the
+//! cursors that produced the batch. A crash at any point neither loses nor doubles an event.
+//! The behaviour is the memory store's, event by event:
+//! - a feed path is joined under the share's mount root ([`alto_core::path::join_under`]) and
+//!   keyed with the share's case rule ([`alto_core::path::path_key`]);
+//! - an id already processed for the share is a duplicate; an event more than [`MAX_FUTURE`]
+//!   after `now` is skewed (recorded as processed, not applied);
+//! - accesses move last access (and, for writes, last modification) forward only, with source
+//!   `lucidlink_audit`; an accessed PLANNED or STUBBED object gets `last_accessed` (forward) and
+//!   `access_count + 1`, without a version bump, and is reported as warmed;
+//! - a move re-keys the file record and its tier object (version + 1), which keeps its job link;
+//!   a file already at the target is replaced;
+//! - a delete marks the file missing and a STUBBED object DELETED (audit `tier.delete`);
+//! - unknown paths follow the tenant's policy: queued, ignored, or a placeholder record.
+
+use crate::error::{corrupt, db, db_in};
+use crate::queue::{object_in, transition_in};
+use crate::tenants::{settings, share};
+use crate::{SqliteStore, codec};
+use alto_core::feed::lucid::{Cursor, Cursors};
+use alto_core::feed::{AccessEvent, FeedAction};
+use alto_core::lifecycle::Action;
+use alto_core::path::{dir_hash64, extension, join_under, path_key, split_dir};
+use alto_core::store::TransitionRequest;
+use alto_core::store::feeds::{ApplyOutcome, EventBatch, Feeds, MAX_FUTURE, Warmed};
+use alto_core::time::Micros;
+use alto_core::{AccessSource, Error, Result, Share, TenantId, TierState, UnknownPathPolicy};
+use async_trait::async_trait;
+use sqlx::{Row, SqliteConnection};
+
+/// Unknown events listed when the caller asks for 0.
+const DEFAULT_LIMIT: usize = 1000;
+
+// ---- statements ---------------------------------------------------------------------------------
+// Every statement names `tenant_id = ?1` in each table it touches (checked in `queue::tests`).
+
+const EVENT_SEEN: &str =
+    "SELECT 1 FROM feed_event WHERE tenant_id = ?1 AND share_id = ?2 AND event_id = ?3";
+
+/// `?5`: applied, stale, skewed, unknown or other.
+const EVENT_RECORD: &str = "INSERT INTO feed_event \
+     (tenant_id, share_id, event_id, event_utc, outcome, applied_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+const FILE_BY_KEY: &str = "SELECT file_current_id, atime_us, mtime_us, last_accessed_source, \
+     atime_updated_utc FROM file_current WHERE tenant_id = ?1 AND share_id = ?2 AND path_key = ?3";
+
+/// An access moved forward: `?3` atime, `?4` source, `?5` atime updated, `?6` mtime, `?7` now.
+const FILE_ACCESSED: &str = "UPDATE file_current SET atime_us = ?3, last_accessed_source = ?4, \
+     atime_updated_utc = ?5, mtime_us = ?6, updated_utc = ?7 \
+     WHERE tenant_id = ?1 AND file_current_id = ?2";
+
+/// Counters, not state: the version (which guards state changes) stays.
+const OBJECT_WARM: &str = "UPDATE tier_object SET last_accessed_utc = ?3, \
+     access_count = access_count + 1 WHERE tenant_id = ?1 AND tier_id = ?2";
+
+const FILE_MISSING: &str = "UPDATE file_current SET missing_since_utc = \
+     coalesce(missing_since_utc, ?3) WHERE tenant_id = ?1 AND file_current_id = ?2";
+
+/// The object of a file (by its key) and its job.
+const OBJECT_JOB: &str = "SELECT tier_id, job_id FROM tier_object \
+     WHERE tenant_id = ?1 AND share_id = ?2 AND path_key = ?3";
+
+const OBJECT_DROP: &str = "DELETE FROM tier_object WHERE tenant_id = ?1 AND tier_id = ?2";
+
+/// The object stays at its key but now belongs to the moved file record `?3`.
+const OBJECT_REPOINT: &str =
+    "UPDATE tier_object SET file_current_id = ?3 WHERE tenant_id = ?1 AND tier_id = ?2";
+
+/// `?3` key, `?4` path, `?5` the job of a replaced object (kept when the object has none).
+const OBJECT_REKEY: &str = "UPDATE tier_object SET path_key = ?3, full_path = ?4, \
+     version = version + 1, job_id = coalesce(job_id, ?5) WHERE tenant_id = ?1 AND tier_id = ?2";
+
+const FILE_DROP: &str = "DELETE FROM file_current WHERE tenant_id = ?1 AND file_current_id = ?2";
+
+/// `?3` key, `?4` path, `?5` name, `?6` directory, `?7` now.
+const FILE_REKEY: &str = "UPDATE file_current SET path_key = ?3, full_path = ?4, name = ?5, \
+     dir_id = ?6, updated_utc = ?7 WHERE tenant_id = ?1 AND file_current_id = ?2";
+
+const DIR_ENSURE: &str = "INSERT INTO dir (tenant_id, share_id, dir_path, dir_hash64) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, share_id, dir_path) DO NOTHING";
+
+const DIR_ID: &str =
+    "SELECT dir_id FROM dir WHERE tenant_id = ?1 AND share_id = ?2 AND dir_path = ?3";
+
+/// A placeholder record for an unknown path: `?3` directory, `?4` name, `?5` key, `?6` path,
+/// `?7` atime, `?8` extension, `?9` atime updated, `?10` now. Scan ids 0: no scan saw it.
+const PLACEHOLDER: &str = "INSERT INTO file_current (tenant_id, share_id, dir_id, name, \
+     path_key, full_path, size_bytes, mtime_us, atime_us, file_extension, last_accessed_source, \
+     atime_updated_utc, first_seen_scan_id, last_seen_scan_id, updated_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7, ?8, 'lucidlink_audit', ?9, 0, 0, ?10)";
+
+const UNKNOWN_INSERT: &str = "INSERT INTO feed_unknown_event (tenant_id, share_id, event_id, \
+     event_utc, action, entry_path, target_path, user_name, queued_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+const UNKNOWN_PAGE: &str = "SELECT u.event_id, u.event_utc, u.action, u.entry_path, \
+     u.target_path, u.user_name \
+     FROM feed_unknown_event AS u JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = u.share_id \
+     WHERE u.tenant_id = ?1 AND h.name = ?2 ORDER BY u.seq LIMIT ?3";
+
+const CURSORS: &str = "SELECT node_id, stem, offset_bytes, line FROM feed_cursor \
+     WHERE tenant_id = ?1 AND share_id = ?2 AND feed = ?3";
+
+const CURSOR_SAVE: &str = "INSERT INTO feed_cursor (tenant_id, share_id, feed, node_id, stem, \
+     offset_bytes, line, updated_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+     ON CONFLICT (tenant_id, share_id, feed, node_id, stem) DO UPDATE SET \
+     offset_bytes = excluded.offset_bytes, line = excluded.line, updated_utc = excluded.updated_utc";
+
+/// Every statement of this module, for the scoping test.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[(&str, &str)] = &[
+    ("EVENT_SEEN", EVENT_SEEN),
+    ("EVENT_RECORD", EVENT_RECORD),
+    ("FILE_BY_KEY", FILE_BY_KEY),
+    ("FILE_ACCESSED", FILE_ACCESSED),
+    ("OBJECT_WARM", OBJECT_WARM),
+    ("FILE_MISSING", FILE_MISSING),
+    ("OBJECT_JOB", OBJECT_JOB),
+    ("OBJECT_DROP", OBJECT_DROP),
+    ("OBJECT_REPOINT", OBJECT_REPOINT),
+    ("OBJECT_REKEY", OBJECT_REKEY),
+    ("FILE_DROP", FILE_DROP),
+    ("FILE_REKEY", FILE_REKEY),
+    ("DIR_ENSURE", DIR_ENSURE),
+    ("DIR_ID", DIR_ID),
+    ("PLACEHOLDER", PLACEHOLDER),
+    ("UNKNOWN_INSERT", UNKNOWN_INSERT),
+    ("UNKNOWN_PAGE", UNKNOWN_PAGE),
+    ("CURSORS", CURSORS),
+    ("CURSOR_SAVE", CURSOR_SAVE),
+];
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+/// The stored spelling of an action (the LucidLink audit name).
+fn action_str(a: FeedAction) -> &'static str {
+    FeedAction::ALL
+        .iter()
+        .find(|(x, _)| *x == a)
+        .map_or("FileRead", |(_, n)| n)
+}
+
+fn action_of(s: &str) -> Result<FeedAction> {
+    FeedAction::ALL
+        .iter()
+        .find(|(_, n)| *n == s)
+        .map(|(a, _)| *a)
+        .ok_or_else(|| corrupt(format!("feed action {s:?}")))
+}
+
+fn cursor_in(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::invalid_input(format!("cursor {what} {v} is too large")))
+}
+
+fn cursor_out(v: i64, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|_| corrupt(format!("negative cursor {what} {v}")))
+}
+
+/// A feed path as the share's full path and key.
+fn keyed(share: &Share, feed_path: &str) -> Result<(String, String)> {
+    let full = match &share.mount_root {
+        Some(root) => join_under(root, feed_path).map_err(Error::invalid_input)?,
+        None => feed_path.to_owned(),
+    };
+    let key = path_key(&full, !share.case_sensitive);
+    Ok((full, key))
+}
+
+/// The id of a directory of the share, recording it if new.
+async fn dir_id(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    share_id: i64,
+    dir: &str,
+) -> Result<i64> {
+    sqlx::query(DIR_ENSURE)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(dir)
+        .bind(dir_hash64(dir))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_in("cannot record a directory"))?;
+    sqlx::query_scalar(DIR_ID)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(dir)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)
+}
+
+/// A file record as an event needs it.
+struct Known {
+    id: i64,
+    accessed: Option<Micros>,
+    modified: Option<Micros>,
+    source: AccessSource,
+    atime_updated: Option<Micros>,
+}
+
+async fn known(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    share_id: i64,
+    key: &str,
+) -> Result<Option<Known>> {
+    let Some(r) = sqlx::query(FILE_BY_KEY)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Known {
+        id: r.try_get(0).map_err(db)?,
+        accessed: r.try_get(1).map_err(db)?,
+        modified: r.try_get(2).map_err(db)?,
+        source: codec::access_source(r.try_get(3).map_err(db)?)?,
+        atime_updated: r.try_get(4).map_err(db)?,
+    }))
+}
+
+/// The tier object at a key and its job link.
+async fn object_job(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    share_id: i64,
+    key: &str,
+) -> Result<Option<(i64, Option<i64>)>> {
+    let row = sqlx::query(OBJECT_JOB)
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    row.map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+        .transpose()
+}
+
+/// What one event did, as recorded in `feed_event`.
+#[derive(Clone, Copy)]
+enum Did {
+    Applied,
+    Stale,
+    Skewed,
+    Unknown,
+    Other,
+}
+
+impl Did {
+    fn as_str(self) -> &'static str {
+        match self {
+            Did::Applied => "applied",
+            Did::Stale => "stale",
+            Did::Skewed => "skewed",
+            Did::Unknown => "unknown",
+            Did::Other => "other",
+        }
+    }
+}
+
+/// One batch being applied: the transaction and what it needs of the tenant and share.
+struct Apply<'a> {
+    conn: &'a mut SqliteConnection,
+    tenant: TenantId,
+    share: &'a Share,
+    policy: UnknownPathPolicy,
+    now: Micros,
+    out: ApplyOutcome,
+}
+
+impl Apply<'_> {
+    async fn event(&mut self, ev: &AccessEvent) -> Result<Did> {
+        if ev.at > self.now.saturating_add(MAX_FUTURE) {
+            self.out.skewed += 1;
+            return Ok(Did::Skewed);
+        }
+        self.out.newest = Some(self.out.newest.map_or(ev.at, |n| n.max(ev.at)));
+        let (full, key) = keyed(self.share, &ev.path)?;
+        let Some(file) = known(self.conn, self.tenant, self.share.id, &key).await? else {
+            return self.unknown(ev, full, key).await;
+        };
+        match ev.action {
+            a if a.is_access() => self.access(ev, a, &key, file).await,
+            FeedAction::Move => {
+                let Some(target) = &ev.target_path else {
+                    self.out.other += 1;
+                    return Ok(Did::Other);
+                };
+                self.moved(&key, file.id, target).await?;
+                self.out.moved += 1;
+                self.out.applied += 1;
+                Ok(Did::Applied)
+            }
+            FeedAction::FileDelete => {
+                self.deleted(ev.at, &key, file.id).await?;
+                self.out.deleted += 1;
+                self.out.applied += 1;
+                Ok(Did::Applied)
+            }
+            _ => {
+                self.out.other += 1;
+                Ok(Did::Other)
+            }
+        }
+    }
+
+    async fn unknown(&mut self, ev: &AccessEvent, full: String, key: String) -> Result<Did> {
+        if matches!(
+            ev.action,
+            FeedAction::DirectoryCreate | FeedAction::DirectoryDelete
+        ) {
+            self.out.other += 1;
+            return Ok(Did::Other);
+        }
+        self.out.unknown += 1;
+        match self.policy {
+            UnknownPathPolicy::Queue => {
+                sqlx::query(UNKNOWN_INSERT)
+                    .bind(self.tenant.0)
+                    .bind(self.share.id)
+                    .bind(&ev.id)
+                    .bind(ev.at)
+                    .bind(action_str(ev.action))
+                    .bind(&ev.path)
+                    .bind(&ev.target_path)
+                    .bind(&ev.user)
+                    .bind(self.now)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_in("cannot queue an unknown-path event"))?;
+            }
+            UnknownPathPolicy::Ignore => {}
+            UnknownPathPolicy::Placeholder => {
+                let (dir, name) = split_dir(&key);
+                let dir = dir_id(self.conn, self.tenant, self.share.id, dir).await?;
+                let accessed = ev.action.is_access().then_some(ev.at);
+                sqlx::query(PLACEHOLDER)
+                    .bind(self.tenant.0)
+                    .bind(self.share.id)
+                    .bind(dir)
+                    .bind(name)
+                    .bind(&key)
+                    .bind(&full)
+                    .bind(accessed)
+                    .bind(extension(&ev.path))
+                    .bind(accessed.map(|_| self.now))
+                    .bind(self.now)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_in("cannot create a placeholder file record"))?;
+            }
+        }
+        Ok(Did::Unknown)
+    }
+
+    async fn access(
+        &mut self,
+        ev: &AccessEvent,
+        action: FeedAction,
+        key: &str,
+        f: Known,
+    ) -> Result<Did> {
+        let (mut accessed, mut modified) = (f.accessed, f.modified);
+        let (mut source, mut atime_updated) = (f.source, f.atime_updated);
+        let mut moved = false;
+        if accessed.is_none_or(|old| ev.at > old) {
+            accessed = Some(ev.at);
+            source = AccessSource::LucidlinkAudit;
+            atime_updated = Some(self.now);
+            moved = true;
+        }
+        if action == FeedAction::FileWritten && modified.is_none_or(|m| ev.at > m) {
+            modified = Some(ev.at);
+            moved = true;
+        }
+        if moved {
+            sqlx::query(FILE_ACCESSED)
+                .bind(self.tenant.0)
+                .bind(f.id)
+                .bind(accessed)
+                .bind(source.as_str())
+                .bind(atime_updated)
+                .bind(modified)
+                .bind(self.now)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_in("cannot record an access"))?;
+            self.out.applied += 1;
+        } else {
+            self.out.stale += 1;
+        }
+        if let Some(o) = object_in(self.conn, self.tenant, &self.share.name, key).await? {
+            if matches!(o.state, TierState::Planned | TierState::Stubbed) {
+                sqlx::query(OBJECT_WARM)
+                    .bind(self.tenant.0)
+                    .bind(o.id)
+                    .bind(o.last_accessed.map_or(ev.at, |l| l.max(ev.at)))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db)?;
+                self.out.warmed.push(Warmed {
+                    share: self.share.name.clone(),
+                    path_key: key.to_owned(),
+                    state: o.state,
+                    at: ev.at,
+                });
+            }
+        }
+        Ok(if moved { Did::Applied } else { Did::Stale })
+    }
+
+    /// Re-key the file `id` at `key` (and its tier object) to the feed path `target`. A file
+    /// already at the target is replaced; so is its object when the moved file has one (the moved
+    /// object takes over its job if it has none), otherwise that object stays at the target and
+    /// now describes the moved file.
+    async fn moved(&mut self, key: &str, id: i64, target: &str) -> Result<()> {
+        let (tenant, share_id) = (self.tenant, self.share.id);
+        let (tfull, tkey) = keyed(self.share, target)?;
+        let source_obj = object_job(self.conn, tenant, share_id, key).await?;
+        let mut replaced_job = None;
+        if tkey != key {
+            if let Some(t) = known(self.conn, tenant, share_id, &tkey).await? {
+                match (
+                    source_obj,
+                    object_job(self.conn, tenant, share_id, &tkey).await?,
+                ) {
+                    (Some(_), Some((tobj, tjob))) => {
+                        sqlx::query(OBJECT_DROP)
+                            .bind(tenant.0)
+                            .bind(tobj)
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db)?;
+                        replaced_job = tjob;
+                    }
+                    (None, Some((tobj, _))) => {
+                        sqlx::query(OBJECT_REPOINT)
+                            .bind(tenant.0)
+                            .bind(tobj)
+                            .bind(id)
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db)?;
+                    }
+                    (_, None) => {}
+                }
+                sqlx::query(FILE_DROP)
+                    .bind(tenant.0)
+                    .bind(t.id)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_in("cannot replace the file at a move's target"))?;
+            }
+        }
+        let (dir, name) = split_dir(&tkey);
+        let dir = dir_id(self.conn, tenant, share_id, dir).await?;
+        sqlx::query(FILE_REKEY)
+            .bind(tenant.0)
+            .bind(id)
+            .bind(&tkey)
+            .bind(&tfull)
+            .bind(name)
+            .bind(dir)
+            .bind(self.now)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db_in("cannot move a file record"))?;
+        if let Some((obj, _)) = source_obj {
+            sqlx::query(OBJECT_REKEY)
+                .bind(tenant.0)
+                .bind(obj)
+                .bind(&tkey)
+                .bind(&tfull)
+                .bind(replaced_job)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_in("cannot move a tier object"))?;
+        }
+        Ok(())
+    }
+
+    async fn deleted(&mut self, at: Micros, key: &str, id: i64) -> Result<()> {
+        sqlx::query(FILE_MISSING)
+            .bind(self.tenant.0)
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db)?;
+        if let Some(o) = object_in(self.conn, self.tenant, &self.share.name, key).await? {
+            if o.state == TierState::Stubbed {
+                let req = TransitionRequest {
+                    share: self.share.name.clone(),
+                    path_key: key.to_owned(),
+                    action: Action::Delete,
+                    expected: Some((o.state, o.version)),
+                    plan: None,
+                    at,
+                };
+                transition_in(self.conn, self.tenant, &req).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---- the trait ----------------------------------------------------------------------------------
+
+#[async_trait]
+impl Feeds for SqliteStore {
+    async fn feed_cursors(
+        &self,
+        tenant: TenantId,
+        share_name: &str,
+        feed: &str,
+    ) -> Result<Cursors> {
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        let sh = share(&mut conn, tenant, share_name).await?;
+        let rows = sqlx::query(CURSORS)
+            .bind(tenant.0)
+            .bind(sh.id)
+            .bind(feed)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        let mut out = Cursors::new();
+        for r in &rows {
+            out.insert(
+                (r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?),
+                Cursor {
+                    offset: cursor_out(r.try_get(2).map_err(db)?, "offset")?,
+                    line: cursor_out(r.try_get(3).map_err(db)?, "line")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    async fn apply_events(
+        &self,
+        tenant: TenantId,
+        share_name: &str,
+        batch: &EventBatch,
+    ) -> Result<ApplyOutcome> {
+        let mut tx = self.write().await?;
+        let policy = settings(&mut tx, tenant).await?.unknown_paths;
+        let sh = share(&mut tx, tenant, share_name).await?;
+        let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
+        events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        let mut apply = Apply {
+            conn: &mut tx,
+            tenant,
+            share: &sh,
+            policy,
+            now: batch.now,
+            out: ApplyOutcome::default(),
+        };
+        for ev in events {
+            let seen = sqlx::query(EVENT_SEEN)
+                .bind(tenant.0)
+                .bind(sh.id)
+                .bind(&ev.id)
+                .fetch_optional(&mut *apply.conn)
+                .await
+                .map_err(db)?;
+            if seen.is_some() {
+                apply.out.duplicate += 1;
+                continue;
+            }
+            let did = apply.event(ev).await?;
+            sqlx::query(EVENT_RECORD)
+                .bind(tenant.0)
+                .bind(sh.id)
+                .bind(&ev.id)
+                .bind(ev.at)
+                .bind(did.as_str())
+                .bind(batch.now)
+                .execute(&mut *apply.conn)
+                .await
+                .map_err(db_in("cannot record a feed event"))?;
+        }
+        let out = std::mem::take(&mut apply.out);
+        for ((node, stem), c) in &batch.cursors {
+            sqlx::query(CURSOR_SAVE)
+                .bind(tenant.0)
+                .bind(sh.id)
+                .bind(&batch.feed)
+                .bind(node)
+                .bind(stem)
+                .bind(cursor_in(c.offset, "offset")?)
+                .bind(cursor_in(c.line, "line")?)
+                .bind(batch.now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_in("cannot save a feed cursor"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(db_in("cannot commit the feed batch"))?;
+        Ok(out)
+    }
+
+    async fn unknown_events(
+        &self,
+        tenant: TenantId,
+        share_name: &str,
+        limit: usize,
+    ) -> Result<Vec<AccessEvent>> {
+        let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
+        let rows = sqlx::query(UNKNOWN_PAGE)
+            .bind(tenant.0)
+            .bind(share_name)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pools.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessEvent {
+                    id: r.try_get(0).map_err(db)?,
+                    at: r.try_get(1).map_err(db)?,
+                    action: action_of(r.try_get(2).map_err(db)?)?,
+                    path: r.try_get(3).map_err(db)?,
+                    target_path: r.try_get(4).map_err(db)?,
+                    user: r.try_get(5).map_err(db)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip() {
+        for (a, _) in FeedAction::ALL {
+            assert_eq!(action_of(action_str(a)).unwrap(), a);
+        }
+        assert!(action_of("Teleport").is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! Listing file records: cursor paging in (share name, path key) order.
+//!
+//! The cursor is the memory store's: `share NUL path_key` of the last item. Shares are walked in
+//! name order and each one's records in key order through the `(tenant_id, share_id, path_key)`
+//! index, so a page costs the same wherever it starts, and a row inserted meanwhile can neither
+//! repeat nor hide an existing one. Missing-file and tier-state filters run in SQL; the glob filter
+//! runs in Rust (it is the rule engine's matcher), reading further batches until the page is full.
+
+use crate::error::db;
+use crate::{SqliteStore, codec, sql};
+use alto_core::rules::PathGlob;
+use alto_core::store::{FileQuery, Page};
+use alto_core::{Error, FileEntry, FileRecord, Result, TenantId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+/// Page size when the query names none.
+const DEFAULT_LIMIT: usize = 1000;
+
+/// Rows read per statement while a glob filters them.
+const GLOB_BATCH: usize = 512;
+
+fn cursor(share: &str, key: &str) -> String {
+    format!("{share}\u{0}{key}")
+}
+
+fn decode(share: &str, r: &SqliteRow) -> Result<FileRecord> {
+    let state: Option<String> = r.try_get(14).map_err(db)?;
+    Ok(FileRecord {
+        share: share.to_owned(),
+        path_key: r.try_get(0).map_err(db)?,
+        entry: FileEntry {
+            path: r.try_get(1).map_err(db)?,
+            size: codec::size_out(r.try_get(2).map_err(db)?)?,
+            modified: r.try_get(3).map_err(db)?,
+            accessed: r.try_get(4).map_err(db)?,
+            extension: r.try_get(5).map_err(db)?,
+            permissions: r.try_get(6).map_err(db)?,
+            owner: r.try_get(7).map_err(db)?,
+            hash: r.try_get(8).map_err(db)?,
+        },
+        accessed_source: codec::access_source(r.try_get(9).map_err(db)?)?,
+        atime_updated: r.try_get(10).map_err(db)?,
+        first_seen_scan: r.try_get(11).map_err(db)?,
+        last_seen_scan: r.try_get(12).map_err(db)?,
+        missing_since: r.try_get(13).map_err(db)?,
+        state: state.as_deref().map(codec::tier_state).transpose()?,
+    })
+}
+
+impl SqliteStore {
+    pub(crate) async fn files_impl(
+        &self,
+        tenant: TenantId,
+        query: &FileQuery,
+    ) -> Result<Page<FileRecord>> {
+        let limit = if query.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            query.limit
+        };
+        let glob = match &query.glob {
+            Some(p) => Some(PathGlob::new(p).map_err(Error::invalid_input)?),
+            None => None,
+        };
+        // `share NUL key`; a cursor without NUL means "from this share on".
+        let (after_share, after_key) = match query.after.as_deref() {
+            Some(a) => match a.split_once('\u{0}') {
+                Some((s, k)) => (s, Some(k)),
+                None => (a, None),
+            },
+            None => ("", None),
+        };
+        let state = query.state.map(|s| s.as_str());
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        let shares = sqlx::query(sql::SHARES_IN_ORDER)
+            .bind(tenant.0)
+            .bind(&query.share)
+            .bind(after_share)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        // One more than a page tells whether there is a next one.
+        let mut items: Vec<FileRecord> = Vec::with_capacity(limit.min(4096) + 1);
+        'shares: for s in shares {
+            let share_id: i64 = s.try_get(0).map_err(db)?;
+            let name: String = s.try_get(1).map_err(db)?;
+            let case_sensitive: bool = s.try_get(2).map_err(db)?;
+            let mut from = match after_key {
+                Some(k) if name == after_share => Bound::After(k.to_owned()),
+                _ => Bound::From(String::new()),
+            };
+            loop {
+                let want = limit + 1 - items.len();
+                let batch = if glob.is_some() {
+                    want.max(GLOB_BATCH)
+                } else {
+                    want
+                };
+                let (stmt, key) = match &from {
+                    Bound::After(k) => (sql::FILES_AFTER, k.as_str()),
+                    Bound::From(k) => (sql::FILES_FROM, k.as_str()),
+                };
+                let rows = sqlx::query(stmt)
+                    .bind(tenant.0)
+                    .bind(share_id)
+                    .bind(key)
+                    .bind(query.include_missing)
+                    .bind(state)
+                    .bind(batch as i64)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(db)?;
+                let got = rows.len();
+                for r in &rows {
+                    let rec = decode(&name, r)?;
+                    from = Bound::After(rec.path_key.clone());
+                    if glob
+                        .as_ref()
+                        .is_some_and(|g| !g.is_match(&rec.entry.path, !case_sensitive))
+                    {
+                        continue;
+                    }
+                    items.push(rec);
+                    if items.len() > limit {
+                        break 'shares;
+                    }
+                }
+                if got < batch {
+                    break;
+                }
+            }
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|r| cursor(&r.share, &r.path_key))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+/// Where a share's scan starts.
+enum Bound {
+    /// Keys strictly after this one.
+    After(String),
+    /// Keys from this one on.
+    From(String),
+}

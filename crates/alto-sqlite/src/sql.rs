@@ -1,0 +1,394 @@
+//! Every SQL statement of the store, as constants.
+//!
+//! SQLite has no row-level security, so tenant isolation is this file's job: every statement that
+//! reads or writes a tenant's rows names `tenant_id = ?1` (bound from the `TenantId` the `Store`
+//! method received) in each table it touches — in the multi-row statements, the tenant is bound in
+//! every row (`tenant_id = v.tenant_id`, or the row's `tenant_id` value) — and a test below checks
+//! that no statement forgets.
+//! Values are always bound; bulk rows travel as one JSON array parameter per statement
+//! (`json_each`, for lists of keys or ids) or as multi-row `VALUES` built from a [`Batch`]
+//! template, so no value is ever spliced into SQL text.
+
+use crate::batch::{Batch, prepared};
+
+// ---- tenants and shares -------------------------------------------------------------------------
+
+pub(crate) const TENANT_BY_NAME: &str =
+    "SELECT tenant_id, name, settings, created_utc FROM tenant WHERE name = ?1";
+
+pub(crate) const TENANT_INSERT: &str =
+    "INSERT INTO tenant (name, settings, created_utc) VALUES (?1, ?2, ?3) RETURNING tenant_id";
+
+pub(crate) const TENANT_SETTINGS: &str = "SELECT settings FROM tenant WHERE tenant_id = ?1";
+
+pub(crate) const SHARE_BY_NAME: &str = "SELECT share_id, name, kind, case_sensitive, mount_root \
+     FROM share WHERE tenant_id = ?1 AND name = ?2";
+
+pub(crate) const SHARE_INSERT: &str = "INSERT INTO share \
+     (tenant_id, name, kind, case_sensitive, mount_root, created_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING share_id";
+
+pub(crate) const SHARE_SET_MOUNT_ROOT: &str =
+    "UPDATE share SET mount_root = ?3 WHERE tenant_id = ?1 AND share_id = ?2";
+
+pub(crate) const SHARES_IN_ORDER: &str = "SELECT share_id, name, case_sensitive FROM share \
+     WHERE tenant_id = ?1 AND (?2 IS NULL OR name = ?2) AND name >= ?3 ORDER BY name";
+
+// ---- scans and ingest ---------------------------------------------------------------------------
+
+pub(crate) const SCAN_UNFINISHED: &str = "SELECT scan_id, started_utc FROM scan \
+     WHERE tenant_id = ?1 AND share_id = ?2 AND kind = ?3 AND source = ?4 \
+     AND finished_utc IS NULL ORDER BY scan_id DESC LIMIT 1";
+
+pub(crate) const SCAN_INSERT: &str = "INSERT INTO scan \
+     (tenant_id, share_id, kind, source, started_utc) VALUES (?1, ?2, ?3, ?4, ?5) \
+     RETURNING scan_id";
+
+pub(crate) const SCAN_WITH_SHARE: &str = "SELECT s.share_id, s.kind, h.case_sensitive \
+     FROM scan AS s JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = s.share_id \
+     WHERE s.tenant_id = ?1 AND s.scan_id = ?2";
+
+pub(crate) const SCAN_FINISH: &str = "UPDATE scan SET finished_utc = coalesce(finished_utc, ?3) \
+     WHERE tenant_id = ?1 AND scan_id = ?2";
+
+pub(crate) const MARK_MISSING: &str = "UPDATE OR FAIL file_current SET missing_since_utc = ?4 \
+     WHERE tenant_id = ?1 AND share_id = ?2 AND last_seen_scan_id <> ?3 \
+     AND missing_since_utc IS NULL";
+
+/// Scans of a share whose snapshots fall out of `history_scans`: all but the newest `?3`.
+pub(crate) const HISTORY_PRUNE: &str = "DELETE FROM file WHERE tenant_id = ?1 AND scan_id IN \
+     (SELECT scan_id FROM scan WHERE tenant_id = ?1 AND share_id = ?2 \
+      ORDER BY scan_id DESC LIMIT -1 OFFSET ?3)";
+
+pub(crate) const CHUNK_SEEN: &str =
+    "SELECT 1 FROM ingest_chunk WHERE tenant_id = ?1 AND scan_id = ?2 AND chunk_id = ?3";
+
+pub(crate) const CHUNK_INSERT: &str = "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_id, \
+     rows, new_files, changed_files, unchanged_files, applied_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// The current records of the chunk's keys (`?3`: JSON array of path keys), as one JSON array of
+/// `[id, path_key, full_path, size, mtime, atime, ext, permissions, owner, hash, source,
+/// atime_updated, first_seen_scan, missing_since]`: one index probe per key, one value back.
+pub(crate) const EXISTING: &str = "SELECT json_group_array(json_array(f.file_current_id, \
+     f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, f.file_extension, \
+     f.permissions, f.owner, f.file_hash, f.last_accessed_source, f.atime_updated_utc, \
+     f.first_seen_scan_id, f.missing_since_utc)) \
+     FROM json_each(?3) AS j CROSS JOIN file_current AS f \
+     WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key = j.value";
+
+/// The next `file_current_id`: above every id ever used (AUTOINCREMENT's counter) and every id
+/// present. Ingest assigns ids itself, in key order, under the write lock.
+pub(crate) const NEXT_FILE_ID: &str = "SELECT max( \
+     coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'file_current'), 0), \
+     coalesce((SELECT max(file_current_id) FROM file_current), 0)) + 1";
+
+/// New directories (conflicts are existing ones): `[tenant, share, dir_path, dir_hash64]`.
+pub(crate) const DIR_INSERT: Batch = Batch {
+    head: "INSERT OR FAIL INTO dir (tenant_id, share_id, dir_path, dir_hash64) VALUES ",
+    row: "(?, ?, ?, ?)",
+    tail: " ON CONFLICT (tenant_id, share_id, dir_path) DO NOTHING",
+};
+
+/// The ids of directories (`?3`: JSON array of directory paths), as a JSON array of
+/// `[dir_id, dir_path]`.
+pub(crate) const DIR_IDS: &str = "SELECT json_group_array(json_array(d.dir_id, d.dir_path)) \
+     FROM json_each(?3) AS j CROSS JOIN dir AS d \
+     WHERE d.tenant_id = ?1 AND d.share_id = ?2 AND d.dir_path = j.value";
+
+/// New files: `[id, tenant, share, dir_id, name, path_key, full_path, size, mtime, atime, ext,
+/// permissions, owner, hash, source, atime_updated, scan, scan, now]` per row.
+pub(crate) const FILE_INSERT: Batch = Batch {
+    head: "INSERT OR FAIL INTO file_current (file_current_id, tenant_id, share_id, dir_id, name, \
+           path_key, full_path, size_bytes, mtime_us, atime_us, file_extension, permissions, \
+           owner, file_hash, last_accessed_source, atime_updated_utc, first_seen_scan_id, \
+           last_seen_scan_id, missing_since_utc, updated_utc) VALUES ",
+    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+    tail: "",
+};
+
+/// Changed files: `[tenant, share, id, full_path, size, mtime, atime, ext, permissions, owner,
+/// hash, source, atime_updated, scan, now]` per row.
+pub(crate) const FILE_UPDATE: Batch = Batch {
+    head: "WITH v (tenant_id, share_id, id, full_path, size_bytes, mtime_us, atime_us, \
+           file_extension, permissions, owner, file_hash, source, atime_updated_utc, scan, now) \
+           AS (VALUES ",
+    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    tail: ") UPDATE OR FAIL file_current SET full_path = v.full_path, size_bytes = v.size_bytes, \
+           mtime_us = v.mtime_us, atime_us = v.atime_us, file_extension = v.file_extension, \
+           permissions = v.permissions, owner = v.owner, file_hash = v.file_hash, \
+           last_accessed_source = v.source, atime_updated_utc = v.atime_updated_utc, \
+           last_seen_scan_id = v.scan, missing_since_utc = NULL, updated_utc = v.now \
+           FROM v WHERE file_current.file_current_id = v.id \
+           AND +file_current.tenant_id = v.tenant_id AND +file_current.share_id = v.share_id",
+};
+
+/// Files seen again unchanged. `?4`: JSON array of ids.
+pub(crate) const FILE_SEEN: &str = "UPDATE OR FAIL file_current SET last_seen_scan_id = ?3 \
+     WHERE file_current_id IN (SELECT value FROM json_each(?4)) \
+     AND +tenant_id = ?1 AND +share_id = ?2";
+
+/// Snapshots: the file as this scan left it, copied from `file_current` (`?3`: JSON array of
+/// ids). A file seen twice by one scan keeps its last sighting.
+pub(crate) const SNAPSHOT_INSERT: &str = "INSERT OR FAIL INTO file (tenant_id, scan_id, file_current_id, \
+     full_path, size_bytes, mtime_us, atime_us, file_extension, permissions, owner, file_hash) \
+     SELECT ?1, ?2, f.file_current_id, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
+     f.file_extension, f.permissions, f.owner, f.file_hash \
+     FROM json_each(?3) AS j CROSS JOIN file_current AS f \
+     WHERE f.file_current_id = j.value AND +f.tenant_id = ?1 \
+     ON CONFLICT (tenant_id, scan_id, file_current_id) DO UPDATE SET \
+     full_path = excluded.full_path, size_bytes = excluded.size_bytes, \
+     mtime_us = excluded.mtime_us, atime_us = excluded.atime_us, \
+     file_extension = excluded.file_extension, permissions = excluded.permissions, \
+     owner = excluded.owner, file_hash = excluded.file_hash";
+
+prepared!(DIR_INSERT_SQL = DIR_INSERT);
+prepared!(FILE_INSERT_SQL = FILE_INSERT);
+prepared!(FILE_UPDATE_SQL = FILE_UPDATE);
+
+// ---- listing ------------------------------------------------------------------------------------
+
+macro_rules! files_page {
+    ($op:literal) => {
+        concat!(
+            "SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
+             f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
+             f.atime_updated_utc, f.first_seen_scan_id, f.last_seen_scan_id, \
+             f.missing_since_utc, t.state \
+             FROM file_current AS f \
+             LEFT JOIN tier_object AS t \
+             ON t.tenant_id = ?1 AND t.file_current_id = f.file_current_id \
+             WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key ",
+            $op,
+            " ?3 AND (?4 OR f.missing_since_utc IS NULL) AND (?5 IS NULL OR t.state = ?5) \
+             ORDER BY f.path_key LIMIT ?6"
+        )
+    };
+}
+
+/// One share's records after the key `?3`, in key order. `?4`: include missing files; `?5`: only
+/// this tier state (NULL: any); `?6`: limit.
+pub(crate) const FILES_AFTER: &str = files_page!(">");
+
+/// [`FILES_AFTER`], from the key `?3` on (inclusive).
+pub(crate) const FILES_FROM: &str = files_page!(">=");
+
+// ---- tier objects -------------------------------------------------------------------------------
+
+pub(crate) const OBJECT_COLUMNS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \
+     t.state, t.version, t.incarnation, t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, \
+     t.last_accessed_utc, t.access_count \
+     FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND h.name = ?2 AND t.path_key = ?3";
+
+pub(crate) const FILE_FOR_OBJECT: &str = "SELECT f.file_current_id, f.share_id, f.full_path \
+     FROM file_current AS f JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
+     WHERE f.tenant_id = ?1 AND h.name = ?2 AND f.path_key = ?3";
+
+pub(crate) const OBJECT_INSERT: &str = "INSERT INTO tier_object (tenant_id, share_id, \
+     file_current_id, path_key, full_path, state, version, incarnation, target_uri, planned_by, \
+     planned_utc, acted_utc, last_accessed_utc, access_count) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING tier_id";
+
+/// Optimistic: only when the row still has the version the transition was computed from (`?3`).
+pub(crate) const OBJECT_UPDATE: &str = "UPDATE tier_object SET state = ?4, version = ?5, \
+     incarnation = ?6, target_uri = ?7, planned_by = ?8, planned_utc = ?9, acted_utc = ?10, \
+     last_accessed_utc = ?11, access_count = ?12 \
+     WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3";
+
+pub(crate) const OBJECT_DELETE: &str =
+    "DELETE FROM tier_object WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3";
+
+// ---- audit --------------------------------------------------------------------------------------
+
+pub(crate) const AUDIT_EXISTS: &str =
+    "SELECT 1 FROM audit_event WHERE tenant_id = ?1 AND event_id = ?2";
+
+pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_event \
+     (tenant_id, at_utc, kind, subject, detail, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     RETURNING event_id";
+
+pub(crate) const AUDIT_PAGE: &str = "SELECT event_id, at_utc, kind, subject, detail, parent_id \
+     FROM audit_event WHERE tenant_id = ?1 AND event_id > ?2 ORDER BY event_id LIMIT ?3";
+
+/// Every multi-row statement, for the scoping test.
+#[cfg(test)]
+pub(crate) const BATCHES: &[(&str, Batch)] = &[
+    ("DIR_INSERT", DIR_INSERT),
+    ("FILE_INSERT", FILE_INSERT),
+    ("FILE_UPDATE", FILE_UPDATE),
+];
+
+/// Every other statement, for the scoping test.
+#[cfg(test)]
+pub(crate) const ALL: &[(&str, &str)] = &[
+    ("TENANT_BY_NAME", TENANT_BY_NAME),
+    ("TENANT_INSERT", TENANT_INSERT),
+    ("TENANT_SETTINGS", TENANT_SETTINGS),
+    ("SHARE_BY_NAME", SHARE_BY_NAME),
+    ("SHARE_INSERT", SHARE_INSERT),
+    ("SHARE_SET_MOUNT_ROOT", SHARE_SET_MOUNT_ROOT),
+    ("SHARES_IN_ORDER", SHARES_IN_ORDER),
+    ("SCAN_UNFINISHED", SCAN_UNFINISHED),
+    ("SCAN_INSERT", SCAN_INSERT),
+    ("SCAN_WITH_SHARE", SCAN_WITH_SHARE),
+    ("SCAN_FINISH", SCAN_FINISH),
+    ("MARK_MISSING", MARK_MISSING),
+    ("HISTORY_PRUNE", HISTORY_PRUNE),
+    ("CHUNK_SEEN", CHUNK_SEEN),
+    ("CHUNK_INSERT", CHUNK_INSERT),
+    ("EXISTING", EXISTING),
+    ("NEXT_FILE_ID", NEXT_FILE_ID),
+    ("DIR_IDS", DIR_IDS),
+    ("FILE_SEEN", FILE_SEEN),
+    ("SNAPSHOT_INSERT", SNAPSHOT_INSERT),
+    ("FILES_AFTER", FILES_AFTER),
+    ("FILES_FROM", FILES_FROM),
+    ("OBJECT_COLUMNS", OBJECT_COLUMNS),
+    ("FILE_FOR_OBJECT", FILE_FOR_OBJECT),
+    ("OBJECT_INSERT", OBJECT_INSERT),
+    ("OBJECT_UPDATE", OBJECT_UPDATE),
+    ("OBJECT_DELETE", OBJECT_DELETE),
+    ("AUDIT_EXISTS", AUDIT_EXISTS),
+    ("AUDIT_INSERT", AUDIT_INSERT),
+    ("AUDIT_PAGE", AUDIT_PAGE),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::{ALL, BATCHES};
+
+    /// Statements that legitimately do not filter by tenant: they look a tenant up by its unique
+    /// name (the one call that has no `TenantId` yet), create one, or read a key allocator.
+    const UNSCOPED: &[&str] = &["TENANT_BY_NAME", "TENANT_INSERT", "NEXT_FILE_ID"];
+
+    /// Every table a statement names (after FROM, JOIN, INTO or UPDATE).
+    fn tables(sql: &str) -> Vec<(String, Option<String>)> {
+        let words: Vec<&str> = sql
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let up = w.to_ascii_uppercase();
+            if matches!(up.as_str(), "FROM" | "JOIN" | "INTO" | "UPDATE") {
+                // `UPDATE OR FAIL t`
+                let i = if words
+                    .get(i + 1)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("OR"))
+                {
+                    i + 2
+                } else {
+                    i
+                };
+                if let Some(t) = words.get(i + 1) {
+                    if t.starts_with("json_each") || t.eq_ignore_ascii_case("SELECT") {
+                        continue;
+                    }
+                    let alias = match words.get(i + 2) {
+                        Some(a) if a.eq_ignore_ascii_case("AS") => words.get(i + 3),
+                        _ => None,
+                    };
+                    out.push((t.to_string(), alias.map(|a| a.to_string())));
+                }
+            }
+        }
+        out
+    }
+
+    /// Why `sql` does not filter a table it names by tenant, if it does not.
+    fn unscoped(sql: &str) -> Option<String> {
+        for (table, alias) in tables(sql) {
+            if sql.contains(&format!("WITH {table} ")) || sql.contains(&format!(", {table} AS (")) {
+                continue; // a CTE, not a table
+            }
+            // Multi-row statements bind the tenant in every row of the CTE `v`.
+            let rows_bind_tenant = sql.starts_with("WITH v (") && {
+                let cols = sql.split_once(')').map_or("", |(c, _)| c);
+                cols.contains(" tenant_id,") || cols.contains("(tenant_id,")
+            };
+            let scoped = match &alias {
+                Some(a) => {
+                    sql.contains(&format!("{a}.tenant_id = ?1"))
+                        || (rows_bind_tenant
+                            && sql.contains(&format!("{a}.tenant_id = v.tenant_id")))
+                }
+                None if sql.starts_with("INSERT") => inserts_tenant(sql),
+                None => {
+                    sql.contains("tenant_id = ?1")
+                        || (rows_bind_tenant
+                            && sql.contains(&format!("+{table}.tenant_id = v.tenant_id")))
+                }
+            };
+            if !scoped {
+                return Some(format!("{table} is not filtered by `tenant_id = ?1`"));
+            }
+        }
+        None
+    }
+
+    /// An INSERT puts `?1` in its `tenant_id` column.
+    fn inserts_tenant(sql: &str) -> bool {
+        let list =
+            |s: &str| -> Vec<String> { s.split(',').map(|c| c.trim().to_string()).collect() };
+        let Some((cols, rest)) = sql.split_once('(').and_then(|(_, r)| r.split_once(')')) else {
+            return false;
+        };
+        let Some(at) = list(cols).iter().position(|c| c == "tenant_id") else {
+            return false;
+        };
+        let values = match rest.split_once("VALUES (") {
+            Some((_, r)) => r.split_once(')').map(|(v, _)| v),
+            None => rest
+                .split_once("SELECT ")
+                .and_then(|(_, r)| r.split_once(" FROM "))
+                .map(|(v, _)| v),
+        };
+        values.is_some_and(|v| list(v).get(at).is_some_and(|x| x == "?1" || x == "?"))
+    }
+
+    #[test]
+    fn every_statement_is_tenant_scoped() {
+        let batches = BATCHES.iter().map(|(n, b)| (*n, b.sql(2)));
+        let all = ALL.iter().map(|(n, s)| (*n, s.to_string())).chain(batches);
+        let mut checked = 0;
+        for (name, sql) in all {
+            checked += 1;
+            if UNSCOPED.contains(&name) {
+                continue;
+            }
+            if let Some(why) = unscoped(&sql) {
+                panic!("{name}: {why}: {sql}");
+            }
+        }
+        assert!(checked > 30);
+    }
+
+    #[test]
+    fn the_check_catches_a_missing_filter() {
+        assert!(unscoped("SELECT a FROM file_current WHERE share_id = ?2").is_some());
+        assert!(
+            unscoped("SELECT a FROM x AS f JOIN y AS t ON t.k = f.k WHERE f.tenant_id = ?1")
+                .is_some()
+        );
+        assert!(unscoped("INSERT INTO dir (share_id, tenant_id) VALUES (?1, ?2)").is_some());
+        assert!(unscoped("INSERT INTO dir (share_id, tenant_id) VALUES (?, 1)").is_some());
+        assert!(unscoped("INSERT INTO dir (share_id, tenant_id) VALUES (?2, ?1)").is_none());
+        assert!(
+            unscoped("SELECT a FROM x AS f JOIN y AS t ON t.tenant_id = ?1 WHERE f.tenant_id = ?1")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_check_sees_tables() {
+        let t = tables("SELECT a FROM x AS y JOIN z AS w ON w.k = 1 WHERE y.tenant_id = ?1");
+        assert_eq!(
+            t,
+            [
+                ("x".to_string(), Some("y".to_string())),
+                ("z".to_string(), Some("w".to_string()))
+            ]
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! Tenants and shares: the two things every other row belongs to.
+//!
+//! A tenant is looked up by its unique name once; from then on every call carries its `TenantId`
+//! and every statement filters by it. A share's kind and case rule are fixed when it is created
+//! (path keys were derived with them); only its feed mount root may change later.
+
+use crate::error::{corrupt, db, db_in};
+use crate::{SqliteStore, codec, sql};
+use alto_core::store::ShareSpec;
+use alto_core::time::now_micros;
+use alto_core::{Error, ErrorKind, Result, Share, Tenant, TenantId, TenantSettings};
+use sqlx::{Row, SqliteConnection};
+
+/// The tenant's settings, or `NotFound`.
+pub(crate) async fn settings(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+) -> Result<TenantSettings> {
+    let raw: Option<String> = sqlx::query_scalar(sql::TENANT_SETTINGS)
+        .bind(tenant.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    let raw = raw.ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))?;
+    serde_json::from_str(&raw).map_err(|e| corrupt(format!("settings of tenant {tenant}: {e}")))
+}
+
+/// A share of the tenant by name: (id, share), or `NotFound` naming it.
+pub(crate) async fn share_by_name(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    name: &str,
+) -> Result<Option<Share>> {
+    let row = sqlx::query(sql::SHARE_BY_NAME)
+        .bind(tenant.0)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(Share {
+            id: r.try_get(0).map_err(db)?,
+            tenant,
+            name: r.try_get(1).map_err(db)?,
+            kind: codec::share_kind(r.try_get(2).map_err(db)?)?,
+            case_sensitive: r.try_get(3).map_err(db)?,
+            mount_root: r.try_get(4).map_err(db)?,
+        })
+    })
+    .transpose()
+}
+
+fn share_missing(name: &str) -> Error {
+    Error::not_found(format!("share {name:?} does not exist"))
+}
+
+/// [`share_by_name`], with `NotFound` when there is none.
+pub(crate) async fn share(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    name: &str,
+) -> Result<Share> {
+    share_by_name(conn, tenant, name)
+        .await?
+        .ok_or_else(|| share_missing(name))
+}
+
+impl SqliteStore {
+    pub(crate) async fn create_tenant_impl(
+        &self,
+        name: &str,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input("tenant name is empty"));
+        }
+        let json = serde_json::to_string(settings)
+            .map_err(|e| Error::invalid_input(format!("tenant settings: {e}")))?;
+        let created = now_micros();
+        let mut tx = self.write().await?;
+        let exists = sqlx::query(sql::TENANT_BY_NAME)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if exists.is_some() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("tenant {name:?} already exists"),
+            ));
+        }
+        let id: i64 = sqlx::query_scalar(sql::TENANT_INSERT)
+            .bind(name)
+            .bind(json)
+            .bind(created)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_in(&format!("cannot create tenant {name:?}")))?;
+        tx.commit().await.map_err(db)?;
+        Ok(Tenant {
+            id: TenantId(id),
+            name: name.to_owned(),
+            settings: settings.clone(),
+            created,
+        })
+    }
+
+    pub(crate) async fn tenant_impl(&self, name: &str) -> Result<Tenant> {
+        let row = sqlx::query(sql::TENANT_BY_NAME)
+            .bind(name)
+            .fetch_optional(&self.pools.read)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Error::not_found(format!("tenant {name:?} does not exist")))?;
+        let id: i64 = row.try_get(0).map_err(db)?;
+        let raw: String = row.try_get(2).map_err(db)?;
+        Ok(Tenant {
+            id: TenantId(id),
+            name: row.try_get(1).map_err(db)?,
+            settings: serde_json::from_str(&raw)
+                .map_err(|e| corrupt(format!("settings of tenant {name:?}: {e}")))?,
+            created: row.try_get(3).map_err(db)?,
+        })
+    }
+
+    pub(crate) async fn ensure_share_impl(
+        &self,
+        tenant: TenantId,
+        spec: &ShareSpec,
+    ) -> Result<Share> {
+        if spec.name.trim().is_empty() {
+            return Err(Error::invalid_input("share name is empty"));
+        }
+        let mut tx = self.write().await?;
+        settings(&mut tx, tenant).await?;
+        if let Some(mut s) = share_by_name(&mut tx, tenant, &spec.name).await? {
+            if spec.mount_root.is_some() && spec.mount_root != s.mount_root {
+                sqlx::query(sql::SHARE_SET_MOUNT_ROOT)
+                    .bind(tenant.0)
+                    .bind(s.id)
+                    .bind(&spec.mount_root)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                s.mount_root = spec.mount_root.clone();
+            }
+            return Ok(s);
+        }
+        let case_sensitive = spec.case_sensitive.unwrap_or(spec.kind.case_sensitive());
+        let id: i64 = sqlx::query_scalar(sql::SHARE_INSERT)
+            .bind(tenant.0)
+            .bind(&spec.name)
+            .bind(spec.kind.as_str())
+            .bind(case_sensitive)
+            .bind(&spec.mount_root)
+            .bind(now_micros())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_in(&format!("cannot create share {:?}", spec.name)))?;
+        tx.commit().await.map_err(db)?;
+        Ok(Share {
+            id,
+            tenant,
+            name: spec.name.clone(),
+            kind: spec.kind,
+            case_sensitive,
+            mount_root: spec.mount_root.clone(),
+        })
+    }
+}
