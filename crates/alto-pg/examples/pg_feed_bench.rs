@@ -53,13 +53,42 @@ async fn main() -> Result<(), BoxError> {
     let batch = env("ALTO_FEED_BATCH", 100_000) as usize;
     let admin = std::env::var("DATABASE_URL")
         .map_err(|_| "set DATABASE_URL (or run scripts/pg-feed-bench.sh, which finds a server)")?;
-    let path = Path::new(inventory);
     let pid = std::process::id();
     let alto_db = format!("alto_feed_bench_{pid}");
     let base_db = format!("alto_feed_bench_base_{pid}");
+    let tree = Path::new("bench-data").join(format!("lucid-bench-{pid}"));
+    let result = bench(
+        &admin,
+        Path::new(inventory),
+        &alto_db,
+        &base_db,
+        &tree,
+        events,
+        batch,
+    )
+    .await;
+    // Whatever happened: the databases and the tree are large.
+    if !keep {
+        let _ = std::fs::remove_dir_all(&tree);
+        drop_database(&admin, &base_db).await?;
+        drop_database(&admin, &alto_db).await?;
+    }
+    result
+}
+
+async fn bench(
+    admin: &str,
+    path: &Path,
+    alto_db: &str,
+    base_db: &str,
+    tree: &Path,
+    events: u64,
+    batch: usize,
+) -> Result<(), BoxError> {
+    let inventory = path.display();
 
     // The inventory, in a tenant whose LucidLink share maps the filespace root to /srv/data.
-    let alto_url = fresh_database(&admin, &alto_db).await?;
+    let alto_url = fresh_database(admin, alto_db).await?;
     alto_pg::migrate(&alto_url).await?;
     let store = PgStore::connect(&alto_url).await?;
     let tenant = store
@@ -106,7 +135,6 @@ async fn main() -> Result<(), BoxError> {
     if feed_paths.is_empty() {
         return Err(format!("no inventory path is under {MOUNT_ROOT}: use --style posix").into());
     }
-    let tree = Path::new("bench-data").join(format!("lucid-bench-{pid}"));
     let now = now_micros();
     let per_node = events.div_ceil(NODES);
     let spec = TreeSpec {
@@ -119,7 +147,7 @@ async fn main() -> Result<(), BoxError> {
         seed: 42,
     };
     let started = Instant::now();
-    let generated = generate_tree(&tree, &spec)?;
+    let generated = generate_tree(tree, &spec)?;
     println!(
         "audit tree: {} events ({} about the audit trail itself) in {} files, written in {:.1} s",
         generated.events,
@@ -130,7 +158,7 @@ async fn main() -> Result<(), BoxError> {
     drop(spec);
 
     // An identical copy of the database for the baseline.
-    let mut conn = PgConnection::connect(&admin).await?;
+    let mut conn = PgConnection::connect(admin).await?;
     conn.execute(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS \"{base_db}\" WITH (FORCE)"
     )))
@@ -140,7 +168,7 @@ async fn main() -> Result<(), BoxError> {
     )))
     .await?;
     conn.close().await?;
-    let base_url = with_database(&admin, &base_db);
+    let base_url = with_database(admin, base_db);
 
     // Alto, end to end.
     let store = PgStore::connect(&alto_url).await?;
@@ -151,7 +179,7 @@ async fn main() -> Result<(), BoxError> {
     };
     let mut malformed = 0u64;
     let started = Instant::now();
-    let report = follow_lucid(&store, &tenant, "fs", &tree, &feed_opts, &mut |_| {
+    let report = follow_lucid(&store, &tenant, "fs", tree, &feed_opts, &mut |_| {
         malformed += 1
     })
     .await?;
@@ -169,7 +197,7 @@ async fn main() -> Result<(), BoxError> {
         report.unknown
     );
     let started = Instant::now();
-    let again = follow_lucid(&store, &tenant, "fs", &tree, &feed_opts, &mut |_| {}).await?;
+    let again = follow_lucid(&store, &tenant, "fs", tree, &feed_opts, &mut |_| {}).await?;
     println!(
         "second pass from the saved cursors: {} events read in {:.2} s",
         again.read,
@@ -185,7 +213,7 @@ async fn main() -> Result<(), BoxError> {
     let mut write_err = None;
     let mut staged = 0u64;
     read_tree(
-        &tree,
+        tree,
         &mut Cursors::new(),
         &mut |e| {
             let full = alto_core::path::join_under(MOUNT_ROOT, &e.path).unwrap_or(e.path);
@@ -257,11 +285,6 @@ async fn main() -> Result<(), BoxError> {
             "NOT met"
         }
     );
-    if !keep {
-        let _ = std::fs::remove_dir_all(&tree);
-        drop_database(&admin, &base_db).await?;
-        drop_database(&admin, &alto_db).await?;
-    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Committed plans and the job queue: `alto_core::store::Tiering` on PostgreSQL.
 //!
 //! - **Claims** pick the lowest (priority, id) among queued jobs that are due and running jobs
-//!   whose lease expired, with `FOR UPDATE SKIP LOCKED`, in a transaction of two statements: many
+//!   whose lease expired, with `FOR UPDATE SKIP LOCKED`, and claim it in the same statement: many
 //!   workers never wait on each other and never take the same job.
 //! - **Fencing**: `tier_job.token` is bumped by every claim, finish and cancel. A worker's writes
 //!   name the token it claimed with and check it in the same transaction (`renew_lease` and
@@ -516,6 +516,8 @@ pub(crate) async fn claim_job(
             .await
             .map_err(db_err)?;
         let Some(row) = row else {
+            // Nothing to claim; an unknown tenant is `NotFound`, as in the reference store.
+            crate::tenant::settings(&mut tx, tenant).await?;
             tx.commit().await.map_err(db_err)?;
             return Ok(None);
         };

@@ -319,3 +319,83 @@ async fn store_methods_cannot_cross_tenants() {
     store.pool().close().await;
     db.drop().await;
 }
+
+/// Workers list every tenant through `alto_tenants()`, also when the schema's owner is an
+/// ordinary role (which the forced row-level security binds): the application role itself still
+/// sees no tenant row without naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_role_lists_tenants_with_an_ordinary_owner() {
+    use alto_core::Store;
+    use sqlx::{Connection, Executor};
+    let db = common::TestDb::empty("rlsowner").await;
+    let mut admin = db.owner().await;
+    // Roles are cluster-wide: tolerate a concurrent or earlier creation.
+    admin
+        .execute(
+            "DO $$ BEGIN \
+             CREATE ROLE alto_test_owner LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+        )
+        .await
+        .unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE \"{}\" OWNER TO alto_test_owner",
+            db.name
+        )))
+        .await
+        .unwrap();
+    admin
+        .execute(
+            "GRANT ALL ON SCHEMA public TO alto_test_owner; \
+             GRANT alto_app TO alto_test_owner WITH ADMIN OPTION",
+        )
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let url = db.url.replacen("://postgres@", "://alto_test_owner@", 1);
+    assert_ne!(
+        url, db.url,
+        "DATABASE_URL is expected to name the user postgres"
+    );
+    alto_pg::migrate(&url)
+        .await
+        .expect("migrate as an ordinary owner");
+    let store = PgStore::connect(&url).await.unwrap();
+    let a = store
+        .create_tenant("owner-a", &TenantSettings::default())
+        .await
+        .unwrap();
+    let b = store
+        .create_tenant("owner-b", &TenantSettings::default())
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .tiering()
+        .unwrap()
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["owner-a", "owner-b"]);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(visible, 0, "alto_app sees no tenant row without naming one");
+    drop(conn);
+    // The owner itself reads the directory too (that is what the function relies on).
+    let mut owner = PgConnection::connect(&url).await.unwrap();
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant")
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(all, 2);
+    let _ = owner.close().await;
+    assert_ne!(a.id, b.id);
+    store.pool().close().await;
+    db.drop().await;
+}
