@@ -12,7 +12,7 @@ use crate::error::{corrupt, db_in};
 use crate::{codec, sql};
 use alto_core::path::path_key_into;
 use alto_core::store::merge::{Change, merge};
-use alto_core::{FileEntry, FileRecord, Result, TenantId};
+use alto_core::{AccessSource, FileEntry, FileRecord, Result, TenantId};
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 use std::borrow::Cow;
@@ -20,51 +20,63 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::task::Poll;
 
-/// The chunk's distinct path keys, in chunk order.
+/// The chunk's path keys: one per entry, and the distinct ones in chunk order.
 pub(crate) struct Keys {
-    /// Each key once.
-    pub keys: Vec<String>,
-    /// For each entry, the index of its key.
+    /// The key of each entry.
+    all: Vec<String>,
+    /// For each entry, the index of its distinct key.
     pub key_of: Vec<usize>,
-    /// How many entries have each key.
+    /// How many entries have each distinct key.
     count: Vec<u32>,
-    /// The first entry of each key.
+    /// The first entry of each distinct key.
     first: Vec<usize>,
-    index: HashMap<String, usize>,
 }
 
 impl Keys {
     /// The keys of `entries` on a share with this case rule; refuses sizes SQLite cannot hold.
     pub(crate) fn new(entries: &[FileEntry], case_sensitive: bool) -> Result<Keys> {
-        let n = entries.len();
-        let mut k = Keys {
-            keys: Vec::with_capacity(n),
-            key_of: Vec::with_capacity(n),
-            count: Vec::with_capacity(n),
-            first: Vec::with_capacity(n),
-            index: HashMap::with_capacity(n),
-        };
-        let mut buf = String::new();
-        for (at, e) in entries.iter().enumerate() {
-            codec::size_in(e.size, &e.path)?;
-            buf.clear();
-            path_key_into(&e.path, !case_sensitive, &mut buf);
-            let i = match k.index.get(buf.as_str()) {
-                Some(&i) => {
-                    k.count[i] += 1;
-                    i
-                }
-                None => {
-                    k.index.insert(buf.clone(), k.keys.len());
-                    k.keys.push(buf.clone());
-                    k.count.push(1);
-                    k.first.push(at);
-                    k.keys.len() - 1
-                }
-            };
-            k.key_of.push(i);
+        let all = entries
+            .iter()
+            .map(|e| {
+                codec::size_in(e.size, &e.path)?;
+                let mut k = String::with_capacity(e.path.len());
+                path_key_into(&e.path, !case_sensitive, &mut k);
+                Ok(k)
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let n = all.len();
+        let (mut key_of, mut count, mut first) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (at, k) in all.iter().enumerate() {
+            let i = *index.entry(k.as_str()).or_insert_with(|| {
+                count.push(0);
+                first.push(at);
+                first.len() - 1
+            });
+            count[i] += 1;
+            key_of.push(i);
         }
-        Ok(k)
+        drop(index);
+        Ok(Keys {
+            all,
+            key_of,
+            count,
+            first,
+        })
+    }
+
+    /// Distinct keys.
+    pub(crate) fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    /// The `i`th distinct key.
+    pub(crate) fn key(&self, i: usize) -> &str {
+        &self.all[self.first[i]]
     }
 }
 
@@ -72,7 +84,7 @@ impl Keys {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Stored<'a>(
     i64,
-    #[serde(borrow)] Cow<'a, str>,
+    usize,
     #[serde(borrow)] Cow<'a, str>,
     i64,
     Option<i64>,
@@ -104,8 +116,9 @@ impl Stored<'_> {
             && self.9.as_deref() == e.hash.as_deref()
     }
 
-    /// The record, as `merge` takes it (the share name and tier state play no part in merging).
-    pub(crate) fn record(&self) -> Result<FileRecord> {
+    /// The record of `key`, as `merge` takes it (the share name and tier state play no part in
+    /// merging).
+    pub(crate) fn record(&self, key: &str) -> Result<FileRecord> {
         let s = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_owned);
         Ok(FileRecord {
             share: String::new(),
@@ -119,7 +132,7 @@ impl Stored<'_> {
                 owner: s(&self.8),
                 hash: s(&self.9),
             },
-            path_key: self.1.to_string(),
+            path_key: key.to_owned(),
             accessed_source: codec::access_source(&self.10)?,
             atime_updated: self.11,
             first_seen_scan: self.12,
@@ -131,13 +144,24 @@ impl Stored<'_> {
 }
 
 /// One file of the chunk after merging.
-pub(crate) struct Staged {
-    /// `file_current_id` when the file is stored.
-    pub id: Option<i64>,
-    /// The merged record; `None` for a file seen again unchanged (nothing of it is rewritten).
-    pub rec: Option<FileRecord>,
-    /// What the chunk's first sighting did.
-    pub change: Change,
+pub(crate) enum Staged {
+    /// Stored and seen again as it was: only `last_seen_scan_id` moves.
+    Unchanged(i64),
+    /// Not stored and listed once: the record is this entry as it is ([`fresh`]), inserted
+    /// straight from the chunk.
+    Fresh(usize),
+    /// Anything else: the merged record, with its id when stored, and what the first sighting did.
+    Merged {
+        id: Option<i64>,
+        rec: Box<FileRecord>,
+        change: Change,
+    },
+}
+
+/// What `merge` adds to a first sighting of `entry`: the last-access source and when last access
+/// was set.
+pub(crate) fn fresh(entry: &FileEntry, now: i64) -> (AccessSource, Option<i64>) {
+    (AccessSource::InitialScan, entry.accessed.map(|_| now))
 }
 
 /// Keys per lookup statement: the chunk's lookups run as a few statements so that this thread
@@ -167,73 +191,74 @@ pub(crate) async fn plan(
     now: i64,
 ) -> Result<Vec<Staged>> {
     // Probing in key order walks the index front to back (inventories are rarely in key order).
-    let mut sorted: Vec<&str> = keys.keys.iter().map(String::as_str).collect();
+    let mut sorted: Vec<(&str, usize)> = (0..keys.len()).map(|i| (keys.key(i), i)).collect();
     sorted.sort_unstable();
-    let mut found: Vec<Found> = (0..keys.keys.len()).map(|_| Found::New).collect();
+    let mut found: Vec<Found> = (0..keys.len()).map(|_| Found::New).collect();
     let mut parts = sorted.chunks(PART).peekable();
-    let mut answer: Option<String> = None;
+    let mut answer: Option<(String, &[(&str, usize)])> = None;
     while answer.is_some() || parts.peek().is_some() {
         let lookup = match parts.next() {
             Some(part) => {
+                let list: Vec<&str> = part.iter().map(|(k, _)| *k).collect();
                 let q = sqlx::query_scalar::<_, Option<String>>(sql::EXISTING)
                     .bind(tenant.0)
                     .bind(share_id)
-                    .bind(serde_json::to_string(part).map_err(|e| corrupt(e.to_string()))?);
+                    .bind(serde_json::to_string(&list).map_err(|e| corrupt(e.to_string()))?);
                 let mut running = Box::pin(q.fetch_one(&mut *tx));
                 // The first poll hands the statement to SQLite's thread; sort out the previous
                 // answer meanwhile.
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx))).await;
-                if let Some(prev) = answer.take() {
-                    sort_out(&prev, keys, entries, &mut found)?;
+                if let Some((prev, part)) = answer.take() {
+                    sort_out(&prev, part, keys, entries, &mut found)?;
                 }
-                Some(match first {
+                let r = match first {
                     Poll::Ready(r) => r,
                     Poll::Pending => running.await,
-                })
+                };
+                Some((r, part))
             }
             None => None,
         };
-        if let Some(prev) = answer.take() {
-            sort_out(&prev, keys, entries, &mut found)?;
+        if let Some((prev, part)) = answer.take() {
+            sort_out(&prev, part, keys, entries, &mut found)?;
         }
-        if let Some(r) = lookup {
+        if let Some((r, part)) = lookup {
             let json = r.map_err(db_in("cannot read the current file records"))?;
-            answer = Some(json.unwrap_or_else(|| "[]".into()));
+            answer = Some((json.unwrap_or_else(|| "[]".into()), part));
         }
     }
     // Merge in chunk order: a later duplicate merges onto the earlier sighting.
-    let mut staged: Vec<Option<Staged>> = (0..keys.keys.len()).map(|_| None).collect();
-    for (e, &i) in entries.iter().zip(&keys.key_of) {
+    let mut staged: Vec<Option<Staged>> = (0..keys.len()).map(|_| None).collect();
+    for (at, (e, &i)) in entries.iter().zip(&keys.key_of).enumerate() {
+        let once = keys.count[i] == 1;
         let next = match (
             staged[i].take(),
             std::mem::replace(&mut found[i], Found::New),
         ) {
-            (None, Found::Unchanged(id)) => Staged {
-                id: Some(id),
-                rec: None,
-                change: Change::Unchanged,
-            },
+            (None, Found::Unchanged(id)) => Staged::Unchanged(id),
+            (None, Found::New) if once => Staged::Fresh(at),
             (None, found) => {
                 let (id, old) = match found {
                     Found::Stored(id, rec) => (Some(id), Some(rec)),
                     _ => (None, None),
                 };
                 // The share name of a record is not stored per row; merge only copies it.
-                let (rec, change) = merge(old.as_ref(), "", &keys.keys[i], e, scan, now);
-                Staged {
+                let (rec, change) = merge(old.as_ref(), "", keys.key(i), e, scan, now);
+                Staged::Merged {
                     id,
-                    rec: Some(rec),
+                    rec: Box::new(rec),
                     change,
                 }
             }
-            (Some(prev), _) => {
-                let (rec, _) = merge(prev.rec.as_ref(), "", &keys.keys[i], e, scan, now);
-                Staged {
-                    id: prev.id,
-                    rec: Some(rec),
-                    change: prev.change,
+            (Some(Staged::Merged { id, rec, change }), _) => {
+                let (rec, _) = merge(Some(&rec), "", keys.key(i), e, scan, now);
+                Staged::Merged {
+                    id,
+                    rec: Box::new(rec),
+                    change,
                 }
             }
+            (Some(_), _) => return Err(corrupt("a key listed once was listed again")),
         };
         staged[i] = Some(next);
     }
@@ -243,19 +268,24 @@ pub(crate) async fn plan(
         .collect()
 }
 
-/// Record what one lookup answer says about its keys.
-fn sort_out(json: &str, keys: &Keys, entries: &[FileEntry], found: &mut [Found]) -> Result<()> {
+/// Record what one lookup answer says about the keys of its part.
+fn sort_out(
+    json: &str,
+    part: &[(&str, usize)],
+    keys: &Keys,
+    entries: &[FileEntry],
+    found: &mut [Found],
+) -> Result<()> {
     let stored: Vec<Stored<'_>> =
         serde_json::from_str(json).map_err(|e| corrupt(format!("current file records: {e}")))?;
     for s in &stored {
-        let i = *keys
-            .index
-            .get(s.1.as_ref())
+        let (key, i) = *part
+            .get(s.1)
             .ok_or_else(|| corrupt("a record the chunk did not ask for"))?;
         found[i] = if keys.count[i] == 1 && s.unchanged_by(&entries[keys.first[i]]) {
             Found::Unchanged(s.0)
         } else {
-            Found::Stored(s.0, s.record()?)
+            Found::Stored(s.0, s.record(key)?)
         };
     }
     Ok(())
@@ -269,7 +299,7 @@ mod tests {
     fn stored(rec: &FileRecord) -> String {
         serde_json::json!([
             7,
-            rec.path_key,
+            0,
             rec.entry.path,
             rec.entry.size,
             rec.entry.modified,
@@ -325,9 +355,21 @@ mod tests {
             rec.missing_since = missing.then_some(5);
             let json = stored(&rec);
             let s: Stored<'_> = serde_json::from_str(&json).unwrap();
-            prop_assert_eq!(s.record().unwrap().entry, rec.entry.clone());
+            prop_assert_eq!(s.record("/a").unwrap().entry, rec.entry.clone());
             let (_, change) = merge(Some(&rec), "", "/a", &new, 2, 20);
             prop_assert_eq!(s.unchanged_by(&new), change == Change::Unchanged);
+        }
+    }
+
+    proptest! {
+        /// A fresh file's record is exactly what `merge` makes of a first sighting.
+        #[test]
+        fn fresh_is_a_first_merge(e in entry()) {
+            let (rec, change) = merge(None, "", "/a", &e, 3, 99);
+            prop_assert_eq!(change, Change::New);
+            prop_assert_eq!(rec.entry, e.clone());
+            prop_assert_eq!((rec.accessed_source, rec.atime_updated), fresh(&e, 99));
+            prop_assert_eq!((rec.first_seen_scan, rec.last_seen_scan, rec.missing_since), (3, 3, None));
         }
     }
 
@@ -338,7 +380,7 @@ mod tests {
             ..Default::default()
         };
         let k = Keys::new(&[e(r"C:\A"), e("c:/a"), e("c:/b")], false).unwrap();
-        assert_eq!(k.keys, ["c:/a", "c:/b"]);
+        assert_eq!((k.len(), k.key(0), k.key(1)), (2, "c:/a", "c:/b"));
         assert_eq!(k.key_of, [0, 0, 1]);
         assert_eq!(k.count, [2, 1]);
     }

@@ -7,6 +7,7 @@
 use crate::error::corrupt;
 use alto_core::store::ScanKind;
 use alto_core::{AccessSource, Error, Result, ShareKind, TierState};
+use std::sync::{Arc, LazyLock};
 
 pub(crate) fn share_kind(s: &str) -> Result<ShareKind> {
     Ok(match s {
@@ -41,6 +42,27 @@ pub(crate) fn access_source(s: &str) -> Result<AccessSource> {
         "manual" => AccessSource::Manual,
         other => return Err(corrupt(format!("last-accessed source {other:?}"))),
     })
+}
+
+/// The stored spelling of a last-accessed source as a shared string: binding it costs no
+/// allocation (sqlx copies a `&str` argument into a new `Arc` for every row).
+pub(crate) fn access_source_arg(s: AccessSource) -> Arc<str> {
+    static ALL: LazyLock<[Arc<str>; 4]> = LazyLock::new(|| {
+        [
+            AccessSource::InitialScan,
+            AccessSource::IncrementalScan,
+            AccessSource::LucidlinkAudit,
+            AccessSource::Manual,
+        ]
+        .map(|s| Arc::from(s.as_str()))
+    });
+    let i = match s {
+        AccessSource::InitialScan => 0,
+        AccessSource::IncrementalScan => 1,
+        AccessSource::LucidlinkAudit => 2,
+        AccessSource::Manual => 3,
+    };
+    ALL[i].clone()
 }
 
 pub(crate) fn tier_state(s: &str) -> Result<TierState> {
@@ -85,6 +107,7 @@ mod tests {
             AccessSource::Manual,
         ] {
             assert_eq!(access_source(s.as_str()).unwrap(), s);
+            assert_eq!(&*access_source_arg(s), s.as_str());
         }
         for s in TierState::ALL {
             assert_eq!(tier_state(s.as_str()).unwrap(), s);

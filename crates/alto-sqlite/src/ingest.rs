@@ -21,9 +21,18 @@ use alto_core::path::{dir_hash64, split_dir};
 use alto_core::store::merge::Change;
 use alto_core::store::{ChunkOutcome, IngestChunk, Scan, ScanKind, ScanSpec, ScanSummary};
 use alto_core::time::now_micros;
-use alto_core::{Error, FileRecord, Result, TenantId};
+use alto_core::{AccessSource, Error, FileEntry, FileRecord, Result, TenantId};
 use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A file to insert: borrowed from the chunk (listed once) or from its merged record.
+struct NewFile<'a> {
+    key: &'a str,
+    entry: &'a FileEntry,
+    source: AccessSource,
+    atime_updated: Option<i64>,
+}
 
 /// Directory ids this store has seen committed, by (share id, directory key).
 ///
@@ -134,33 +143,61 @@ impl SqliteStore {
         let keys = Keys::new(&chunk.entries, case_sensitive)?;
         let staged =
             chunk::plan(&mut tx, tenant, share_id, &keys, &chunk.entries, scan, now).await?;
-        drop(keys);
 
         let mut out = ChunkOutcome {
             applied: true,
             ..Default::default()
         };
-        let mut new: Vec<FileRecord> = Vec::new();
-        let mut changed: Vec<(i64, FileRecord)> = Vec::new();
+        let mut new: Vec<NewFile<'_>> = Vec::new();
+        let mut changed: Vec<(i64, &FileRecord)> = Vec::new();
         let mut ids: Vec<i64> = Vec::with_capacity(staged.len());
         let mut unchanged: Vec<i64> = Vec::new();
-        for Staged { id, rec, change } in staged {
-            match (change, id, rec) {
-                (Change::Unchanged, Some(id), _) => {
+        for (i, s) in staged.iter().enumerate() {
+            match s {
+                Staged::Unchanged(id) => {
                     out.unchanged += 1;
-                    unchanged.push(id);
-                    ids.push(id);
+                    unchanged.push(*id);
+                    ids.push(*id);
                 }
-                (Change::Changed, Some(id), Some(rec)) => {
-                    out.changed += 1;
-                    changed.push((id, rec));
-                    ids.push(id);
-                }
-                (Change::New, None, Some(rec)) => {
+                Staged::Fresh(at) => {
                     out.new += 1;
-                    new.push(rec);
+                    let entry = &chunk.entries[*at];
+                    let (source, atime_updated) = chunk::fresh(entry, now);
+                    new.push(NewFile {
+                        key: keys.key(i),
+                        entry,
+                        source,
+                        atime_updated,
+                    });
                 }
-                _ => return Err(corrupt("an inconsistent merge outcome")),
+                Staged::Merged {
+                    id: Some(id),
+                    rec,
+                    change,
+                } if *change != Change::New => {
+                    // Written in full even when the first sighting was unchanged: a later
+                    // duplicate in the chunk may have changed it (its count stays unchanged).
+                    match change {
+                        Change::Changed => out.changed += 1,
+                        _ => out.unchanged += 1,
+                    }
+                    changed.push((*id, rec.as_ref()));
+                    ids.push(*id);
+                }
+                Staged::Merged {
+                    id: None,
+                    rec,
+                    change: Change::New,
+                } => {
+                    out.new += 1;
+                    new.push(NewFile {
+                        key: &rec.path_key,
+                        entry: &rec.entry,
+                        source: rec.accessed_source,
+                        atime_updated: rec.atime_updated,
+                    });
+                }
+                Staged::Merged { .. } => return Err(corrupt("an inconsistent merge outcome")),
             }
         }
         let (new_ids, learned) = self
@@ -221,49 +258,52 @@ impl SqliteStore {
         share_id: i64,
         scan: i64,
         now: i64,
-        mut new: Vec<FileRecord>,
+        mut new: Vec<NewFile<'_>>,
     ) -> Result<(Vec<i64>, Vec<(String, i64)>)> {
         if new.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        new.sort_unstable_by(|a, b| a.path_key.cmp(&b.path_key));
-        let (dirs, learned) = self.dir_ids(tx, tenant, share_id, &new).await?;
+        new.sort_unstable_by(|a, b| a.key.cmp(b.key));
+        let keys: Vec<&str> = new.iter().map(|n| n.key).collect();
+        let (dirs, learned) = self.dir_ids(tx, tenant, share_id, &keys).await?;
         let first: i64 = sqlx::query_scalar(sql::NEXT_FILE_ID)
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
         let ids: Vec<i64> = (first..first + new.len() as i64).collect();
         let want = new.len();
-        let rows: Vec<(i64, i64, FileRecord)> = ids
+        let rows: Vec<(i64, i64, NewFile<'_>)> = ids
             .iter()
             .zip(dirs)
             .zip(new)
-            .map(|((id, dir), rec)| (*id, dir, rec))
+            .map(|((id, dir), f)| (*id, dir, f))
             .collect();
+        // Text goes in as `Arc<str>`: one allocation per value (sqlx turns a `&str` into a
+        // `String` and then an `Arc`).
+        let text = |s: &str| -> Arc<str> { Arc::from(s) };
         let n = batch::run(
             tx,
             &sql::FILE_INSERT_SQL,
             rows,
             "cannot insert new files",
-            |q, (id, dir_id, r)| {
-                let name = split_dir(&r.path_key).1.to_owned();
-                let e = r.entry;
+            |q, (id, dir_id, f)| {
+                let e = f.entry;
                 q.bind(id)
                     .bind(tenant.0)
                     .bind(share_id)
                     .bind(dir_id)
-                    .bind(name)
-                    .bind(r.path_key)
-                    .bind(e.path)
+                    .bind(text(split_dir(f.key).1))
+                    .bind(text(f.key))
+                    .bind(text(&e.path))
                     .bind(e.size as i64)
                     .bind(e.modified)
                     .bind(e.accessed)
-                    .bind(e.extension)
-                    .bind(e.permissions)
-                    .bind(e.owner)
-                    .bind(e.hash)
-                    .bind(r.accessed_source.as_str())
-                    .bind(r.atime_updated)
+                    .bind(e.extension.as_deref().map(text))
+                    .bind(e.permissions.as_deref().map(text))
+                    .bind(e.owner.as_deref().map(text))
+                    .bind(e.hash.as_deref().map(text))
+                    .bind(codec::access_source_arg(f.source))
+                    .bind(f.atime_updated)
                     .bind(scan)
                     .bind(scan)
                     .bind(now)
@@ -281,9 +321,9 @@ impl SqliteStore {
         tx: &mut SqliteConnection,
         tenant: TenantId,
         share_id: i64,
-        recs: &[FileRecord],
+        keys: &[&str],
     ) -> Result<(Vec<i64>, Vec<(String, i64)>)> {
-        let of: Vec<&str> = recs.iter().map(|r| split_dir(&r.path_key).0).collect();
+        let of: Vec<&str> = keys.iter().map(|k| split_dir(k).0).collect();
         let mut dirs: HashMap<&str, i64> = HashMap::new();
         {
             let cache = self.dirs.lock();
@@ -395,31 +435,32 @@ async fn update_changed(
     share_id: i64,
     scan: i64,
     now: i64,
-    changed: Vec<(i64, FileRecord)>,
+    changed: Vec<(i64, &FileRecord)>,
 ) -> Result<()> {
     if changed.is_empty() {
         return Ok(());
     }
     let want = changed.len();
+    let text = |s: &str| -> Arc<str> { Arc::from(s) };
     let n = batch::run(
         tx,
         &sql::FILE_UPDATE_SQL,
         changed,
         "cannot update changed files",
         |q, (id, r)| {
-            let e = r.entry;
+            let e = &r.entry;
             q.bind(tenant.0)
                 .bind(share_id)
                 .bind(id)
-                .bind(e.path)
+                .bind(text(&e.path))
                 .bind(e.size as i64)
                 .bind(e.modified)
                 .bind(e.accessed)
-                .bind(e.extension)
-                .bind(e.permissions)
-                .bind(e.owner)
-                .bind(e.hash)
-                .bind(r.accessed_source.as_str())
+                .bind(e.extension.as_deref().map(text))
+                .bind(e.permissions.as_deref().map(text))
+                .bind(e.owner.as_deref().map(text))
+                .bind(e.hash.as_deref().map(text))
+                .bind(codec::access_source_arg(r.accessed_source))
                 .bind(r.atime_updated)
                 .bind(scan)
                 .bind(now)

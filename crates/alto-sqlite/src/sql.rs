@@ -68,10 +68,11 @@ pub(crate) const CHUNK_INSERT: &str = "INSERT INTO ingest_chunk (tenant_id, scan
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// The current records of the chunk's keys (`?3`: JSON array of path keys), as one JSON array of
-/// `[id, path_key, full_path, size, mtime, atime, ext, permissions, owner, hash, source,
-/// atime_updated, first_seen_scan, missing_since]`: one index probe per key, one value back.
+/// `[id, position of the key in ?3, full_path, size, mtime, atime, ext, permissions, owner, hash,
+/// source, atime_updated, first_seen_scan, missing_since]`: one index probe per key, one value
+/// back.
 pub(crate) const EXISTING: &str = "SELECT json_group_array(json_array(f.file_current_id, \
-     f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, f.file_extension, \
+     j.key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, f.file_extension, \
      f.permissions, f.owner, f.file_hash, f.last_accessed_source, f.atime_updated_utc, \
      f.first_seen_scan_id, f.missing_since_utc)) \
      FROM json_each(?3) AS j CROSS JOIN file_current AS f \
@@ -151,7 +152,11 @@ prepared!(FILE_UPDATE_SQL = FILE_UPDATE);
 macro_rules! files_page {
     ($op:literal) => {
         concat!(
-            "SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
+            "SELECT json_group_array(json_array(path_key, full_path, size_bytes, mtime_us, \
+             atime_us, file_extension, permissions, owner, file_hash, last_accessed_source, \
+             atime_updated_utc, first_seen_scan_id, last_seen_scan_id, missing_since_utc, \
+             state)) FROM (\
+             SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
              f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
              f.atime_updated_utc, f.first_seen_scan_id, f.last_seen_scan_id, \
              f.missing_since_utc, t.state \
@@ -161,13 +166,16 @@ macro_rules! files_page {
              WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key ",
             $op,
             " ?3 AND (?4 OR f.missing_since_utc IS NULL) AND (?5 IS NULL OR t.state = ?5) \
-             ORDER BY f.path_key LIMIT ?6"
+             ORDER BY f.path_key LIMIT ?6) AS page"
         )
     };
 }
 
-/// One share's records after the key `?3`, in key order. `?4`: include missing files; `?5`: only
-/// this tier state (NULL: any); `?6`: limit.
+/// One share's records after the key `?3`, in key order, as one JSON array of `[path_key,
+/// full_path, size, mtime, atime, ext, permissions, owner, hash, source, atime_updated,
+/// first_seen_scan, last_seen_scan, missing_since, state]` (one value instead of a row each: sqlx
+/// hands rows over one at a time). `?4`: include missing files; `?5`: only this tier state (NULL:
+/// any); `?6`: limit.
 pub(crate) const FILES_AFTER: &str = files_page!(">");
 
 /// [`FILES_AFTER`], from the key `?3` on (inclusive).

@@ -111,7 +111,7 @@ async fn dump(db: &Path) -> String {
         "SELECT tenant_id, scan_id, chunk_id, rows, new_files, changed_files, unchanged_files \
          FROM ingest_chunk ORDER BY 1, 2, 3",
     ] {
-        let rows: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(q))
+        let rows: Vec<String> = sqlx::query(q)
             .fetch_all(&mut c)
             .await
             .unwrap_or_else(|e| panic!("{q}: {e}"))
