@@ -27,6 +27,8 @@ pub async fn run_all(store: &dyn Store) {
     ingest_survives_interruption(store).await;
     ingest_merges(store).await;
     full_scan_marks_missing(store).await;
+    last_seen_follows_scans(store, true).await;
+    last_seen_follows_scans(store, false).await;
     listing_pages_and_filters(store).await;
     tenant_isolation(store).await;
     lifecycle_through_store(store).await;
@@ -305,6 +307,118 @@ pub async fn ingest_merges(store: &dyn Store) {
     assert_eq!(a.accessed_source, AccessSource::IncrementalScan);
     assert!(a.atime_updated.is_some());
     assert!(a.last_seen_scan > a.first_seen_scan);
+}
+
+/// Every file's `last_seen_scan` names the last scan that listed it, changed or not, in full and
+/// partial scans, with snapshot history on or off; a missing file keeps the scan that last saw it.
+pub async fn last_seen_follows_scans(store: &dyn Store, keep_history: bool) {
+    let settings = TenantSettings {
+        keep_history,
+        ..Default::default()
+    };
+    let t = store
+        .create_tenant(&unique_name("seen"), &settings)
+        .await
+        .unwrap();
+    let s = store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .await
+        .unwrap();
+    let scan = |kind: ScanKind, entries: Vec<FileEntry>| {
+        let name = s.name.clone();
+        async move {
+            let spec = ScanSpec {
+                share: name,
+                kind,
+                source: None,
+            };
+            let scan = store.begin_scan(t.id, &spec).await.unwrap();
+            let chunk = IngestChunk {
+                id: "0".into(),
+                entries,
+            };
+            store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
+            let sum = store.finish_scan(t.id, scan.id).await.unwrap();
+            (scan.id, sum.missing)
+        }
+    };
+    let seen = |files: &[FileRecord]| {
+        let mut v: Vec<(String, i64, bool)> = files
+            .iter()
+            .map(|f| (f.path_key.clone(), f.last_seen_scan, f.missing_since.is_some()))
+            .collect();
+        v.sort();
+        v
+    };
+    let q = FileQuery {
+        include_missing: true,
+        ..Default::default()
+    };
+    let abc = || {
+        vec![
+            entry("/a", 1, None),
+            entry("/b", 2, None),
+            entry("/c", 3, None),
+        ]
+    };
+    let (s1, _) = scan(ScanKind::Full, abc()).await;
+    // Unchanged, changed, and not listed.
+    let (s2, missing) = scan(
+        ScanKind::Full,
+        vec![entry("/a", 1, None), entry("/b", 20, None)],
+    )
+    .await;
+    assert_eq!(missing, 1);
+    let files = all_files(store, t.id, q.clone()).await;
+    assert_eq!(
+        seen(&files),
+        [
+            ("/a".to_owned(), s2, false),
+            ("/b".to_owned(), s2, false),
+            ("/c".to_owned(), s1, true),
+        ],
+        "history {keep_history}"
+    );
+    // A partial scan sees /c again (and only it); a full scan then lists all three unchanged.
+    let (s3, _) = scan(ScanKind::Partial, vec![entry("/c", 3, None)]).await;
+    let files = all_files(store, t.id, q.clone()).await;
+    assert_eq!(
+        seen(&files),
+        [
+            ("/a".to_owned(), s2, false),
+            ("/b".to_owned(), s2, false),
+            ("/c".to_owned(), s3, false),
+        ],
+        "history {keep_history}"
+    );
+    let (s4, missing) = scan(
+        ScanKind::Full,
+        vec![
+            entry("/a", 1, None),
+            entry("/b", 20, None),
+            entry("/c", 3, None),
+        ],
+    )
+    .await;
+    assert_eq!(missing, 0);
+    let files = all_files(store, t.id, q.clone()).await;
+    assert!(
+        files.iter().all(|f| f.last_seen_scan == s4),
+        "history {keep_history}: {:?}",
+        seen(&files)
+    );
+    // A partial scan after it: the file it lists is seen by it, the others by the full scan.
+    let (s5, _) = scan(ScanKind::Partial, vec![entry("/b", 20, None)]).await;
+    let files = all_files(store, t.id, q).await;
+    assert_eq!(
+        seen(&files),
+        [
+            ("/a".to_owned(), s4, false),
+            ("/b".to_owned(), s5, false),
+            ("/c".to_owned(), s4, false),
+        ],
+        "history {keep_history}"
+    );
 }
 
 /// A full scan marks the share's unseen files missing; they come back when seen again.

@@ -18,16 +18,32 @@ use sqlx::postgres::PgRow;
 
 const DEFAULT_LIMIT: usize = 1000;
 
+/// A file's last seen scan. A full scan with snapshot history does not rewrite the rows it finds
+/// unchanged (`crates/alto-pg/src/ingest.rs`); when it finishes, every file of the share it did
+/// not list is missing, and the share's `seen_scan_id` names it (`seen_chunk_id`: the newest
+/// chunk then). So a file that is not missing, was ever seen by a scan (placeholders of the feed
+/// have 0) and was not written by a chunk since (a scan overlapping that one) was seen by it.
+macro_rules! last_seen {
+    () => {
+        "CASE WHEN fc.missing_since IS NULL AND fc.last_seen_scan_id > 0 \
+                 AND fc.changed_chunk_id <= sh.seen_chunk_id \
+             THEN greatest(fc.last_seen_scan_id, sh.seen_scan_id) \
+             ELSE fc.last_seen_scan_id END"
+    };
+}
+
 /// Rows fetched per query while filtering by glob.
 const BATCH: i64 = 1000;
 
 /// One share's files after a key, in key order. $1 tenant, $2 share, $3 after key (or NULL),
 /// $4 include missing, $5 state (or NULL), $6 limit.
-const PAGE: &str = "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
+const PAGE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
-         fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, \
-         fc.last_seen_scan_id, fc.missing_since, t.state \
+         fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
+    last_seen!(),
+    ", fc.missing_since, t.state \
      FROM file_current fc \
+     JOIN share sh ON sh.tenant_id = fc.tenant_id AND sh.share_id = fc.share_id \
      LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
          AND t.path_key = fc.path_key \
      WHERE fc.tenant_id = $1 AND fc.share_id = $2 \
@@ -35,17 +51,19 @@ const PAGE: &str = "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified
        AND ($4 OR fc.missing_since IS NULL) \
        AND ($5::text IS NULL OR t.state = $5::text) \
      ORDER BY fc.path_key \
-     LIMIT $6";
+     LIMIT $6");
 
 /// One file by key. $1 tenant, $2 share, $3 key.
-const ONE: &str = "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
+const ONE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
-         fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, \
-         fc.last_seen_scan_id, fc.missing_since, t.state \
+         fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
+    last_seen!(),
+    ", fc.missing_since, t.state \
      FROM file_current fc \
+     JOIN share sh ON sh.tenant_id = fc.tenant_id AND sh.share_id = fc.share_id \
      LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
          AND t.path_key = fc.path_key \
-     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = $3";
+     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = $3");
 
 /// One file's current record (missing or not), or `NotFound`.
 pub(crate) async fn file(

@@ -34,6 +34,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
 
+/// Local buffers for the session's temporary tables (set before the first one is used).
+pub(crate) const SET_TEMP_BUFFERS: &str = "SET temp_buffers = '32MB'";
+
 /// The session's private staging table, created when a pooled connection opens.
 pub(crate) const CREATE_STAGING: &str = "CREATE TEMP TABLE IF NOT EXISTS alto_stage_file \
      (LIKE staging_file) ON COMMIT DELETE ROWS";
@@ -43,9 +46,11 @@ const COPY_STAGING: &str = "COPY pg_temp.alto_stage_file (dir_id, size_bytes, mo
      FROM STDIN (FORMAT binary)";
 
 /// The merge rule (`alto_core::store::merge`) as one upsert. $1 tenant, $2 share, $3 scan,
-/// $4 chunk id, $5 now. A row is only rewritten when this scan has not seen it yet or something
-/// differs; `changed_chunk_id` marks rows whose values this chunk changed, so `RETURNING` can
-/// tell changed rows from rows only seen again.
+/// $4 chunk id, $5 now, $6 whether a row only seen again is rewritten to record this scan. A row
+/// is only rewritten when something differs or (with $6) this scan has not seen it yet;
+/// `changed_chunk_id` marks rows whose values this chunk changed, so `RETURNING` can tell changed
+/// rows from rows only seen again. A full scan that keeps snapshots passes false: its snapshot
+/// rows record what it saw (see `finish_scan`), so an unchanged file costs a lookup, not a write.
 macro_rules! upsert {
     () => {
         "INSERT INTO file_current AS fc (tenant_id, share_id, dir_id, size_bytes, modified_utc, \
@@ -82,7 +87,7 @@ macro_rules! upsert {
                      excluded.size_bytes, excluded.modified_utc, excluded.extension, \
                      excluded.permissions, excluded.owner, excluded.file_hash) \
                  THEN excluded.changed_chunk_id ELSE fc.changed_chunk_id END \
-         WHERE fc.last_seen_scan_id <> excluded.last_seen_scan_id \
+         WHERE ($6 AND fc.last_seen_scan_id <> excluded.last_seen_scan_id) \
              OR fc.missing_since IS NOT NULL \
              OR (excluded.accessed_utc IS NOT NULL AND \
                  (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc)) \
@@ -163,7 +168,7 @@ pub(crate) async fn ingest_chunk(
 ) -> Result<ChunkOutcome> {
     let mut tx = store.begin(tenant).await?;
     let row = sqlx::query(
-        "SELECT s.share_id, sh.case_sensitive, t.settings \
+        "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind \
          FROM scan s \
          JOIN share sh ON sh.tenant_id = s.tenant_id AND sh.share_id = s.share_id \
          JOIN tenant t ON t.tenant_id = s.tenant_id \
@@ -178,6 +183,11 @@ pub(crate) async fn ingest_chunk(
     let share: i64 = row.try_get(0).map_err(db_err)?;
     let case_sensitive: bool = row.try_get(1).map_err(db_err)?;
     let Json(settings): Json<TenantSettings> = row.try_get(2).map_err(db_err)?;
+    let kind: String = row.try_get(3).map_err(db_err)?;
+    let full = kind == tenant::scan_kind_str(alto_core::store::ScanKind::Full);
+    // Only a full scan that keeps snapshots leaves unchanged rows alone: its snapshot rows are
+    // its record of them. Partial scans, and scans without history, write "seen" into the row.
+    let rewrite_seen = !(full && settings.keep_history);
 
     let chunk_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_key, rows) VALUES ($1, $2, $3, $4) \
@@ -250,6 +260,7 @@ pub(crate) async fn ingest_chunk(
             .bind(scan)
             .bind(chunk_id)
             .bind(now)
+            .bind(rewrite_seen)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -296,18 +307,22 @@ async fn copy_round(
     dirs: &[(&str, i64)],
     round: u32,
 ) -> Result<u64> {
-    let rows = || {
-        staged
-            .iter()
-            .zip(places)
-            .filter(move |(_, p)| p.round == round)
-    };
-    let bytes: usize = rows()
+    // In key order (a round's keys are distinct): the merge then walks the primary key front to
+    // back, touching each index page once, and a chunk's new rows land side by side in the heap
+    // in the order a re-ingest of the same chunk will look them up.
+    let mut rows: Vec<(&Staged<'_>, &Place)> = staged
+        .iter()
+        .zip(places)
+        .filter(|(_, p)| p.round == round)
+        .collect();
+    rows.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+    let bytes: usize = rows
+        .iter()
         .map(|(s, _)| 128 + s.key.len() + s.entry.path.len())
         .sum();
     let mut copy = BinaryCopy::with_capacity(bytes);
     let mut n = 0;
-    for (s, p) in rows() {
+    for (s, p) in rows {
         let e = s.entry;
         copy.row(10);
         copy.int8(dirs[p.dir].1);
@@ -357,10 +372,24 @@ pub(crate) async fn finish_scan(
     }
     let now = PgTime(now_micros());
     let missing = if kind == tenant::scan_kind_str(alto_core::store::ScanKind::Full) {
-        sqlx::query(
-            "UPDATE file_current SET missing_since = $4 \
-             WHERE tenant_id = $1 AND share_id = $2 AND last_seen_scan_id <> $3 \
-               AND missing_since IS NULL",
+        // Seen by this scan: written by it (`last_seen_scan_id`), or left alone as unchanged and
+        // then listed in its snapshot rows. Always a hash anti-join (the scan's snapshot keys
+        // hashed, in batches past `work_mem`): on tables just loaded, without statistics, the
+        // planner otherwise picks a nested loop over the snapshots — quadratic, minutes for a
+        // million files.
+        for set in [
+            "SET LOCAL work_mem = '128MB'",
+            "SET LOCAL enable_nestloop = off",
+            "SET LOCAL enable_mergejoin = off",
+        ] {
+            sqlx::query(set).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        let missing = sqlx::query(
+            "UPDATE file_current fc SET missing_since = $4 \
+             WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.last_seen_scan_id <> $3 \
+               AND fc.missing_since IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM file f WHERE f.tenant_id = $1 AND f.scan_id = $3 \
+                   AND f.share_id = $2 AND f.path_key = fc.path_key)",
         )
         .bind(tenant.0)
         .bind(share)
@@ -369,7 +398,27 @@ pub(crate) async fn finish_scan(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?
-        .rows_affected()
+        .rows_affected();
+        for reset in [
+            "SET LOCAL work_mem TO DEFAULT",
+            "SET LOCAL enable_nestloop TO DEFAULT",
+            "SET LOCAL enable_mergejoin TO DEFAULT",
+        ] {
+            sqlx::query(reset).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        // Every file of the share not missing now was seen by this scan (`files.rs`).
+        sqlx::query(
+            "UPDATE share SET seen_scan_id = $3, seen_chunk_id = \
+                 (SELECT coalesce(max(chunk_id), 0) FROM ingest_chunk WHERE tenant_id = $1) \
+             WHERE tenant_id = $1 AND share_id = $2",
+        )
+        .bind(tenant.0)
+        .bind(share)
+        .bind(scan)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        missing
     } else {
         0
     };

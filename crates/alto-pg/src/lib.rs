@@ -109,6 +109,10 @@ fn pool_options(set_role: bool) -> PgPoolOptions {
                 if set_role {
                     conn.execute(schema::SET_ROLE).await?;
                 }
+                // Before the session's first temporary table: a chunk's staging rows (about
+                // 15 MB for 50,000 files) then stay in memory instead of the default 8 MB
+                // spilling to temporary files.
+                conn.execute(ingest::SET_TEMP_BUFFERS).await?;
                 conn.execute(ingest::CREATE_STAGING).await?;
                 conn.execute(queue::CREATE_PLAN_STAGING).await?;
                 for sql in feeds::CREATE_STAGING {
