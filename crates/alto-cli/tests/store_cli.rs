@@ -215,8 +215,8 @@ fn commit_run_rehydrate_through_the_command() {
     );
     let run = ok(&alto_in(d, &[&["run", "--once"][..], &s].concat()));
     assert!(
-        run.contains("2 jobs: 6 files stubbed, 0 skipped, 0 failed"),
-        "{run}"
+        run.contains("2 jobs: 6 files stubbed, 0 skipped, 0 failed; 60.0 KB moved in "),
+        "the summary counts every file and byte (6 files of 10,000 to 10,005 bytes): {run}"
     );
     for p in &paths {
         assert!(

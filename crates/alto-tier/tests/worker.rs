@@ -4,7 +4,10 @@
 use alto_core::driver::{ObjectInfo, StubDriver, TierTarget};
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
-use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto_core::worker::{
+    FileProgress, TargetOpener, WorkerOptions, rehydrate_one, run_one_job,
+    run_one_job_with_progress,
+};
 use alto_core::{
     FileEntry, MemoryStore, RuleSet, ShareKind, Store, Tenant, TenantSettings, TierState,
 };
@@ -163,7 +166,20 @@ async fn tier_recheck_rehydrate_replan() {
     let targets = opener();
     let opts = WorkerOptions::default();
     let mut total = alto_core::worker::JobReport::default();
-    while let Some(r) = run_one_job(&store, &t, &targets, &driver, &opts)
+    // The per-file progress calls add up to the job reports.
+    let seen = Mutex::new(alto_core::worker::JobReport::default());
+    let on_file = |f| {
+        let mut s = seen.lock().unwrap();
+        match f {
+            FileProgress::Stubbed { bytes } => {
+                s.stubbed += 1;
+                s.bytes += bytes;
+            }
+            FileProgress::Skipped => s.skipped += 1,
+            FileProgress::Failed => s.failed += 1,
+        }
+    };
+    while let Some(r) = run_one_job_with_progress(&store, &t, &targets, &driver, &opts, &on_file)
         .await
         .unwrap()
     {
@@ -173,6 +189,8 @@ async fn tier_recheck_rehydrate_replan() {
         total.bytes += r.bytes;
     }
     assert_eq!((total.stubbed, total.skipped), (9, 3));
+    assert_eq!(total.bytes, (3..12).map(|i| 3000 + i).sum::<u64>());
+    assert_eq!(*seen.lock().unwrap(), total);
     assert!(
         !driver.is_stub(&paths[0]).await.unwrap(),
         "a changed file keeps its data"
