@@ -16,7 +16,8 @@ use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-fn opener() -> Arc<TargetOpener> {
+/// Tier targets by URI, as every command that moves data opens them.
+pub(crate) fn opener() -> Arc<TargetOpener> {
     Arc::new(|uri: &str| Ok(Arc::new(ObjectTarget::open(uri)?) as Arc<dyn TierTarget>))
 }
 
