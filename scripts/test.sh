@@ -8,6 +8,10 @@
 # The PostgreSQL tests (crates/alto-pg) need a server: scripts/pg-env.sh uses DATABASE_URL, else a
 # server at 127.0.0.1:5432, else starts a throwaway cluster for the run (ALTO_PG_FORCE_TEMP=1
 # forces that) and stops it at the end. None of them is skipped.
+#
+# The s3:// tests need moto's server (installed from PyPI when missing) and the az:// tests
+# Azurite's blob emulator (installed from the npm registry into ~/.cache/alto when missing; needs
+# Node.js with npm). Each test starts its own server on a free loopback port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +40,32 @@ if ! command -v moto_server >/dev/null 2>&1; then
 fi
 ALTO_MOTO_SERVER="$(command -v moto_server)"
 export ALTO_MOTO_SERVER
+
+echo "==> Azure Blob emulator (Azurite) for the az:// tests"
+# Installed from the npm registry into a cache directory outside the work tree, once.
+# ALTO_AZURITE may name an azurite-blob binary already installed.
+if [ -z "${ALTO_AZURITE:-}" ]; then
+  azurite_dir="${ALTO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/alto}/azurite-${ALTO_AZURITE_VERSION:-3.35.0}"
+  ALTO_AZURITE="$azurite_dir/node_modules/.bin/azurite-blob"
+  if [ ! -x "$ALTO_AZURITE" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "scripts/test.sh: npm is not installed; the az:// tests need Azurite from the npm registry" \
+           "(install Node.js with npm, or set ALTO_AZURITE to an azurite-blob binary)" >&2
+      exit 1
+    fi
+    mkdir -p "$azurite_dir"
+    npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error \
+      "azurite@${ALTO_AZURITE_VERSION:-3.35.0}" >&2 || {
+      echo "scripts/test.sh: cannot install azurite from the npm registry (needed by the az:// tests)" >&2
+      exit 1
+    }
+  fi
+fi
+if [ ! -x "$ALTO_AZURITE" ]; then
+  echo "scripts/test.sh: ALTO_AZURITE=$ALTO_AZURITE is not an executable azurite-blob" >&2
+  exit 1
+fi
+export ALTO_AZURITE
 
 echo "==> cargo test"
 cargo test --workspace --locked

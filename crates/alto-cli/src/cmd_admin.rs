@@ -2,7 +2,7 @@
 
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure};
-use alto::TenantSettings;
+use alto::{StubAccessPolicy, TenantSettings, UnknownPathPolicy};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -38,6 +38,14 @@ pub(crate) struct TenantCreateArgs {
     /// PLANNED objects expire after this many days.
     #[arg(long, default_value_t = 365)]
     planned_retention_days: u32,
+    /// When a feed sees a stubbed file accessed: `alert` (an audit event), `rehydrate` (bring it
+    /// back, and record the request), or `ignore`.
+    #[arg(long, default_value = "alert", value_parser = ["alert", "rehydrate", "ignore"])]
+    stub_access: String,
+    /// Feed events for paths no scan has seen: `queue` (kept for investigation), `ignore`, or
+    /// `placeholder` (a file record from what the event says).
+    #[arg(long, default_value = "queue", value_parser = ["queue", "ignore", "placeholder"])]
+    unknown_paths: String,
 }
 
 pub(crate) fn tenant(cmd: TenantCommand, quiet: bool) -> CmdResult {
@@ -47,6 +55,16 @@ pub(crate) fn tenant(cmd: TenantCommand, quiet: bool) -> CmdResult {
             let settings = TenantSettings {
                 keep_history: !a.no_history,
                 planned_retention_days: a.planned_retention_days,
+                stub_access: match a.stub_access.as_str() {
+                    "rehydrate" => StubAccessPolicy::Rehydrate,
+                    "ignore" => StubAccessPolicy::Ignore,
+                    _ => StubAccessPolicy::Alert,
+                },
+                unknown_paths: match a.unknown_paths.as_str() {
+                    "ignore" => UnknownPathPolicy::Ignore,
+                    "placeholder" => UnknownPathPolicy::Placeholder,
+                    _ => UnknownPathPolicy::Queue,
+                },
                 ..TenantSettings::default()
             };
             let t = store.create_tenant(&a.name, &settings).await?;

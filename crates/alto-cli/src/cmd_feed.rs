@@ -2,12 +2,14 @@
 
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure};
-use alto::feed::apply::{FeedOptions, FeedReport, apply_batch_file, follow_lucid};
+use alto::feed::apply::{FeedOptions, FeedReport, Rehydrator, apply_batch_file, follow_lucid};
 use alto::store::ShareSpec;
+use alto::tier::PosixStubDriver;
 use alto::time::now_micros;
 use alto::{RuleSet, ShareKind};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum FeedCommand {
@@ -67,12 +69,20 @@ fn options(common: &Common) -> Result<FeedOptions, Failure> {
             .as_deref()
             .map(RuleSet::from_path)
             .transpose()?,
+        // Under the tenant's `rehydrate` policy, accessed stubs come back as with `alto rehydrate`.
+        rehydrate: Some(Rehydrator {
+            targets: crate::cmd_tier::opener(),
+            driver: Arc::new(PosixStubDriver),
+        }),
     })
 }
 
 fn print(r: &FeedReport) {
+    for e in &r.rehydrate_errors {
+        eprintln!("alto: cannot rehydrate {e}");
+    }
     println!(
-        "read {}, applied {}, duplicate {}, skewed {}, unknown {}, malformed {}, stale {}, withdrawn {}, stub accesses {}, lag {}",
+        "read {}, applied {}, duplicate {}, skewed {}, unknown {}, malformed {}, stale {}, withdrawn {}, stub accesses {}, rehydrated {}, rehydrate failed {}, lag {}",
         r.read,
         r.applied,
         r.duplicate,
@@ -82,6 +92,8 @@ fn print(r: &FeedReport) {
         r.stale,
         r.withdrawn,
         r.stub_accesses,
+        r.rehydrated,
+        r.rehydrate_failed,
         r.lag_secs
             .map_or_else(|| "-".into(), |s| crate::fmt::duration(s.max(0.0)))
     );

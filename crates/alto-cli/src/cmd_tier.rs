@@ -7,12 +7,17 @@ use alto::store::FileQuery;
 use alto::store::tiering::JobQuery;
 use alto::tier::{ObjectTarget, PosixStubDriver};
 use alto::time::{MICROS_PER_SEC, format_rfc3339, now_micros};
-use alto::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto::worker::{
+    FileProgress, TargetOpener, WorkerOptions, rehydrate_one, run_one_job_with_progress,
+};
 use alto::{JobState, Store, Tenant, TierState};
 use clap::Args;
+use indicatif::ProgressBar;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-fn opener() -> Arc<TargetOpener> {
+/// Tier targets by URI, as every command that moves data opens them.
+pub(crate) fn opener() -> Arc<TargetOpener> {
     Arc::new(|uri: &str| Ok(Arc::new(ObjectTarget::open(uri)?) as Arc<dyn TierTarget>))
 }
 
@@ -57,6 +62,92 @@ struct Totals {
     bytes: u64,
 }
 
+/// The live view of `alto run`: files done out of the files of the jobs queued or running at the
+/// start (the length grows when more jobs arrive), and bytes moved so far. Fed per file by the
+/// workers; the summary line is computed from the job reports, not from this.
+struct RunProgress {
+    bar: ProgressBar,
+    skipped: AtomicU64,
+    failed: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl RunProgress {
+    fn new(quiet: bool, files: u64) -> Self {
+        let bar = crate::input::styled_bar(
+            quiet,
+            Some(files),
+            "{bar:20} {pos}/{len} files, {msg}, eta {eta}",
+        );
+        let p = RunProgress {
+            bar,
+            skipped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        };
+        p.bar.set_message(p.message());
+        p
+    }
+
+    fn message(&self) -> String {
+        format!(
+            "{} moved, {} skipped, {} failed",
+            fmt::bytes(self.bytes.load(Ordering::Relaxed)),
+            self.skipped.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed)
+        )
+    }
+
+    fn file(&self, f: FileProgress) {
+        match f {
+            FileProgress::Stubbed { bytes } => {
+                self.bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
+            FileProgress::Skipped => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            FileProgress::Failed => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if self.bar.position() >= self.bar.length().unwrap_or(0) {
+            self.bar.inc_length(1);
+        }
+        self.bar.set_message(self.message());
+        self.bar.inc(1);
+    }
+
+    /// Print a line above the bar (or plainly when it is hidden).
+    fn line(&self, s: &str) {
+        self.bar.suspend(|| eprintln!("{s}"));
+    }
+}
+
+/// Files of the jobs queued or running now, for the bar's length.
+async fn pending_files(store: &dyn Store, tenants: &[Tenant]) -> Result<u64, Failure> {
+    let Some(q) = store.tiering() else {
+        return Ok(0);
+    };
+    let mut files = 0;
+    for t in tenants {
+        for state in [JobState::Queued, JobState::Running] {
+            let mut query = JobQuery {
+                state: Some(state),
+                ..Default::default()
+            };
+            loop {
+                let page = q.jobs(t.id, &query).await?;
+                files += page.items.iter().map(|j| j.estimate.files).sum::<u64>();
+                match page.next.and_then(|n| n.parse().ok()) {
+                    Some(n) => query.after = Some(n),
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
 pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.workers.clamp(1, 8) as usize)
@@ -76,11 +167,17 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                 args.workers
             );
         }
+        let served = tenants(store.as_ref(), args.tenant.as_deref()).await?;
+        let progress = Arc::new(RunProgress::new(
+            quiet,
+            pending_files(store.as_ref(), &served).await?,
+        ));
         let totals = Arc::new(std::sync::Mutex::new(Totals::default()));
         let mut handles = Vec::new();
         for w in 0..args.workers {
             let store = store.clone();
             let totals = totals.clone();
+            let progress = progress.clone();
             let tenant = args.tenant.clone();
             let opts = WorkerOptions {
                 name: format!("{}-{}-{w}", host(), std::process::id()),
@@ -92,21 +189,23 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                 loop {
                     let mut worked = false;
                     for t in tenants(store.as_ref(), tenant.as_deref()).await? {
-                        while let Some(r) = run_one_job(
+                        let on_file = |f| progress.file(f);
+                        while let Some(r) = run_one_job_with_progress(
                             store.as_ref(),
                             &t,
                             targets.as_ref(),
                             &PosixStubDriver,
                             &opts,
+                            &on_file,
                         )
                         .await?
                         {
                             worked = true;
                             for e in &r.errors {
-                                eprintln!("alto: job {}: {e}", r.job);
+                                progress.line(&format!("alto: job {}: {e}", r.job));
                             }
                             if !quiet {
-                                eprintln!(
+                                progress.line(&format!(
                                     "alto: {} job {}: {} stubbed, {} skipped, {} failed, {}",
                                     t.name,
                                     r.job,
@@ -114,7 +213,7 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                                     r.skipped,
                                     r.failed,
                                     fmt::bytes(r.bytes)
-                                );
+                                ));
                             }
                             let mut g = totals.lock().unwrap_or_else(|p| p.into_inner());
                             g.jobs += 1;
@@ -134,11 +233,16 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
             }));
         }
         for h in handles {
-            h.await.map_err(|e| Failure {
+            let r = h.await.map_err(|e| Failure {
                 code: 1,
                 message: format!("worker task failed: {e}"),
-            })??;
+            });
+            if let Err(e) = r.and_then(|r| r) {
+                progress.bar.finish_and_clear();
+                return Err(e);
+            }
         }
+        progress.bar.finish_and_clear();
         let t = std::mem::take(&mut *totals.lock().unwrap_or_else(|p| p.into_inner()));
         Ok::<_, Failure>(t)
     })?;

@@ -112,13 +112,22 @@ pub(crate) fn check_strict(args: &InventoryArgs, stats: ReadStats) -> CmdResult 
 }
 
 pub(crate) fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
+    styled_bar(
+        quiet,
+        total,
+        "reading {bar:40} {percent}% elapsed {elapsed} eta {eta}",
+    )
+}
+
+/// A progress bar on stderr with an indicatif `template`; hidden under `--quiet` and when stderr
+/// is not a terminal (pipes, logs and tests see only the summary lines).
+pub(crate) fn styled_bar(quiet: bool, total: Option<u64>, template: &str) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("reading {bar:40} {percent}% elapsed {elapsed} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

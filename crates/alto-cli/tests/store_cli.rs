@@ -215,8 +215,8 @@ fn commit_run_rehydrate_through_the_command() {
     );
     let run = ok(&alto_in(d, &[&["run", "--once"][..], &s].concat()));
     assert!(
-        run.contains("2 jobs: 6 files stubbed, 0 skipped, 0 failed"),
-        "{run}"
+        run.contains("2 jobs: 6 files stubbed, 0 skipped, 0 failed; 60.0 KB moved in "),
+        "the summary counts every file and byte (6 files of 10,000 to 10,005 bytes): {run}"
     );
     for p in &paths {
         assert!(
@@ -400,4 +400,118 @@ fn feed_lucid_and_events() {
         .concat(),
     ));
     assert!(again.contains("duplicate 2"), "{again}");
+}
+
+#[test]
+fn feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = format!("sqlite://{}/alto.db", d.display());
+    let s = ["--store", store.as_str()];
+    let (inv, paths) = write_tree(&d.join("primary"), 3);
+    let rules = d.join("rules.toml");
+    std::fs::write(&rules, format!("[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file://{}/tier/{{tenant}}/\"\n", d.display())).unwrap();
+    ok(&alto_in(
+        d,
+        &[
+            &["tenant", "create", "acme", "--stub-access", "rehydrate"][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "ingest",
+                "--tenant",
+                "acme",
+                "--share",
+                "media",
+                inv.to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "plan",
+                "--tenant",
+                "acme",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--commit",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let run = ok(&alto_in(d, &[&["run", "--once"][..], &s].concat()));
+    assert!(run.contains("3 files stubbed"), "{run}");
+    assert!(
+        std::fs::read(&paths[0])
+            .unwrap()
+            .starts_with(b"#ALTO-STUB v1\n")
+    );
+    // Someone opens the first file; the agent pushes the access.
+    let now = alto_core::time::format_rfc3339(alto_core::time::now_micros());
+    let batch = d.join("batch.json");
+    std::fs::write(
+        &batch,
+        serde_json::json!({
+            "update_batch_id": "b1",
+            "updates": [{"file_path": paths[0].display().to_string(), "last_accessed": now}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = ok(&alto_in(
+        d,
+        &[
+            &[
+                "feed",
+                "events",
+                "--tenant",
+                "acme",
+                "--share",
+                "media",
+                batch.to_str().unwrap(),
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert!(
+        out.contains("stub accesses 1, rehydrated 1, rehydrate failed 0"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&paths[0]).unwrap(), vec![0u8; 10_000]);
+    for p in &paths[1..] {
+        assert!(
+            std::fs::read(p).unwrap().starts_with(b"#ALTO-STUB v1\n"),
+            "not accessed: {} stays a stub",
+            p.display()
+        );
+    }
+    let back = ok(&alto_in(
+        d,
+        &[
+            &[
+                "find",
+                "--tenant",
+                "acme",
+                "--state",
+                "rehydrated",
+                "--format",
+                "json",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    assert_eq!(back.lines().count(), 1, "{back}");
+    assert!(back.contains("clip 0.mov"), "{back}");
 }

@@ -40,7 +40,9 @@ pub enum StubAccessPolicy {
     /// Write an alert audit event (default).
     #[default]
     Alert,
-    /// Queue a rehydration job.
+    /// Write a `feed.rehydrate_request` audit event and bring the file back (the feed does it
+    /// when given a [`Rehydrator`](crate::feed::apply::Rehydrator), as `alto feed` is; otherwise
+    /// the request waits for `alto rehydrate`).
     Rehydrate,
     /// Only count it.
     Ignore,

@@ -58,6 +58,22 @@ pub struct JobReport {
     pub errors: Vec<String>,
 }
 
+/// One file a worker has finished with, as it happens (for progress displays; the job's
+/// [`JobReport`] has the same counts at its end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileProgress {
+    /// Stubbed, after moving this many bytes.
+    Stubbed {
+        /// Bytes moved.
+        bytes: u64,
+    },
+    /// Skipped (changed or accessed since planning, or gone): plan withdrawn.
+    Skipped,
+    /// Failed (left for a later plan).
+    Failed,
+}
+
 enum FileOutcome {
     Stubbed(u64),
     Skipped,
@@ -102,6 +118,19 @@ pub async fn run_one_job(
     driver: &dyn StubDriver,
     opts: &WorkerOptions,
 ) -> Result<Option<JobReport>> {
+    run_one_job_with_progress(store, tenant, targets, driver, opts, &|_| {}).await
+}
+
+/// [`run_one_job`], calling `on_file` after each file of the job (the CLI's progress bar). The
+/// callback runs on the worker's task: it must be quick and must not block.
+pub async fn run_one_job_with_progress(
+    store: &dyn Store,
+    tenant: &Tenant,
+    targets: &TargetOpener,
+    driver: &dyn StubDriver,
+    opts: &WorkerOptions,
+    on_file: &(dyn Fn(FileProgress) + Send + Sync),
+) -> Result<Option<JobReport>> {
     let q = store
         .tiering()
         .ok_or_else(|| Error::unsupported("running tiering jobs", store.backend()))?;
@@ -133,13 +162,18 @@ pub async fn run_one_job(
             Ok(FileOutcome::Stubbed(bytes)) => {
                 report.stubbed += 1;
                 report.bytes += bytes;
+                on_file(FileProgress::Stubbed { bytes });
             }
-            Ok(FileOutcome::Skipped) => report.skipped += 1,
+            Ok(FileOutcome::Skipped) => {
+                report.skipped += 1;
+                on_file(FileProgress::Skipped);
+            }
             // A lost lease ends the attempt: someone else owns the job now.
             Err(e) if e.kind() == ErrorKind::Conflict && !e.is_retryable() => return Err(e),
             Err(e) => {
                 report.failed += 1;
                 report.errors.push(format!("{}: {e}", obj.path));
+                on_file(FileProgress::Failed);
             }
         }
     }

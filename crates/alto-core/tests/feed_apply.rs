@@ -92,6 +92,7 @@ fn opts(batch: usize) -> FeedOptions {
         now: START + 86_400_000_000,
         batch_events: batch,
         rules: None,
+        rehydrate: None,
     }
 }
 

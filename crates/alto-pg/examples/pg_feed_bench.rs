@@ -176,6 +176,7 @@ async fn bench(
         now,
         batch_events: batch,
         rules: None,
+        rehydrate: None,
     };
     let mut malformed = 0u64;
     let started = Instant::now();

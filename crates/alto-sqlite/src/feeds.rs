@@ -17,8 +17,8 @@
 //! - unknown paths follow the tenant's policy: queued, ignored, or a placeholder record.
 
 use crate::error::{corrupt, db, db_in};
-use crate::queue::{object_in, transition_in};
 use crate::tenants::{settings, share};
+use crate::tier::{object_in, transition_in};
 use crate::{SqliteStore, codec};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};

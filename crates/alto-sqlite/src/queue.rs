@@ -14,13 +14,15 @@
 //! - a failed attempt is queued again with [`next_attempt`]'s backoff, or fails after
 //!   [`MAX_ATTEMPTS`].
 //!
-//! Lifecycle transitions inside these transactions go through [`transition_in`], the same steps
-//! as [`Store::transition`](alto_core::Store::transition) (`tier.rs`) on the caller's connection.
+//! Lifecycle transitions inside these transactions go through [`transition_in`] (`tier.rs`), the
+//! one implementation of [`Store::transition`](alto_core::Store::transition)'s steps, on the
+//! caller's connection.
 
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::settings;
+use crate::tier::{decode_object, object_in, transition_in};
 use crate::{SqliteStore, codec, sql};
-use alto_core::lifecycle::{Action, transition};
+use alto_core::lifecycle::Action;
 use alto_core::store::tiering::{
     ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, MAX_ATTEMPTS, PlanCommit,
     Tiering, next_attempt,
@@ -163,25 +165,6 @@ pub(crate) const STATEMENTS: &[(&str, &str)] = &[
 
 // ---- decoding -----------------------------------------------------------------------------------
 
-/// A tier object from [`sql::OBJECT_COLUMNS`] (or [`JOB_OBJECTS`]).
-pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
-    Ok(TierObject {
-        id: r.try_get(0).map_err(db)?,
-        share: r.try_get(1).map_err(db)?,
-        path_key: r.try_get(2).map_err(db)?,
-        path: r.try_get(3).map_err(db)?,
-        state: codec::tier_state(r.try_get(4).map_err(db)?)?,
-        version: r.try_get(5).map_err(db)?,
-        incarnation: r.try_get(6).map_err(db)?,
-        target_uri: r.try_get(7).map_err(db)?,
-        planned_by: r.try_get(8).map_err(db)?,
-        planned_at: r.try_get(9).map_err(db)?,
-        acted_at: r.try_get(10).map_err(db)?,
-        last_accessed: r.try_get(11).map_err(db)?,
-        access_count: r.try_get(12).map_err(db)?,
-    })
-}
-
 fn count(v: i64, what: &str) -> Result<u64> {
     u64::try_from(v).map_err(|_| corrupt(format!("negative {what} {v}")))
 }
@@ -246,183 +229,6 @@ fn decode_file(share: &str, r: &SqliteRow) -> Result<FileRecord> {
 }
 
 // ---- building blocks (inside the caller's transaction) ------------------------------------------
-
-/// The tier object of a file, if any.
-pub(crate) async fn object_in(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    share: &str,
-    path_key: &str,
-) -> Result<Option<TierObject>> {
-    sqlx::query(sql::OBJECT_COLUMNS)
-        .bind(tenant.0)
-        .bind(share)
-        .bind(path_key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(decode_object)
-        .transpose()
-}
-
-fn describe(s: Option<(TierState, i64)>) -> String {
-    match s {
-        Some((st, v)) => format!("{st} v{v}"),
-        None => "no tier object".into(),
-    }
-}
-
-/// [`Store::transition`](alto_core::Store::transition) on the caller's connection, for a tenant
-/// the caller has checked: the same checks, writes and `tier.<action>` audit event as
-/// `SqliteStore::transition_impl`. A deleted object takes its job link with it.
-pub(crate) async fn transition_in(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    req: &TransitionRequest,
-) -> Result<Option<TierObject>> {
-    let file = sqlx::query(sql::FILE_FOR_OBJECT)
-        .bind(tenant.0)
-        .bind(&req.share)
-        .bind(&req.path_key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "file {:?} in share {:?} does not exist",
-                req.path_key, req.share
-            ))
-        })?;
-    let file_id: i64 = file.try_get(0).map_err(db)?;
-    let share_id: i64 = file.try_get(1).map_err(db)?;
-    let full_path: String = file.try_get(2).map_err(db)?;
-    let current = object_in(conn, tenant, &req.share, &req.path_key).await?;
-    let seen = current.as_ref().map(|o| (o.state, o.version));
-    if seen != req.expected {
-        return Err(Error::conflict(format!(
-            "{:?} changed: expected {}, found {}",
-            req.path_key,
-            describe(req.expected),
-            describe(seen)
-        )));
-    }
-    let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
-    let plan = || {
-        req.plan
-            .as_ref()
-            .ok_or_else(|| Error::invalid_input("planning needs the rule and the target"))
-    };
-    let moved = || Error::conflict("the tier object changed during the transition");
-    let next = match (outcome.state, current.clone()) {
-        (None, None) => None,
-        (None, Some(c)) => {
-            let n = sqlx::query(sql::OBJECT_DELETE)
-                .bind(tenant.0)
-                .bind(c.id)
-                .bind(c.version)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?
-                .rows_affected();
-            if n != 1 {
-                return Err(moved());
-            }
-            None
-        }
-        (Some(state), Some(c)) => {
-            let mut o = c.clone();
-            o.state = state;
-            o.version += 1;
-            if req.action == Action::Plan {
-                let p: &PlanInfo = plan()?;
-                o.incarnation += i32::from(outcome.new_incarnation);
-                o.planned_by = p.rule.clone();
-                o.target_uri = p.target_uri.clone();
-                o.planned_at = req.at;
-                o.acted_at = None;
-                o.last_accessed = None;
-                o.access_count = 0;
-            } else {
-                o.acted_at = Some(req.at);
-            }
-            let n = sqlx::query(sql::OBJECT_UPDATE)
-                .bind(tenant.0)
-                .bind(c.id)
-                .bind(c.version)
-                .bind(o.state.as_str())
-                .bind(o.version)
-                .bind(o.incarnation)
-                .bind(&o.target_uri)
-                .bind(&o.planned_by)
-                .bind(o.planned_at)
-                .bind(o.acted_at)
-                .bind(o.last_accessed)
-                .bind(o.access_count)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?
-                .rows_affected();
-            if n != 1 {
-                return Err(moved());
-            }
-            Some(o)
-        }
-        (Some(state), None) => {
-            let p = plan()?;
-            let mut o = TierObject {
-                id: 0,
-                share: req.share.clone(),
-                path_key: req.path_key.clone(),
-                path: full_path,
-                state,
-                version: 1,
-                incarnation: 1,
-                target_uri: p.target_uri.clone(),
-                planned_by: p.rule.clone(),
-                planned_at: req.at,
-                acted_at: None,
-                last_accessed: None,
-                access_count: 0,
-            };
-            o.id = sqlx::query_scalar(sql::OBJECT_INSERT)
-                .bind(tenant.0)
-                .bind(share_id)
-                .bind(file_id)
-                .bind(&o.path_key)
-                .bind(&o.path)
-                .bind(o.state.as_str())
-                .bind(o.version)
-                .bind(o.incarnation)
-                .bind(&o.target_uri)
-                .bind(&o.planned_by)
-                .bind(o.planned_at)
-                .bind(o.acted_at)
-                .bind(o.last_accessed)
-                .bind(o.access_count)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_in("cannot create the tier object"))?;
-            Some(o)
-        }
-    };
-    let detail = serde_json::json!({
-        "share": req.share,
-        "from": seen.map(|s| s.0.as_str()),
-        "to": next.as_ref().map(|o| o.state.as_str()),
-    });
-    crate::audit::insert(
-        conn,
-        tenant,
-        req.at,
-        &format!("tier.{}", req.action),
-        &req.path_key,
-        &detail,
-        None,
-    )
-    .await?;
-    Ok(next)
-}
 
 /// A job of the tenant with its fencing token, or `NotFound`.
 async fn job_in(conn: &mut SqliteConnection, tenant: TenantId, job: i64) -> Result<(Job, i64)> {

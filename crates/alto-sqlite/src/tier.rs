@@ -5,18 +5,21 @@
 //! [`alto_core::lifecycle::transition`] (`InvalidTransition` writes nothing), write the object —
 //! the `UPDATE`/`DELETE` also carries the version it was computed from — and the `tier.<action>`
 //! audit event, then commit. The writer connection and `BEGIN IMMEDIATE` serialise transitions,
-//! so the version check cannot race within one database.
+//! so the version check cannot race within one database. [`transition_in`] is those steps on a
+//! connection whose transaction the caller owns (the job queue and the feeds use it inside
+//! theirs); [`Store::transition`](alto_core::Store::transition) wraps it in its own.
 
 use crate::error::{db, db_in};
 use crate::{SqliteStore, codec, sql};
 use alto_core::lifecycle::{Action, transition};
-use alto_core::store::TransitionRequest;
+use alto_core::store::{PlanInfo, TransitionRequest};
 use alto_core::{Error, Result, TenantId, TierObject, TierState};
 use sqlx::Row;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
-fn decode(r: &SqliteRow) -> Result<TierObject> {
+/// A tier object from [`sql::OBJECT_COLUMNS`] (or the queue's `JOB_OBJECTS`).
+pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
     Ok(TierObject {
         id: r.try_get(0).map_err(db)?,
         share: r.try_get(1).map_err(db)?,
@@ -34,7 +37,8 @@ fn decode(r: &SqliteRow) -> Result<TierObject> {
     })
 }
 
-async fn object(
+/// The tier object of a file, if any.
+pub(crate) async fn object_in(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     share: &str,
@@ -48,7 +52,7 @@ async fn object(
         .await
         .map_err(db)?
         .as_ref()
-        .map(decode)
+        .map(decode_object)
         .transpose()
 }
 
@@ -59,6 +63,158 @@ fn describe(s: Option<(TierState, i64)>) -> String {
     }
 }
 
+/// [`Store::transition`](alto_core::Store::transition) on the caller's connection, inside the
+/// caller's transaction, for a tenant the caller has checked: the store method, the job queue's
+/// fenced transitions and plan commits, and the feeds all go through here. A deleted object takes
+/// its job link with it.
+pub(crate) async fn transition_in(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    req: &TransitionRequest,
+) -> Result<Option<TierObject>> {
+    let file = sqlx::query(sql::FILE_FOR_OBJECT)
+        .bind(tenant.0)
+        .bind(&req.share)
+        .bind(&req.path_key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "file {:?} in share {:?} does not exist",
+                req.path_key, req.share
+            ))
+        })?;
+    let file_id: i64 = file.try_get(0).map_err(db)?;
+    let share_id: i64 = file.try_get(1).map_err(db)?;
+    let full_path: String = file.try_get(2).map_err(db)?;
+    let current = object_in(conn, tenant, &req.share, &req.path_key).await?;
+    let seen = current.as_ref().map(|o| (o.state, o.version));
+    if seen != req.expected {
+        return Err(Error::conflict(format!(
+            "{:?} changed: expected {}, found {}",
+            req.path_key,
+            describe(req.expected),
+            describe(seen)
+        )));
+    }
+    let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
+    let plan = || {
+        req.plan
+            .as_ref()
+            .ok_or_else(|| Error::invalid_input("planning needs the rule and the target"))
+    };
+    let moved = || Error::conflict("the tier object changed during the transition");
+    let next = match (outcome.state, current.clone()) {
+        (None, None) => None,
+        (None, Some(c)) => {
+            let n = sqlx::query(sql::OBJECT_DELETE)
+                .bind(tenant.0)
+                .bind(c.id)
+                .bind(c.version)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if n != 1 {
+                return Err(moved());
+            }
+            None
+        }
+        (Some(state), Some(c)) => {
+            let mut o = c.clone();
+            o.state = state;
+            o.version += 1;
+            if req.action == Action::Plan {
+                let p: &PlanInfo = plan()?;
+                o.incarnation += i32::from(outcome.new_incarnation);
+                o.planned_by = p.rule.clone();
+                o.target_uri = p.target_uri.clone();
+                o.planned_at = req.at;
+                o.acted_at = None;
+                o.last_accessed = None;
+                o.access_count = 0;
+            } else {
+                o.acted_at = Some(req.at);
+            }
+            let n = sqlx::query(sql::OBJECT_UPDATE)
+                .bind(tenant.0)
+                .bind(c.id)
+                .bind(c.version)
+                .bind(o.state.as_str())
+                .bind(o.version)
+                .bind(o.incarnation)
+                .bind(&o.target_uri)
+                .bind(&o.planned_by)
+                .bind(o.planned_at)
+                .bind(o.acted_at)
+                .bind(o.last_accessed)
+                .bind(o.access_count)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if n != 1 {
+                return Err(moved());
+            }
+            Some(o)
+        }
+        (Some(state), None) => {
+            let p = plan()?;
+            let mut o = TierObject {
+                id: 0,
+                share: req.share.clone(),
+                path_key: req.path_key.clone(),
+                path: full_path,
+                state,
+                version: 1,
+                incarnation: 1,
+                target_uri: p.target_uri.clone(),
+                planned_by: p.rule.clone(),
+                planned_at: req.at,
+                acted_at: None,
+                last_accessed: None,
+                access_count: 0,
+            };
+            o.id = sqlx::query_scalar(sql::OBJECT_INSERT)
+                .bind(tenant.0)
+                .bind(share_id)
+                .bind(file_id)
+                .bind(&o.path_key)
+                .bind(&o.path)
+                .bind(o.state.as_str())
+                .bind(o.version)
+                .bind(o.incarnation)
+                .bind(&o.target_uri)
+                .bind(&o.planned_by)
+                .bind(o.planned_at)
+                .bind(o.acted_at)
+                .bind(o.last_accessed)
+                .bind(o.access_count)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_in("cannot create the tier object"))?;
+            Some(o)
+        }
+    };
+    let detail = serde_json::json!({
+        "share": req.share,
+        "from": seen.map(|s| s.0.as_str()),
+        "to": next.as_ref().map(|o| o.state.as_str()),
+    });
+    crate::audit::insert(
+        conn,
+        tenant,
+        req.at,
+        &format!("tier.{}", req.action),
+        &req.path_key,
+        &detail,
+        None,
+    )
+    .await?;
+    Ok(next)
+}
+
 impl SqliteStore {
     pub(crate) async fn tier_object_impl(
         &self,
@@ -67,7 +223,7 @@ impl SqliteStore {
         path_key: &str,
     ) -> Result<TierObject> {
         let mut conn = self.pools.read.acquire().await.map_err(db)?;
-        object(&mut conn, tenant, share, path_key)
+        object_in(&mut conn, tenant, share, path_key)
             .await?
             .ok_or_else(|| {
                 Error::not_found(format!(
@@ -83,172 +239,10 @@ impl SqliteStore {
     ) -> Result<Option<TierObject>> {
         let mut tx = self.write().await?;
         crate::tenants::settings(&mut tx, tenant).await?;
-        let file = sqlx::query(sql::FILE_FOR_OBJECT)
-            .bind(tenant.0)
-            .bind(&req.share)
-            .bind(&req.path_key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "file {:?} in share {:?} does not exist",
-                    req.path_key, req.share
-                ))
-            })?;
-        let file_id: i64 = file.try_get(0).map_err(db)?;
-        let share_id: i64 = file.try_get(1).map_err(db)?;
-        let full_path: String = file.try_get(2).map_err(db)?;
-        let current = object(&mut tx, tenant, &req.share, &req.path_key).await?;
-        let seen = current.as_ref().map(|o| (o.state, o.version));
-        if seen != req.expected {
-            return Err(Error::conflict(format!(
-                "{:?} changed: expected {}, found {}",
-                req.path_key,
-                describe(req.expected),
-                describe(seen)
-            )));
-        }
-        let outcome = transition(current.as_ref().map(|o| o.state), req.action)?;
-        let plan = || {
-            req.plan
-                .as_ref()
-                .ok_or_else(|| Error::invalid_input("planning needs the rule and the target"))
-        };
-        let next = match (outcome.state, current.clone()) {
-            (None, _) => None,
-            (Some(state), Some(mut o)) => {
-                o.state = state;
-                o.version += 1;
-                if req.action == Action::Plan {
-                    let p = plan()?;
-                    o.incarnation += i32::from(outcome.new_incarnation);
-                    o.planned_by = p.rule.clone();
-                    o.target_uri = p.target_uri.clone();
-                    o.planned_at = req.at;
-                    o.acted_at = None;
-                    o.last_accessed = None;
-                    o.access_count = 0;
-                } else {
-                    o.acted_at = Some(req.at);
-                }
-                Some(o)
-            }
-            (Some(state), None) => {
-                let p = plan()?;
-                Some(TierObject {
-                    id: 0,
-                    share: req.share.clone(),
-                    path_key: req.path_key.clone(),
-                    path: full_path,
-                    state,
-                    version: 1,
-                    incarnation: 1,
-                    target_uri: p.target_uri.clone(),
-                    planned_by: p.rule.clone(),
-                    planned_at: req.at,
-                    acted_at: None,
-                    last_accessed: None,
-                    access_count: 0,
-                })
-            }
-        };
-        let next = self
-            .write_object(&mut tx, tenant, share_id, file_id, current.as_ref(), next)
-            .await?;
-        let detail = serde_json::json!({
-            "share": req.share,
-            "from": seen.map(|s| s.0.as_str()),
-            "to": next.as_ref().map(|o| o.state.as_str()),
-        });
-        crate::audit::insert(
-            &mut tx,
-            tenant,
-            req.at,
-            &format!("tier.{}", req.action),
-            &req.path_key,
-            &detail,
-            None,
-        )
-        .await?;
+        let next = transition_in(&mut tx, tenant, req).await?;
         tx.commit()
             .await
             .map_err(db_in("cannot commit the transition"))?;
         Ok(next)
-    }
-
-    /// Persist the transition's outcome; the version guard makes a lost update impossible even
-    /// if something bypassed the writer connection.
-    async fn write_object(
-        &self,
-        tx: &mut SqliteConnection,
-        tenant: TenantId,
-        share_id: i64,
-        file_id: i64,
-        current: Option<&TierObject>,
-        next: Option<TierObject>,
-    ) -> Result<Option<TierObject>> {
-        let moved = || Error::conflict("the tier object changed during the transition");
-        match (current, next) {
-            (None, None) => Ok(None),
-            (Some(c), None) => {
-                let n = sqlx::query(sql::OBJECT_DELETE)
-                    .bind(tenant.0)
-                    .bind(c.id)
-                    .bind(c.version)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?
-                    .rows_affected();
-                if n != 1 {
-                    return Err(moved());
-                }
-                Ok(None)
-            }
-            (Some(c), Some(o)) => {
-                let n = sqlx::query(sql::OBJECT_UPDATE)
-                    .bind(tenant.0)
-                    .bind(c.id)
-                    .bind(c.version)
-                    .bind(o.state.as_str())
-                    .bind(o.version)
-                    .bind(o.incarnation)
-                    .bind(&o.target_uri)
-                    .bind(&o.planned_by)
-                    .bind(o.planned_at)
-                    .bind(o.acted_at)
-                    .bind(o.last_accessed)
-                    .bind(o.access_count)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?
-                    .rows_affected();
-                if n != 1 {
-                    return Err(moved());
-                }
-                Ok(Some(o))
-            }
-            (None, Some(mut o)) => {
-                o.id = sqlx::query_scalar(sql::OBJECT_INSERT)
-                    .bind(tenant.0)
-                    .bind(share_id)
-                    .bind(file_id)
-                    .bind(&o.path_key)
-                    .bind(&o.path)
-                    .bind(o.state.as_str())
-                    .bind(o.version)
-                    .bind(o.incarnation)
-                    .bind(&o.target_uri)
-                    .bind(&o.planned_by)
-                    .bind(o.planned_at)
-                    .bind(o.acted_at)
-                    .bind(o.last_accessed)
-                    .bind(o.access_count)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_in("cannot create the tier object"))?;
-                Ok(Some(o))
-            }
-        }
     }
 }

@@ -3,9 +3,12 @@
 //! `file:///srv/tier2/` is a local directory (or a mounted SMB/NFS share), `s3://bucket/prefix/`
 //! any S3-compatible endpoint (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 //! `AWS_REGION`, `AWS_ALLOW_HTTP` from the environment), `az://container/prefix/` Azure Blob
-//! (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, …). Small files go up in one put,
-//! large ones in a multipart upload; either way an object is visible only once complete, and the
-//! bytes are hashed as they stream.
+//! (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_ENDPOINT`,
+//! `AZURE_ALLOW_HTTP`, …; `AZURE_STORAGE_USE_EMULATOR=true` selects the Azurite emulator with its
+//! well-known account, at `AZURITE_BLOB_STORAGE_URL` or `http://127.0.0.1:10000`). Both cloud
+//! targets are tested against real servers on loopback (moto, Azurite). Small files go up in one
+//! put, large ones in a multipart upload; either way an object is visible only once complete, and
+//! the bytes are hashed as they stream.
 
 use crate::hash::Sha256Sink;
 use alto_core::driver::{ObjectInfo, TierTarget};

@@ -4,7 +4,10 @@
 use alto_core::driver::{ObjectInfo, StubDriver, TierTarget};
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
-use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto_core::worker::{
+    FileProgress, TargetOpener, WorkerOptions, rehydrate_one, run_one_job,
+    run_one_job_with_progress,
+};
 use alto_core::{
     FileEntry, MemoryStore, RuleSet, ShareKind, Store, Tenant, TenantSettings, TierState,
 };
@@ -38,10 +41,17 @@ async fn setup(
     n: usize,
     size: usize,
 ) -> (Tenant, Vec<std::path::PathBuf>) {
-    let t = store
-        .create_tenant("acme", &TenantSettings::default())
-        .await
-        .unwrap();
+    setup_with(store, primary, n, size, TenantSettings::default()).await
+}
+
+async fn setup_with(
+    store: &MemoryStore,
+    primary: &Path,
+    n: usize,
+    size: usize,
+    settings: TenantSettings,
+) -> (Tenant, Vec<std::path::PathBuf>) {
+    let t = store.create_tenant("acme", &settings).await.unwrap();
     store
         .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
         .await
@@ -163,7 +173,20 @@ async fn tier_recheck_rehydrate_replan() {
     let targets = opener();
     let opts = WorkerOptions::default();
     let mut total = alto_core::worker::JobReport::default();
-    while let Some(r) = run_one_job(&store, &t, &targets, &driver, &opts)
+    // The per-file progress calls add up to the job reports.
+    let seen = Mutex::new(alto_core::worker::JobReport::default());
+    let on_file = |f| {
+        let mut s = seen.lock().unwrap();
+        match f {
+            FileProgress::Stubbed { bytes } => {
+                s.stubbed += 1;
+                s.bytes += bytes;
+            }
+            FileProgress::Skipped => s.skipped += 1,
+            FileProgress::Failed => s.failed += 1,
+        }
+    };
+    while let Some(r) = run_one_job_with_progress(&store, &t, &targets, &driver, &opts, &on_file)
         .await
         .unwrap()
     {
@@ -173,6 +196,8 @@ async fn tier_recheck_rehydrate_replan() {
         total.bytes += r.bytes;
     }
     assert_eq!((total.stubbed, total.skipped), (9, 3));
+    assert_eq!(total.bytes, (3..12).map(|i| 3000 + i).sum::<u64>());
+    assert_eq!(*seen.lock().unwrap(), total);
     assert!(
         !driver.is_stub(&paths[0]).await.unwrap(),
         "a changed file keeps its data"
@@ -356,6 +381,7 @@ impl StubDriver for FeedRacesSwap {
             now,
             batch_events: 10,
             rules: Some(rules),
+            rehydrate: None,
         };
         let r = alto_core::feed::apply::apply_events(
             self.store.as_ref(),
@@ -422,4 +448,128 @@ async fn a_feed_racing_a_worker_loses_nothing() {
         alto_core::AccessSource::LucidlinkAudit,
         "the access is kept"
     );
+}
+
+fn read_event(id: &str, path: &Path) -> alto_core::feed::AccessEvent {
+    alto_core::feed::AccessEvent {
+        id: id.into(),
+        at: alto_core::time::now_micros(),
+        action: alto_core::feed::FeedAction::FileRead,
+        path: path.display().to_string(),
+        target_path: None,
+        user: None,
+    }
+}
+
+#[tokio::test]
+async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
+    use alto_core::feed::apply::{FeedOptions, Rehydrator, apply_events};
+    let primary = tempfile::tempdir().unwrap();
+    let tier = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let settings = TenantSettings {
+        stub_access: alto_core::StubAccessPolicy::Rehydrate,
+        ..TenantSettings::default()
+    };
+    let (t, paths) = setup_with(&store, primary.path(), 3, 4000, settings).await;
+    let originals: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert_eq!(
+        plan_and_commit(&store, &t, tier.path(), 10).await.planned,
+        3
+    );
+    let driver = PosixStubDriver;
+    let r = run_one_job(&store, &t, &opener(), &driver, &WorkerOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.stubbed, 3, "{r:?}");
+    let key = |p: &Path| alto_core::path::path_key(&p.display().to_string(), false);
+    let opts = |rehydrate| FeedOptions {
+        now: alto_core::time::now_micros(),
+        batch_events: 100,
+        rules: None,
+        rehydrate,
+    };
+    let rehydrator = Rehydrator {
+        targets: Arc::from(opener()),
+        driver: Arc::new(PosixStubDriver),
+    };
+
+    // Without a rehydrator the request is only recorded: the file stays a stub.
+    let r = apply_events(
+        &store,
+        &t,
+        "data",
+        "batch",
+        vec![read_event("b0/0", &paths[0])],
+        &opts(None),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.stub_accesses, r.rehydrated), (1, 0), "{r:?}");
+    assert!(driver.is_stub(&paths[0]).await.unwrap());
+
+    // With one, the accessed stubs come back; the others stay stubs.
+    let r = apply_events(
+        &store,
+        &t,
+        "data",
+        "batch",
+        vec![read_event("b1/0", &paths[0]), read_event("b1/1", &paths[1])],
+        &opts(Some(rehydrator.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.stub_accesses, r.rehydrated, r.rehydrate_failed),
+        (2, 2, 0),
+        "{r:?}"
+    );
+    for i in 0..2 {
+        assert_eq!(std::fs::read(&paths[i]).unwrap(), originals[i]);
+        let obj = store
+            .tier_object(t.id, "data", &key(&paths[i]))
+            .await
+            .unwrap();
+        assert_eq!(obj.state, TierState::Rehydrated);
+    }
+    assert!(
+        driver.is_stub(&paths[2]).await.unwrap(),
+        "not accessed: still a stub"
+    );
+    let audit = store.audit(t.id, None, 10_000).await.unwrap().items;
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.kind == "feed.rehydrate_request")
+            .count(),
+        3,
+        "every request is recorded, served or not"
+    );
+
+    // A stub whose object is gone: counted and reported, the feed goes on, the stub stays.
+    let obj = store
+        .tier_object(t.id, "data", &key(&paths[2]))
+        .await
+        .unwrap();
+    let (root, k) = alto_core::worker::split_target_uri(&obj).unwrap();
+    ObjectTarget::open(root).unwrap().delete(&k).await.unwrap();
+    let r = apply_events(
+        &store,
+        &t,
+        "data",
+        "batch",
+        vec![read_event("b2/0", &paths[2])],
+        &opts(Some(rehydrator)),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.rehydrated, r.rehydrate_failed), (0, 1), "{r:?}");
+    assert_eq!(r.rehydrate_errors.len(), 1, "{r:?}");
+    assert!(driver.is_stub(&paths[2]).await.unwrap());
+    let obj = store
+        .tier_object(t.id, "data", &key(&paths[2]))
+        .await
+        .unwrap();
+    assert_eq!(obj.state, TierState::Stubbed);
 }

@@ -4,20 +4,46 @@
 //! batches; [`apply_batch_file`] applies a pushed JSON batch; [`apply_events`] is the library call
 //! for agents that push events themselves. After each batch, accessed PLANNED files are
 //! re-evaluated against the rules (a plan whose rule no longer matches is withdrawn) and accessed
-//! STUBBED files follow the tenant's stub-access policy.
+//! STUBBED files follow the tenant's stub-access policy: an alert audit event (`alert`), nothing
+//! (`ignore`), or, under `rehydrate`, a `feed.rehydrate_request` audit event and — when the
+//! options carry a [`Rehydrator`] — the rehydration itself, through the same fetch, verify and
+//! swap as `alto rehydrate` ([`rehydrate_one`]). A rehydration that fails is counted and reported,
+//! never fatal to the feed: the file stays STUBBED, its request stays in the audit trail, and
+//! `alto rehydrate` (or the next access) brings it back later.
 
 use super::AccessEvent;
 use super::lucid::{Malformed, list_audit_files, read_file};
+use crate::driver::StubDriver;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Action, TierState};
 use crate::store::feeds::{ApplyOutcome, EventBatch};
 use crate::store::{Store, TransitionRequest};
 use crate::time::{MICROS_PER_SEC, Micros};
 use crate::types::{NewAuditEvent, StubAccessPolicy, Tenant};
+use crate::worker::{TargetOpener, rehydrate_one};
 use alto_rules::{FileFacts, RuleSet};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+
+/// What a feed needs to bring stubbed files back itself (tenant policy `rehydrate`): the tier
+/// targets and the stub driver of the primary storage, as `alto rehydrate` uses them.
+#[derive(Clone)]
+pub struct Rehydrator {
+    /// Opens tier targets by URI.
+    pub targets: Arc<TargetOpener>,
+    /// Restores files on the primary storage.
+    pub driver: Arc<dyn StubDriver>,
+}
+
+impl std::fmt::Debug for Rehydrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rehydrator")
+            .field("driver", &self.driver)
+            .finish_non_exhaustive()
+    }
+}
 
 /// How to apply.
 #[derive(Debug, Clone)]
@@ -29,6 +55,9 @@ pub struct FeedOptions {
     /// Rules to re-evaluate accessed PLANNED files with (none: plans are left to the workers'
     /// re-check).
     pub rules: Option<RuleSet>,
+    /// Brings back accessed STUBBED files when the tenant's policy is `rehydrate` (none: the
+    /// request is only recorded, audit `feed.rehydrate_request`, for `alto rehydrate`).
+    pub rehydrate: Option<Rehydrator>,
 }
 
 /// What a pass did.
@@ -54,6 +83,12 @@ pub struct FeedReport {
     pub withdrawn: u64,
     /// Accesses to stubbed files reported (alert events or rehydration requests).
     pub stub_accesses: u64,
+    /// Stubbed files brought back under the `rehydrate` policy.
+    pub rehydrated: u64,
+    /// Rehydrations that failed (the file stays a stub; see `rehydrate_errors`).
+    pub rehydrate_failed: u64,
+    /// Why each failed rehydration failed (`path: error`).
+    pub rehydrate_errors: Vec<String>,
     /// Seconds between the newest event and now.
     pub lag_secs: Option<f64>,
 }
@@ -277,6 +312,35 @@ async fn after_batch(
                 )
                 .await?;
             report.stub_accesses += 1;
+            if let (StubAccessPolicy::Rehydrate, Some(r)) =
+                (tenant.settings.stub_access, &opts.rehydrate)
+            {
+                rehydrate(store, tenant, &w.share, &w.path_key, r, report).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bring one accessed stub back, as `alto rehydrate` does; a failure is counted, not returned.
+async fn rehydrate(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    path_key: &str,
+    r: &Rehydrator,
+    report: &mut FeedReport,
+) -> Result<()> {
+    let obj = store.tier_object(tenant.id, share, path_key).await?;
+    // Someone else (`alto rehydrate`, another feed pass) got there first.
+    if obj.state != TierState::Stubbed {
+        return Ok(());
+    }
+    match rehydrate_one(store, tenant, &obj, r.targets.as_ref(), r.driver.as_ref()).await {
+        Ok(_) => report.rehydrated += 1,
+        Err(e) => {
+            report.rehydrate_failed += 1;
+            report.rehydrate_errors.push(format!("{}: {e}", obj.path));
         }
     }
     Ok(())

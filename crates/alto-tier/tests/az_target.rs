@@ -1,0 +1,222 @@
+//! The `az://` tier target against a real Azure Blob emulator on loopback (Azurite, which
+//! `scripts/test.sh` installs from the npm registry). Each test starts its own emulator on a free
+//! port: the same put, verify, get and list checks as the S3 test, a copy that no longer matches
+//! its stub, and a worker tiering real files to `az://` and bringing them back.
+
+mod support;
+
+use alto_core::driver::{StubDriver, TierTarget};
+use alto_core::planner::{PlanOptions, Planner};
+use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
+use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
+use alto_core::{
+    ErrorKind, FileEntry, MemoryStore, RuleSet, ShareKind, Store, TenantSettings, TierState,
+};
+use alto_tier::{ObjectTarget, PosixStubDriver, sha256_file};
+use std::sync::Arc;
+use support::azurite::Azurite;
+
+#[tokio::test]
+async fn az_put_verify_get_list() {
+    let server = Azurite::start("tier2");
+    let t = ObjectTarget::open_with("az://tier2/acme/", &server.options()).unwrap();
+    let src = tempfile::tempdir().unwrap();
+    for (name, len) in [("a.bin", 5000usize), ("big.bin", 12 << 20)] {
+        let p = src.path().join(name);
+        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        let key = format!("//fs01/share/q \"x\",y/{name}");
+        let put = t.put_file(&key, &p).await.unwrap();
+        assert_eq!(
+            Some(put.sha256.clone().unwrap()),
+            Some(sha256_file(&p).await.unwrap().1)
+        );
+        assert_eq!(t.verify(&key).await.unwrap(), put);
+        let back = src.path().join("back");
+        t.get_file(&key, &back).await.unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), data);
+    }
+    let listed = t.list("fs01").await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .any(|o| o.key == "fs01/share/q \"x\",y/big.bin" && o.size == 12 << 20),
+        "{listed:?}"
+    );
+    let missing = t.verify("fs01/none.bin").await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    // A container that does not exist is an error, not an empty target.
+    let other = ObjectTarget::open_with("az://nosuch/", &server.options()).unwrap();
+    let p = src.path().join("a.bin");
+    assert!(other.put_file("x.bin", &p).await.is_err());
+}
+
+fn entry_of(p: &std::path::Path, accessed: i64) -> FileEntry {
+    let m = std::fs::metadata(p).unwrap();
+    let mtime = m
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    FileEntry {
+        path: p.display().to_string(),
+        size: m.len(),
+        modified: Some(mtime),
+        accessed: Some(accessed),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn worker_tiers_to_az_and_rehydrates() {
+    let server = Azurite::start("tier2");
+    let primary = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let t = store
+        .create_tenant("acme", &TenantSettings::default())
+        .await
+        .unwrap();
+    store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .await
+        .unwrap();
+    let now = alto_core::time::now_micros();
+    let mut paths = Vec::new();
+    let mut entries = Vec::new();
+    for (i, len) in [3000usize, 9 << 20, 1].into_iter().enumerate() {
+        let p = primary.path().join(format!("clip {i}.mov"));
+        std::fs::write(&p, vec![(i * 7 + 1) as u8; len]).unwrap();
+        entries.push(entry_of(&p, now - 400 * 86_400_000_000));
+        paths.push(p);
+    }
+    let originals: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let scan = store
+        .begin_scan(
+            t.id,
+            &ScanSpec {
+                share: "data".into(),
+                kind: ScanKind::Full,
+                source: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .ingest_chunk(
+            t.id,
+            scan.id,
+            &IngestChunk {
+                id: "0".into(),
+                entries,
+            },
+        )
+        .await
+        .unwrap();
+    store.finish_scan(t.id, scan.id).await.unwrap();
+    let rules = RuleSet::from_toml(
+        "[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"az://tier2/{tenant}/\"\n",
+    )
+    .unwrap();
+    let mut opts = PlanOptions::at(now);
+    opts.keep_files = true;
+    opts.tenant = t.name.clone();
+    let mut planner = Planner::new(&rules, opts);
+    for f in store
+        .files(t.id, &FileQuery::default())
+        .await
+        .unwrap()
+        .items
+    {
+        planner.add_record(&f);
+    }
+    let commit = planner.finish().to_commit(now);
+    let out = store
+        .tiering()
+        .unwrap()
+        .commit_plan(t.id, &commit)
+        .await
+        .unwrap();
+    assert_eq!(out.planned, 3);
+
+    let options = server.options();
+    let targets: Box<TargetOpener> = Box::new(move |uri: &str| {
+        Ok(Arc::new(ObjectTarget::open_with(uri, &options)?) as Arc<dyn TierTarget>)
+    });
+    let driver = PosixStubDriver;
+    let r = run_one_job(&store, &t, &targets, &driver, &WorkerOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!((r.stubbed, r.skipped, r.failed), (3, 0, 0));
+    assert_eq!(r.bytes, 3000 + (9 << 20) + 1);
+    for p in &paths {
+        assert!(driver.is_stub(p).await.unwrap(), "{}", p.display());
+    }
+
+    let obj_of = |p: &std::path::Path| alto_core::path::path_key(&p.display().to_string(), false);
+    // The object in the container is what the stub says.
+    let obj = store
+        .tier_object(t.id, "data", &obj_of(&paths[1]))
+        .await
+        .unwrap();
+    assert!(obj.target_uri.starts_with("az://tier2/acme/"), "{obj:?}");
+    let (root, key) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let target = targets(root).unwrap();
+    let info = driver.read_stub(&paths[1]).await.unwrap();
+    let stored = target.verify(&key).await.unwrap();
+    assert_eq!(
+        (stored.size, stored.sha256.as_deref()),
+        (info.size, Some(info.sha256.as_str()))
+    );
+
+    // Rehydrate the large one: original bytes, REHYDRATED.
+    let n = rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap();
+    assert_eq!(n, 9 << 20);
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), originals[1]);
+    let obj = store
+        .tier_object(t.id, "data", &obj_of(&paths[1]))
+        .await
+        .unwrap();
+    assert_eq!(obj.state, TierState::Rehydrated);
+
+    // An object replaced behind Alto's back (other size, other hash) is refused: the stub stays.
+    let obj = store
+        .tier_object(t.id, "data", &obj_of(&paths[0]))
+        .await
+        .unwrap();
+    let (root, key) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let impostor = primary.path().join("impostor");
+    std::fs::write(&impostor, b"not the original").unwrap();
+    targets(root)
+        .unwrap()
+        .put_file(&key, &impostor)
+        .await
+        .unwrap();
+    let e = rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("does not match its stub"), "{e}");
+    assert!(driver.is_stub(&paths[0]).await.unwrap(), "the stub is kept");
+    let obj = store
+        .tier_object(t.id, "data", &obj_of(&paths[0]))
+        .await
+        .unwrap();
+    assert_eq!(obj.state, TierState::Stubbed);
+    // Same size, other bytes: the hash catches it.
+    std::fs::write(&impostor, vec![0u8; 3000]).unwrap();
+    targets(root)
+        .unwrap()
+        .put_file(&key, &impostor)
+        .await
+        .unwrap();
+    let e = rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("does not match its stub"), "{e}");
+    assert!(driver.is_stub(&paths[0]).await.unwrap(), "the stub is kept");
+}
