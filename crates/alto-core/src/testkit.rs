@@ -345,7 +345,13 @@ pub async fn last_seen_follows_scans(store: &dyn Store, keep_history: bool) {
     let seen = |files: &[FileRecord]| {
         let mut v: Vec<(String, i64, bool)> = files
             .iter()
-            .map(|f| (f.path_key.clone(), f.last_seen_scan, f.missing_since.is_some()))
+            .map(|f| {
+                (
+                    f.path_key.clone(),
+                    f.last_seen_scan,
+                    f.missing_since.is_some(),
+                )
+            })
             .collect();
         v.sort();
         v

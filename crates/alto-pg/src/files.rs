@@ -37,7 +37,8 @@ const BATCH: i64 = 1000;
 
 /// One share's files after a key, in key order. $1 tenant, $2 share, $3 after key (or NULL),
 /// $4 include missing, $5 state (or NULL), $6 limit.
-const PAGE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
+const PAGE: &str = concat!(
+    "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
          fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
     last_seen!(),
@@ -51,10 +52,12 @@ const PAGE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.
        AND ($4 OR fc.missing_since IS NULL) \
        AND ($5::text IS NULL OR t.state = $5::text) \
      ORDER BY fc.path_key \
-     LIMIT $6");
+     LIMIT $6"
+);
 
 /// One file by key. $1 tenant, $2 share, $3 key.
-const ONE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
+const ONE: &str = concat!(
+    "SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.modified_utc, \
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
          fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
     last_seen!(),
@@ -63,7 +66,8 @@ const ONE: &str = concat!("SELECT fc.path_key, fc.full_path, fc.size_bytes, fc.m
      JOIN share sh ON sh.tenant_id = fc.tenant_id AND sh.share_id = fc.share_id \
      LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
          AND t.path_key = fc.path_key \
-     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = $3");
+     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = $3"
+);
 
 /// One file's current record (missing or not), or `NotFound`.
 pub(crate) async fn file(
