@@ -13,7 +13,12 @@
 //! 5. one statement merges staging into `file_current` (`INSERT … ON CONFLICT DO UPDATE … WHERE`
 //!    something differs: the rule of `alto_core::store::merge` in SQL), counting new and changed
 //!    rows from its `RETURNING`; when the tenant keeps history, a second appends the snapshot rows
-//!    (the values as listed) from staging.
+//!    (the values as listed) from staging. Rows go in key order.
+//!
+//! A full scan of a tenant that keeps history does not rewrite the rows it finds unchanged: its
+//! snapshot rows say it saw them. `finish_scan` marks missing what the scan neither wrote nor
+//! listed, and records the scan on the share, from which `files.rs` derives `last_seen_scan`
+//! (ADR 0004, "Unchanged files are not rewritten").
 //!
 //! A key listed twice in one chunk is merged in rounds (first sightings, then second sightings…),
 //! which is exactly the reference store's one-after-the-other rule: the later row wins, last
