@@ -29,6 +29,7 @@ pub async fn run_all(store: &dyn Store) {
     full_scan_marks_missing(store).await;
     last_seen_follows_scans(store, true).await;
     last_seen_follows_scans(store, false).await;
+    new_files_then_known_ones(store).await;
     listing_pages_and_filters(store).await;
     tenant_isolation(store).await;
     lifecycle_through_store(store).await;
@@ -424,6 +425,73 @@ pub async fn last_seen_follows_scans(store: &dyn Store, keep_history: bool) {
             ("/c".to_owned(), s4, false),
         ],
         "history {keep_history}"
+    );
+}
+
+/// Chunks of only new files followed, in the same scan and the next, by chunks that list known
+/// files too (a store may take a faster path while a scan has met only new files): every count
+/// and value is the merge's.
+pub async fn new_files_then_known_ones(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let (outs, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[
+            ("0", vec![entry("/a", 1, None), entry("/b", 2, None)]),
+            // /b is known by now and changes; /z, last in key order, is new.
+            ("1", vec![entry("/z", 26, None), entry("/b", 20, None)]),
+            ("2", vec![entry("/d", 4, None)]),
+        ],
+    )
+    .await;
+    let counts: Vec<(u64, u64, u64)> = outs
+        .iter()
+        .map(|o| (o.new, o.changed, o.unchanged))
+        .collect();
+    assert_eq!(counts, [(2, 0, 0), (1, 1, 0), (1, 0, 0)]);
+    // A second scan: its first chunk lists a known file first in key order, then a new one.
+    let (outs, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[
+            ("0", vec![entry("/e", 5, None), entry("/a", 1, None)]),
+            ("1", vec![entry("/zz", 1, None)]),
+        ],
+    )
+    .await;
+    let counts: Vec<(u64, u64, u64)> = outs
+        .iter()
+        .map(|o| (o.new, o.changed, o.unchanged))
+        .collect();
+    assert_eq!(counts, [(1, 0, 1), (1, 0, 0)]);
+    assert_eq!(sum.missing, 3, "/b, /d and /z were not listed");
+    let files = all_files(
+        store,
+        t.id,
+        FileQuery {
+            include_missing: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let got: Vec<(&str, u64, bool)> = files
+        .iter()
+        .map(|f| (f.path_key.as_str(), f.entry.size, f.missing_since.is_some()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/a", 1, false),
+            ("/b", 20, true),
+            ("/d", 4, true),
+            ("/e", 5, false),
+            ("/z", 26, true),
+            ("/zz", 1, false),
+        ]
     );
 }
 

@@ -58,16 +58,9 @@ const COPY_STAGING: &str = "COPY pg_temp.alto_stage_file (dir_id, size_bytes, mo
 /// rows record what it saw (see `finish_scan`), so an unchanged file costs a lookup, not a write.
 macro_rules! upsert {
     () => {
-        "INSERT INTO file_current AS fc (tenant_id, share_id, dir_id, size_bytes, modified_utc, \
-             accessed_utc, atime_updated_utc, first_seen_scan_id, last_seen_scan_id, \
-             changed_chunk_id, path_key, full_path, extension, permissions, owner, file_hash, \
-             last_accessed_source) \
-         SELECT $1, $2, s.dir_id, s.size_bytes, s.modified_utc, s.accessed_utc, \
-             CASE WHEN s.accessed_utc IS NOT NULL THEN $5::timestamptz END, $3, $3, $4, \
-             s.path_key, s.full_path, s.extension, s.permissions, s.owner, s.file_hash, \
-             'initial_scan' \
-         FROM pg_temp.alto_stage_file s \
-         ON CONFLICT (tenant_id, share_id, path_key) DO UPDATE SET \
+        concat!(
+            insert_new!(),
+            "ON CONFLICT (tenant_id, share_id, path_key) DO UPDATE SET \
              size_bytes = excluded.size_bytes, \
              modified_utc = excluded.modified_utc, \
              full_path = excluded.full_path, \
@@ -100,8 +93,29 @@ macro_rules! upsert {
                  fc.owner, fc.file_hash) IS DISTINCT FROM (excluded.full_path, \
                  excluded.size_bytes, excluded.modified_utc, excluded.extension, \
                  excluded.permissions, excluded.owner, excluded.file_hash) "
+        )
     };
 }
+
+/// Staging as new rows: the insert half of the merge. $1 tenant, $2 share, $3 scan, $4 chunk id,
+/// $5 now.
+macro_rules! insert_new {
+    () => {
+        "INSERT INTO file_current AS fc (tenant_id, share_id, dir_id, size_bytes, modified_utc, \
+             accessed_utc, atime_updated_utc, first_seen_scan_id, last_seen_scan_id, \
+             changed_chunk_id, path_key, full_path, extension, permissions, owner, file_hash, \
+             last_accessed_source) \
+         SELECT $1, $2, s.dir_id, s.size_bytes, s.modified_utc, s.accessed_utc, \
+             CASE WHEN s.accessed_utc IS NOT NULL THEN $5::timestamptz END, $3, $3, $4, \
+             s.path_key, s.full_path, s.extension, s.permissions, s.owner, s.file_hash, \
+             'initial_scan' \
+         FROM pg_temp.alto_stage_file s "
+    };
+}
+
+/// A chunk of files the share does not have yet, inserted without `ON CONFLICT` (a third
+/// cheaper: no speculative insertion); a unique violation sends the chunk to [`MERGE`].
+const INSERT_NEW: &str = insert_new!();
 
 /// Merge; returns (new, changed) among the rows.
 const MERGE: &str = concat!(
@@ -194,6 +208,17 @@ pub(crate) async fn ingest_chunk(
     // its record of them. Partial scans, and scans without history, write "seen" into the row.
     let rewrite_seen = !(full && settings.keep_history);
 
+    // Optimistic: while every chunk of this scan so far held only new files (a first ingest),
+    // try the next one as a plain insert.
+    let all_new: bool = sqlx::query_scalar(
+        "SELECT coalesce(bool_and(new = rows), true) FROM ingest_chunk \
+         WHERE tenant_id = $1 AND scan_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
     let chunk_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_key, rows) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING RETURNING chunk_id",
@@ -259,16 +284,24 @@ pub(crate) async fn ingest_chunk(
                 .map_err(db_err)?;
         }
         let n = copy_round(&mut tx, &staged, &places, &dirs, round).await?;
-        let (new, changed): (i64, i64) = sqlx::query_as(MERGE)
-            .bind(tenant.0)
-            .bind(share)
-            .bind(scan)
-            .bind(chunk_id)
-            .bind(now)
-            .bind(rewrite_seen)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let inserted = if round == 0 && all_new {
+            insert_all_new(&mut tx, tenant, share, scan, chunk_id, now).await?
+        } else {
+            None
+        };
+        let (new, changed): (i64, i64) = match inserted {
+            Some(new) => (new, 0),
+            None => sqlx::query_as(MERGE)
+                .bind(tenant.0)
+                .bind(share)
+                .bind(scan)
+                .bind(chunk_id)
+                .bind(now)
+                .bind(rewrite_seen)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?,
+        };
         if settings.keep_history {
             sqlx::query(SNAPSHOT)
                 .bind(tenant.0)
@@ -302,6 +335,47 @@ pub(crate) async fn ingest_chunk(
         store.dirs.remember(tenant, share, &dirs);
     }
     Ok(out)
+}
+
+/// Insert staging as new files, in a savepoint; `None` (and nothing written) when one of them
+/// exists already.
+async fn insert_all_new(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    share: i64,
+    scan: i64,
+    chunk_id: i64,
+    now: PgTime,
+) -> Result<Option<i64>> {
+    sqlx::query("SAVEPOINT alto_insert_new")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let res = sqlx::query(INSERT_NEW)
+        .bind(tenant.0)
+        .bind(share)
+        .bind(scan)
+        .bind(chunk_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await;
+    match res {
+        Ok(done) => {
+            sqlx::query("RELEASE SAVEPOINT alto_insert_new")
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(Some(done.rows_affected() as i64))
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+            sqlx::query("ROLLBACK TO SAVEPOINT alto_insert_new")
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(None)
+        }
+        Err(e) => Err(db_err(e)),
+    }
 }
 
 /// COPY the rows of one round into staging; returns how many.
