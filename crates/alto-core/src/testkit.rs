@@ -493,6 +493,59 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
             ("/zz", 1, false),
         ]
     );
+    // A third: unchanged (/a, /e), back from missing with equal values (/b), a newer access
+    // (/zz); then a fourth, where an older access of /zz changes nothing.
+    let (outs, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[(
+            "0",
+            vec![
+                entry("/a", 1, None),
+                entry("/b", 20, None),
+                entry("/e", 5, None),
+                entry("/zz", 1, Some(7_000_000)),
+            ],
+        )],
+    )
+    .await;
+    assert_eq!(
+        (outs[0].new, outs[0].changed, outs[0].unchanged),
+        (0, 2, 2),
+        "/b and /zz changed"
+    );
+    assert_eq!(sum.missing, 0);
+    let (outs, _) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[(
+            "0",
+            vec![
+                entry("/a", 1, None),
+                entry("/b", 20, None),
+                entry("/e", 5, None),
+                entry("/zz", 1, Some(6_000_000)),
+            ],
+        )],
+    )
+    .await;
+    assert_eq!(
+        (outs[0].new, outs[0].changed, outs[0].unchanged),
+        (0, 0, 4),
+        "an older access changes nothing"
+    );
+    let files = all_files(store, t.id, FileQuery::default()).await;
+    let zz = files.iter().find(|f| f.path_key == "/zz").unwrap();
+    assert_eq!(
+        zz.entry.accessed,
+        Some(7_000_000),
+        "last access never moves back"
+    );
+    assert_eq!(files.len(), 4);
 }
 
 /// A full scan marks the share's unseen files missing; they come back when seen again.

@@ -289,6 +289,15 @@ pub(crate) async fn ingest_chunk(
         } else {
             None
         };
+        let mut snapshotted = false;
+        if inserted.is_none() && !rewrite_seen {
+            // Unchanged files need no write at all: record the snapshot rows of the whole round
+            // first, then take the unchanged files out of staging, so the upsert neither locks
+            // nor dirties their rows (a lock is a WAL record and a page to write back).
+            snapshot(&mut tx, tenant, share, scan).await?;
+            snapshotted = true;
+            drop_unchanged(&mut tx, tenant, share).await?;
+        }
         let (new, changed): (i64, i64) = match inserted {
             Some(new) => (new, 0),
             None => sqlx::query_as(MERGE)
@@ -302,14 +311,8 @@ pub(crate) async fn ingest_chunk(
                 .await
                 .map_err(db_err)?,
         };
-        if settings.keep_history {
-            sqlx::query(SNAPSHOT)
-                .bind(tenant.0)
-                .bind(share)
-                .bind(scan)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        if settings.keep_history && !snapshotted {
+            snapshot(&mut tx, tenant, share, scan).await?;
         }
         if round == 0 {
             out.new = new as u64;
@@ -335,6 +338,55 @@ pub(crate) async fn ingest_chunk(
         store.dirs.remember(tenant, share, &dirs);
     }
     Ok(out)
+}
+
+async fn snapshot(conn: &mut PgConnection, tenant: TenantId, share: i64, scan: i64) -> Result<()> {
+    sqlx::query(SNAPSHOT)
+        .bind(tenant.0)
+        .bind(share)
+        .bind(scan)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Remove from staging the files stored exactly as listed: not missing, no newer access, every
+/// value equal — the negation of the upsert's `WHERE` without "not seen by this scan yet". An
+/// index probe per staged row (forced: a temporary table has no statistics, and a hash join
+/// would read all of `file_current` per chunk).
+async fn drop_unchanged(conn: &mut PgConnection, tenant: TenantId, share: i64) -> Result<()> {
+    for set in [
+        "SET LOCAL enable_hashjoin = off",
+        "SET LOCAL enable_mergejoin = off",
+    ] {
+        sqlx::query(set).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    sqlx::query(
+        "DELETE FROM pg_temp.alto_stage_file s USING file_current fc \
+         WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = s.path_key \
+           AND fc.missing_since IS NULL \
+           AND NOT (s.accessed_utc IS NOT NULL AND \
+                    (fc.accessed_utc IS NULL OR s.accessed_utc > fc.accessed_utc)) \
+           AND (fc.full_path, fc.size_bytes, fc.modified_utc, fc.extension, fc.permissions, \
+                fc.owner, fc.file_hash) IS NOT DISTINCT FROM (s.full_path, s.size_bytes, \
+                s.modified_utc, s.extension, s.permissions, s.owner, s.file_hash)",
+    )
+    .bind(tenant.0)
+    .bind(share)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    for reset in [
+        "SET LOCAL enable_hashjoin TO DEFAULT",
+        "SET LOCAL enable_mergejoin TO DEFAULT",
+    ] {
+        sqlx::query(reset)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Insert staging as new files, in a savepoint; `None` (and nothing written) when one of them
