@@ -352,40 +352,28 @@ async fn snapshot(conn: &mut PgConnection, tenant: TenantId, share: i64, scan: i
 }
 
 /// Remove from staging the files stored exactly as listed: not missing, no newer access, every
-/// value equal — the negation of the upsert's `WHERE` without "not seen by this scan yet". An
-/// index probe per staged row (forced: a temporary table has no statistics, and a hash join
-/// would read all of `file_current` per chunk).
+/// value equal — the negation of the upsert's `WHERE` without "not seen by this scan yet". A
+/// scalar sub-select, which PostgreSQL never turns into a join: one primary-key probe per staged
+/// row, whatever the statistics say (a temporary table has none, and a join planned without them
+/// can read all of `file_current` per staged row).
 async fn drop_unchanged(conn: &mut PgConnection, tenant: TenantId, share: i64) -> Result<()> {
-    for set in [
-        "SET LOCAL enable_hashjoin = off",
-        "SET LOCAL enable_mergejoin = off",
-    ] {
-        sqlx::query(set).execute(&mut *conn).await.map_err(db_err)?;
-    }
     sqlx::query(
-        "DELETE FROM pg_temp.alto_stage_file s USING file_current fc \
-         WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = s.path_key \
-           AND fc.missing_since IS NULL \
-           AND NOT (s.accessed_utc IS NOT NULL AND \
-                    (fc.accessed_utc IS NULL OR s.accessed_utc > fc.accessed_utc)) \
-           AND (fc.full_path, fc.size_bytes, fc.modified_utc, fc.extension, fc.permissions, \
-                fc.owner, fc.file_hash) IS NOT DISTINCT FROM (s.full_path, s.size_bytes, \
-                s.modified_utc, s.extension, s.permissions, s.owner, s.file_hash)",
+        "DELETE FROM pg_temp.alto_stage_file s WHERE ( \
+             SELECT fc.missing_since IS NULL \
+                 AND NOT (s.accessed_utc IS NOT NULL AND \
+                          (fc.accessed_utc IS NULL OR s.accessed_utc > fc.accessed_utc)) \
+                 AND (fc.full_path, fc.size_bytes, fc.modified_utc, fc.extension, \
+                      fc.permissions, fc.owner, fc.file_hash) IS NOT DISTINCT FROM \
+                     (s.full_path, s.size_bytes, s.modified_utc, s.extension, s.permissions, \
+                      s.owner, s.file_hash) \
+             FROM file_current fc \
+             WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = s.path_key)",
     )
     .bind(tenant.0)
     .bind(share)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    for reset in [
-        "SET LOCAL enable_hashjoin TO DEFAULT",
-        "SET LOCAL enable_mergejoin TO DEFAULT",
-    ] {
-        sqlx::query(reset)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    }
     Ok(())
 }
 
