@@ -5,6 +5,11 @@
 #   scripts/pg-bench.sh --large    # also 10M rows (alto only), to compare peak memory with 1M
 #
 # The server comes from scripts/pg-env.sh (DATABASE_URL, a local server, or a throwaway cluster).
+# To measure on a server configured for the load (the default 128 MB of shared buffers is less
+# than a million files' table and index), start a throwaway one with settings:
+#
+#   ALTO_PG_FORCE_TEMP=1 ALTO_PG_SERVER_OPTS='-c shared_buffers=2GB -c max_wal_size=8GB' \
+#     scripts/pg-bench.sh
 # Inventories are generated once into bench-data/ by ../shared/bench/gen_inventory.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,6 +8,7 @@
 #      when the shell that sourced this file exits.
 #
 # ALTO_PG_FORCE_TEMP=1 skips 1 and 2 (to test the throwaway path on a machine that has a server).
+# ALTO_PG_SERVER_OPTS adds server options to a throwaway cluster (e.g. "-c shared_buffers=2GB").
 # initdb and pg_ctl refuse to run as root, so they run as the `postgres` user.
 
 alto_pg_log() { echo "pg-env: $*" >&2; }
@@ -44,7 +45,7 @@ alto_pg_start_temp() {
   ${as_pg[@]+"${as_pg[@]}"} "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
   ${as_pg[@]+"${as_pg[@]}"} "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${ALTO_PG_SERVER_OPTS:-}" \
     start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   ALTO_PG_TEMP_DIR="$dir"
   ALTO_PG_TEMP_BIN="$bindir"
