@@ -80,6 +80,18 @@ async fn ingest(
     kind: ScanKind,
     chunks: &[(&str, Vec<FileEntry>)],
 ) -> (Vec<ChunkOutcome>, ScanSummary) {
+    let (_, outs, sum) = ingest_scan(store, t, share, kind, chunks).await;
+    (outs, sum)
+}
+
+/// [`ingest`], also naming the scan.
+async fn ingest_scan(
+    store: &dyn Store,
+    t: TenantId,
+    share: &str,
+    kind: ScanKind,
+    chunks: &[(&str, Vec<FileEntry>)],
+) -> (i64, Vec<ChunkOutcome>, ScanSummary) {
     let spec = ScanSpec {
         share: share.into(),
         kind,
@@ -100,7 +112,14 @@ async fn ingest(
         );
     }
     let sum = store.finish_scan(t, scan.id).await.expect("finish scan");
-    (outs, sum)
+    (scan.id, outs, sum)
+}
+
+/// (new, changed, unchanged) of each chunk.
+fn counts(outs: &[ChunkOutcome]) -> Vec<(u64, u64, u64)> {
+    outs.iter()
+        .map(|o| (o.new, o.changed, o.unchanged))
+        .collect()
 }
 
 async fn all_files(store: &dyn Store, t: TenantId, mut q: FileQuery) -> Vec<FileRecord> {
@@ -328,19 +347,8 @@ pub async fn last_seen_follows_scans(store: &dyn Store, keep_history: bool) {
     let scan = |kind: ScanKind, entries: Vec<FileEntry>| {
         let name = s.name.clone();
         async move {
-            let spec = ScanSpec {
-                share: name,
-                kind,
-                source: None,
-            };
-            let scan = store.begin_scan(t.id, &spec).await.unwrap();
-            let chunk = IngestChunk {
-                id: "0".into(),
-                entries,
-            };
-            store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
-            let sum = store.finish_scan(t.id, scan.id).await.unwrap();
-            (scan.id, sum.missing)
+            let (id, _, sum) = ingest_scan(store, t.id, &name, kind, &[("0", entries)]).await;
+            (id, sum.missing)
         }
     };
     let seen = |files: &[FileRecord]| {
@@ -446,11 +454,7 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
         ],
     )
     .await;
-    let counts: Vec<(u64, u64, u64)> = outs
-        .iter()
-        .map(|o| (o.new, o.changed, o.unchanged))
-        .collect();
-    assert_eq!(counts, [(2, 0, 0), (1, 1, 0), (1, 0, 0)]);
+    assert_eq!(counts(&outs), [(2, 0, 0), (1, 1, 0), (1, 0, 0)]);
     // A second scan: its first chunk lists a known file first in key order, then a new one.
     let (outs, sum) = ingest(
         store,
@@ -463,11 +467,7 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
         ],
     )
     .await;
-    let counts: Vec<(u64, u64, u64)> = outs
-        .iter()
-        .map(|o| (o.new, o.changed, o.unchanged))
-        .collect();
-    assert_eq!(counts, [(1, 0, 1), (1, 0, 0)]);
+    assert_eq!(counts(&outs), [(1, 0, 1), (1, 0, 0)]);
     assert_eq!(sum.missing, 3, "/b, /d and /z were not listed");
     let files = all_files(
         store,
@@ -495,47 +495,35 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
     );
     // A third: unchanged (/a, /e), back from missing with equal values (/b), a newer access
     // (/zz); then a fourth, where an older access of /zz changes nothing.
+    let listing = |zz_accessed: i64| {
+        vec![
+            entry("/a", 1, None),
+            entry("/b", 20, None),
+            entry("/e", 5, None),
+            entry("/zz", 1, Some(zz_accessed)),
+        ]
+    };
     let (outs, sum) = ingest(
         store,
         t.id,
         &s.name,
         ScanKind::Full,
-        &[(
-            "0",
-            vec![
-                entry("/a", 1, None),
-                entry("/b", 20, None),
-                entry("/e", 5, None),
-                entry("/zz", 1, Some(7_000_000)),
-            ],
-        )],
+        &[("0", listing(7_000_000))],
     )
     .await;
-    assert_eq!(
-        (outs[0].new, outs[0].changed, outs[0].unchanged),
-        (0, 2, 2),
-        "/b and /zz changed"
-    );
+    assert_eq!(counts(&outs), [(0, 2, 2)], "/b and /zz changed");
     assert_eq!(sum.missing, 0);
     let (outs, _) = ingest(
         store,
         t.id,
         &s.name,
         ScanKind::Full,
-        &[(
-            "0",
-            vec![
-                entry("/a", 1, None),
-                entry("/b", 20, None),
-                entry("/e", 5, None),
-                entry("/zz", 1, Some(6_000_000)),
-            ],
-        )],
+        &[("0", listing(6_000_000))],
     )
     .await;
     assert_eq!(
-        (outs[0].new, outs[0].changed, outs[0].unchanged),
-        (0, 0, 4),
+        counts(&outs),
+        [(0, 0, 4)],
         "an older access changes nothing"
     );
     let files = all_files(store, t.id, FileQuery::default()).await;

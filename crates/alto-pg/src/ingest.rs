@@ -187,7 +187,9 @@ pub(crate) async fn ingest_chunk(
 ) -> Result<ChunkOutcome> {
     let mut tx = store.begin(tenant).await?;
     let row = sqlx::query(
-        "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind \
+        "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind, \
+             (SELECT coalesce(bool_and(c.new = c.rows), true) FROM ingest_chunk c \
+              WHERE c.tenant_id = s.tenant_id AND c.scan_id = s.scan_id) \
          FROM scan s \
          JOIN share sh ON sh.tenant_id = s.tenant_id AND sh.share_id = s.share_id \
          JOIN tenant t ON t.tenant_id = s.tenant_id \
@@ -210,15 +212,7 @@ pub(crate) async fn ingest_chunk(
 
     // Optimistic: while every chunk of this scan so far held only new files (a first ingest),
     // try the next one as a plain insert.
-    let all_new: bool = sqlx::query_scalar(
-        "SELECT coalesce(bool_and(new = rows), true) FROM ingest_chunk \
-         WHERE tenant_id = $1 AND scan_id = $2",
-    )
-    .bind(tenant.0)
-    .bind(scan)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    let all_new: bool = row.try_get(4).map_err(db_err)?;
     let chunk_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_key, rows) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING RETURNING chunk_id",

@@ -12,7 +12,7 @@ use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job}
 use alto_core::{
     ErrorKind, FileEntry, MemoryStore, RuleSet, ShareKind, Store, TenantSettings, TierState,
 };
-use alto_tier::{ObjectTarget, PosixStubDriver, sha256_file};
+use alto_tier::{ObjectTarget, PosixStubDriver};
 use std::sync::Arc;
 use support::azurite::Azurite;
 
@@ -20,35 +20,14 @@ use support::azurite::Azurite;
 async fn az_put_verify_get_list() {
     let server = Azurite::start("tier2");
     let t = ObjectTarget::open_with("az://tier2/acme/", &server.options()).unwrap();
-    let src = tempfile::tempdir().unwrap();
-    for (name, len) in [("a.bin", 5000usize), ("big.bin", 12 << 20)] {
-        let p = src.path().join(name);
-        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
-        let key = format!("//fs01/share/q \"x\",y/{name}");
-        let put = t.put_file(&key, &p).await.unwrap();
-        assert_eq!(
-            Some(put.sha256.clone().unwrap()),
-            Some(sha256_file(&p).await.unwrap().1)
-        );
-        assert_eq!(t.verify(&key).await.unwrap(), put);
-        let back = src.path().join("back");
-        t.get_file(&key, &back).await.unwrap();
-        assert_eq!(std::fs::read(&back).unwrap(), data);
-    }
-    let listed = t.list("fs01").await.unwrap();
-    assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(
-        listed
-            .iter()
-            .any(|o| o.key == "fs01/share/q \"x\",y/big.bin" && o.size == 12 << 20),
-        "{listed:?}"
-    );
+    support::checks::put_verify_get_list(&t).await;
     let missing = t.verify("fs01/none.bin").await.unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
     // A container that does not exist is an error, not an empty target.
     let other = ObjectTarget::open_with("az://nosuch/", &server.options()).unwrap();
+    let src = tempfile::tempdir().unwrap();
     let p = src.path().join("a.bin");
+    std::fs::write(&p, b"data").unwrap();
     assert!(other.put_file("x.bin", &p).await.is_err());
 }
 

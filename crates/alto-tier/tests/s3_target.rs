@@ -1,8 +1,9 @@
 //! The `s3://` tier target against a real S3-compatible server on loopback (moto's server, which
 //! `scripts/test.sh` installs from PyPI). The test starts its own server on a free port.
 
-use alto_core::driver::TierTarget;
-use alto_tier::{ObjectTarget, sha256_file};
+use alto_tier::ObjectTarget;
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -82,28 +83,5 @@ async fn s3_put_verify_get_list() {
         ("AWS_REGION", "us-east-1".into()),
     ];
     let t = ObjectTarget::open_with("s3://tier2/acme/", &vars).unwrap();
-    let src = tempfile::tempdir().unwrap();
-    for (name, len) in [("a.bin", 5000usize), ("big.bin", 12 << 20)] {
-        let p = src.path().join(name);
-        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
-        let key = format!("//fs01/share/q \"x\",y/{name}");
-        let put = t.put_file(&key, &p).await.unwrap();
-        assert_eq!(
-            Some(put.sha256.clone().unwrap()),
-            Some(sha256_file(&p).await.unwrap().1)
-        );
-        assert_eq!(t.verify(&key).await.unwrap(), put);
-        let back = src.path().join("back");
-        t.get_file(&key, &back).await.unwrap();
-        assert_eq!(std::fs::read(&back).unwrap(), data);
-    }
-    let listed = t.list("fs01").await.unwrap();
-    assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(
-        listed
-            .iter()
-            .any(|o| o.key == "fs01/share/q \"x\",y/big.bin" && o.size == 12 << 20),
-        "{listed:?}"
-    );
+    support::checks::put_verify_get_list(&t).await;
 }

@@ -1,3 +1,6 @@
 //! Test support shared by the integration tests.
 
+#![allow(dead_code, unreachable_pub)]
+
 pub mod azurite;
+pub mod checks;
