@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::inventory::{InventorySource, Item, Progress, Rejection};
-use crate::store::{IngestChunk, ScanKind, ScanSpec, Store};
+use crate::store::{ChunkApply, IngestChunk, ScanKind, ScanSpec, Store};
 use crate::types::TenantId;
 use serde::Serialize;
 use std::io::Read;
@@ -60,6 +60,35 @@ pub struct IngestReport {
     pub chunks_skipped: u64,
 }
 
+/// The next chunk of `src`: `chunk_rows` rows, accepted or rejected (rejected ones go to
+/// `on_reject`), or fewer at the end; `None` when nothing is left.
+fn read_chunk(
+    src: &mut dyn InventorySource,
+    chunk_rows: usize,
+    chunk_no: &mut u64,
+    on_reject: &mut impl FnMut(&Rejection),
+) -> Result<Option<IngestChunk>> {
+    let mut entries = Vec::with_capacity(chunk_rows.min(1 << 16));
+    let mut rows = 0usize;
+    while rows < chunk_rows {
+        match src.next_item()? {
+            Some(Item::Row(r)) => entries.push(r.to_entry()),
+            Some(Item::Rejected(r)) => on_reject(&r),
+            None => break,
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Ok(None);
+    }
+    let chunk = IngestChunk {
+        id: chunk_no.to_string(),
+        entries,
+    };
+    *chunk_no += 1;
+    Ok(Some(chunk))
+}
+
 /// A stable identity of an inventory file: its name, size, and a hash of its first MiB. Two runs
 /// over the same unchanged file agree; a re-exported inventory does not.
 pub fn source_identity(path: &Path) -> Result<String> {
@@ -104,28 +133,25 @@ pub async fn ingest(
         ..Default::default()
     };
     let mut chunk_no: u64 = 0;
-    let mut rows_in_chunk = 0usize;
-    let mut entries = Vec::with_capacity(opts.chunk_rows.min(1 << 16));
+    // Chunk n applies while chunk n + 1 is read and staged (`Store::stage_chunk`); chunk n + 1
+    // applies only once chunk n has.
+    let mut applying: Option<ChunkApply<'_>> = None;
     loop {
-        let item = src.next_item()?;
-        let done = item.is_none();
-        match item {
-            Some(Item::Row(r)) => {
-                entries.push(r.to_entry());
-                rows_in_chunk += 1;
+        let next = async {
+            match read_chunk(src, opts.chunk_rows, &mut chunk_no, &mut on_reject)? {
+                Some(chunk) => Ok(Some(store.stage_chunk(tenant, scan.id, chunk).await?)),
+                None => Ok::<_, Error>(None),
             }
-            Some(Item::Rejected(r)) => {
-                on_reject(&r);
-                rows_in_chunk += 1;
+        };
+        let (applied, next) = match applying.take() {
+            Some(apply) => {
+                let (a, n) = futures::future::join(apply, next).await;
+                (Some(a), n)
             }
-            None => {}
-        }
-        if rows_in_chunk == opts.chunk_rows || (done && rows_in_chunk > 0) {
-            let chunk = IngestChunk {
-                id: chunk_no.to_string(),
-                entries: std::mem::take(&mut entries),
-            };
-            let out = store.ingest_chunk(tenant, scan.id, &chunk).await?;
+            None => (None, next.await),
+        };
+        if let Some(out) = applied {
+            let out = out?;
             if out.applied {
                 report.chunks_applied += 1;
                 report.new += out.new;
@@ -134,15 +160,14 @@ pub async fn ingest(
             } else {
                 report.chunks_skipped += 1;
             }
-            chunk_no += 1;
-            rows_in_chunk = 0;
             let stats = src.stats();
             report.accepted = stats.accepted;
             report.rejected = stats.rejected;
             on_progress(&report, src.progress());
         }
-        if done {
-            break;
+        match next? {
+            Some(apply) => applying = Some(apply),
+            None => break,
         }
     }
     let stats = src.stats();

@@ -98,18 +98,37 @@ async fn ingest_scan(
         source: None,
     };
     let scan = store.begin_scan(t, &spec).await.expect("begin scan");
+    // As the ingest driver does: chunk n + 1 is staged while chunk n applies, so every check
+    // here also holds for a store that overlaps the two (`Store::stage_chunk`).
     let mut outs = Vec::new();
-    for (id, entries) in chunks {
-        let chunk = IngestChunk {
-            id: (*id).into(),
-            entries: entries.clone(),
+    let mut applying: Option<ChunkApply<'_>> = None;
+    for item in chunks.iter().map(Some).chain([None]) {
+        let stage = async {
+            match item {
+                Some((id, entries)) => {
+                    let chunk = IngestChunk {
+                        id: (*id).into(),
+                        entries: entries.clone(),
+                    };
+                    Some(
+                        store
+                            .stage_chunk(t, scan.id, chunk)
+                            .await
+                            .expect("stage chunk"),
+                    )
+                }
+                None => None,
+            }
         };
-        outs.push(
-            store
-                .ingest_chunk(t, scan.id, &chunk)
-                .await
-                .expect("ingest chunk"),
-        );
+        let next = match applying.take() {
+            Some(apply) => {
+                let (out, next) = futures::future::join(apply, stage).await;
+                outs.push(out.expect("apply chunk"));
+                next
+            }
+            None => stage.await,
+        };
+        applying = next;
     }
     let sum = store.finish_scan(t, scan.id).await.expect("finish scan");
     (scan.id, outs, sum)

@@ -36,7 +36,7 @@ use alto_core::time::now_micros;
 use alto_core::types::{FileEntry, TenantId, TenantSettings};
 use alto_core::{Error, Result};
 use sqlx::types::Json;
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 use std::collections::HashMap;
 
 /// Local buffers for the session's temporary tables (set before the first one is used).
@@ -179,12 +179,49 @@ fn check(e: &FileEntry) -> Result<(Option<i64>, Option<i64>)> {
     ))
 }
 
+/// A chunk whose rows are in its transaction's staging table, ready to merge: everything
+/// [`apply`] needs, owned, so the merge can run on its own task.
+pub(crate) struct Prepared {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+    share: i64,
+    scan: i64,
+    chunk_key: String,
+    chunk_id: i64,
+    now: PgTime,
+    all_new: bool,
+    rewrite_seen: bool,
+    keep_history: bool,
+    /// Rows of round 0, which are in staging already.
+    rows: u64,
+    /// The COPY payloads and row counts of the later rounds (a key listed more than once).
+    later: Vec<(Vec<u8>, u64)>,
+}
+
+/// Apply one chunk: [`prepare`], then [`apply`].
 pub(crate) async fn ingest_chunk(
     store: &PgStore,
     tenant: TenantId,
     scan: i64,
     chunk: &IngestChunk,
 ) -> Result<ChunkOutcome> {
+    match prepare(store, tenant, scan, chunk).await? {
+        Some(p) => apply(p).await,
+        None => Ok(ChunkOutcome::default()),
+    }
+}
+
+/// Everything of a chunk that does not depend on the chunks before it: claim the chunk (`None`
+/// when it was applied before), compute keys, directories and times, record new directories (in
+/// a transaction of their own, committed: directories are never deleted, so one recorded for a
+/// chunk that then fails stays harmless, and the next chunk's directories do not wait for this
+/// chunk's commit), and COPY the first round into staging. The chunk's transaction stays open.
+pub(crate) async fn prepare(
+    store: &PgStore,
+    tenant: TenantId,
+    scan: i64,
+    chunk: &IngestChunk,
+) -> Result<Option<Prepared>> {
     let mut tx = store.begin(tenant).await?;
     let row = sqlx::query(
         "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind, \
@@ -211,7 +248,8 @@ pub(crate) async fn ingest_chunk(
     let rewrite_seen = !(full && settings.keep_history);
 
     // Optimistic: while every chunk of this scan so far held only new files (a first ingest),
-    // try the next one as a plain insert.
+    // try the next one as a plain insert. Staged while the chunk before still merges, this may
+    // not count that chunk yet: a wrong guess costs a rolled-back insert, never a wrong row.
     let all_new: bool = row.try_get(4).map_err(db_err)?;
     let chunk_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO ingest_chunk (tenant_id, scan_id, chunk_key, rows) VALUES ($1, $2, $3, $4) \
@@ -226,7 +264,7 @@ pub(crate) async fn ingest_chunk(
     .map_err(db_err)?;
     let Some(chunk_id) = chunk_id else {
         tx.commit().await.map_err(db_err)?;
-        return Ok(ChunkOutcome::default());
+        return Ok(None);
     };
 
     // Keys, directories and rounds, computed before anything is written.
@@ -261,23 +299,70 @@ pub(crate) async fn ingest_chunk(
             places.push(Place { round, dir });
         }
     }
-    let new_dirs = dirs::resolve(store, &mut tx, tenant, share, &mut dirs).await?;
+    let mut dtx = store.begin(tenant).await?;
+    let new_dirs = dirs::resolve(store, &mut dtx, tenant, share, &mut dirs).await?;
+    dtx.commit().await.map_err(db_err)?;
+    if new_dirs {
+        store.dirs.remember(tenant, share, &dirs);
+    }
 
-    let now = PgTime(now_micros());
+    let (first, rows) = encode_round(&staged, &places, &dirs, 0);
+    send_copy(&mut tx, first).await?;
+    let later = (1..rounds)
+        .map(|round| encode_round(&staged, &places, &dirs, round))
+        .collect();
+    Ok(Some(Prepared {
+        tx,
+        tenant,
+        share,
+        scan,
+        chunk_key: chunk.id.clone(),
+        chunk_id,
+        now: PgTime(now_micros()),
+        all_new,
+        rewrite_seen,
+        keep_history: settings.keep_history,
+        rows,
+        later,
+    }))
+}
+
+/// Merge a prepared chunk into the tenant's files and commit it.
+pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
+    let Prepared {
+        mut tx,
+        tenant,
+        share,
+        scan,
+        chunk_key,
+        chunk_id,
+        now,
+        all_new,
+        rewrite_seen,
+        keep_history,
+        rows,
+        later,
+    } = p;
     let mut out = ChunkOutcome {
         applied: true,
         ..Default::default()
     };
     // Usually one round; a key listed n times in the chunk makes n rounds, each merged onto the
     // last (only the first round's rows are counted, as the reference store counts them).
-    for round in 0..rounds {
+    let mut later = later.into_iter();
+    let mut n = rows;
+    for round in 0.. {
         if round > 0 {
+            let Some((payload, rows)) = later.next() else {
+                break;
+            };
             sqlx::query("TRUNCATE pg_temp.alto_stage_file")
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+            send_copy(&mut tx, payload).await?;
+            n = rows;
         }
-        let n = copy_round(&mut tx, &staged, &places, &dirs, round).await?;
         let inserted = if round == 0 && all_new {
             insert_all_new(&mut tx, tenant, share, scan, chunk_id, now).await?
         } else {
@@ -305,7 +390,7 @@ pub(crate) async fn ingest_chunk(
                 .await
                 .map_err(db_err)?,
         };
-        if settings.keep_history && !snapshotted {
+        if keep_history && !snapshotted {
             snapshot(&mut tx, tenant, share, scan).await?;
         }
         if round == 0 {
@@ -320,7 +405,7 @@ pub(crate) async fn ingest_chunk(
     )
     .bind(tenant.0)
     .bind(scan)
-    .bind(&chunk.id)
+    .bind(&chunk_key)
     .bind(out.new as i64)
     .bind(out.changed as i64)
     .bind(out.unchanged as i64)
@@ -328,9 +413,6 @@ pub(crate) async fn ingest_chunk(
     .await
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    if new_dirs {
-        store.dirs.remember(tenant, share, &dirs);
-    }
     Ok(out)
 }
 
@@ -412,14 +494,13 @@ async fn insert_all_new(
     }
 }
 
-/// COPY the rows of one round into staging; returns how many.
-async fn copy_round(
-    conn: &mut PgConnection,
+/// The COPY payload of one round's rows, and how many.
+fn encode_round(
     staged: &[Staged<'_>],
     places: &[Place],
     dirs: &[(&str, i64)],
     round: u32,
-) -> Result<u64> {
+) -> (Vec<u8>, u64) {
     // In key order (a round's keys are distinct): the merge then walks the primary key front to
     // back, touching each index page once, and a chunk's new rows land side by side in the heap
     // in the order a re-ingest of the same chunk will look them up.
@@ -450,13 +531,18 @@ async fn copy_round(
         copy.text(e.hash.as_deref());
         n += 1;
     }
+    (copy.finish(), n)
+}
+
+/// COPY a payload into the session's staging table.
+async fn send_copy(conn: &mut PgConnection, payload: Vec<u8>) -> Result<()> {
     let mut sink = conn.copy_in_raw(COPY_STAGING).await.map_err(db_err)?;
-    if let Err(e) = sink.send(copy.finish()).await {
+    if let Err(e) = sink.send(payload).await {
         let _ = sink.abort("alto: sending the chunk failed").await;
         return Err(db_err(e));
     }
     sink.finish().await.map_err(db_err)?;
-    Ok(n)
+    Ok(())
 }
 
 pub(crate) async fn finish_scan(

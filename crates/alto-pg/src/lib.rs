@@ -13,7 +13,6 @@ mod tenant;
 mod tier;
 mod time;
 
-use alto_core::Result;
 use alto_core::feed::AccessEvent;
 use alto_core::feed::lucid::Cursors;
 use alto_core::store::feeds::{ApplyOutcome, EventBatch};
@@ -21,13 +20,14 @@ use alto_core::store::tiering::{
     ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, PlanCommit,
 };
 use alto_core::store::{
-    Capabilities, ChunkOutcome, Feeds, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
-    ShareSpec, Store, Tiering, TransitionRequest,
+    Capabilities, ChunkApply, ChunkOutcome, Feeds, FileQuery, IngestChunk, Page, Scan, ScanSpec,
+    ScanSummary, ShareSpec, Store, Tiering, TransitionRequest,
 };
 use alto_core::time::Micros;
 use alto_core::types::{
     AuditEvent, FileRecord, Job, NewAuditEvent, Share, Tenant, TenantId, TenantSettings, TierObject,
 };
+use alto_core::{Error, Result};
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
@@ -168,6 +168,29 @@ impl Store for PgStore {
         chunk: &IngestChunk,
     ) -> Result<ChunkOutcome> {
         ingest::ingest_chunk(self, tenant, scan, chunk).await
+    }
+
+    /// Keys, directories and the COPY happen here, while the chunk before merges on another
+    /// connection; the returned future merges on its own task, so reading the next chunk of the
+    /// inventory does not hold it up.
+    async fn stage_chunk<'s>(
+        &'s self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: IngestChunk,
+    ) -> Result<ChunkApply<'s>> {
+        let prepared = ingest::prepare(self, tenant, scan, &chunk).await?;
+        Ok(Box::pin(async move {
+            match prepared {
+                Some(p) => tokio::spawn(ingest::apply(p)).await.map_err(|e| {
+                    Error::new(
+                        alto_core::ErrorKind::Backend,
+                        format!("applying chunk {:?} failed: {e}", chunk.id),
+                    )
+                })?,
+                None => Ok(ChunkOutcome::default()),
+            }
+        }))
     }
 
     async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {

@@ -109,6 +109,10 @@ pub struct IngestChunk {
     pub entries: Vec<FileEntry>,
 }
 
+/// A staged chunk: awaiting it applies the chunk (see [`Store::stage_chunk`]).
+pub type ChunkApply<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<ChunkOutcome>> + Send + 'a>>;
+
 /// What applying a chunk did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ChunkOutcome {
@@ -246,6 +250,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         scan: i64,
         chunk: &IngestChunk,
     ) -> Result<ChunkOutcome>;
+
+    /// Stage a chunk of a scan; awaiting the returned future applies it.
+    ///
+    /// The ingest driver stages chunk `n + 1` while chunk `n`'s future runs, and never polls a
+    /// chunk's future before the previous one's has finished. A store may therefore do here the
+    /// work that does not depend on the chunks before (path keys, directories, sending the rows)
+    /// and leave only the merge to the future, so that the two overlap.
+    ///
+    /// # Behavior
+    /// - The outcome equals [`Store::ingest_chunk`] of the same chunks one after the other.
+    /// - A future dropped before it finishes applies nothing of its chunk (work that is
+    ///   idempotent anyway, such as recording directories, may have been committed).
+    /// - The default stages nothing: its future is `ingest_chunk`.
+    async fn stage_chunk<'s>(
+        &'s self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: IngestChunk,
+    ) -> Result<ChunkApply<'s>> {
+        Ok(Box::pin(async move {
+            self.ingest_chunk(tenant, scan, &chunk).await
+        }))
+    }
 
     /// Finish a scan.
     ///
