@@ -34,9 +34,11 @@ impl StoreArgs {
     }
 }
 
-/// A current-thread runtime: the CLI does one thing at a time.
+/// A multi-threaded runtime with two workers: an ingest applies one chunk on a task of its own
+/// while the command's thread reads the next (`Store::stage_chunk`).
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Failure {

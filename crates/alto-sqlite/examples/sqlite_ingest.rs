@@ -90,7 +90,7 @@ fn parse() -> Result<Args, String> {
     Ok(a)
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = parse()?;
     let store = SqliteStore::open(&a.db).await?;

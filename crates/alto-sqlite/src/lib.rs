@@ -17,11 +17,11 @@ mod tier;
 pub use open::{APPLICATION_ID, BUSY_TIMEOUT, schema_version};
 
 use alto_core::store::{
-    Capabilities, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec, ScanSummary,
-    ShareSpec, Store, TransitionRequest,
+    Capabilities, ChunkApply, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec,
+    ScanSummary, ShareSpec, Store, TransitionRequest,
 };
 use alto_core::{
-    AuditEvent, FileRecord, NewAuditEvent, Result, Share, Tenant, TenantId, TenantSettings,
+    AuditEvent, Error, FileRecord, NewAuditEvent, Result, Share, Tenant, TenantId, TenantSettings,
     TierObject,
 };
 use async_trait::async_trait;
@@ -124,6 +124,28 @@ impl Store for SqliteStore {
         chunk: &IngestChunk,
     ) -> Result<ChunkOutcome> {
         self.ingest_chunk_impl(tenant, scan, chunk).await
+    }
+
+    /// Stages nothing; the chunk applies on a task of its own, so that the driver reads the next
+    /// chunk of the inventory meanwhile (on a multi-threaded runtime).
+    async fn stage_chunk<'s>(
+        &'s self,
+        tenant: TenantId,
+        scan: i64,
+        chunk: IngestChunk,
+    ) -> Result<ChunkApply<'s>> {
+        let store = self.clone();
+        Ok(Box::pin(async move {
+            let id = chunk.id.clone();
+            tokio::spawn(async move { store.ingest_chunk_impl(tenant, scan, &chunk).await })
+                .await
+                .map_err(|e| {
+                    Error::new(
+                        alto_core::ErrorKind::Backend,
+                        format!("applying chunk {id:?} failed: {e}"),
+                    )
+                })?
+        }))
     }
 
     async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {

@@ -260,8 +260,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///
     /// # Behavior
     /// - The outcome equals [`Store::ingest_chunk`] of the same chunks one after the other.
-    /// - A future dropped before it finishes applies nothing of its chunk (work that is
-    ///   idempotent anyway, such as recording directories, may have been committed).
+    /// - A future dropped before its first poll applies nothing of its chunk (work that is
+    ///   idempotent anyway, such as recording directories, may have been committed); once polled,
+    ///   a store may finish applying the chunk even if the future is then dropped.
     /// - The default stages nothing: its future is `ingest_chunk`.
     async fn stage_chunk<'s>(
         &'s self,
