@@ -246,6 +246,9 @@ impl SqliteStore {
             .await
             .map_err(db_in(&format!("cannot commit chunk {:?}", chunk.id)))?;
         self.dirs.learn(share_id, learned);
+        if let Some(c) = &self.pools.checkpointer {
+            c.wake();
+        }
         Ok(out)
     }
 
