@@ -30,6 +30,7 @@ pub async fn run_all(store: &dyn Store) {
     last_seen_follows_scans(store, true).await;
     last_seen_follows_scans(store, false).await;
     new_files_then_known_ones(store).await;
+    later_chunk_undoes_an_earlier_one(store).await;
     listing_pages_and_filters(store).await;
     tenant_isolation(store).await;
     lifecycle_through_store(store).await;
@@ -553,6 +554,39 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
         "last access never moves back"
     );
     assert_eq!(files.len(), 4);
+}
+
+/// Within one full scan, a chunk that changes a file and a later chunk that lists the file as it
+/// was before: the later sighting wins, as if the chunks had applied one after the other — also
+/// for a store that prepares a chunk while the one before still applies.
+pub async fn later_chunk_undoes_an_earlier_one(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let listing = |size: u64| {
+        vec![
+            entry("/k", size, None),
+            entry("/other", 1, None),
+            entry("/third", 2, None),
+        ]
+    };
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("0", listing(1))]).await;
+    let (outs, sum) = ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[("0", listing(2)), ("1", listing(1)), ("2", listing(1))],
+    )
+    .await;
+    assert_eq!(
+        counts(&outs),
+        [(0, 1, 2), (0, 1, 2), (0, 0, 3)],
+        "/k changes in chunk 0, changes back in chunk 1, stays in chunk 2"
+    );
+    assert_eq!(sum.missing, 0);
+    let files = all_files(store, t.id, FileQuery::default()).await;
+    let k = files.iter().find(|f| f.path_key == "/k").expect("/k");
+    assert_eq!(k.entry.size, 1, "the last sighting wins");
+    assert_eq!(files.len(), 3);
 }
 
 /// A full scan marks the share's unseen files missing; they come back when seen again.
