@@ -5,6 +5,10 @@
 //! input's identity ([`source_identity`]): re-running an interrupted ingest of the same file
 //! resumes the unfinished scan and skips the chunks that already landed, so a crash at any point
 //! loses and doubles nothing. Bad rows are handed to the caller and skipped; good rows land.
+//!
+//! While one chunk applies, the next is read and staged ([`Store::stage_chunk`]); chunks still
+//! apply one after the other, in order. Two chunks are in memory at a time, whatever the input's
+//! size.
 
 use crate::error::{Error, Result};
 use crate::inventory::{InventorySource, Item, Progress, Rejection};
