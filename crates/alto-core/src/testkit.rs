@@ -31,6 +31,7 @@ pub async fn run_all(store: &dyn Store) {
     last_seen_follows_scans(store, false).await;
     new_files_then_known_ones(store).await;
     later_chunk_undoes_an_earlier_one(store).await;
+    staged_before_the_chunk_ahead_applies(store).await;
     listing_pages_and_filters(store).await;
     tenant_isolation(store).await;
     lifecycle_through_store(store).await;
@@ -587,6 +588,55 @@ pub async fn later_chunk_undoes_an_earlier_one(store: &dyn Store) {
     let k = files.iter().find(|f| f.path_key == "/k").expect("/k");
     assert_eq!(k.entry.size, 1, "the last sighting wins");
     assert_eq!(files.len(), 3);
+}
+
+/// The same as [`later_chunk_undoes_an_earlier_one`], with the later chunk staged before the
+/// earlier one applies (the driver may stage chunk n + 1 at any time before chunk n's future
+/// finishes): a store that compares while staging must still let the later sighting win.
+pub async fn staged_before_the_chunk_ahead_applies(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let listing = |size: u64| {
+        vec![
+            entry("/k", size, None),
+            entry("/other", 1, None),
+            entry("/third", 2, None),
+        ]
+    };
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("0", listing(1))]).await;
+    let spec = ScanSpec {
+        share: s.name.clone(),
+        kind: ScanKind::Full,
+        source: None,
+    };
+    let scan = store.begin_scan(t.id, &spec).await.expect("begin scan");
+    let stage = |id: &str, entries: Vec<FileEntry>| {
+        store.stage_chunk(
+            t.id,
+            scan.id,
+            IngestChunk {
+                id: id.into(),
+                entries,
+            },
+        )
+    };
+    let first = stage("0", listing(1))
+        .await
+        .expect("stage")
+        .await
+        .expect("apply");
+    let change = stage("1", listing(2)).await.expect("stage");
+    let back = stage("2", listing(1)).await.expect("stage");
+    let changed = change.await.expect("apply");
+    let back = back.await.expect("apply");
+    store.finish_scan(t.id, scan.id).await.expect("finish scan");
+    assert_eq!(
+        counts(&[first, changed, back]),
+        [(0, 0, 3), (0, 1, 2), (0, 1, 2)],
+        "/k changes in chunk 1 and back in chunk 2"
+    );
+    let files = all_files(store, t.id, FileQuery::default()).await;
+    let k = files.iter().find(|f| f.path_key == "/k").expect("/k");
+    assert_eq!(k.entry.size, 1, "the last sighting wins");
 }
 
 /// A full scan marks the share's unseen files missing; they come back when seen again.
