@@ -253,8 +253,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Stage a chunk of a scan; awaiting the returned future applies it.
     ///
-    /// The ingest driver stages chunk `n + 1` while chunk `n`'s future runs, and never polls a
-    /// chunk's future before the previous one's has finished. A store may therefore do here the
+    /// The ingest driver stages chunk `n + 1` while chunk `n`'s future runs (a store must also
+    /// accept it before that future's first poll), and never polls a chunk's future before the
+    /// previous one's has finished. A store may therefore do here the
     /// work that does not depend on the chunks before (path keys, directories, sending the rows)
     /// and leave only the merge to the future, so that the two overlap.
     ///
