@@ -557,25 +557,48 @@ pub async fn new_files_then_known_ones(store: &dyn Store) {
     assert_eq!(files.len(), 4);
 }
 
+/// `/k` of `size` beside two files that never change.
+fn k_listing(size: u64) -> Vec<FileEntry> {
+    vec![
+        entry("/k", size, None),
+        entry("/other", 1, None),
+        entry("/third", 2, None),
+    ]
+}
+
+/// A tenant whose share holds [`k_listing`]`(1)` after one full scan.
+async fn share_with_k(store: &dyn Store) -> (Tenant, Share) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("0", k_listing(1))]).await;
+    (t, s)
+}
+
+/// The size stored for `/k`.
+async fn size_of_k(store: &dyn Store, t: TenantId) -> u64 {
+    let files = all_files(store, t, FileQuery::default()).await;
+    files
+        .iter()
+        .find(|f| f.path_key == "/k")
+        .expect("/k")
+        .entry
+        .size
+}
+
 /// Within one full scan, a chunk that changes a file and a later chunk that lists the file as it
 /// was before: the later sighting wins, as if the chunks had applied one after the other — also
 /// for a store that prepares a chunk while the one before still applies.
 pub async fn later_chunk_undoes_an_earlier_one(store: &dyn Store) {
-    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
-    let listing = |size: u64| {
-        vec![
-            entry("/k", size, None),
-            entry("/other", 1, None),
-            entry("/third", 2, None),
-        ]
-    };
-    ingest(store, t.id, &s.name, ScanKind::Full, &[("0", listing(1))]).await;
+    let (t, s) = share_with_k(store).await;
     let (outs, sum) = ingest(
         store,
         t.id,
         &s.name,
         ScanKind::Full,
-        &[("0", listing(2)), ("1", listing(1)), ("2", listing(1))],
+        &[
+            ("0", k_listing(2)),
+            ("1", k_listing(1)),
+            ("2", k_listing(1)),
+        ],
     )
     .await;
     assert_eq!(
@@ -584,25 +607,15 @@ pub async fn later_chunk_undoes_an_earlier_one(store: &dyn Store) {
         "/k changes in chunk 0, changes back in chunk 1, stays in chunk 2"
     );
     assert_eq!(sum.missing, 0);
-    let files = all_files(store, t.id, FileQuery::default()).await;
-    let k = files.iter().find(|f| f.path_key == "/k").expect("/k");
-    assert_eq!(k.entry.size, 1, "the last sighting wins");
-    assert_eq!(files.len(), 3);
+    assert_eq!(size_of_k(store, t.id).await, 1, "the last sighting wins");
+    assert_eq!(all_files(store, t.id, FileQuery::default()).await.len(), 3);
 }
 
 /// The same as [`later_chunk_undoes_an_earlier_one`], with the later chunk staged before the
 /// earlier one applies (the driver may stage chunk n + 1 at any time before chunk n's future
 /// finishes): a store that compares while staging must still let the later sighting win.
 pub async fn staged_before_the_chunk_ahead_applies(store: &dyn Store) {
-    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
-    let listing = |size: u64| {
-        vec![
-            entry("/k", size, None),
-            entry("/other", 1, None),
-            entry("/third", 2, None),
-        ]
-    };
-    ingest(store, t.id, &s.name, ScanKind::Full, &[("0", listing(1))]).await;
+    let (t, s) = share_with_k(store).await;
     let spec = ScanSpec {
         share: s.name.clone(),
         kind: ScanKind::Full,
@@ -619,13 +632,13 @@ pub async fn staged_before_the_chunk_ahead_applies(store: &dyn Store) {
             },
         )
     };
-    let first = stage("0", listing(1))
+    let first = stage("0", k_listing(1))
         .await
         .expect("stage")
         .await
         .expect("apply");
-    let change = stage("1", listing(2)).await.expect("stage");
-    let back = stage("2", listing(1)).await.expect("stage");
+    let change = stage("1", k_listing(2)).await.expect("stage");
+    let back = stage("2", k_listing(1)).await.expect("stage");
     let changed = change.await.expect("apply");
     let back = back.await.expect("apply");
     store.finish_scan(t.id, scan.id).await.expect("finish scan");
@@ -634,9 +647,7 @@ pub async fn staged_before_the_chunk_ahead_applies(store: &dyn Store) {
         [(0, 0, 3), (0, 1, 2), (0, 1, 2)],
         "/k changes in chunk 1 and back in chunk 2"
     );
-    let files = all_files(store, t.id, FileQuery::default()).await;
-    let k = files.iter().find(|f| f.path_key == "/k").expect("/k");
-    assert_eq!(k.entry.size, 1, "the last sighting wins");
+    assert_eq!(size_of_k(store, t.id).await, 1, "the last sighting wins");
 }
 
 /// A full scan marks the share's unseen files missing; they come back when seen again.

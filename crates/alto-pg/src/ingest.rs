@@ -349,19 +349,15 @@ pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
     };
     // Usually one round; a key listed n times in the chunk makes n rounds, each merged onto the
     // last (only the first round's rows are counted, as the reference store counts them).
-    let mut later = later.into_iter();
-    let mut n = rows;
-    for round in 0.. {
-        if round > 0 {
-            let Some((payload, rows)) = later.next() else {
-                break;
-            };
+    // Round 0 is in staging already; a later one replaces it.
+    let rounds = std::iter::once((None, rows)).chain(later.into_iter().map(|(p, n)| (Some(p), n)));
+    for (round, (payload, n)) in rounds.enumerate() {
+        if let Some(payload) = payload {
             sqlx::query("TRUNCATE pg_temp.alto_stage_file")
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
             send_copy(&mut tx, payload).await?;
-            n = rows;
         }
         let inserted = if round == 0 && all_new {
             insert_all_new(&mut tx, tenant, share, scan, chunk_id, now).await?

@@ -180,12 +180,14 @@ impl Store for PgStore {
         chunk: IngestChunk,
     ) -> Result<ChunkApply<'s>> {
         let prepared = ingest::prepare(self, tenant, scan, &chunk).await?;
+        // The rows are in staging now: the future keeps only the chunk's id.
+        let id = chunk.id;
         Ok(Box::pin(async move {
             match prepared {
                 Some(p) => tokio::spawn(ingest::apply(p)).await.map_err(|e| {
                     Error::new(
                         alto_core::ErrorKind::Backend,
-                        format!("applying chunk {:?} failed: {e}", chunk.id),
+                        format!("applying chunk {id:?} failed: {e}"),
                     )
                 })?,
                 None => Ok(ChunkOutcome::default()),
