@@ -11,7 +11,8 @@
 //! and `INSERT … ON CONFLICT` into the same tables, path keys computed in SQL), the ratio of the
 //! two times, the rows/s of re-ingesting the same unchanged inventory, and this process's peak
 //! RSS. `--alto-only` skips the baseline and the re-ingest (for comparing peak memory across
-//! inventory sizes); `--keep` keeps the databases.
+//! inventory sizes); `--no-baseline` skips only the baseline (for comparing builds quickly);
+//! `--keep` keeps the databases.
 
 use alto_core::Store;
 use alto_core::ingest::{IngestOptions, ingest, source_identity};
@@ -29,10 +30,11 @@ async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let alto_only = args.iter().any(|a| a == "--alto-only");
     let keep = args.iter().any(|a| a == "--keep");
+    let no_baseline = args.iter().any(|a| a == "--no-baseline");
     let inventory = args
         .iter()
         .find(|a| !a.starts_with("--"))
-        .ok_or("usage: pg_ingest_bench [--alto-only] [--keep] INVENTORY.csv")?;
+        .ok_or("usage: pg_ingest_bench [--alto-only|--no-baseline] [--keep] INVENTORY.csv")?;
     let chunk_rows: usize = std::env::var("ALTO_CHUNK_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -90,7 +92,7 @@ async fn main() -> Result<(), BoxError> {
     };
 
     let (rows, alto_secs) = run("alto ingest (empty tenant)").await?;
-    if !alto_only {
+    if !alto_only && !no_baseline {
         let base_db = format!("alto_bench_base_{}", std::process::id());
         let base_url = fresh_database(&admin, &base_db).await?;
         alto_pg::migrate(&base_url).await?;
@@ -108,6 +110,8 @@ async fn main() -> Result<(), BoxError> {
         if !keep {
             drop_database(&admin, &base_db).await?;
         }
+    }
+    if !alto_only {
         run("alto re-ingest (unchanged)").await?;
     }
     println!("{:<34}: {} KiB", "peak RSS (this process)", peak_rss_kib());

@@ -9,11 +9,15 @@
 //!    naming the file) values PostgreSQL cannot hold;
 //! 3. upsert the chunk's directories that are not in the store's directory cache;
 //! 4. binary `COPY` the rows into the session's private staging table (`COPY` cannot write into
-//!    a table with row-level security; a temporary table is visible to its session alone);
+//!    a table with row-level security; a temporary table is visible to its session alone) and,
+//!    when the tenant keeps history, append the snapshot rows (the values as listed) from it;
 //! 5. one statement merges staging into `file_current` (`INSERT … ON CONFLICT DO UPDATE … WHERE`
 //!    something differs: the rule of `alto_core::store::merge` in SQL), counting new and changed
-//!    rows from its `RETURNING`; when the tenant keeps history, a second appends the snapshot rows
-//!    (the values as listed) from staging. Rows go in key order.
+//!    rows from its `RETURNING`. Rows go in key order.
+//!
+//! Steps 1–4 ([`prepare`]) depend on nothing the chunks before wrote, so the ingest driver runs
+//! them on a second connection while the previous chunk merges; step 5 ([`apply`]) is the only
+//! part on the critical path.
 //!
 //! A full scan of a tenant that keeps history does not rewrite the rows it finds unchanged: its
 //! snapshot rows say it saw them. `finish_scan` marks missing what the scan neither wrote nor
@@ -308,6 +312,11 @@ pub(crate) async fn prepare(
 
     let (first, rows) = encode_round(&staged, &places, &dirs, 0);
     send_copy(&mut tx, first).await?;
+    if settings.keep_history {
+        // Snapshot rows depend on nothing stored: written here, beside the previous chunk's
+        // merge, they are off the critical path.
+        snapshot(&mut tx, tenant, share, scan).await?;
+    }
     let later = (1..rounds)
         .map(|round| encode_round(&staged, &places, &dirs, round))
         .collect();
@@ -364,13 +373,16 @@ pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
         } else {
             None
         };
-        let mut snapshotted = false;
+        // Round 0's snapshot rows were written when it was staged.
+        let mut snapshotted = round == 0 && keep_history;
         if inserted.is_none() && !rewrite_seen {
             // Unchanged files need no write at all: record the snapshot rows of the whole round
             // first, then take the unchanged files out of staging, so the upsert neither locks
             // nor dirties their rows (a lock is a WAL record and a page to write back).
-            snapshot(&mut tx, tenant, share, scan).await?;
-            snapshotted = true;
+            if !snapshotted {
+                snapshot(&mut tx, tenant, share, scan).await?;
+                snapshotted = true;
+            }
             drop_unchanged(&mut tx, tenant, share).await?;
         }
         let (new, changed): (i64, i64) = match inserted {
