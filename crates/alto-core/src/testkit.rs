@@ -29,6 +29,7 @@ pub async fn run_all(store: &dyn Store) {
     full_scan_marks_missing(store).await;
     last_seen_follows_scans(store, true).await;
     last_seen_follows_scans(store, false).await;
+    missing_keeps_the_scan_that_saw_it(store).await;
     new_files_then_known_ones(store).await;
     later_chunk_undoes_an_earlier_one(store).await;
     staged_before_the_chunk_ahead_applies(store).await;
@@ -454,6 +455,76 @@ pub async fn last_seen_follows_scans(store: &dyn Store, keep_history: bool) {
             ("/c".to_owned(), s4, false),
         ],
         "history {keep_history}"
+    );
+}
+
+/// A file that goes missing keeps the last scan that saw it, also when that scan saw it unchanged
+/// (stores may leave such rows unwritten during a full scan with history): missing because a
+/// later full scan did not list it, or (on a store with feeds) because a feed reported it deleted.
+pub async fn missing_keeps_the_scan_that_saw_it(store: &dyn Store) {
+    use crate::feed::{AccessEvent, FeedAction};
+    use crate::store::feeds::EventBatch;
+    let t = store
+        .create_tenant(&unique_name("gone"), &TenantSettings::default())
+        .await
+        .unwrap();
+    let mut spec = ShareSpec::new("fs", ShareKind::Lucidlink);
+    spec.mount_root = Some("/m".into());
+    let s = store.ensure_share(t.id, &spec).await.unwrap();
+    let abc = || {
+        vec![
+            entry("/m/a", 1, None),
+            entry("/m/b", 2, None),
+            entry("/m/c", 3, None),
+        ]
+    };
+    ingest_scan(store, t.id, &s.name, ScanKind::Full, &[("0", abc())]).await;
+    let (s2, _, _) = ingest_scan(store, t.id, &s.name, ScanKind::Full, &[("0", abc())]).await;
+    let bc = vec![entry("/m/b", 2, None), entry("/m/c", 3, None)];
+    let (s3, _, sum) = ingest_scan(store, t.id, &s.name, ScanKind::Full, &[("0", bc)]).await;
+    assert_eq!(sum.missing, 1);
+    let q = FileQuery {
+        include_missing: true,
+        ..Default::default()
+    };
+    let seen = |files: Vec<FileRecord>| {
+        files
+            .into_iter()
+            .map(|f| (f.path_key, f.last_seen_scan, f.missing_since.is_some()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        seen(all_files(store, t.id, q.clone()).await),
+        [
+            ("/m/a".to_owned(), s2, true),
+            ("/m/b".to_owned(), s3, false),
+            ("/m/c".to_owned(), s3, false),
+        ]
+    );
+    let Some(feeds) = store.feeds() else { return };
+    let now = 2_000_000_000_000_000;
+    let batch = EventBatch {
+        feed: "lucid".into(),
+        events: vec![AccessEvent {
+            id: "n/s/0".into(),
+            at: now - 10,
+            action: FeedAction::FileDelete,
+            path: "/b".into(),
+            target_path: None,
+            user: None,
+        }],
+        cursors: Vec::new(),
+        now,
+    };
+    let out = feeds.apply_events(t.id, &s.name, &batch).await.unwrap();
+    assert_eq!(out.deleted, 1, "{out:?}");
+    assert_eq!(
+        seen(all_files(store, t.id, q).await),
+        [
+            ("/m/a".to_owned(), s2, true),
+            ("/m/b".to_owned(), s3, true),
+            ("/m/c".to_owned(), s3, false),
+        ]
     );
 }
 

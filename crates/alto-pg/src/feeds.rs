@@ -110,8 +110,10 @@ const LOCK_OBJECTS: &str = "SELECT k.kid, o.tier_id, o.state FROM pg_temp.alto_f
      ORDER BY o.path_key FOR UPDATE OF o";
 
 /// Move access and modification times forward (never back, whatever happened since they were
-/// read) and set missing marks. $1 tenant, $2 share, $3 now.
-const UPDATE_FILES: &str = "UPDATE file_current fc SET \
+/// read) and set missing marks (a file marked missing keeps the scan that last saw it, written
+/// into it: `files::last_seen!`). $1 tenant, $2 share, $3 now.
+const UPDATE_FILES: &str = concat!(
+    "UPDATE file_current fc SET \
          accessed_utc = CASE WHEN d.accessed_utc > fc.accessed_utc \
              OR (fc.accessed_utc IS NULL AND d.accessed_utc IS NOT NULL) \
              THEN d.accessed_utc ELSE fc.accessed_utc END, \
@@ -122,9 +124,14 @@ const UPDATE_FILES: &str = "UPDATE file_current fc SET \
              OR (fc.accessed_utc IS NULL AND d.accessed_utc IS NOT NULL) \
              THEN $3 ELSE fc.atime_updated_utc END, \
          modified_utc = greatest(fc.modified_utc, d.modified_utc), \
-         missing_since = coalesce(fc.missing_since, d.missing_since) \
-     FROM pg_temp.alto_feed_delta d \
-     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = d.path_key";
+         missing_since = coalesce(fc.missing_since, d.missing_since), \
+         last_seen_scan_id = CASE WHEN d.missing_since IS NULL THEN fc.last_seen_scan_id ELSE ",
+    crate::files::last_seen!(),
+    " END \
+     FROM pg_temp.alto_feed_delta d, share sh \
+     WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.path_key = d.path_key \
+       AND sh.tenant_id = $1 AND sh.share_id = $2"
+);
 
 const OPS: &str = "SELECT alto_feed_ops($1, $2, $3::text[], $4::text[], $5::text[], $6::int8[], \
      $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], \

@@ -23,6 +23,9 @@ const DEFAULT_LIMIT: usize = 1000;
 /// not list is missing, and the share's `seen_scan_id` names it (`seen_chunk_id`: the newest
 /// chunk then). So a file that is not missing, was ever seen by a scan (placeholders of the feed
 /// have 0) and was not written by a chunk since (a scan overlapping that one) was seen by it.
+/// A file that goes missing keeps the scan that last saw it: whatever marks it missing writes
+/// this value into it first (`ingest::finish_scan`, `feeds::UPDATE_FILES`). For a statement that
+/// names the file `fc` and its share `sh`.
 macro_rules! last_seen {
     () => {
         "CASE WHEN fc.missing_since IS NULL AND fc.last_seen_scan_id > 0 \
@@ -31,6 +34,7 @@ macro_rules! last_seen {
              ELSE fc.last_seen_scan_id END"
     };
 }
+pub(crate) use last_seen;
 
 /// Rows fetched per query while filtering by glob.
 const BATCH: i64 = 1000;

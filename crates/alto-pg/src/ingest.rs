@@ -591,13 +591,17 @@ pub(crate) async fn finish_scan(
         ] {
             sqlx::query(set).execute(&mut *tx).await.map_err(db_err)?;
         }
-        let missing = sqlx::query(
-            "UPDATE file_current fc SET missing_since = $4 \
-             WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.last_seen_scan_id <> $3 \
+        // A missing file keeps the scan that last saw it: the one derived through the share
+        // (`files::last_seen!`, before the share moves on to this scan) is written into it.
+        let missing = sqlx::query(concat!(
+            "UPDATE file_current fc SET missing_since = $4, last_seen_scan_id = ",
+            crate::files::last_seen!(),
+            " FROM share sh WHERE sh.tenant_id = $1 AND sh.share_id = $2 \
+               AND fc.tenant_id = $1 AND fc.share_id = $2 AND fc.last_seen_scan_id <> $3 \
                AND fc.missing_since IS NULL \
                AND NOT EXISTS (SELECT 1 FROM file f WHERE f.tenant_id = $1 AND f.scan_id = $3 \
-                   AND f.share_id = $2 AND f.path_key = fc.path_key)",
-        )
+                   AND f.share_id = $2 AND f.path_key = fc.path_key)"
+        ))
         .bind(tenant.0)
         .bind(share)
         .bind(scan)

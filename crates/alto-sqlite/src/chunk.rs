@@ -145,7 +145,7 @@ impl Stored<'_> {
 
 /// One file of the chunk after merging.
 pub(crate) enum Staged {
-    /// Stored and seen again as it was: only `last_seen_scan_id` moves.
+    /// Stored and seen again as it was: at most `last_seen_scan_id` moves.
     Unchanged(i64),
     /// Not stored and listed once: the record is this entry as it is ([`fresh`]), inserted
     /// straight from the chunk.

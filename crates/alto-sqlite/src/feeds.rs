@@ -19,7 +19,7 @@
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::{settings, share};
 use crate::tier::{object_in, transition_in};
-use crate::{SqliteStore, codec};
+use crate::{SqliteStore, codec, sql};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
 use alto_core::lifecycle::Action;
@@ -57,8 +57,15 @@ const FILE_ACCESSED: &str = "UPDATE file_current SET atime_us = ?3, last_accesse
 const OBJECT_WARM: &str = "UPDATE tier_object SET last_accessed_utc = ?3, \
      access_count = access_count + 1 WHERE tenant_id = ?1 AND tier_id = ?2";
 
-const FILE_MISSING: &str = "UPDATE file_current SET missing_since_utc = \
-     coalesce(missing_since_utc, ?3) WHERE tenant_id = ?1 AND file_current_id = ?2";
+/// A deleted file: missing from now on, keeping the scan that last saw it (`sql::last_seen!`,
+/// written into the row while it is not missing yet).
+const FILE_MISSING: &str = concat!(
+    "UPDATE file_current AS f SET missing_since_utc = coalesce(f.missing_since_utc, ?3), \
+     last_seen_scan_id = ",
+    sql::last_seen!(),
+    " FROM share AS h WHERE h.tenant_id = ?1 AND h.share_id = f.share_id \
+     AND f.tenant_id = ?1 AND f.file_current_id = ?2"
+);
 
 /// The object of a file (by its key) and its job.
 const OBJECT_JOB: &str = "SELECT tier_id, job_id FROM tier_object \

@@ -4,10 +4,12 @@
 //! 1. the chunk id is looked up in `ingest_chunk`: a chunk already applied changes nothing;
 //! 2. [`chunk::plan`] computes the path keys in Rust, reads the stored records of those keys with
 //!    one statement (one index probe per key) and merges;
-//! 3. new files get their directory rows and are inserted, changed files are rewritten, unchanged
-//!    files only get `last_seen_scan_id`; with `keep_history` the scan's snapshot rows are copied
-//!    from the result; the chunk row records the counts. Each step is one statement, or one
-//!    multi-row statement per [`batch::ROWS`] rows.
+//! 3. new files get their directory rows and are inserted, changed files are rewritten; with
+//!    `keep_history` the scan's snapshot rows are copied from the result; the chunk row records
+//!    the counts. Each step is one statement, or one multi-row statement per [`batch::ROWS`] rows.
+//!    Unchanged files are not written during a full scan with history: its snapshot rows record
+//!    that it saw them, and when it finishes the share remembers it (`sql::last_seen!`). Other
+//!    scans write `last_seen_scan_id` into them.
 //!
 //! New `file_current_id`s are allocated as `max + 1` in key order: safe because the transaction
 //! holds SQLite's write lock from its first statement, and deterministic, so a killed and resumed
@@ -32,6 +34,15 @@ struct NewFile<'a> {
     entry: &'a FileEntry,
     source: AccessSource,
     atime_updated: Option<i64>,
+}
+
+/// What a chunk writes into each file row it inserts or rewrites: the scan that saw it, when, and
+/// the chunk's number on the share (`share.chunk_seq`).
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    scan: i64,
+    now: i64,
+    seq: i64,
 }
 
 /// Directory ids this store has seen committed, by (share id, directory key).
@@ -128,7 +139,11 @@ impl SqliteStore {
             .map_err(db)?
             .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
         let share_id: i64 = row.try_get(0).map_err(db)?;
+        let full = codec::scan_kind(row.try_get(1).map_err(db)?)? == ScanKind::Full;
         let case_sensitive: bool = row.try_get(2).map_err(db)?;
+        // Only a full scan that keeps snapshots leaves unchanged rows alone: its snapshot rows
+        // are its record of them (`sql::last_seen!`). Other scans write "seen" into the row.
+        let rewrite_seen = !(full && keep_history);
         let seen = sqlx::query(sql::CHUNK_SEEN)
             .bind(tenant.0)
             .bind(scan)
@@ -139,6 +154,12 @@ impl SqliteStore {
         if seen.is_some() {
             return Ok(ChunkOutcome::default());
         }
+        let seq: i64 = sqlx::query_scalar(sql::SHARE_NEXT_CHUNK)
+            .bind(tenant.0)
+            .bind(share_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
         let now = now_micros();
         let keys = Keys::new(&chunk.entries, case_sensitive)?;
         let staged =
@@ -200,18 +221,18 @@ impl SqliteStore {
                 Staged::Merged { .. } => return Err(corrupt("an inconsistent merge outcome")),
             }
         }
-        let (new_ids, learned) = self
-            .insert_new(&mut tx, tenant, share_id, scan, now, new)
-            .await?;
+        let at = Written { scan, now, seq };
+        let (new_ids, learned) = self.insert_new(&mut tx, tenant, share_id, at, new).await?;
         ids.extend(new_ids);
-        update_changed(&mut tx, tenant, share_id, scan, now, changed).await?;
-        if !unchanged.is_empty() {
+        update_changed(&mut tx, tenant, share_id, at, changed).await?;
+        if rewrite_seen && !unchanged.is_empty() {
             unchanged.sort_unstable();
             let n = sqlx::query(sql::FILE_SEEN)
                 .bind(tenant.0)
                 .bind(share_id)
                 .bind(scan)
                 .bind(json(&unchanged)?)
+                .bind(seq)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_in("cannot mark unchanged files seen"))?
@@ -259,8 +280,7 @@ impl SqliteStore {
         tx: &mut SqliteConnection,
         tenant: TenantId,
         share_id: i64,
-        scan: i64,
-        now: i64,
+        at: Written,
         mut new: Vec<NewFile<'_>>,
     ) -> Result<(Vec<i64>, Vec<(String, i64)>)> {
         if new.is_empty() {
@@ -307,9 +327,10 @@ impl SqliteStore {
                     .bind(e.hash.as_deref().map(text))
                     .bind(codec::access_source_arg(f.source))
                     .bind(f.atime_updated)
-                    .bind(scan)
-                    .bind(scan)
-                    .bind(now)
+                    .bind(at.scan)
+                    .bind(at.scan)
+                    .bind(at.now)
+                    .bind(at.seq)
             },
         )
         .await?;
@@ -409,6 +430,13 @@ impl SqliteStore {
                 .await
                 .map_err(db_in("cannot mark unseen files missing"))?
                 .rows_affected();
+            sqlx::query(sql::SHARE_SEEN)
+                .bind(tenant.0)
+                .bind(share_id)
+                .bind(scan)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         sqlx::query(sql::SCAN_FINISH)
             .bind(tenant.0)
@@ -436,8 +464,7 @@ async fn update_changed(
     tx: &mut SqliteConnection,
     tenant: TenantId,
     share_id: i64,
-    scan: i64,
-    now: i64,
+    at: Written,
     changed: Vec<(i64, &FileRecord)>,
 ) -> Result<()> {
     if changed.is_empty() {
@@ -465,8 +492,9 @@ async fn update_changed(
                 .bind(e.hash.as_deref().map(text))
                 .bind(codec::access_source_arg(r.accessed_source))
                 .bind(r.atime_updated)
-                .bind(scan)
-                .bind(now)
+                .bind(at.scan)
+                .bind(at.now)
+                .bind(at.seq)
         },
     )
     .await?;

@@ -47,12 +47,16 @@ const DEFAULT_LIMIT: usize = 1000;
 const TENANTS: &str =
     "SELECT tenant_id, name, settings, created_utc FROM tenant ORDER BY tenant_id";
 
-const FILE_ONE: &str = "SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
+const FILE_ONE: &str = concat!(
+    "SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
      f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
-     f.atime_updated_utc, f.first_seen_scan_id, f.last_seen_scan_id, f.missing_since_utc, t.state \
+     f.atime_updated_utc, f.first_seen_scan_id, ",
+    sql::last_seen!(),
+    ", f.missing_since_utc, t.state \
      FROM file_current AS f JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
      LEFT JOIN tier_object AS t ON t.tenant_id = ?1 AND t.file_current_id = f.file_current_id \
-     WHERE f.tenant_id = ?1 AND h.name = ?2 AND f.path_key = ?3";
+     WHERE f.tenant_id = ?1 AND h.name = ?2 AND f.path_key = ?3"
+);
 
 /// [`sql::OBJECT_COLUMNS`]' columns, for the objects of a job, in (share, key) order.
 const JOB_OBJECTS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \

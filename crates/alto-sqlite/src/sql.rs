@@ -36,6 +36,21 @@ pub(crate) const SHARES_IN_ORDER: &str = "SELECT share_id, name, case_sensitive 
 
 // ---- scans and ingest ---------------------------------------------------------------------------
 
+/// A file's last seen scan, for a statement that names the file `f` and its share `h`. A full scan
+/// with snapshot history does not rewrite the rows it finds unchanged ([`FILE_SEEN`] is for the
+/// other scans); when it finishes, every file of the share it did not list is missing
+/// ([`MARK_MISSING`]), and [`SHARE_SEEN`] records it on the share. So a file that is not missing,
+/// was ever seen by a scan (the feeds' placeholders have 0) and was not written by a chunk applied
+/// since (a chunk of an older scan still running) was seen by it.
+macro_rules! last_seen {
+    () => {
+        "CASE WHEN f.missing_since_utc IS NULL AND f.last_seen_scan_id > 0 \
+             AND h.seen_scan_id IS NOT NULL AND f.chunk_seq <= h.seen_chunk_seq \
+             THEN max(f.last_seen_scan_id, h.seen_scan_id) ELSE f.last_seen_scan_id END"
+    };
+}
+pub(crate) use last_seen;
+
 pub(crate) const SCAN_UNFINISHED: &str = "SELECT scan_id, started_utc FROM scan \
      WHERE tenant_id = ?1 AND share_id = ?2 AND kind = ?3 AND source = ?4 \
      AND finished_utc IS NULL ORDER BY scan_id DESC LIMIT 1";
@@ -51,9 +66,27 @@ pub(crate) const SCAN_WITH_SHARE: &str = "SELECT s.share_id, s.kind, h.case_sens
 pub(crate) const SCAN_FINISH: &str = "UPDATE scan SET finished_utc = coalesce(finished_utc, ?3) \
      WHERE tenant_id = ?1 AND scan_id = ?2";
 
-pub(crate) const MARK_MISSING: &str = "UPDATE OR FAIL file_current SET missing_since_utc = ?4 \
-     WHERE tenant_id = ?1 AND share_id = ?2 AND last_seen_scan_id <> ?3 \
-     AND missing_since_utc IS NULL";
+/// A full scan's unseen files: neither written by the scan (`last_seen_scan_id`) nor left alone as
+/// unchanged and listed in its snapshot rows (a probe of `file`'s primary key each). A missing
+/// file keeps the scan that last saw it, so the one [`last_seen!`] derives is written into it
+/// (before [`SHARE_SEEN`] moves the share on).
+pub(crate) const MARK_MISSING: &str = concat!(
+    "UPDATE OR FAIL file_current AS f SET missing_since_utc = ?4, last_seen_scan_id = ",
+    last_seen!(),
+    " FROM share AS h WHERE h.tenant_id = ?1 AND h.share_id = ?2 \
+     AND f.tenant_id = ?1 AND f.share_id = ?2 AND f.last_seen_scan_id <> ?3 \
+     AND f.missing_since_utc IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM file AS s WHERE s.tenant_id = ?1 AND s.scan_id = ?3 \
+         AND s.file_current_id = f.file_current_id)"
+);
+
+/// A full scan has finished: every file of the share not missing now was seen by it.
+pub(crate) const SHARE_SEEN: &str = "UPDATE share SET seen_scan_id = ?3, \
+     seen_chunk_seq = chunk_seq WHERE tenant_id = ?1 AND share_id = ?2";
+
+/// The number of an ingest chunk that writes the share's files.
+pub(crate) const SHARE_NEXT_CHUNK: &str = "UPDATE share SET chunk_seq = chunk_seq + 1 \
+     WHERE tenant_id = ?1 AND share_id = ?2 RETURNING chunk_seq";
 
 /// Scans of a share whose snapshots fall out of `history_scans`: all but the newest `?3`.
 pub(crate) const HISTORY_PRUNE: &str = "DELETE FROM file WHERE tenant_id = ?1 AND scan_id IN \
@@ -98,34 +131,37 @@ pub(crate) const DIR_IDS: &str = "SELECT json_group_array(json_array(d.dir_id, d
      WHERE d.tenant_id = ?1 AND d.share_id = ?2 AND d.dir_path = j.value";
 
 /// New files: `[id, tenant, share, dir_id, name, path_key, full_path, size, mtime, atime, ext,
-/// permissions, owner, hash, source, atime_updated, scan, scan, now]` per row.
+/// permissions, owner, hash, source, atime_updated, scan, scan, now, chunk_seq]` per row.
 pub(crate) const FILE_INSERT: Batch = Batch {
     head: "INSERT OR FAIL INTO file_current (file_current_id, tenant_id, share_id, dir_id, name, \
            path_key, full_path, size_bytes, mtime_us, atime_us, file_extension, permissions, \
            owner, file_hash, last_accessed_source, atime_updated_utc, first_seen_scan_id, \
-           last_seen_scan_id, missing_since_utc, updated_utc) VALUES ",
-    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+           last_seen_scan_id, missing_since_utc, updated_utc, chunk_seq) VALUES ",
+    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
     tail: "",
 };
 
 /// Changed files: `[tenant, share, id, full_path, size, mtime, atime, ext, permissions, owner,
-/// hash, source, atime_updated, scan, now]` per row.
+/// hash, source, atime_updated, scan, now, chunk_seq]` per row.
 pub(crate) const FILE_UPDATE: Batch = Batch {
     head: "WITH v (tenant_id, share_id, id, full_path, size_bytes, mtime_us, atime_us, \
-           file_extension, permissions, owner, file_hash, source, atime_updated_utc, scan, now) \
-           AS (VALUES ",
-    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           file_extension, permissions, owner, file_hash, source, atime_updated_utc, scan, now, \
+           seq) AS (VALUES ",
+    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     tail: ") UPDATE OR FAIL file_current SET full_path = v.full_path, size_bytes = v.size_bytes, \
            mtime_us = v.mtime_us, atime_us = v.atime_us, file_extension = v.file_extension, \
            permissions = v.permissions, owner = v.owner, file_hash = v.file_hash, \
            last_accessed_source = v.source, atime_updated_utc = v.atime_updated_utc, \
-           last_seen_scan_id = v.scan, missing_since_utc = NULL, updated_utc = v.now \
+           last_seen_scan_id = v.scan, missing_since_utc = NULL, updated_utc = v.now, \
+           chunk_seq = v.seq \
            FROM v WHERE file_current.file_current_id = v.id \
            AND +file_current.tenant_id = v.tenant_id AND +file_current.share_id = v.share_id",
 };
 
-/// Files seen again unchanged. `?4`: JSON array of ids.
-pub(crate) const FILE_SEEN: &str = "UPDATE OR FAIL file_current SET last_seen_scan_id = ?3 \
+/// Files seen again unchanged, by a scan whose snapshot rows do not record them (a partial scan,
+/// or no history). `?4`: JSON array of ids; `?5`: the chunk's number.
+pub(crate) const FILE_SEEN: &str = "UPDATE OR FAIL file_current SET last_seen_scan_id = ?3, \
+     chunk_seq = ?5 \
      WHERE file_current_id IN (SELECT value FROM json_each(?4)) \
      AND +tenant_id = ?1 AND +share_id = ?2";
 
@@ -158,9 +194,11 @@ macro_rules! files_page {
              state)) FROM (\
              SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
              f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
-             f.atime_updated_utc, f.first_seen_scan_id, f.last_seen_scan_id, \
-             f.missing_since_utc, t.state \
+             f.atime_updated_utc, f.first_seen_scan_id, ",
+            last_seen!(),
+            " AS last_seen_scan_id, f.missing_since_utc, t.state \
              FROM file_current AS f \
+             CROSS JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
              LEFT JOIN tier_object AS t \
              ON t.tenant_id = ?1 AND t.file_current_id = f.file_current_id \
              WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key ",
@@ -242,6 +280,8 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("SCAN_WITH_SHARE", SCAN_WITH_SHARE),
     ("SCAN_FINISH", SCAN_FINISH),
     ("MARK_MISSING", MARK_MISSING),
+    ("SHARE_SEEN", SHARE_SEEN),
+    ("SHARE_NEXT_CHUNK", SHARE_NEXT_CHUNK),
     ("HISTORY_PRUNE", HISTORY_PRUNE),
     ("CHUNK_SEEN", CHUNK_SEEN),
     ("CHUNK_INSERT", CHUNK_INSERT),
