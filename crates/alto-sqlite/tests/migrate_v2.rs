@@ -1,8 +1,10 @@
-//! Schema version 2 (the job queue and access feeds) on a database created by version 1: opening
-//! it migrates in place, keeps its tier objects, and the queue and feeds work on it.
+//! Schema versions 2 (the job queue and access feeds) and 3 (unchanged files left unwritten) on a
+//! database created by version 1: opening it migrates in place, keeps its tier objects and files,
+//! and the queue, feeds and scans work on it.
 
 use alto_core::store::tiering::{ClaimRequest, PlanCommit, PlannedFile, PlannedJobSpec};
-use alto_core::{Estimate, Store, TierState};
+use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec};
+use alto_core::{Estimate, FileEntry, Store, TierState};
 use alto_sqlite::{SqliteStore, schema_version};
 use sqlx::ConnectOptions;
 
@@ -115,6 +117,50 @@ async fn a_version_1_database_is_migrated() {
     assert_eq!(
         store.tier_object(t.id, "data", "/d/b").await.unwrap().state,
         TierState::Planned
+    );
+
+    // Version 3: the migrated files keep the scan that last saw them; a full scan with history
+    // that finds /d/a unchanged and not /d/b names itself for /d/a, and /d/b keeps scan 1.
+    let seen = async |store: &SqliteStore| {
+        let q = FileQuery {
+            include_missing: true,
+            ..Default::default()
+        };
+        let page = store.files(t.id, &q).await.unwrap();
+        page.items
+            .into_iter()
+            .map(|f| (f.path_key, f.last_seen_scan, f.missing_since.is_some()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        seen(&store).await,
+        [("/d/a".into(), 1, false), ("/d/b".into(), 1, false)]
+    );
+    let scan = store
+        .begin_scan(
+            t.id,
+            &ScanSpec {
+                share: "data".into(),
+                kind: ScanKind::Full,
+                source: None,
+            },
+        )
+        .await
+        .unwrap();
+    let chunk = IngestChunk {
+        id: "0".into(),
+        entries: vec![FileEntry {
+            path: "/d/a".into(),
+            size: 5,
+            ..Default::default()
+        }],
+    };
+    let out = store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
+    assert_eq!((out.new, out.changed, out.unchanged), (0, 0, 1));
+    assert_eq!(store.finish_scan(t.id, scan.id).await.unwrap().missing, 1);
+    assert_eq!(
+        seen(&store).await,
+        [("/d/a".into(), scan.id, false), ("/d/b".into(), 1, true)]
     );
     store.close().await;
 }
