@@ -418,6 +418,10 @@ impl SqliteStore {
             .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
         let share_id: i64 = row.try_get(0).map_err(db)?;
         let kind = codec::scan_kind(row.try_get(1).map_err(db)?)?;
+        if row.try_get::<bool, _>(3).map_err(db)? {
+            // Finishing twice marks nothing new (and never moves the share's seen scan back).
+            return Ok(ScanSummary::default());
+        }
         let now = now_micros();
         let mut missing = 0;
         if kind == ScanKind::Full {

@@ -352,12 +352,16 @@ impl Store for MemoryStore {
 
     async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary> {
         let mut g = self.lock();
-        let (s, _) = g
+        let (s, finished) = g
             .scans
             .iter()
             .find(|(t, s, _)| *t == tenant && s.id == scan)
             .map(|(_, s, f)| (s.clone(), *f))
             .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+        if finished {
+            // Finishing twice marks nothing new, even after later scans.
+            return Ok(ScanSummary::default());
+        }
         let mut missing = 0;
         if s.kind == ScanKind::Full {
             let now = now_micros();
