@@ -30,6 +30,7 @@ pub async fn run_all(store: &dyn Store) {
     last_seen_follows_scans(store, true).await;
     last_seen_follows_scans(store, false).await;
     missing_keeps_the_scan_that_saw_it(store).await;
+    older_scan_after_a_full_one(store).await;
     new_files_then_known_ones(store).await;
     later_chunk_undoes_an_earlier_one(store).await;
     staged_before_the_chunk_ahead_applies(store).await;
@@ -527,6 +528,63 @@ pub async fn missing_keeps_the_scan_that_saw_it(store: &dyn Store) {
             ("/m/b".to_owned(), s3, true),
             ("/m/c".to_owned(), s3, false),
         ]
+    );
+}
+
+/// A scan that began before a full scan but applies its chunk after that full scan finished: the
+/// files it lists were last seen by it, as chunks applied one after the other say, even when it
+/// found them unchanged (stores that derive "seen by the last full scan" must not override it).
+pub async fn older_scan_after_a_full_one(store: &dyn Store) {
+    let t = store
+        .create_tenant(&unique_name("older"), &TenantSettings::default())
+        .await
+        .unwrap();
+    let s = store
+        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .await
+        .unwrap();
+    let spec = |kind: ScanKind| ScanSpec {
+        share: s.name.clone(),
+        kind,
+        source: None,
+    };
+    let chunk = |id: &str| IngestChunk {
+        id: id.into(),
+        entries: vec![entry("/x", 1, None), entry("/y", 2, None)],
+    };
+    let first = store.begin_scan(t.id, &spec(ScanKind::Full)).await.unwrap();
+    store
+        .ingest_chunk(t.id, first.id, &chunk("0"))
+        .await
+        .unwrap();
+    store.finish_scan(t.id, first.id).await.unwrap();
+    let partial = store
+        .begin_scan(t.id, &spec(ScanKind::Partial))
+        .await
+        .unwrap();
+    let full = store.begin_scan(t.id, &spec(ScanKind::Full)).await.unwrap();
+    assert!(partial.id < full.id);
+    let out = store
+        .ingest_chunk(t.id, full.id, &chunk("0"))
+        .await
+        .unwrap();
+    assert_eq!(out.unchanged, 2);
+    store.finish_scan(t.id, full.id).await.unwrap();
+    let only_x = IngestChunk {
+        id: "0".into(),
+        entries: vec![entry("/x", 1, None)],
+    };
+    let out = store.ingest_chunk(t.id, partial.id, &only_x).await.unwrap();
+    assert_eq!(out.unchanged, 1);
+    store.finish_scan(t.id, partial.id).await.unwrap();
+    let seen: Vec<(String, i64)> = all_files(store, t.id, FileQuery::default())
+        .await
+        .into_iter()
+        .map(|f| (f.path_key, f.last_seen_scan))
+        .collect();
+    assert_eq!(
+        seen,
+        [("/x".to_owned(), partial.id), ("/y".to_owned(), full.id)]
     );
 }
 

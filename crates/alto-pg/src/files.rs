@@ -22,14 +22,15 @@ const DEFAULT_LIMIT: usize = 1000;
 /// unchanged (`crates/alto-pg/src/ingest.rs`); when it finishes, every file of the share it did
 /// not list is missing, and the share's `seen_scan_id` names it (`seen_chunk_id`: the newest
 /// chunk then). So a file that is not missing, was ever seen by a scan (placeholders of the feed
-/// have 0) and was not written by a chunk since (a scan overlapping that one) was seen by it.
+/// have 0) and was not written by a chunk since (a scan overlapping that one: `changed_chunk_id`
+/// when the chunk changed it, `seen_chunk_id` when it only saw it) was seen by it.
 /// A file that goes missing keeps the scan that last saw it: whatever marks it missing writes
 /// this value into it first (`ingest::finish_scan`, `feeds::UPDATE_FILES`). For a statement that
 /// names the file `fc` and its share `sh`.
 macro_rules! last_seen {
     () => {
         "CASE WHEN fc.missing_since IS NULL AND fc.last_seen_scan_id > 0 \
-                 AND fc.changed_chunk_id <= sh.seen_chunk_id \
+                 AND greatest(fc.changed_chunk_id, fc.seen_chunk_id) <= sh.seen_chunk_id \
              THEN greatest(fc.last_seen_scan_id, sh.seen_scan_id) \
              ELSE fc.last_seen_scan_id END"
     };

@@ -80,6 +80,7 @@ macro_rules! upsert {
                  (fc.accessed_utc IS NULL OR excluded.accessed_utc > fc.accessed_utc) \
                  THEN 'incremental_scan' ELSE fc.last_accessed_source END, \
              last_seen_scan_id = excluded.last_seen_scan_id, \
+             seen_chunk_id = excluded.changed_chunk_id, \
              missing_since = NULL, \
              changed_chunk_id = CASE WHEN fc.missing_since IS NOT NULL \
                  OR (excluded.accessed_utc IS NOT NULL AND \

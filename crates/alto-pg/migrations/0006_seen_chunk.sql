@@ -1,0 +1,11 @@
+-- Schema version 6: the chunk that last saw a file.
+--
+-- Version 5 derives a file's last seen scan through its share (files.rs, `last_seen!`) for rows
+-- no chunk wrote after the share's last full scan finished, and told those rows apart by
+-- `changed_chunk_id`. But a partial scan that finds a file unchanged writes only
+-- `last_seen_scan_id`, not `changed_chunk_id` (which counts changed files): a partial scan older
+-- than that full scan, applied after it, was then overridden by it. `seen_chunk_id` is the chunk
+-- that last wrote `last_seen_scan_id` when it was not the one that changed the row; a row was
+-- written after the share's seen chunk when either is newer. Adding a column with a constant
+-- default rewrites nothing.
+ALTER TABLE file_current ADD COLUMN seen_chunk_id bigint NOT NULL DEFAULT 0;
