@@ -96,11 +96,7 @@ async fn ingest_scan(
     kind: ScanKind,
     chunks: &[(&str, Vec<FileEntry>)],
 ) -> (i64, Vec<ChunkOutcome>, ScanSummary) {
-    let spec = ScanSpec {
-        share: share.into(),
-        kind,
-        source: None,
-    };
+    let spec = ScanSpec::new(share, kind);
     let scan = store.begin_scan(t, &spec).await.expect("begin scan");
     // As the ingest driver does: chunk n + 1 is staged while chunk n applies, so every check
     // here also holds for a store that overlaps the two (`Store::stage_chunk`).
@@ -202,11 +198,7 @@ pub async fn tenants(store: &dyn Store) {
 pub async fn ingest_is_idempotent(store: &dyn Store) {
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let rows = vec![entry("/d/a.txt", 1, None), entry("/d/b.txt", 2, None)];
-    let spec = ScanSpec {
-        share: s.name.clone(),
-        kind: ScanKind::Partial,
-        source: None,
-    };
+    let spec = ScanSpec::new(s.name.clone(), ScanKind::Partial);
     let scan = store.begin_scan(t.id, &spec).await.unwrap();
     let chunk = IngestChunk {
         id: "0".into(),
@@ -535,19 +527,8 @@ pub async fn missing_keeps_the_scan_that_saw_it(store: &dyn Store) {
 /// files it lists were last seen by it, as chunks applied one after the other say, even when it
 /// found them unchanged (stores that derive "seen by the last full scan" must not override it).
 pub async fn older_scan_after_a_full_one(store: &dyn Store) {
-    let t = store
-        .create_tenant(&unique_name("older"), &TenantSettings::default())
-        .await
-        .unwrap();
-    let s = store
-        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
-        .await
-        .unwrap();
-    let spec = |kind: ScanKind| ScanSpec {
-        share: s.name.clone(),
-        kind,
-        source: None,
-    };
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let spec = |kind: ScanKind| ScanSpec::new(s.name.clone(), kind);
     let chunk = |id: &str| IngestChunk {
         id: id.into(),
         entries: vec![entry("/x", 1, None), entry("/y", 2, None)],
@@ -747,11 +728,7 @@ pub async fn later_chunk_undoes_an_earlier_one(store: &dyn Store) {
 /// finishes): a store that compares while staging must still let the later sighting win.
 pub async fn staged_before_the_chunk_ahead_applies(store: &dyn Store) {
     let (t, s) = share_with_k(store).await;
-    let spec = ScanSpec {
-        share: s.name.clone(),
-        kind: ScanKind::Full,
-        source: None,
-    };
+    let spec = ScanSpec::new(s.name.clone(), ScanKind::Full);
     let scan = store.begin_scan(t.id, &spec).await.expect("begin scan");
     let stage = |id: &str, entries: Vec<FileEntry>| {
         store.stage_chunk(

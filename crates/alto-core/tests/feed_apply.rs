@@ -43,14 +43,7 @@ async fn setup() -> (MemoryStore, Tenant) {
         })
         .collect();
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "fs".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("fs", ScanKind::Full))
         .await
         .unwrap();
     store

@@ -44,14 +44,7 @@ async fn main() -> Result<(), BoxError> {
         .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
         .await?;
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
         .await?;
     let entries = (0..jobs)
         .map(|i| FileEntry {

@@ -359,7 +359,8 @@ pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
     };
     // Usually one round; a key listed n times in the chunk makes n rounds, each merged onto the
     // last (only the first round's rows are counted, as the reference store counts them).
-    // Round 0 is in staging already; a later one replaces it.
+    // Round 0 is in staging already, with its snapshot rows (`prepare`); a later one replaces it
+    // and gets its own.
     let rounds = std::iter::once((None, rows)).chain(later.into_iter().map(|(p, n)| (Some(p), n)));
     for (round, (payload, n)) in rounds.enumerate() {
         if let Some(payload) = payload {
@@ -368,22 +369,19 @@ pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
                 .await
                 .map_err(db_err)?;
             send_copy(&mut tx, payload).await?;
+            if keep_history {
+                snapshot(&mut tx, tenant, share, scan).await?;
+            }
         }
         let inserted = if round == 0 && all_new {
             insert_all_new(&mut tx, tenant, share, scan, chunk_id, now).await?
         } else {
             None
         };
-        // Round 0's snapshot rows were written when it was staged.
-        let mut snapshotted = round == 0 && keep_history;
         if inserted.is_none() && !rewrite_seen {
-            // Unchanged files need no write at all: record the snapshot rows of the whole round
-            // first, then take the unchanged files out of staging, so the upsert neither locks
-            // nor dirties their rows (a lock is a WAL record and a page to write back).
-            if !snapshotted {
-                snapshot(&mut tx, tenant, share, scan).await?;
-                snapshotted = true;
-            }
+            // Unchanged files need no write at all: with the round's snapshot rows recorded,
+            // take them out of staging, so the upsert neither locks nor dirties their rows (a
+            // lock is a WAL record and a page to write back).
             drop_unchanged(&mut tx, tenant, share).await?;
         }
         let (new, changed): (i64, i64) = match inserted {
@@ -399,9 +397,6 @@ pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
                 .await
                 .map_err(db_err)?,
         };
-        if keep_history && !snapshotted {
-            snapshot(&mut tx, tenant, share, scan).await?;
-        }
         if round == 0 {
             out.new = new as u64;
             out.changed = changed as u64;

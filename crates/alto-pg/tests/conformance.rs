@@ -49,11 +49,7 @@ async fn last_seen_of_one_file() {
         .unwrap();
     let mut scans = Vec::new();
     for _ in 0..2 {
-        let spec = ScanSpec {
-            share: "data".into(),
-            kind: ScanKind::Full,
-            source: None,
-        };
+        let spec = ScanSpec::new("data", ScanKind::Full);
         let scan = store.begin_scan(t.id, &spec).await.unwrap();
         let chunk = IngestChunk {
             id: "0".into(),

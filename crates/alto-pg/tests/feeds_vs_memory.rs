@@ -45,14 +45,7 @@ async fn setup(store: &dyn Store, tenant: &str, policy: UnknownPathPolicy) -> Te
     spec.mount_root = Some("/Volumes/fs".into());
     store.ensure_share(t.id, &spec).await.unwrap();
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "fs".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("fs", ScanKind::Full))
         .await
         .unwrap();
     let entries = (0..FILES as u64)

@@ -80,14 +80,7 @@ async fn tenant_with_plan(
         paths.push(p);
     }
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
         .await
         .unwrap();
     store

@@ -62,14 +62,7 @@ async fn readers_and_writers_across_processes() {
         let store = store.clone();
         tokio::spawn(async move {
             let scan = store
-                .begin_scan(
-                    local.id,
-                    &ScanSpec {
-                        share: "s".into(),
-                        kind: ScanKind::Full,
-                        source: None,
-                    },
-                )
+                .begin_scan(local.id, &ScanSpec::new("s", ScanKind::Full))
                 .await
                 .unwrap();
             for c in 0..40 {

@@ -19,14 +19,7 @@ async fn ids_are_never_reused() {
     let mut max_seen = 0;
     for (n, path) in ["/a", "/b"].into_iter().enumerate() {
         let scan = store
-            .begin_scan(
-                t.id,
-                &ScanSpec {
-                    share: "s".into(),
-                    kind: ScanKind::Partial,
-                    source: None,
-                },
-            )
+            .begin_scan(t.id, &ScanSpec::new("s", ScanKind::Partial))
             .await
             .unwrap();
         let chunk = IngestChunk {

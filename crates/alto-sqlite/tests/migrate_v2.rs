@@ -137,14 +137,7 @@ async fn a_version_1_database_is_migrated() {
         [("/d/a".into(), 1, false), ("/d/b".into(), 1, false)]
     );
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
         .await
         .unwrap();
     let chunk = IngestChunk {

@@ -49,14 +49,7 @@ async fn round_trip(store: &SqliteStore) {
     let entries: Vec<FileEntry> = PATHS.iter().map(|p| entry(p)).collect();
     for round in 0..2 {
         let scan = store
-            .begin_scan(
-                t.id,
-                &ScanSpec {
-                    share: "s".into(),
-                    kind: ScanKind::Full,
-                    source: None,
-                },
-            )
+            .begin_scan(t.id, &ScanSpec::new("s", ScanKind::Full))
             .await
             .unwrap();
         let out = store

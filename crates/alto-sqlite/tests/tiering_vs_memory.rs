@@ -198,14 +198,7 @@ async fn setup<'a>(store: &'a dyn Store, policy: UnknownPathPolicy) -> Side<'a> 
     spec.case_sensitive = Some(false);
     store.ensure_share(tenant.id, &spec).await.unwrap();
     let scan = store
-        .begin_scan(
-            tenant.id,
-            &ScanSpec {
-                share: "fs".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(tenant.id, &ScanSpec::new("fs", ScanKind::Full))
         .await
         .unwrap();
     let entries = (0..FILES)

@@ -148,14 +148,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let scan = store
-        .begin_scan(
-            tenant.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(tenant.id, &ScanSpec::new("data", ScanKind::Full))
         .await?;
     store
         .ingest_chunk(

@@ -72,14 +72,7 @@ async fn worker_tiers_to_az_and_rehydrates() {
     }
     let originals: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
         .await
         .unwrap();
     store

@@ -68,14 +68,7 @@ async fn setup_with(
         paths.push(p);
     }
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Full,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
         .await
         .unwrap();
     store
@@ -146,14 +139,7 @@ async fn tier_recheck_rehydrate_replan() {
     std::fs::write(&paths[0], b"changed since planning").unwrap();
     let later = alto_core::time::now_micros() + 1_000_000;
     let scan = store
-        .begin_scan(
-            t.id,
-            &ScanSpec {
-                share: "data".into(),
-                kind: ScanKind::Partial,
-                source: None,
-            },
-        )
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Partial))
         .await
         .unwrap();
     store

@@ -83,6 +83,17 @@ pub struct ScanSpec {
     pub source: Option<String>,
 }
 
+impl ScanSpec {
+    /// A scan of `share` with no source identity (never resumed).
+    pub fn new(share: impl Into<String>, kind: ScanKind) -> Self {
+        ScanSpec {
+            share: share.into(),
+            kind,
+            source: None,
+        }
+    }
+}
+
 /// A scan in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scan {
