@@ -1,7 +1,9 @@
 //! Ingest: stream an inventory into a store in idempotent chunks.
 //!
-//! Rows are read in file order and cut into chunks of a fixed number of rows; chunk `n` of a
-//! scan always holds the same rows, so a chunk id is just its number. The scan is keyed by the
+//! Rows are read in file order and cut into chunks of a fixed number of rows. A chunk's id is the
+//! range of rows it holds (`first+count`, counting rejected rows too), so the same rows always get
+//! the same id, and a rerun with another chunk size applies its chunks again instead of skipping
+//! rows that never landed (applying a chunk again changes nothing). The scan is keyed by the
 //! input's identity ([`source_identity`]): re-running an interrupted ingest of the same file
 //! resumes the unfinished scan and skips the chunks that already landed, so a crash at any point
 //! loses and doubles nothing. Bad rows are handed to the caller and skipped; good rows land.
@@ -69,7 +71,7 @@ pub struct IngestReport {
 fn read_chunk(
     src: &mut dyn InventorySource,
     chunk_rows: usize,
-    chunk_no: &mut u64,
+    first_row: &mut u64,
     on_reject: &mut impl FnMut(&Rejection),
 ) -> Result<Option<IngestChunk>> {
     let mut entries = Vec::with_capacity(chunk_rows.min(1 << 16));
@@ -86,10 +88,10 @@ fn read_chunk(
         return Ok(None);
     }
     let chunk = IngestChunk {
-        id: chunk_no.to_string(),
+        id: format!("{first_row}+{rows}"),
         entries,
     };
-    *chunk_no += 1;
+    *first_row += rows as u64;
     Ok(Some(chunk))
 }
 
@@ -136,13 +138,13 @@ pub async fn ingest(
         resumed: scan.resumed,
         ..Default::default()
     };
-    let mut chunk_no: u64 = 0;
+    let mut first_row: u64 = 0;
     // Chunk n applies while chunk n + 1 is read and staged (`Store::stage_chunk`); chunk n + 1
     // applies only once chunk n has.
     let mut applying: Option<ChunkApply<'_>> = None;
     loop {
         let next = async {
-            match read_chunk(src, opts.chunk_rows, &mut chunk_no, &mut on_reject)? {
+            match read_chunk(src, opts.chunk_rows, &mut first_row, &mut on_reject)? {
                 Some(chunk) => Ok(Some(store.stage_chunk(tenant, scan.id, chunk).await?)),
                 None => Ok::<_, Error>(None),
             }

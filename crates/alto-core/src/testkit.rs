@@ -1395,6 +1395,37 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
             "cut {cut}: same final state as an uninterrupted run"
         );
     }
+    // A rerun with larger chunks: its first chunk holds rows the interrupted run never applied,
+    // so it must not be skipped as "already applied".
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let dying = Interrupting {
+        inner: store,
+        budget: std::sync::atomic::AtomicI64::new(1),
+    };
+    let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+    ingest(&dying, t.id, &s.name, &mut src, &opts, |_| {}, |_, _| {})
+        .await
+        .unwrap_err();
+    let larger = IngestOptions {
+        chunk_rows: 11,
+        ..opts.clone()
+    };
+    let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+    let again = ingest(store, t.id, &s.name, &mut src, &larger, |_| {}, |_, _| {})
+        .await
+        .unwrap();
+    assert!(again.resumed, "another chunk size resumes the same scan");
+    assert_eq!(
+        (again.chunks_skipped, again.missing),
+        (0, 0),
+        "no chunk of other rows counts as applied, and no file goes missing"
+    );
+    let got: Vec<_> = snapshot(t.id)
+        .await
+        .into_iter()
+        .map(|f| (f.path_key, f.entry, f.missing_since.is_some()))
+        .collect();
+    assert_eq!(got, want, "another chunk size: the same final state");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
