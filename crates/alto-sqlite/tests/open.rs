@@ -79,6 +79,11 @@ async fn reopening_keeps_the_state_and_wal_mode() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(page, 16384, "a new database gets 16 KiB pages");
     let t2 = again.tenant("t").await.unwrap();
     assert_eq!(t2.id, t.id);
     let files = again.files(t.id, &FileQuery::default()).await.unwrap();
