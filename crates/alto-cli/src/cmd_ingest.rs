@@ -45,9 +45,9 @@ pub(crate) struct IngestArgs {
     /// The inventory covers the whole share: files it does not list are marked missing.
     #[arg(long)]
     full_scan: bool,
-    /// Rows per transaction.
-    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
-    chunk_rows: u64,
+    /// Rows per transaction. Default: the store's (PostgreSQL 50,000, SQLite 100,000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk_rows: Option<u64>,
     /// The inventory: CSV with a header line, or Parquet.
     #[arg(value_name = "INVENTORY")]
     inventory: std::path::PathBuf,
@@ -76,7 +76,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         } else {
             ScanKind::Partial
         },
-        chunk_rows: args.chunk_rows as usize,
+        chunk_rows: args.chunk_rows.map(|n| n as usize),
         source: Some(source_identity(&args.inventory)?),
     };
     let started = std::time::Instant::now();

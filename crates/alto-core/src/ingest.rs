@@ -20,13 +20,18 @@ use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
 
+/// Rows per chunk unless the store or the caller says otherwise ([`Store::ingest_chunk_rows`]).
+pub const DEFAULT_CHUNK_ROWS: usize = 50_000;
+
 /// How to ingest.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// Full scans mark the share's unseen files missing at the end.
     pub kind: ScanKind,
-    /// Rows (accepted or rejected) per chunk; default 50,000.
-    pub chunk_rows: usize,
+    /// Rows (accepted or rejected) per chunk; `None` (the default): the store's
+    /// [`Store::ingest_chunk_rows`]. A chunk is one transaction, and the driver holds two in
+    /// memory (one applying, one staged).
+    pub chunk_rows: Option<usize>,
     /// The input's identity for resuming (see [`source_identity`]); `None`: never resume.
     pub source: Option<String>,
 }
@@ -35,7 +40,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             kind: ScanKind::Partial,
-            chunk_rows: 50_000,
+            chunk_rows: None,
             source: None,
         }
     }
@@ -124,7 +129,8 @@ pub async fn ingest(
     mut on_reject: impl FnMut(&Rejection),
     mut on_progress: impl FnMut(&IngestReport, Progress),
 ) -> Result<IngestReport> {
-    if opts.chunk_rows == 0 {
+    let chunk_rows = opts.chunk_rows.unwrap_or_else(|| store.ingest_chunk_rows());
+    if chunk_rows == 0 {
         return Err(Error::invalid_input("chunk size must be at least 1 row"));
     }
     let spec = ScanSpec {
@@ -144,7 +150,7 @@ pub async fn ingest(
     let mut applying: Option<ChunkApply<'_>> = None;
     loop {
         let next = async {
-            match read_chunk(src, opts.chunk_rows, &mut first_row, &mut on_reject)? {
+            match read_chunk(src, chunk_rows, &mut first_row, &mut on_reject)? {
                 Some(chunk) => Ok(Some(store.stage_chunk(tenant, scan.id, chunk).await?)),
                 None => Ok::<_, Error>(None),
             }

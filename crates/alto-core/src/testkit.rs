@@ -1237,10 +1237,12 @@ pub async fn audit_trail(store: &dyn Store) {
 }
 
 /// A store that fails every `ingest_chunk` after the first `budget` ones: a crash mid-ingest.
+/// With `chunk_rows`, it asks for chunks of that size instead of the inner store's.
 #[derive(Debug)]
 struct Interrupting<'a> {
     inner: &'a dyn Store,
     budget: std::sync::atomic::AtomicI64,
+    chunk_rows: Option<usize>,
 }
 
 #[async_trait::async_trait]
@@ -1250,6 +1252,10 @@ impl Store for Interrupting<'_> {
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+    fn ingest_chunk_rows(&self) -> usize {
+        self.chunk_rows
+            .unwrap_or_else(|| self.inner.ingest_chunk_rows())
     }
     async fn create_tenant(&self, n: &str, s: &TenantSettings) -> crate::Result<Tenant> {
         self.inner.create_tenant(n, s).await
@@ -1321,7 +1327,7 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
     std::fs::write(&path, csv).unwrap();
     let opts = IngestOptions {
         kind: ScanKind::Full,
-        chunk_rows: 7,
+        chunk_rows: Some(7),
         source: Some(crate::ingest::source_identity(&path).unwrap()),
     };
     let snapshot = |t: TenantId| async move {
@@ -1367,6 +1373,7 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
         let dying = Interrupting {
             inner: store,
             budget: std::sync::atomic::AtomicI64::new(cut),
+            chunk_rows: None,
         };
         let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
         let e = ingest(&dying, t.id, &s.name, &mut src, &opts, |_| {}, |_, _| {})
@@ -1396,29 +1403,45 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
         );
     }
     // A rerun with larger chunks: its first chunk holds rows the interrupted run never applied,
-    // so it must not be skipped as "already applied".
+    // so it must not be skipped as "already applied". The rerun sets no chunk size, so the
+    // driver takes the store's (11 rows here).
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let dying = Interrupting {
         inner: store,
         budget: std::sync::atomic::AtomicI64::new(1),
+        chunk_rows: None,
     };
     let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
     ingest(&dying, t.id, &s.name, &mut src, &opts, |_| {}, |_, _| {})
         .await
         .unwrap_err();
-    let larger = IngestOptions {
-        chunk_rows: 11,
+    let larger = Interrupting {
+        inner: store,
+        budget: std::sync::atomic::AtomicI64::new(i64::MAX),
+        chunk_rows: Some(11),
+    };
+    let store_sized = IngestOptions {
+        chunk_rows: None,
         ..opts.clone()
     };
     let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
-    let again = ingest(store, t.id, &s.name, &mut src, &larger, |_| {}, |_, _| {})
-        .await
-        .unwrap();
+    let again = ingest(
+        &larger,
+        t.id,
+        &s.name,
+        &mut src,
+        &store_sized,
+        |_| {},
+        |_, _| {},
+    )
+    .await
+    .unwrap();
     assert!(again.resumed, "another chunk size resumes the same scan");
     assert_eq!(
-        (again.chunks_skipped, again.missing),
-        (0, 0),
-        "no chunk of other rows counts as applied, and no file goes missing"
+        (again.chunks_applied, again.chunks_skipped, again.missing),
+        (5, 0, 0),
+        "54 rows in the store's chunks of 11; no chunk of other rows counts as applied, and no \
+         file goes missing"
     );
     let got: Vec<_> = snapshot(t.id)
         .await

@@ -99,7 +99,7 @@ async fn bench(
     store.ensure_share(tenant.id, &share).await?;
     let opts = IngestOptions {
         kind: ScanKind::Full,
-        chunk_rows: 50_000,
+        chunk_rows: None,
         source: Some(source_identity(path)?),
     };
     let started = Instant::now();

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "usage: pg_ingest URL TENANT SHARE INVENTORY [CHUNK_ROWS] [full|partial]".into(),
         );
     };
-    let chunk_rows = rest.first().map_or(Ok(50_000), |c| c.parse())?;
+    let chunk_rows = rest.first().map(|c| c.parse()).transpose()?;
     let kind = match rest.get(1).map(String::as_str) {
         None | Some("full") => ScanKind::Full,
         Some("partial") => ScanKind::Partial,

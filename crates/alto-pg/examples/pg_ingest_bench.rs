@@ -35,10 +35,9 @@ async fn main() -> Result<(), BoxError> {
         .iter()
         .find(|a| !a.starts_with("--"))
         .ok_or("usage: pg_ingest_bench [--alto-only|--no-baseline] [--keep] INVENTORY.csv")?;
-    let chunk_rows: usize = std::env::var("ALTO_CHUNK_ROWS")
+    let chunk_rows: Option<usize> = std::env::var("ALTO_CHUNK_ROWS")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50_000);
+        .and_then(|v| v.parse().ok());
     let admin = std::env::var("DATABASE_URL")
         .map_err(|_| "set DATABASE_URL (or run scripts/pg-bench.sh, which finds a server)")?;
     let path = Path::new(inventory);
@@ -58,7 +57,10 @@ async fn main() -> Result<(), BoxError> {
         chunk_rows,
         source: Some(source_identity(path)?),
     };
-    println!("inventory {inventory}, {chunk_rows} rows per chunk, snapshot history on");
+    println!(
+        "inventory {inventory}, {} rows per chunk, snapshot history on",
+        chunk_rows.unwrap_or_else(|| store.ingest_chunk_rows())
+    );
 
     let run = |label: &'static str| {
         let store = store.clone();

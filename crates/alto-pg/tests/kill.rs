@@ -117,7 +117,7 @@ fn ingest_child() {
         let path = Path::new(inv);
         let opts = IngestOptions {
             kind: ScanKind::Full,
-            chunk_rows: chunk.parse().unwrap(),
+            chunk_rows: Some(chunk.parse().unwrap()),
             source: Some(alto_core::ingest::source_identity(path).unwrap()),
         };
         let mut src = alto_core::inventory::open(path, &Default::default()).unwrap();
@@ -240,7 +240,7 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
             let mut src = alto_core::inventory::open(&previous, &Default::default()).unwrap();
             let opts = IngestOptions {
                 kind: ScanKind::Full,
-                chunk_rows: chunk as usize,
+                chunk_rows: Some(chunk as usize),
                 source: None,
             };
             ingest(&store, t.id, "data", &mut *src, &opts, |_| {}, |_, _| {})

@@ -91,7 +91,7 @@ async fn run(
     let mut src = CsvInventory::open(path, &ColumnMap::new()).unwrap();
     let opts = IngestOptions {
         kind: ScanKind::Full,
-        chunk_rows: 5,
+        chunk_rows: Some(5),
         source: None,
     };
     let mut rejected = Vec::new();

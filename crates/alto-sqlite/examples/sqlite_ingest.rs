@@ -5,8 +5,8 @@
 //! ```
 //!
 //! Options: `--tenant NAME` (default `bench`, created when missing), `--share NAME` (default
-//! `data`), `--kind ntfs|smb|lucidlink|posix` (default `ntfs`), `--chunk-rows N` (default 50,000),
-//! `--full` (a full scan: unseen files are marked missing), `--no-history` (a new tenant keeps no
+//! `data`), `--kind ntfs|smb|lucidlink|posix` (default `ntfs`), `--chunk-rows N` (default: the
+//! store's, 100,000), `--full` (a full scan: unseen files are marked missing), `--no-history` (a new tenant keeps no
 //! per-scan snapshots), `--once` (do nothing when this inventory was already ingested to the end:
 //! a rerun after a kill that came just after the last commit must not start a second scan).
 //!
@@ -38,7 +38,7 @@ struct Args {
     tenant: String,
     share: String,
     kind: ShareKind,
-    chunk_rows: usize,
+    chunk_rows: Option<usize>,
     full: bool,
     history: bool,
     once: bool,
@@ -55,7 +55,7 @@ fn parse() -> Result<Args, String> {
         tenant: "bench".into(),
         share: "data".into(),
         kind: ShareKind::Ntfs,
-        chunk_rows: 50_000,
+        chunk_rows: None,
         full: false,
         history: true,
         once: false,
@@ -75,7 +75,7 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--chunk-rows" => {
-                a.chunk_rows = value()?.parse().map_err(|e| format!("--chunk-rows: {e}"))?
+                a.chunk_rows = Some(value()?.parse().map_err(|e| format!("--chunk-rows: {e}"))?)
             }
             "--full" => a.full = true,
             "--no-history" => a.history = false,

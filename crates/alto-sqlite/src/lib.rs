@@ -93,6 +93,15 @@ impl Store for SqliteStore {
         }
     }
 
+    /// 100,000: one writer applies the chunks, and each chunk dirties most of the path-key index
+    /// wherever its keys fall, so fewer, larger chunks write that index fewer times. 1M new files
+    /// went from 107,000 to 117,000 rows/s (16 KiB pages, interleaved runs); an unchanged
+    /// re-ingest stayed at 195,000–205,000. Peak memory of the ingest grew from 390 to 480 MiB,
+    /// most of it the writer's page cache.
+    fn ingest_chunk_rows(&self) -> usize {
+        100_000
+    }
+
     fn tiering(&self) -> Option<&dyn alto_core::store::Tiering> {
         Some(self)
     }

@@ -144,7 +144,7 @@ async fn csv_paths_are_byte_exact() {
         .unwrap();
     let opts = IngestOptions {
         kind: ScanKind::Full,
-        chunk_rows: 4,
+        chunk_rows: Some(4),
         source: None,
     };
     for round in 0..2 {

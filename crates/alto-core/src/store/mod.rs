@@ -206,6 +206,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
+    /// Rows per ingest chunk this backend applies fastest: the ingest driver's chunk size when
+    /// the caller sets none ([`crate::ingest::IngestOptions::chunk_rows`]).
+    fn ingest_chunk_rows(&self) -> usize {
+        crate::ingest::DEFAULT_CHUNK_ROWS
+    }
+
     /// The committed-plan and job-queue part of the contract, when this backend has it.
     fn tiering(&self) -> Option<&dyn Tiering> {
         None
