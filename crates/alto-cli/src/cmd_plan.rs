@@ -4,6 +4,7 @@ use crate::input::{InventoryArgs, parse_now, read_inventory};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
 use alto::store::FileQuery;
+use alto::{Store, TenantId};
 use alto_core::planner::{PlanOptions, PlanReport, Planner, parse_rate};
 use alto_rules::RuleSet;
 use clap::{Args, ValueEnum};
@@ -169,12 +170,21 @@ async fn plan_from_store(
 ) -> CmdResult {
     let store = store.open(quiet).await?;
     let tenant = store.tenant(tenant).await?;
+    plan_records(store.as_ref(), tenant.id, planner).await
+}
+
+/// Stream a tenant's current file records (not missing ones) through the planner.
+pub(crate) async fn plan_records(
+    store: &dyn Store,
+    tenant: TenantId,
+    planner: &mut Planner<'_>,
+) -> CmdResult {
     let mut q = FileQuery {
         limit: 5000,
         ..FileQuery::default()
     };
     loop {
-        let page = store.files(tenant.id, &q).await?;
+        let page = store.files(tenant, &q).await?;
         for f in &page.items {
             planner.add_record(f);
         }

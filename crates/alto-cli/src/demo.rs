@@ -1,12 +1,18 @@
-//! `alto demo`: a realistic inventory generated on the spot, planned with the example rules.
+//! `alto demo`: a realistic inventory generated on the spot, ingested into a store (by default a
+//! temporary SQLite file: the embedded default, no server), and planned from the store with the
+//! example rules.
 //!
 //! The generator mirrors `shared/bench/gen_inventory.py` (directory fan-out, log-normal sizes,
 //! ages over eight years, a media/office extension mix) so the demo looks like a real share, and
 //! it is deterministic: the same seed gives the same file.
 
-use crate::cmd_plan::{Format, PlanFlags, print_report};
-use crate::input::{InventoryArgs, read_inventory};
-use crate::{CmdResult, Failure};
+use crate::cmd_plan::{Format, PlanFlags, plan_records, print_report};
+use crate::input::{InventoryArgs, RejectPrinter, open_inventory, progress_bar};
+use crate::store::runtime;
+use crate::{CmdResult, Failure, fmt};
+use alto::ingest::{IngestOptions, ingest};
+use alto::store::{ScanKind, ShareSpec};
+use alto::{ErrorKind, ShareKind, TenantSettings};
 use alto_core::planner::Planner;
 use alto_core::time::{MICROS_PER_SEC, format_rfc3339, parse_timestamp};
 use alto_rules::RuleSet;
@@ -28,6 +34,11 @@ pub(crate) struct DemoArgs {
     /// Write the inventory here (default: a temporary file, removed afterwards).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Keep the demo's state in this store (`sqlite://PATH`, `postgres://…`); it ingests into the
+    /// tenant `demo`, share `data`. Default: an SQLite file in the temporary directory, removed
+    /// afterwards.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Rule set to plan with (default: the built-in copy of examples/rules.toml).
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
@@ -142,7 +153,7 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
     generate(&path, args.files, args.seed, now)?;
     if !quiet {
         eprintln!(
-            "alto demo: generated {} files in {:.2?} ({}), planning at {DEMO_NOW}",
+            "alto demo: generated {} files in {:.2?} ({}); ingesting, then planning at {DEMO_NOW}",
             args.files,
             started.elapsed(),
             path.display()
@@ -164,20 +175,70 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
         map: None,
         strict: false,
     };
-    let started = std::time::Instant::now();
+    let db;
+    let url = match &args.store {
+        Some(u) => u.clone(),
+        None => {
+            db = TempFile::new("alto-demo.db");
+            format!("sqlite://{}", db.0.display())
+        }
+    };
     let mut planner = Planner::new(&rules, flags.options()?);
-    let stats = read_inventory(&input, quiet, |row| {
-        planner.add(&row.facts(), None);
-        Ok(())
+    let (ingested, took) = runtime()?.block_on(async {
+        let store = alto::connect(&url).await?;
+        let tenant = match store.tenant("demo").await {
+            Ok(t) => t,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                store
+                    .create_tenant("demo", &TenantSettings::default())
+                    .await?
+            }
+            Err(e) => return Err(Failure::from(e)),
+        };
+        store
+            .ensure_share(tenant.id, &ShareSpec::new("data", ShareKind::Ntfs))
+            .await?;
+        let mut src = open_inventory(&input)?;
+        let bar = progress_bar(quiet, src.progress().total);
+        let mut rejects = RejectPrinter::default();
+        let opts = IngestOptions {
+            kind: ScanKind::Full,
+            ..IngestOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let ingested = ingest(
+            store.as_ref(),
+            tenant.id,
+            "data",
+            src.as_mut(),
+            &opts,
+            |r| rejects.print(r),
+            |_, p| bar.set_position(p.done),
+        )
+        .await?;
+        bar.finish_and_clear();
+        let took = started.elapsed();
+        if !quiet {
+            eprintln!(
+                "alto demo: ingested into {url} (tenant demo, share data) in {took:.2?}: new {}, \
+                 changed {}, unchanged {}, missing {}",
+                fmt::count(ingested.new),
+                fmt::count(ingested.changed),
+                fmt::count(ingested.unchanged),
+                fmt::count(ingested.missing)
+            );
+        }
+        let started = std::time::Instant::now();
+        plan_records(store.as_ref(), tenant.id, &mut planner).await?;
+        Ok::<_, Failure>((ingested, started.elapsed()))
     })?;
     let mut report = planner.finish();
-    report.rows_rejected = stats.rejected;
-    let took = started.elapsed();
+    report.rows_rejected = ingested.rejected;
     print_report(&report, args.format, &flags.bandwidth)?;
     if !quiet {
         eprintln!(
-            "alto demo: planned {} files in {took:.2?}",
-            report.files_scanned
+            "alto demo: planned {} files from the store in {took:.2?}",
+            fmt::count(report.files_scanned)
         );
     }
     Ok(())
@@ -195,5 +256,11 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        // An SQLite database's write-ahead log and its index, when there are any.
+        for ext in ["-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(ext);
+            let _ = std::fs::remove_file(p);
+        }
     }
 }

@@ -58,8 +58,9 @@ enum Command {
     /// Keep last-access times current from access feeds (LucidLink audit trail, event batches).
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
-    /// Generate a realistic inventory of 100,000 files, plan it with the example rules, and print
-    /// the report. Needs nothing but this binary.
+    /// Generate a realistic inventory of 100,000 files, ingest it into a store (default: a
+    /// temporary SQLite file), plan from the store with the example rules, and print the report.
+    /// Needs nothing but this binary.
     Demo(demo::DemoArgs),
 }
 

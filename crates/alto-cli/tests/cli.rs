@@ -330,3 +330,36 @@ fn demo_plans_a_generated_inventory() {
     assert!(o.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), first);
 }
+
+#[test]
+fn demo_keeps_its_state_in_the_store_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let demo = |format: &str| {
+        let o = alto(&[
+            "demo", "--files", "3000", "--format", format, "--store", &url,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let o = demo("json");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["files_scanned"], 3000, "planned from the store's records");
+    assert!(
+        stderr(&o).contains("new 3,000, changed 0, unchanged 0, missing 0"),
+        "{}",
+        stderr(&o)
+    );
+    // The files are in the store for the other commands, and a second demo finds them unchanged.
+    let o = alto(&[
+        "find", "--store", &url, "--tenant", "demo", "--format", "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3000);
+    let o = demo("table");
+    assert!(
+        stderr(&o).contains("new 0, changed 0, unchanged 3,000, missing 0"),
+        "{}",
+        stderr(&o)
+    );
+}
