@@ -45,9 +45,9 @@ const READER_CACHE_KIB: i64 = 32 * 1024;
 const PAGE_SIZE_PRAGMA: &str = "PRAGMA page_size = 16384";
 
 /// WAL size (256 MiB) after which a commit checkpoints on the writer (SQLite's default is 1000
-/// pages; the pages here are the file's own size). The [`Checkpointer`], woken after every ingest commit, copies the WAL into the database
-/// beside the writer; the writer's own checkpoint, on the ingest's critical path, is only the
-/// bound for when it falls behind. At 64 MiB the writer checkpointed after nearly every chunk
+/// pages; the limit is set in pages of the file's own size). The [`Checkpointer`], woken after
+/// every ingest commit, copies the WAL into the database beside the writer; the writer's own
+/// checkpoint, on the ingest's critical path, is only the bound for when it falls behind. At 64 MiB the writer checkpointed after nearly every chunk
 /// (a 50,000-file chunk dirties that much of the key index): 1M new files took 8% longer. A
 /// longer WAL makes page lookups slower (its index is searched page by page: at 512 MiB ingest
 /// took twice the CPU). The WAL file is truncated back to this size after a checkpoint.
