@@ -18,8 +18,8 @@
 
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::{settings, share};
-use crate::tier::{object_in, transition_in};
-use crate::{SqliteStore, codec, sql};
+use crate::tier::{decode_object, object_in, transition_in};
+use crate::{SqliteStore, batch, codec, sql};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
 use alto_core::lifecycle::Action;
@@ -27,9 +27,12 @@ use alto_core::path::{dir_hash64, extension, join_under, path_key, split_dir};
 use alto_core::store::TransitionRequest;
 use alto_core::store::feeds::{ApplyOutcome, EventBatch, Feeds, MAX_FUTURE, Warmed};
 use alto_core::time::Micros;
-use alto_core::{AccessSource, Error, Result, Share, TenantId, TierState, UnknownPathPolicy};
+use alto_core::{
+    AccessSource, Error, Result, Share, TenantId, TierObject, TierState, UnknownPathPolicy,
+};
 use async_trait::async_trait;
 use sqlx::{Row, SqliteConnection};
+use std::collections::{HashMap, HashSet};
 
 /// Unknown events listed when the caller asks for 0.
 const DEFAULT_LIMIT: usize = 1000;
@@ -37,25 +40,32 @@ const DEFAULT_LIMIT: usize = 1000;
 // ---- statements ---------------------------------------------------------------------------------
 // Every statement names `tenant_id = ?1` in each table it touches (checked in `queue::tests`).
 
-const EVENT_SEEN: &str =
-    "SELECT 1 FROM feed_event WHERE tenant_id = ?1 AND share_id = ?2 AND event_id = ?3";
+/// Which of the event ids `?3` (a JSON array) the share has processed, as a JSON array.
+const EVENTS_SEEN: &str = "SELECT json_group_array(e.event_id) \
+     FROM json_each(?3) AS j CROSS JOIN feed_event AS e \
+     WHERE e.tenant_id = ?1 AND e.share_id = ?2 AND e.event_id = j.value";
 
-/// `?5`: applied, stale, skewed, unknown or other.
-const EVENT_RECORD: &str = "INSERT INTO feed_event \
-     (tenant_id, share_id, event_id, event_utc, outcome, applied_utc) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The file records of the keys `?3` (a JSON array) as [`FILE_BY_KEY`] reads one, each with its
+/// key first, as one JSON array.
+const FILES_BY_KEYS: &str = "SELECT json_group_array(json_array(j.value, f.file_current_id, \
+     f.atime_us, f.mtime_us, f.last_accessed_source, f.atime_updated_utc)) \
+     FROM json_each(?3) AS j CROSS JOIN file_current AS f \
+     WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key = j.value";
+
+/// The tier objects of the keys `?3` (a JSON array), with the columns of `sql::OBJECT_COLUMNS`.
+const OBJECTS_BY_KEYS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \
+     t.state, t.version, t.incarnation, t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, \
+     t.last_accessed_utc, t.access_count \
+     FROM json_each(?3) AS j CROSS JOIN tier_object AS t \
+     JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND t.share_id = ?2 AND t.path_key = j.value";
 
 const FILE_BY_KEY: &str = "SELECT file_current_id, atime_us, mtime_us, last_accessed_source, \
      atime_updated_utc FROM file_current WHERE tenant_id = ?1 AND share_id = ?2 AND path_key = ?3";
 
-/// An access moved forward: `?3` atime, `?4` source, `?5` atime updated, `?6` mtime, `?7` now.
-const FILE_ACCESSED: &str = "UPDATE file_current SET atime_us = ?3, last_accessed_source = ?4, \
-     atime_updated_utc = ?5, mtime_us = ?6, updated_utc = ?7 \
-     WHERE tenant_id = ?1 AND file_current_id = ?2";
-
-/// Counters, not state: the version (which guards state changes) stays.
+/// Counters, not state: the version (which guards state changes) stays. `?4` accesses.
 const OBJECT_WARM: &str = "UPDATE tier_object SET last_accessed_utc = ?3, \
-     access_count = access_count + 1 WHERE tenant_id = ?1 AND tier_id = ?2";
+     access_count = access_count + ?4 WHERE tenant_id = ?1 AND tier_id = ?2";
 
 /// A deleted file: missing from now on, keeping the scan that last saw it (`sql::last_seen!`,
 /// written into the row while it is not missing yet).
@@ -120,10 +130,10 @@ const CURSOR_SAVE: &str = "INSERT INTO feed_cursor (tenant_id, share_id, feed, n
 /// Every statement of this module, for the scoping test.
 #[cfg(test)]
 pub(crate) const STATEMENTS: &[(&str, &str)] = &[
-    ("EVENT_SEEN", EVENT_SEEN),
-    ("EVENT_RECORD", EVENT_RECORD),
+    ("EVENTS_SEEN", EVENTS_SEEN),
+    ("FILES_BY_KEYS", FILES_BY_KEYS),
+    ("OBJECTS_BY_KEYS", OBJECTS_BY_KEYS),
     ("FILE_BY_KEY", FILE_BY_KEY),
-    ("FILE_ACCESSED", FILE_ACCESSED),
     ("OBJECT_WARM", OBJECT_WARM),
     ("FILE_MISSING", FILE_MISSING),
     ("OBJECT_JOB", OBJECT_JOB),
@@ -202,6 +212,7 @@ async fn dir_id(
 }
 
 /// A file record as an event needs it.
+#[derive(Debug, Clone, Copy)]
 struct Known {
     id: i64,
     accessed: Option<Micros>,
@@ -275,7 +286,19 @@ impl Did {
     }
 }
 
+/// What the batch knows of one key: its file record and tier object.
+struct Entry {
+    file: Option<Known>,
+    obj: Option<TierObject>,
+}
+
 /// One batch being applied: the transaction and what it needs of the tenant and share.
+///
+/// Accesses, nearly every event, are decided in memory: the records and objects of the batch's
+/// keys are read up front (two statements), and what the accesses change is written when the
+/// batch ends, or before an event that reads or rewrites rows itself (a move, a delete, a
+/// placeholder), which then drops the keys it touched from [`Apply::cache`]. One statement an
+/// event cost a round trip to SQLite's thread each, which is most of a batch's time.
 struct Apply<'a> {
     conn: &'a mut SqliteConnection,
     tenant: TenantId,
@@ -283,9 +306,124 @@ struct Apply<'a> {
     policy: UnknownPathPolicy,
     now: Micros,
     out: ApplyOutcome,
+    /// Keys as stored now, counting the unwritten changes below.
+    cache: HashMap<String, Entry>,
+    /// File records whose access times moved, to write (by id).
+    files: HashMap<i64, Known>,
+    /// Objects warmed: last accessed and how many accesses to add (by tier id).
+    warm: HashMap<i64, (Micros, i64)>,
 }
 
 impl Apply<'_> {
+    /// Read the records and objects of `keys` into the cache.
+    async fn preload(&mut self, keys: &[&str]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let list = serde_json::to_string(keys).map_err(|e| corrupt(e.to_string()))?;
+        let files: Option<String> = sqlx::query_scalar(FILES_BY_KEYS)
+            .bind(self.tenant.0)
+            .bind(self.share.id)
+            .bind(&list)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(db)?;
+        type Row = (String, i64, Option<i64>, Option<i64>, String, Option<i64>);
+        let files: Vec<Row> = serde_json::from_str(files.as_deref().unwrap_or("[]"))
+            .map_err(|e| corrupt(format!("file records: {e}")))?;
+        for k in keys {
+            self.cache.insert(
+                (*k).to_owned(),
+                Entry {
+                    file: None,
+                    obj: None,
+                },
+            );
+        }
+        for (key, id, accessed, modified, source, atime_updated) in files {
+            let known = Known {
+                id,
+                accessed,
+                modified,
+                source: codec::access_source(&source)?,
+                atime_updated,
+            };
+            if let Some(e) = self.cache.get_mut(&key) {
+                e.file = Some(known);
+            }
+        }
+        let objects = sqlx::query(OBJECTS_BY_KEYS)
+            .bind(self.tenant.0)
+            .bind(self.share.id)
+            .bind(&list)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(db)?;
+        for r in &objects {
+            let o = decode_object(r)?;
+            if let Some(e) = self.cache.get_mut(&o.path_key) {
+                e.obj = Some(o);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cache entry of `key`, read from the database when it is not cached.
+    async fn entry(&mut self, key: &str) -> Result<&mut Entry> {
+        if !self.cache.contains_key(key) {
+            let file = known(self.conn, self.tenant, self.share.id, key).await?;
+            let obj = object_in(self.conn, self.tenant, &self.share.name, key).await?;
+            self.cache.insert(key.to_owned(), Entry { file, obj });
+        }
+        self.cache
+            .get_mut(key)
+            .ok_or_else(|| corrupt("a feed key vanished from the cache"))
+    }
+
+    /// Write what the accesses so far changed.
+    async fn flush(&mut self) -> Result<()> {
+        let mut files: Vec<Known> = self.files.drain().map(|(_, k)| k).collect();
+        if !files.is_empty() {
+            files.sort_unstable_by_key(|k| k.id);
+            let want = files.len() as u64;
+            let (tenant, now) = (self.tenant.0, self.now);
+            let n = batch::run(
+                self.conn,
+                &sql::FILE_ACCESSED_SQL,
+                files,
+                "cannot record accesses",
+                |q, k| {
+                    q.bind(tenant)
+                        .bind(k.id)
+                        .bind(k.accessed)
+                        .bind(k.source.as_str())
+                        .bind(k.atime_updated)
+                        .bind(k.modified)
+                        .bind(now)
+                },
+            )
+            .await?;
+            if n != want {
+                return Err(corrupt(format!(
+                    "accesses recorded: {n} rows, expected {want}"
+                )));
+            }
+        }
+        let mut warm: Vec<(i64, (Micros, i64))> = self.warm.drain().collect();
+        warm.sort_unstable_by_key(|w| w.0);
+        for (id, (last, hits)) in warm {
+            sqlx::query(OBJECT_WARM)
+                .bind(self.tenant.0)
+                .bind(id)
+                .bind(last)
+                .bind(hits)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
     async fn event(&mut self, ev: &AccessEvent) -> Result<Did> {
         if ev.at > self.now.saturating_add(MAX_FUTURE) {
             self.out.skewed += 1;
@@ -293,7 +431,7 @@ impl Apply<'_> {
         }
         self.out.newest = Some(self.out.newest.map_or(ev.at, |n| n.max(ev.at)));
         let (full, key) = keyed(self.share, &ev.path)?;
-        let Some(file) = known(self.conn, self.tenant, self.share.id, &key).await? else {
+        let Some(file) = self.entry(&key).await?.file else {
             return self.unknown(ev, full, key).await;
         };
         match ev.action {
@@ -348,6 +486,8 @@ impl Apply<'_> {
             }
             UnknownPathPolicy::Ignore => {}
             UnknownPathPolicy::Placeholder => {
+                self.flush().await?;
+                self.cache.remove(&key);
                 let (dir, name) = split_dir(&key);
                 let dir = dir_id(self.conn, self.tenant, self.share.id, dir).await?;
                 let accessed = ev.action.is_access().then_some(ev.at);
@@ -390,31 +530,32 @@ impl Apply<'_> {
             modified = Some(ev.at);
             moved = true;
         }
+        self.entry(key).await?;
+        let entry = self
+            .cache
+            .get_mut(key)
+            .ok_or_else(|| corrupt("a feed key vanished from the cache"))?;
         if moved {
-            sqlx::query(FILE_ACCESSED)
-                .bind(self.tenant.0)
-                .bind(f.id)
-                .bind(accessed)
-                .bind(source.as_str())
-                .bind(atime_updated)
-                .bind(modified)
-                .bind(self.now)
-                .execute(&mut *self.conn)
-                .await
-                .map_err(db_in("cannot record an access"))?;
+            let now = Known {
+                id: f.id,
+                accessed,
+                modified,
+                source,
+                atime_updated,
+            };
+            entry.file = Some(now);
+            self.files.insert(f.id, now);
             self.out.applied += 1;
         } else {
             self.out.stale += 1;
         }
-        if let Some(o) = object_in(self.conn, self.tenant, &self.share.name, key).await? {
+        if let Some(o) = &mut entry.obj {
             if matches!(o.state, TierState::Planned | TierState::Stubbed) {
-                sqlx::query(OBJECT_WARM)
-                    .bind(self.tenant.0)
-                    .bind(o.id)
-                    .bind(o.last_accessed.map_or(ev.at, |l| l.max(ev.at)))
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db)?;
+                let last = o.last_accessed.map_or(ev.at, |l| l.max(ev.at));
+                o.last_accessed = Some(last);
+                o.access_count += 1;
+                let w = self.warm.entry(o.id).or_insert((last, 0));
+                *w = (last, w.1 + 1);
                 self.out.warmed.push(Warmed {
                     share: self.share.name.clone(),
                     path_key: key.to_owned(),
@@ -433,6 +574,9 @@ impl Apply<'_> {
     async fn moved(&mut self, key: &str, id: i64, target: &str) -> Result<()> {
         let (tenant, share_id) = (self.tenant, self.share.id);
         let (tfull, tkey) = keyed(self.share, target)?;
+        self.flush().await?;
+        self.cache.remove(key);
+        self.cache.remove(&tkey);
         let source_obj = object_job(self.conn, tenant, share_id, key).await?;
         let mut replaced_job = None;
         if tkey != key {
@@ -497,6 +641,8 @@ impl Apply<'_> {
     }
 
     async fn deleted(&mut self, at: Micros, key: &str, id: i64) -> Result<()> {
+        self.flush().await?;
+        self.cache.remove(key);
         sqlx::query(FILE_MISSING)
             .bind(self.tenant.0)
             .bind(id)
@@ -564,6 +710,22 @@ impl Feeds for SqliteStore {
         let sh = share(&mut tx, tenant, share_name).await?;
         let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let seen: Option<String> = sqlx::query_scalar(EVENTS_SEEN)
+            .bind(tenant.0)
+            .bind(sh.id)
+            .bind(serde_json::to_string(&ids).map_err(|e| corrupt(e.to_string()))?)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut seen: HashSet<String> = serde_json::from_str(seen.as_deref().unwrap_or("[]"))
+            .map_err(|e| corrupt(format!("processed event ids: {e}")))?;
+        // The keys the events name (an event whose path cannot be keyed fails when it comes).
+        let keys: HashSet<String> = events
+            .iter()
+            .filter_map(|e| keyed(&sh, &e.path).ok().map(|(_, k)| k))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut apply = Apply {
             conn: &mut tx,
             tenant,
@@ -571,32 +733,38 @@ impl Feeds for SqliteStore {
             policy,
             now: batch.now,
             out: ApplyOutcome::default(),
+            cache: HashMap::with_capacity(keys.len()),
+            files: HashMap::new(),
+            warm: HashMap::new(),
         };
+        apply.preload(&keys).await?;
+        let mut records: Vec<(&AccessEvent, Did)> = Vec::with_capacity(events.len());
         for ev in events {
-            let seen = sqlx::query(EVENT_SEEN)
-                .bind(tenant.0)
-                .bind(sh.id)
-                .bind(&ev.id)
-                .fetch_optional(&mut *apply.conn)
-                .await
-                .map_err(db)?;
-            if seen.is_some() {
+            if !seen.insert(ev.id.clone()) {
                 apply.out.duplicate += 1;
                 continue;
             }
             let did = apply.event(ev).await?;
-            sqlx::query(EVENT_RECORD)
-                .bind(tenant.0)
-                .bind(sh.id)
-                .bind(&ev.id)
-                .bind(ev.at)
-                .bind(did.as_str())
-                .bind(batch.now)
-                .execute(&mut *apply.conn)
-                .await
-                .map_err(db_in("cannot record a feed event"))?;
+            records.push((ev, did));
         }
+        apply.flush().await?;
         let out = std::mem::take(&mut apply.out);
+        let now = batch.now;
+        batch::run(
+            &mut tx,
+            &sql::EVENT_RECORD_SQL,
+            records,
+            "cannot record feed events",
+            |q, (ev, did)| {
+                q.bind(tenant.0)
+                    .bind(sh.id)
+                    .bind(ev.id.clone())
+                    .bind(ev.at)
+                    .bind(did.as_str())
+                    .bind(now)
+            },
+        )
+        .await?;
         for ((node, stem), c) in &batch.cursors {
             sqlx::query(CURSOR_SAVE)
                 .bind(tenant.0)

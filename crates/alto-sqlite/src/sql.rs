@@ -180,7 +180,30 @@ pub(crate) const SNAPSHOT_INSERT: &str = "INSERT OR FAIL INTO file (tenant_id, s
      file_extension = excluded.file_extension, permissions = excluded.permissions, \
      owner = excluded.owner, file_hash = excluded.file_hash";
 
+/// A feed batch's files whose last access (or modification) moved: `[tenant, id, atime,
+/// source, atime updated, mtime, now]` per row.
+pub(crate) const FILE_ACCESSED: Batch = Batch {
+    head: "WITH v (tenant_id, id, atime_us, source, atime_updated_utc, mtime_us, now) AS (VALUES ",
+    row: "(?, ?, ?, ?, ?, ?, ?)",
+    tail: ") UPDATE OR FAIL file_current SET atime_us = v.atime_us, \
+           last_accessed_source = v.source, atime_updated_utc = v.atime_updated_utc, \
+           mtime_us = v.mtime_us, updated_utc = v.now \
+           FROM v WHERE file_current.file_current_id = v.id \
+           AND +file_current.tenant_id = v.tenant_id",
+};
+
+/// A feed batch's processed events: `[tenant, share, event id, event time, outcome, now]` per
+/// row.
+pub(crate) const EVENT_RECORD: Batch = Batch {
+    head: "INSERT INTO feed_event (tenant_id, share_id, event_id, event_utc, outcome, \
+           applied_utc) VALUES ",
+    row: "(?, ?, ?, ?, ?, ?)",
+    tail: "",
+};
+
 prepared!(DIR_INSERT_SQL = DIR_INSERT);
+prepared!(FILE_ACCESSED_SQL = FILE_ACCESSED);
+prepared!(EVENT_RECORD_SQL = EVENT_RECORD);
 prepared!(FILE_INSERT_SQL = FILE_INSERT);
 prepared!(FILE_UPDATE_SQL = FILE_UPDATE);
 
@@ -264,6 +287,8 @@ pub(crate) const BATCHES: &[(&str, Batch)] = &[
     ("DIR_INSERT", DIR_INSERT),
     ("FILE_INSERT", FILE_INSERT),
     ("FILE_UPDATE", FILE_UPDATE),
+    ("FILE_ACCESSED", FILE_ACCESSED),
+    ("EVENT_RECORD", EVENT_RECORD),
 ];
 
 /// Every other statement, for the scoping test.
