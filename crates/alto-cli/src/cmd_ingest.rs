@@ -3,10 +3,11 @@
 use crate::input::{InventoryArgs, RejectPrinter, check_strict, open_inventory, progress_bar};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto::ingest::{IngestOptions, ingest, source_identity};
-use alto::inventory::Item;
+use alto::ingest::{IngestOptions, IngestReport, ingest, source_identity};
+use alto::inventory::{InventorySource, Item};
 use alto::store::{ScanKind, ShareSpec};
 use alto::{ShareKind, path::is_windows_path};
+use alto::{Store, TenantId};
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -91,20 +92,15 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         store
             .ensure_share(tenant.id, &ShareSpec::new(args.share.clone(), kind))
             .await?;
-        let bar = progress_bar(quiet, src.progress().total);
-        let mut rejects = RejectPrinter::default();
-        let report = ingest(
+        ingest_with_progress(
             store.as_ref(),
             tenant.id,
             &args.share,
             src.as_mut(),
             &opts,
-            |r| rejects.print(r),
-            |_, p| bar.set_position(p.done),
+            quiet,
         )
-        .await?;
-        bar.finish_and_clear();
-        Ok::<_, Failure>(report)
+        .await
     })?;
     let secs = started.elapsed().as_secs_f64();
     if !quiet || report.rejected > 0 {
@@ -140,6 +136,31 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
             rejected: report.rejected,
         },
     )
+}
+
+/// The core's ingest with a progress bar (unless `quiet`), printing rejected rows as they come.
+pub(crate) async fn ingest_with_progress(
+    store: &dyn Store,
+    tenant: TenantId,
+    share: &str,
+    src: &mut dyn InventorySource,
+    opts: &IngestOptions,
+    quiet: bool,
+) -> Result<IngestReport, Failure> {
+    let bar = progress_bar(quiet, src.progress().total);
+    let mut rejects = RejectPrinter::default();
+    let report = ingest(
+        store,
+        tenant,
+        share,
+        src,
+        opts,
+        |r| rejects.print(r),
+        |_, p| bar.set_position(p.done),
+    )
+    .await?;
+    bar.finish_and_clear();
+    Ok(report)
 }
 
 /// NTFS when the first accepted path is a Windows path, POSIX otherwise.

@@ -6,11 +6,12 @@
 //! ages over eight years, a media/office extension mix) so the demo looks like a real share, and
 //! it is deterministic: the same seed gives the same file.
 
+use crate::cmd_ingest::ingest_with_progress;
 use crate::cmd_plan::{Format, PlanFlags, plan_records, print_report};
-use crate::input::{InventoryArgs, RejectPrinter, open_inventory, progress_bar};
+use crate::input::{InventoryArgs, open_inventory};
 use crate::store::runtime;
 use crate::{CmdResult, Failure, fmt};
-use alto::ingest::{IngestOptions, ingest};
+use alto::ingest::IngestOptions;
 use alto::store::{ScanKind, ShareSpec};
 use alto::{ErrorKind, ShareKind, TenantSettings};
 use alto_core::planner::Planner;
@@ -199,24 +200,20 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
             .ensure_share(tenant.id, &ShareSpec::new("data", ShareKind::Ntfs))
             .await?;
         let mut src = open_inventory(&input)?;
-        let bar = progress_bar(quiet, src.progress().total);
-        let mut rejects = RejectPrinter::default();
         let opts = IngestOptions {
             kind: ScanKind::Full,
             ..IngestOptions::default()
         };
         let started = std::time::Instant::now();
-        let ingested = ingest(
+        let ingested = ingest_with_progress(
             store.as_ref(),
             tenant.id,
             "data",
             src.as_mut(),
             &opts,
-            |r| rejects.print(r),
-            |_, p| bar.set_position(p.done),
+            quiet,
         )
         .await?;
-        bar.finish_and_clear();
         let took = started.elapsed();
         if !quiet {
             eprintln!(

@@ -22,7 +22,7 @@ use alto_core::feed::generate::{TreeSpec, generate_tree};
 use alto_core::feed::lucid::{Cursors, read_tree};
 use alto_core::ingest::{IngestOptions, ingest, source_identity};
 use alto_core::store::{ScanKind, ShareSpec};
-use alto_core::time::{MICROS_PER_SEC, format_rfc3339, now_micros};
+use alto_core::time::{format_rfc3339, now_micros};
 use alto_core::types::{ShareKind, TenantSettings};
 use alto_pg::PgStore;
 use sqlx::{Connection, Executor, PgConnection};
@@ -33,7 +33,7 @@ use std::time::Instant;
 type BoxError = Box<dyn std::error::Error>;
 
 const MOUNT_ROOT: &str = "/srv/data";
-const NODES: u64 = 8;
+const NODES: u32 = 8;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -136,16 +136,7 @@ async fn bench(
         return Err(format!("no inventory path is under {MOUNT_ROOT}: use --style posix").into());
     }
     let now = now_micros();
-    let per_node = events.div_ceil(NODES);
-    let spec = TreeSpec {
-        nodes: NODES as u32,
-        events_per_node: per_node,
-        events_per_file: 25_000,
-        start: now - 3 * 86_400 * MICROS_PER_SEC,
-        step: (2 * 86_400 * MICROS_PER_SEC) / per_node as i64,
-        paths: feed_paths,
-        seed: 42,
-    };
+    let spec = TreeSpec::bench(feed_paths, NODES, events, now);
     let started = Instant::now();
     let generated = generate_tree(tree, &spec)?;
     println!(

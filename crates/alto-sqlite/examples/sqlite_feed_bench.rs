@@ -16,7 +16,7 @@ use alto_core::feed::apply::{FeedOptions, follow_lucid};
 use alto_core::feed::generate::{TreeSpec, generate_tree};
 use alto_core::ingest::{IngestOptions, ingest};
 use alto_core::store::{FileQuery, ScanKind, ShareSpec};
-use alto_core::time::{MICROS_PER_SEC, now_micros};
+use alto_core::time::now_micros;
 use alto_core::types::{ShareKind, TenantSettings};
 use alto_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ use std::time::Instant;
 type BoxError = Box<dyn std::error::Error>;
 
 const MOUNT_ROOT: &str = "/srv/data";
-const NODES: u64 = 8;
+const NODES: u32 = 8;
 
 /// Removes the benchmark's files, whatever happens.
 struct Scratch(PathBuf, PathBuf);
@@ -103,16 +103,7 @@ async fn main() -> Result<(), BoxError> {
         return Err(format!("no inventory path is under {MOUNT_ROOT}: use --style posix").into());
     }
     let now = now_micros();
-    let per_node = events.div_ceil(NODES);
-    let spec = TreeSpec {
-        nodes: NODES as u32,
-        events_per_node: per_node,
-        events_per_file: 25_000,
-        start: now - 3 * 86_400 * MICROS_PER_SEC,
-        step: (2 * 86_400 * MICROS_PER_SEC) / per_node as i64,
-        paths,
-        seed: 42,
-    };
+    let spec = TreeSpec::bench(paths, NODES, events, now);
     let generated = generate_tree(&scratch.1, &spec)?;
     drop(spec);
 

@@ -530,7 +530,7 @@ impl Apply<'_> {
             modified = Some(ev.at);
             moved = true;
         }
-        self.entry(key).await?;
+        // `event` cached the key before calling this.
         let entry = self
             .cache
             .get_mut(key)

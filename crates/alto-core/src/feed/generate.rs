@@ -30,6 +30,24 @@ pub struct TreeSpec {
     /// Seed.
     pub seed: u64,
 }
+impl TreeSpec {
+    /// The benchmarks' tree: at least `events` events over `paths`, spread evenly over `nodes`
+    /// nodes and the two days that end a day before `now`, rotated every 25,000 events, seed 42.
+    /// The PostgreSQL and SQLite feed benchmarks both use it, so their figures compare.
+    pub fn bench(paths: Vec<String>, nodes: u32, events: u64, now: Micros) -> TreeSpec {
+        const DAY: Micros = 86_400 * crate::time::MICROS_PER_SEC;
+        let per_node = events.div_ceil(u64::from(nodes.max(1)));
+        TreeSpec {
+            nodes,
+            events_per_node: per_node,
+            events_per_file: 25_000,
+            start: now - 3 * DAY,
+            step: 2 * DAY / per_node.max(1) as i64,
+            paths,
+            seed: 42,
+        }
+    }
+}
 
 /// What was generated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
