@@ -109,6 +109,58 @@ pub fn join_under(prefix: &str, relative: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Check a share root: an absolute path (POSIX `/…`, or a drive-letter or UNC path for a Windows
+/// agent) with no `..` segment and no NUL.
+pub fn check_root(root: &str) -> Result<(), crate::Error> {
+    let bad = |why: &str| crate::Error::invalid_input(format!("share root {root:?} {why}"));
+    if root.contains('\0') {
+        return Err(bad("contains a NUL byte"));
+    }
+    if !(root.starts_with('/') || is_windows_path(root)) {
+        return Err(bad("is not an absolute path"));
+    }
+    if root.split(['/', '\\']).any(|s| s == "..") {
+        return Err(bad("has a `..` segment"));
+    }
+    Ok(())
+}
+
+/// Why a path cannot be acted on beneath a share root.
+fn outside(path: &str, root: &str, why: &str) -> crate::Error {
+    crate::Error::invalid_input(format!(
+        "path {path:?} is not beneath the share root {root:?}: {why}"
+    ))
+}
+
+/// The components of `path` beneath the POSIX share root `root`, for resolving by file
+/// descriptor: the path as received must be absolute, have no `..` segment, and start with every
+/// component of the root (component-wise: `/srv/database` is not beneath `/srv/data`). Empty and
+/// `.` components are dropped, as the kernel would; `\` is an ordinary character. The result is
+/// never empty: the root itself is not a file of the share.
+pub fn components_beneath<'p>(root: &str, path: &'p str) -> Result<Vec<&'p str>, crate::Error> {
+    if path.contains('\0') {
+        return Err(outside(path, root, "it contains a NUL byte"));
+    }
+    if !path.starts_with('/') {
+        return Err(outside(path, root, "it is not an absolute path"));
+    }
+    let segs = |p: &'p str| p.split('/').filter(|s| !s.is_empty() && *s != ".");
+    if segs(path).any(|s| s == "..") {
+        return Err(outside(path, root, "it has a `..` segment"));
+    }
+    let mut rest = segs(path);
+    for r in root.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        if rest.next() != Some(r) {
+            return Err(outside(path, root, "it lies elsewhere"));
+        }
+    }
+    let out: Vec<&str> = rest.collect();
+    if out.is_empty() {
+        return Err(outside(path, root, "it is the root itself"));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +188,37 @@ mod tests {
         assert_eq!(dir_hash64(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
         assert_eq!(dir_hash64("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
         assert_ne!(dir_hash64("c:/data"), dir_hash64("c:/datb"));
+    }
+
+    #[test]
+    fn roots() {
+        assert!(check_root("/srv/data").is_ok());
+        assert!(check_root(r"C:\Data").is_ok());
+        assert!(check_root("srv/data").is_err());
+        assert!(check_root("/srv/../etc").is_err());
+        assert!(check_root("").is_err());
+        assert_eq!(
+            components_beneath("/srv/data", "/srv/data/a//b/./c").unwrap(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            components_beneath("/srv/data/", "/srv/data/a\\b").unwrap(),
+            ["a\\b"]
+        );
+        for bad in [
+            "/srv/database/x",
+            "/srv/x",
+            "srv/data/x",
+            "data/x",
+            "/srv/data",
+            "/srv/data/",
+            "/srv/data/../x",
+            "/srv/data/a/../../etc",
+            "/srv/data/x\0",
+        ] {
+            assert!(components_beneath("/srv/data", bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(components_beneath("/", "/etc/x").unwrap(), ["etc", "x"]);
     }
 
     #[test]

@@ -974,6 +974,7 @@ pub async fn tenant_isolation(store: &dyn Store) {
         path_key: "/secret".into(),
         action: Action::Plan,
         expected: None,
+        stored: None,
         plan: Some(PlanInfo {
             rule: "r".into(),
             target_uri: "file:///t/".into(),
@@ -1037,6 +1038,7 @@ pub async fn lifecycle_through_store(store: &dyn Store) {
         path_key: "/f".into(),
         action,
         expected,
+        stored: None,
         plan,
         at: 42,
     };
@@ -1265,6 +1267,17 @@ impl Store for Interrupting<'_> {
     }
     async fn ensure_share(&self, t: TenantId, s: &ShareSpec) -> crate::Result<Share> {
         self.inner.ensure_share(t, s).await
+    }
+    async fn shares(&self, t: TenantId) -> crate::Result<Vec<Share>> {
+        self.inner.shares(t).await
+    }
+    async fn set_share_root(
+        &self,
+        t: TenantId,
+        s: &str,
+        r: Option<&str>,
+    ) -> crate::Result<Share> {
+        self.inner.set_share_root(t, s, r).await
     }
     async fn begin_scan(&self, t: TenantId, s: &ScanSpec) -> crate::Result<Scan> {
         self.inner.begin_scan(t, s).await
@@ -1551,6 +1564,7 @@ pub async fn tiering_queue(store: &dyn Store) {
         path_key: "/q/f0".into(),
         action: Action::Stub,
         expected: Some((f0.state, f0.version)),
+        stored: None,
         plan: None,
         at: 11_000,
     };
@@ -1947,6 +1961,7 @@ pub async fn feeds_apply(store: &dyn Store) {
         path_key: d_obj.path_key.clone(),
         action: Action::Stub,
         expected: Some((d_obj.state, d_obj.version)),
+        stored: None,
         plan: None,
         at: now,
     };

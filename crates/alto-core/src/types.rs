@@ -136,6 +136,11 @@ pub struct Share {
     pub case_sensitive: bool,
     /// For feeds: the prefix the inventory uses for the filespace root (`L:\`, `/Volumes/fs`).
     pub mount_root: Option<String>,
+    /// Where the share's files are on the hosts the workers run on (an absolute directory). Every
+    /// file of the share lies beneath it; workers resolve paths beneath it by file descriptor and
+    /// refuse to act on a share that has none (`None`: a catalogue-only share).
+    #[serde(default)]
+    pub root: Option<String>,
 }
 
 /// Where a file record's last-accessed time came from.
@@ -240,6 +245,35 @@ pub struct TierObject {
     pub last_accessed: Option<Micros>,
     /// Accesses seen after planning.
     pub access_count: i64,
+    /// What the worker stored and what it replaced, recorded with the stub (`None` before the
+    /// file is first stubbed in this incarnation, and for objects stubbed before Alto recorded
+    /// it).
+    #[serde(default)]
+    pub stored: Option<StoredObject>,
+}
+
+/// The catalogue's record of a stubbed file's object and of the file it replaced.
+///
+/// Rehydration verifies the fetched bytes against this record, never against the stub (a stub is
+/// a file its owner can rewrite), and gives the restored file this owner, group and mode back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredObject {
+    /// The object's key under the target root (unique per tenant, share and incarnation).
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    /// The target's entity tag, where it gives one.
+    pub etag: Option<String>,
+    /// Owner of the original file.
+    pub uid: u32,
+    /// Group of the original file.
+    pub gid: u32,
+    /// Mode of the original file (permission bits, set-id and sticky bits; no file type).
+    pub mode: u32,
+    /// Last-modified time of the original.
+    pub modified: Micros,
 }
 
 /// An estimate of the work and the gain of moving some files.

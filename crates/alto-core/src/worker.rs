@@ -200,6 +200,7 @@ async fn withdraw(
         path_key: obj.path_key.clone(),
         action: Action::Withdraw,
         expected: Some((obj.state, obj.version)),
+        stored: None,
         plan: None,
         at: now_micros(),
     };
@@ -225,6 +226,7 @@ async fn tier_file(
         path_key: obj.path_key.clone(),
         action: Action::Stub,
         expected: Some((obj.state, obj.version)),
+        stored: None,
         plan: None,
         at,
     };
@@ -370,6 +372,7 @@ pub async fn rehydrate_one(
             path_key: obj.path_key.clone(),
             action: Action::Rehydrate,
             expected: Some((obj.state, obj.version)),
+            stored: None,
             plan: None,
             at: now_micros(),
         };

@@ -153,6 +153,19 @@ impl Store for PgStore {
         tenant::tenant(self, name).await
     }
 
+    async fn shares(&self, _tenant: TenantId) -> Result<Vec<Share>> {
+        Err(Error::unsupported("listing shares", self.backend()))
+    }
+
+    async fn set_share_root(
+        &self,
+        _tenant: TenantId,
+        _share: &str,
+        _root: Option<&str>,
+    ) -> Result<Share> {
+        Err(Error::unsupported("share roots", self.backend()))
+    }
+
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
         tenant::ensure_share(self, tenant, spec).await
     }

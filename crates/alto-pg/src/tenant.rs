@@ -141,6 +141,7 @@ pub(crate) async fn ensure_share(
         kind: share_kind(row.try_get("kind").map_err(db_err)?)?,
         case_sensitive: row.try_get("case_sensitive").map_err(db_err)?,
         mount_root: row.try_get("mount_root").map_err(db_err)?,
+        root: None,
     };
     tx.commit().await.map_err(db_err)?;
     Ok(share)

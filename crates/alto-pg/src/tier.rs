@@ -113,6 +113,7 @@ pub(crate) fn object(row: &PgRow, share: &str) -> Result<TierObject> {
         acted_at: micros(row.try_get("acted_utc").map_err(db_err)?),
         last_accessed: micros(row.try_get("last_accessed_utc").map_err(db_err)?),
         access_count: row.try_get("access_count").map_err(db_err)?,
+        stored: None,
     })
 }
 

@@ -114,6 +114,7 @@ async fn setup(store: &dyn Store, tenant: &str, policy: UnknownPathPolicy) -> Te
             path_key: key.clone(),
             action: Action::Stub,
             expected: Some((o.state, o.version)),
+            stored: None,
             plan: None,
             at: NOW - 800,
         };

@@ -42,6 +42,7 @@ async fn tenant_with_data(store: &PgStore, name: &str) -> TenantId {
         path_key: "/secret/plan.txt".into(),
         action: Action::Plan,
         expected: None,
+        stored: None,
         plan: Some(PlanInfo {
             rule: "r".into(),
             target_uri: "file:///t/".into(),

@@ -657,6 +657,7 @@ impl Apply<'_> {
                     path_key: key.to_owned(),
                     action: Action::Delete,
                     expected: Some((o.state, o.version)),
+                    stored: None,
                     plan: None,
                     at,
                 };

@@ -118,6 +118,19 @@ impl Store for SqliteStore {
         self.tenant_impl(name).await
     }
 
+    async fn shares(&self, _tenant: TenantId) -> Result<Vec<Share>> {
+        Err(Error::unsupported("listing shares", self.backend()))
+    }
+
+    async fn set_share_root(
+        &self,
+        _tenant: TenantId,
+        _share: &str,
+        _root: Option<&str>,
+    ) -> Result<Share> {
+        Err(Error::unsupported("share roots", self.backend()))
+    }
+
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
         self.ensure_share_impl(tenant, spec).await
     }

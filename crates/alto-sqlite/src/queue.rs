@@ -285,6 +285,7 @@ async fn withdraw_planned_of(
             path_key: r.try_get(1).map_err(db)?,
             action: Action::Withdraw,
             expected: Some((state, r.try_get(3).map_err(db)?)),
+            stored: None,
             plan: None,
             at,
         };
@@ -393,6 +394,7 @@ impl Tiering for SqliteStore {
                 path_key: key,
                 action: Action::Withdraw,
                 expected: Some((TierState::Planned, r.try_get(2).map_err(db)?)),
+                stored: None,
                 plan: None,
                 at: plan.at,
             };
@@ -421,6 +423,7 @@ impl Tiering for SqliteStore {
                             path_key: f.path_key.clone(),
                             action: Action::Plan,
                             expected: current,
+                            stored: None,
                             plan: Some(PlanInfo {
                                 rule: spec.rule.clone(),
                                 target_uri: f.target_uri.clone(),

@@ -45,6 +45,7 @@ pub(crate) async fn share_by_name(
             kind: codec::share_kind(r.try_get(2).map_err(db)?)?,
             case_sensitive: r.try_get(3).map_err(db)?,
             mount_root: r.try_get(4).map_err(db)?,
+            root: None,
         })
     })
     .transpose()
@@ -166,6 +167,7 @@ impl SqliteStore {
             kind: spec.kind,
             case_sensitive,
             mount_root: spec.mount_root.clone(),
+            root: None,
         })
     }
 }

@@ -34,6 +34,7 @@ pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
         acted_at: r.try_get(10).map_err(db)?,
         last_accessed: r.try_get(11).map_err(db)?,
         access_count: r.try_get(12).map_err(db)?,
+        stored: None,
     })
 }
 
@@ -175,6 +176,7 @@ pub(crate) async fn transition_in(
                 acted_at: None,
                 last_accessed: None,
                 access_count: 0,
+                stored: None,
             };
             o.id = sqlx::query_scalar(sql::OBJECT_INSERT)
                 .bind(tenant.0)

@@ -53,6 +53,7 @@ async fn scoping(store: &SqliteStore) {
         path_key: "/secret/0".into(),
         action: Action::Plan,
         expected: None,
+        stored: None,
         plan: Some(PlanInfo {
             rule: "r".into(),
             target_uri: "file:///t".into(),
@@ -135,6 +136,7 @@ async fn scoping(store: &SqliteStore) {
                 &TransitionRequest {
                     action: Action::Withdraw,
                     expected: Some((alto_core::TierState::Planned, 1)),
+                    stored: None,
                     plan: None,
                     ..plan.clone()
                 },

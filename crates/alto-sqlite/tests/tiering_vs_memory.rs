@@ -401,6 +401,7 @@ async fn next_op(
                     path_key: k,
                     action,
                     expected,
+                    stored: None,
                     plan: None,
                     at: *now,
                 },
@@ -456,6 +457,7 @@ async fn next_op(
                 path_key: k,
                 action,
                 expected: cur.map(|o| (o.state, o.version)),
+                stored: None,
                 plan: None,
                 at: *now,
             })

@@ -275,6 +275,7 @@ async fn after_batch(
                     path_key: w.path_key.clone(),
                     action: Action::Withdraw,
                     expected: Some((obj.state, obj.version)),
+                    stored: None,
                     plan: None,
                     at: opts.now,
                 };

@@ -100,8 +100,12 @@ impl Inner {
                     o.acted_at = None;
                     o.last_accessed = None;
                     o.access_count = 0;
+                    o.stored = None;
                 } else {
                     o.acted_at = Some(req.at);
+                    if req.action == crate::lifecycle::Action::Stub && req.stored.is_some() {
+                        o.stored = req.stored.clone();
+                    }
                 }
                 Some(o)
             }
@@ -123,6 +127,7 @@ impl Inner {
                     acted_at: None,
                     last_accessed: None,
                     access_count: 0,
+                    stored: None,
                 })
             }
         };
@@ -212,9 +217,7 @@ impl Store for MemoryStore {
     }
 
     async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input("tenant name is empty"));
-        }
+        crate::names::check_name("tenant", name)?;
         let mut g = self.lock();
         if g.tenants.iter().any(|t| t.name == name) {
             return Err(Error::new(
@@ -242,8 +245,8 @@ impl Store for MemoryStore {
     }
 
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
-        if spec.name.trim().is_empty() {
-            return Err(Error::invalid_input("share name is empty"));
+        if let Some(root) = &spec.root {
+            crate::path::check_root(root)?;
         }
         let mut g = self.lock();
         g.tenant(tenant)?;
@@ -255,8 +258,12 @@ impl Store for MemoryStore {
             if spec.mount_root.is_some() {
                 s.mount_root = spec.mount_root.clone();
             }
+            if s.root.is_none() {
+                s.root = spec.root.clone();
+            }
             return Ok(s.clone());
         }
+        crate::names::check_name("share", &spec.name)?;
         let share = Share {
             id: g.id(),
             tenant,
@@ -264,9 +271,43 @@ impl Store for MemoryStore {
             kind: spec.kind,
             case_sensitive: spec.case_sensitive.unwrap_or(spec.kind.case_sensitive()),
             mount_root: spec.mount_root.clone(),
+            root: spec.root.clone(),
         };
         g.shares.push(share.clone());
         Ok(share)
+    }
+
+    async fn shares(&self, tenant: TenantId) -> Result<Vec<Share>> {
+        let g = self.lock();
+        g.tenant(tenant)?;
+        let mut out: Vec<Share> = g
+            .shares
+            .iter()
+            .filter(|s| s.tenant == tenant)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn set_share_root(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        root: Option<&str>,
+    ) -> Result<Share> {
+        if let Some(root) = root {
+            crate::path::check_root(root)?;
+        }
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let s = g
+            .shares
+            .iter_mut()
+            .find(|s| s.tenant == tenant && s.name == share)
+            .ok_or_else(|| Error::not_found(format!("share {share:?} does not exist")))?;
+        s.root = root.map(str::to_owned);
+        Ok(s.clone())
     }
 
     async fn begin_scan(&self, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
@@ -539,6 +580,7 @@ impl Inner {
                     path_key: k.2.clone(),
                     action: crate::lifecycle::Action::Withdraw,
                     expected: Some((o.state, o.version)),
+                    stored: None,
                     plan: None,
                     at,
                 };
@@ -606,6 +648,7 @@ impl Tiering for MemoryStore {
                     path_key: k.2.clone(),
                     action: crate::lifecycle::Action::Withdraw,
                     expected: Some((o.state, o.version)),
+                    stored: None,
                     plan: None,
                     at: plan.at,
                 };
@@ -636,6 +679,7 @@ impl Tiering for MemoryStore {
                             path_key: f.path_key.clone(),
                             action: crate::lifecycle::Action::Plan,
                             expected: current,
+                            stored: None,
                             plan: Some(PlanInfo {
                                 rule: spec.rule.clone(),
                                 target_uri: f.target_uri.clone(),
@@ -1018,6 +1062,7 @@ impl Feeds for MemoryStore {
                                 path_key: k.2.clone(),
                                 action: crate::lifecycle::Action::Delete,
                                 expected: Some((o.state, o.version)),
+                                stored: None,
                                 plan: None,
                                 at: ev.at,
                             };

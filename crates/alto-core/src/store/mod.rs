@@ -18,8 +18,8 @@ use crate::error::Result;
 use crate::lifecycle::{Action, TierState};
 use crate::time::Micros;
 use crate::types::{
-    AuditEvent, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind, Tenant, TenantId,
-    TenantSettings, TierObject,
+    AuditEvent, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind, StoredObject, Tenant,
+    TenantId, TenantSettings, TierObject,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -46,6 +46,8 @@ pub struct ShareSpec {
     pub case_sensitive: Option<bool>,
     /// Feed prefix for the filespace root.
     pub mount_root: Option<String>,
+    /// The share's directory on the workers' hosts (see [`Share::root`]).
+    pub root: Option<String>,
 }
 
 impl ShareSpec {
@@ -56,7 +58,14 @@ impl ShareSpec {
             kind,
             case_sensitive: None,
             mount_root: None,
+            root: None,
         }
+    }
+
+    /// The same share with its root on the workers' hosts.
+    pub fn with_root(mut self, root: impl Into<String>) -> Self {
+        self.root = Some(root.into());
+        self
     }
 }
 
@@ -184,6 +193,9 @@ pub struct TransitionRequest {
     pub expected: Option<(TierState, i64)>,
     /// For [`Action::Plan`]: the rule and the target URI.
     pub plan: Option<PlanInfo>,
+    /// For [`Action::Stub`]: what the worker stored and what it replaced (kept on the object as
+    /// [`TierObject::stored`]; a new incarnation clears it).
+    pub stored: Option<StoredObject>,
     /// When it happened.
     pub at: Micros,
 }
@@ -239,8 +251,42 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///
     /// # Behavior
     /// - Idempotent: an existing share of that name is returned as it is (its kind and case rule
-    ///   never change under existing path keys); a new `mount_root` is remembered.
+    ///   never change under existing path keys); a new `mount_root` is remembered, and a `root`
+    ///   is taken only by a share that has none (changing a root is [`Store::set_share_root`]).
+    /// - A new share's name must pass [`crate::names::check_name`] (`InvalidInput`); shares
+    ///   created before that rule are still found by their names.
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share>;
+
+    /// Create a share.
+    ///
+    /// # Behavior
+    /// - `AlreadyExists` when the tenant has a share of that name; nothing changes then.
+    /// - Otherwise as [`Store::ensure_share`].
+    async fn create_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
+        if self.shares(tenant).await?.iter().any(|s| s.name == spec.name) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::AlreadyExists,
+                format!("share {:?} already exists", spec.name),
+            ));
+        }
+        self.ensure_share(tenant, spec).await
+    }
+
+    /// The tenant's shares, by name.
+    async fn shares(&self, tenant: TenantId) -> Result<Vec<Share>>;
+
+    /// Set (or with `None` clear) a share's root on the workers' hosts.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the tenant has no such share.
+    /// - The root must be an absolute path without `..` segments (`InvalidInput`, see
+    ///   [`crate::path::check_root`]).
+    async fn set_share_root(
+        &self,
+        tenant: TenantId,
+        share: &str,
+        root: Option<&str>,
+    ) -> Result<Share>;
 
     /// Start a scan of a share, or resume an unfinished one of the same source.
     ///
