@@ -53,12 +53,13 @@ const FILES_BY_KEYS: &str = "SELECT json_group_array(json_array(j.value, f.file_
      WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.path_key = j.value";
 
 /// The tier objects of the keys `?3` (a JSON array), with the columns of `sql::OBJECT_COLUMNS`.
-const OBJECTS_BY_KEYS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \
-     t.state, t.version, t.incarnation, t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, \
-     t.last_accessed_utc, t.access_count \
-     FROM json_each(?3) AS j CROSS JOIN tier_object AS t \
+const OBJECTS_BY_KEYS: &str = concat!(
+    "SELECT ",
+    sql::object_columns!(),
+    " FROM json_each(?3) AS j CROSS JOIN tier_object AS t \
      JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
-     WHERE t.tenant_id = ?1 AND t.share_id = ?2 AND t.path_key = j.value";
+     WHERE t.tenant_id = ?1 AND t.share_id = ?2 AND t.path_key = j.value"
+);
 
 const FILE_BY_KEY: &str = "SELECT file_current_id, atime_us, mtime_us, last_accessed_source, \
      atime_updated_utc FROM file_current WHERE tenant_id = ?1 AND share_id = ?2 AND path_key = ?3";

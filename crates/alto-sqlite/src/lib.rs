@@ -118,17 +118,17 @@ impl Store for SqliteStore {
         self.tenant_impl(name).await
     }
 
-    async fn shares(&self, _tenant: TenantId) -> Result<Vec<Share>> {
-        Err(Error::unsupported("listing shares", self.backend()))
+    async fn shares(&self, tenant: TenantId) -> Result<Vec<Share>> {
+        self.shares_impl(tenant).await
     }
 
     async fn set_share_root(
         &self,
-        _tenant: TenantId,
-        _share: &str,
-        _root: Option<&str>,
+        tenant: TenantId,
+        share: &str,
+        root: Option<&str>,
     ) -> Result<Share> {
-        Err(Error::unsupported("share roots", self.backend()))
+        self.set_share_root_impl(tenant, share, root).await
     }
 
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {

@@ -1,7 +1,8 @@
 //! Opening a store: the URL, the checks that refuse a foreign file, migrations, and the pools.
 //!
 //! Order matters, because nothing may be written into a file before it is known to be ours:
-//! 1. a file that exists must start with the SQLite header (an empty file is a new database);
+//! 1. a file that exists must start with the SQLite header (an empty file is a new database); a
+//!    file that does not is created empty with mode 0600 (its `-wal` and `-shm` files follow);
 //! 2. one connection reads `PRAGMA application_id`, `PRAGMA user_version` and the table list, and
 //!    refuses another program's database and a schema newer than this build;
 //! 3. only then are migrations applied, inside one `BEGIN IMMEDIATE` transaction that re-checks
@@ -206,6 +207,7 @@ async fn open_memory() -> Result<Pools> {
 async fn open_file(path: &Path) -> Result<Pools> {
     let name = path.display().to_string();
     check_header(path)?;
+    create_private(path)?;
     let opts = base_options().filename(path);
     let mut conn = opts
         .clone()
@@ -288,6 +290,34 @@ async fn ensure_wal(conn: &mut SqliteConnection, name: &str) -> Result<()> {
             Ok(_) => {}
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Create a missing database file, empty and readable by its owner only (mode 0600 on Unix),
+/// before SQLite opens it: the catalogue names every file of every tenant, and SQLite gives the
+/// `-wal` and `-shm` files it creates beside a database the database file's permissions. The mode
+/// is set on the new file's descriptor, whatever the umask. An existing file (even an empty one)
+/// is left as it is.
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(f) => {
+            #[cfg(unix)]
+            f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| {
+                    Error::from(e).prefixed(&format!("cannot make {} private", path.display()))
+                })?;
+            drop(f);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => {
+            Err(Error::from(e)
+                .prefixed(&format!("cannot create SQLite database {}", path.display())))
+        }
     }
 }
 
@@ -460,6 +490,6 @@ mod tests {
 
     #[test]
     fn schema_version_is_the_newest_migration() {
-        assert_eq!(schema_version(), 3);
+        assert_eq!(schema_version(), 4);
     }
 }

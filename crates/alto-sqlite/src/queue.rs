@@ -59,11 +59,12 @@ const FILE_ONE: &str = concat!(
 );
 
 /// [`sql::OBJECT_COLUMNS`]' columns, for the objects of a job, in (share, key) order.
-const JOB_OBJECTS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \
-     t.state, t.version, t.incarnation, t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, \
-     t.last_accessed_utc, t.access_count \
-     FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
-     WHERE t.tenant_id = ?1 AND t.job_id = ?2 ORDER BY h.name, t.path_key";
+const JOB_OBJECTS: &str = concat!(
+    "SELECT ",
+    sql::object_columns!(),
+    " FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND t.job_id = ?2 ORDER BY h.name, t.path_key"
+);
 
 /// The (share, key, state, version) of every object linked to a job, in (share, key) order.
 const JOB_LINKS: &str = "SELECT h.name, t.path_key, t.state, t.version \

@@ -21,15 +21,42 @@ pub(crate) const TENANT_INSERT: &str =
 
 pub(crate) const TENANT_SETTINGS: &str = "SELECT settings FROM tenant WHERE tenant_id = ?1";
 
-pub(crate) const SHARE_BY_NAME: &str = "SELECT share_id, name, kind, case_sensitive, mount_root \
-     FROM share WHERE tenant_id = ?1 AND name = ?2";
+/// The columns `tenants::decode_share` reads, in its order.
+macro_rules! share_columns {
+    () => {
+        "share_id, name, kind, case_sensitive, mount_root, root"
+    };
+}
+
+pub(crate) const SHARE_BY_NAME: &str = concat!(
+    "SELECT ",
+    share_columns!(),
+    " FROM share WHERE tenant_id = ?1 AND name = ?2"
+);
+
+/// The tenant's shares, by name (`BINARY` collation: byte order, as Rust sorts strings).
+pub(crate) const SHARES_ALL: &str = concat!(
+    "SELECT ",
+    share_columns!(),
+    " FROM share WHERE tenant_id = ?1 ORDER BY name"
+);
 
 pub(crate) const SHARE_INSERT: &str = "INSERT INTO share \
-     (tenant_id, name, kind, case_sensitive, mount_root, created_utc) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING share_id";
+     (tenant_id, name, kind, case_sensitive, mount_root, root, created_utc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING share_id";
 
 pub(crate) const SHARE_SET_MOUNT_ROOT: &str =
     "UPDATE share SET mount_root = ?3 WHERE tenant_id = ?1 AND share_id = ?2";
+
+/// A root for a share that has none (`ensure_share` never replaces one).
+pub(crate) const SHARE_FILL_ROOT: &str =
+    "UPDATE share SET root = ?3 WHERE tenant_id = ?1 AND share_id = ?2 AND root IS NULL";
+
+/// Set or clear a share's root, by name: no row back when there is no such share.
+pub(crate) const SHARE_SET_ROOT: &str = concat!(
+    "UPDATE share SET root = ?3 WHERE tenant_id = ?1 AND name = ?2 RETURNING ",
+    share_columns!()
+);
 
 pub(crate) const SHARES_IN_ORDER: &str = "SELECT share_id, name, case_sensitive FROM share \
      WHERE tenant_id = ?1 AND (?2 IS NULL OR name = ?2) AND name >= ?3 ORDER BY name";
@@ -245,11 +272,24 @@ pub(crate) const FILES_FROM: &str = files_page!(">=");
 
 // ---- tier objects -------------------------------------------------------------------------------
 
-pub(crate) const OBJECT_COLUMNS: &str = "SELECT t.tier_id, h.name, t.path_key, t.full_path, \
-     t.state, t.version, t.incarnation, t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, \
-     t.last_accessed_utc, t.access_count \
-     FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
-     WHERE t.tenant_id = ?1 AND h.name = ?2 AND t.path_key = ?3";
+/// The columns `tier::decode_object` reads, in its order, of a tier object `t` and its share `h`
+/// (every statement that returns tier objects selects these).
+macro_rules! object_columns {
+    () => {
+        "t.tier_id, h.name, t.path_key, t.full_path, t.state, t.version, t.incarnation, \
+         t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, t.last_accessed_utc, \
+         t.access_count, t.object_key, t.object_size, t.object_sha256, t.object_etag, \
+         t.owner_uid, t.owner_gid, t.file_mode, t.original_mtime_utc"
+    };
+}
+pub(crate) use object_columns;
+
+pub(crate) const OBJECT_COLUMNS: &str = concat!(
+    "SELECT ",
+    object_columns!(),
+    " FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND h.name = ?2 AND t.path_key = ?3"
+);
 
 pub(crate) const FILE_FOR_OBJECT: &str = "SELECT f.file_current_id, f.share_id, f.full_path \
      FROM file_current AS f JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
@@ -261,9 +301,12 @@ pub(crate) const OBJECT_INSERT: &str = "INSERT INTO tier_object (tenant_id, shar
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING tier_id";
 
 /// Optimistic: only when the row still has the version the transition was computed from (`?3`).
+/// `?13`–`?20`: the stored object (all NULL for none), written with the rest of the row.
 pub(crate) const OBJECT_UPDATE: &str = "UPDATE tier_object SET state = ?4, version = ?5, \
      incarnation = ?6, target_uri = ?7, planned_by = ?8, planned_utc = ?9, acted_utc = ?10, \
-     last_accessed_utc = ?11, access_count = ?12 \
+     last_accessed_utc = ?11, access_count = ?12, object_key = ?13, object_size = ?14, \
+     object_sha256 = ?15, object_etag = ?16, owner_uid = ?17, owner_gid = ?18, file_mode = ?19, \
+     original_mtime_utc = ?20 \
      WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3";
 
 pub(crate) const OBJECT_DELETE: &str =
@@ -300,6 +343,9 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("SHARE_BY_NAME", SHARE_BY_NAME),
     ("SHARE_INSERT", SHARE_INSERT),
     ("SHARE_SET_MOUNT_ROOT", SHARE_SET_MOUNT_ROOT),
+    ("SHARES_ALL", SHARES_ALL),
+    ("SHARE_FILL_ROOT", SHARE_FILL_ROOT),
+    ("SHARE_SET_ROOT", SHARE_SET_ROOT),
     ("SHARES_IN_ORDER", SHARES_IN_ORDER),
     ("SCAN_UNFINISHED", SCAN_UNFINISHED),
     ("SCAN_INSERT", SCAN_INSERT),

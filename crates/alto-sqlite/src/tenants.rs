@@ -2,13 +2,16 @@
 //!
 //! A tenant is looked up by its unique name once; from then on every call carries its `TenantId`
 //! and every statement filters by it. A share's kind and case rule are fixed when it is created
-//! (path keys were derived with them); only its feed mount root may change later.
+//! (path keys were derived with them); only its feed mount root and its root on the workers' hosts
+//! may change later. New tenant and share names must pass `alto_core::names::check_name`; names
+//! stored before that rule are still found as they are.
 
 use crate::error::{corrupt, db, db_in};
 use crate::{SqliteStore, codec, sql};
 use alto_core::store::ShareSpec;
 use alto_core::time::now_micros;
 use alto_core::{Error, ErrorKind, Result, Share, Tenant, TenantId, TenantSettings};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 /// The tenant's settings, or `NotFound`.
@@ -37,18 +40,20 @@ pub(crate) async fn share_by_name(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?;
-    row.map(|r| {
-        Ok(Share {
-            id: r.try_get(0).map_err(db)?,
-            tenant,
-            name: r.try_get(1).map_err(db)?,
-            kind: codec::share_kind(r.try_get(2).map_err(db)?)?,
-            case_sensitive: r.try_get(3).map_err(db)?,
-            mount_root: r.try_get(4).map_err(db)?,
-            root: None,
-        })
+    row.map(|r| decode_share(&r, tenant)).transpose()
+}
+
+/// A share from the columns of `sql::share_columns!`.
+fn decode_share(r: &SqliteRow, tenant: TenantId) -> Result<Share> {
+    Ok(Share {
+        id: r.try_get(0).map_err(db)?,
+        tenant,
+        name: r.try_get(1).map_err(db)?,
+        kind: codec::share_kind(r.try_get(2).map_err(db)?)?,
+        case_sensitive: r.try_get(3).map_err(db)?,
+        mount_root: r.try_get(4).map_err(db)?,
+        root: r.try_get(5).map_err(db)?,
     })
-    .transpose()
 }
 
 fn share_missing(name: &str) -> Error {
@@ -72,9 +77,7 @@ impl SqliteStore {
         name: &str,
         settings: &TenantSettings,
     ) -> Result<Tenant> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input("tenant name is empty"));
-        }
+        alto_core::names::check_name("tenant", name)?;
         let json = serde_json::to_string(settings)
             .map_err(|e| Error::invalid_input(format!("tenant settings: {e}")))?;
         let created = now_micros();
@@ -129,12 +132,14 @@ impl SqliteStore {
         tenant: TenantId,
         spec: &ShareSpec,
     ) -> Result<Share> {
-        if spec.name.trim().is_empty() {
-            return Err(Error::invalid_input("share name is empty"));
+        if let Some(root) = &spec.root {
+            alto_core::path::check_root(root)?;
         }
         let mut tx = self.write().await?;
         settings(&mut tx, tenant).await?;
         if let Some(mut s) = share_by_name(&mut tx, tenant, &spec.name).await? {
+            // An existing share: found by its name as stored, whatever today's name rule says.
+            let mut changed = false;
             if spec.mount_root.is_some() && spec.mount_root != s.mount_root {
                 sqlx::query(sql::SHARE_SET_MOUNT_ROOT)
                     .bind(tenant.0)
@@ -143,11 +148,27 @@ impl SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                tx.commit().await.map_err(db)?;
                 s.mount_root = spec.mount_root.clone();
+                changed = true;
+            }
+            // A root only for a share that has none: changing one is set_share_root.
+            if s.root.is_none() && spec.root.is_some() {
+                sqlx::query(sql::SHARE_FILL_ROOT)
+                    .bind(tenant.0)
+                    .bind(s.id)
+                    .bind(&spec.root)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                s.root = spec.root.clone();
+                changed = true;
+            }
+            if changed {
+                tx.commit().await.map_err(db)?;
             }
             return Ok(s);
         }
+        alto_core::names::check_name("share", &spec.name)?;
         let case_sensitive = spec.case_sensitive.unwrap_or(spec.kind.case_sensitive());
         let id: i64 = sqlx::query_scalar(sql::SHARE_INSERT)
             .bind(tenant.0)
@@ -155,6 +176,7 @@ impl SqliteStore {
             .bind(spec.kind.as_str())
             .bind(case_sensitive)
             .bind(&spec.mount_root)
+            .bind(&spec.root)
             .bind(now_micros())
             .fetch_one(&mut *tx)
             .await
@@ -167,7 +189,42 @@ impl SqliteStore {
             kind: spec.kind,
             case_sensitive,
             mount_root: spec.mount_root.clone(),
-            root: None,
+            root: spec.root.clone(),
         })
+    }
+
+    pub(crate) async fn shares_impl(&self, tenant: TenantId) -> Result<Vec<Share>> {
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        settings(&mut conn, tenant).await?;
+        let rows = sqlx::query(sql::SHARES_ALL)
+            .bind(tenant.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        rows.iter().map(|r| decode_share(r, tenant)).collect()
+    }
+
+    pub(crate) async fn set_share_root_impl(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        root: Option<&str>,
+    ) -> Result<Share> {
+        if let Some(root) = root {
+            alto_core::path::check_root(root)?;
+        }
+        let mut tx = self.write().await?;
+        settings(&mut tx, tenant).await?;
+        let row = sqlx::query(sql::SHARE_SET_ROOT)
+            .bind(tenant.0)
+            .bind(name)
+            .bind(root)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_in(&format!("cannot set the root of share {name:?}")))?
+            .ok_or_else(|| share_missing(name))?;
+        let share = decode_share(&row, tenant)?;
+        tx.commit().await.map_err(db)?;
+        Ok(share)
     }
 }

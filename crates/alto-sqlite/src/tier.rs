@@ -9,16 +9,17 @@
 //! connection whose transaction the caller owns (the job queue and the feeds use it inside
 //! theirs); [`Store::transition`](alto_core::Store::transition) wraps it in its own.
 
-use crate::error::{db, db_in};
+use crate::error::{corrupt, db, db_in};
 use crate::{SqliteStore, codec, sql};
 use alto_core::lifecycle::{Action, transition};
 use alto_core::store::{PlanInfo, TransitionRequest};
-use alto_core::{Error, Result, TenantId, TierObject, TierState};
+use alto_core::{Error, Result, StoredObject, TenantId, TierObject, TierState};
 use sqlx::Row;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
-/// A tier object from [`sql::OBJECT_COLUMNS`] (or the queue's `JOB_OBJECTS`).
+/// A tier object from the columns of [`sql::object_columns!`] ([`sql::OBJECT_COLUMNS`], the
+/// queue's `JOB_OBJECTS`, the feeds' `OBJECTS_BY_KEYS`).
 pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
     Ok(TierObject {
         id: r.try_get(0).map_err(db)?,
@@ -34,7 +35,42 @@ pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
         acted_at: r.try_get(10).map_err(db)?,
         last_accessed: r.try_get(11).map_err(db)?,
         access_count: r.try_get(12).map_err(db)?,
-        stored: None,
+        stored: decode_stored(r, 13)?,
+    })
+}
+
+/// The stored object from the eight columns from `at` on (`object_key` first): `None` when the
+/// key is NULL (nothing recorded).
+fn decode_stored(r: &SqliteRow, at: usize) -> Result<Option<StoredObject>> {
+    let key: Option<String> = r.try_get(at).map_err(db)?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let size: i64 = r.try_get(at + 1).map_err(db)?;
+    let u32_at = |i: usize, what: &str| -> Result<u32> {
+        let v: i64 = r.try_get(at + i).map_err(db)?;
+        u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} of a stored object")))
+    };
+    Ok(Some(StoredObject {
+        key,
+        size: u64::try_from(size)
+            .map_err(|_| corrupt(format!("size {size} of a stored object")))?,
+        sha256: r.try_get(at + 2).map_err(db)?,
+        etag: r.try_get(at + 3).map_err(db)?,
+        uid: u32_at(4, "owner")?,
+        gid: u32_at(5, "group")?,
+        mode: u32_at(6, "mode")?,
+        modified: r.try_get(at + 7).map_err(db)?,
+    }))
+}
+
+/// A stored object's size as SQLite's INTEGER: `InvalidInput` beyond `i64::MAX` (never wrapped).
+fn stored_size(s: &StoredObject) -> Result<i64> {
+    i64::try_from(s.size).map_err(|_| {
+        Error::invalid_input(format!(
+            "stored object {:?}: size {} is larger than the store can record",
+            s.key, s.size
+        ))
     })
 }
 
@@ -135,9 +171,16 @@ pub(crate) async fn transition_in(
                 o.acted_at = None;
                 o.last_accessed = None;
                 o.access_count = 0;
+                // A new incarnation has stored nothing yet.
+                o.stored = None;
             } else {
                 o.acted_at = Some(req.at);
+                if req.action == Action::Stub && req.stored.is_some() {
+                    o.stored = req.stored.clone();
+                }
             }
+            let st = o.stored.as_ref();
+            let size = st.map(stored_size).transpose()?;
             let n = sqlx::query(sql::OBJECT_UPDATE)
                 .bind(tenant.0)
                 .bind(c.id)
@@ -151,6 +194,14 @@ pub(crate) async fn transition_in(
                 .bind(o.acted_at)
                 .bind(o.last_accessed)
                 .bind(o.access_count)
+                .bind(st.map(|s| s.key.as_str()))
+                .bind(size)
+                .bind(st.map(|s| s.sha256.as_str()))
+                .bind(st.and_then(|s| s.etag.as_deref()))
+                .bind(st.map(|s| i64::from(s.uid)))
+                .bind(st.map(|s| i64::from(s.gid)))
+                .bind(st.map(|s| i64::from(s.mode)))
+                .bind(st.map(|s| s.modified))
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?

@@ -230,3 +230,50 @@ async fn memory_stores_are_private() {
     let a2 = a.clone();
     assert!(a2.tenant("only-a").await.is_ok());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let store = SqliteStore::open(&path.display().to_string())
+        .await
+        .unwrap();
+    store
+        .create_tenant("x", &TenantSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(mode(&path), 0o600, "the database file");
+    for side in ["private.db-wal", "private.db-shm"] {
+        let p = dir.path().join(side);
+        assert!(p.exists(), "{side} exists while the store is open");
+        assert_eq!(mode(&p), 0o600, "{side} follows the database file");
+    }
+    store.close().await;
+
+    // An existing file keeps its mode, empty (a new database) or not.
+    let shared = dir.path().join("shared.db");
+    std::fs::write(&shared, b"").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let store = SqliteStore::open(&shared.display().to_string())
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(mode(&shared), 0o640);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SqliteStore::open(&path.display().to_string())
+        .await
+        .unwrap();
+    assert!(store.tenant("x").await.is_ok());
+    store.close().await;
+    assert_eq!(mode(&path), 0o644, "reopening changes no mode");
+
+    // A file in a directory that does not exist: an error naming it, nothing created.
+    let missing = dir.path().join("no/such/dir/a.db");
+    let e = SqliteStore::open(&missing.display().to_string())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no/such/dir/a.db"), "{e}");
+}
