@@ -153,17 +153,17 @@ impl Store for PgStore {
         tenant::tenant(self, name).await
     }
 
-    async fn shares(&self, _tenant: TenantId) -> Result<Vec<Share>> {
-        Err(Error::unsupported("listing shares", self.backend()))
+    async fn shares(&self, tenant: TenantId) -> Result<Vec<Share>> {
+        tenant::shares(self, tenant).await
     }
 
     async fn set_share_root(
         &self,
-        _tenant: TenantId,
-        _share: &str,
-        _root: Option<&str>,
+        tenant: TenantId,
+        share: &str,
+        root: Option<&str>,
     ) -> Result<Share> {
-        Err(Error::unsupported("share roots", self.backend()))
+        tenant::set_share_root(self, tenant, share, root).await
     }
 
     async fn ensure_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {

@@ -20,7 +20,7 @@
 use crate::PgStore;
 use crate::audit;
 use crate::error::db_err;
-use crate::tier::{object, object_columns};
+use crate::tier::{clear_stored, object, object_columns};
 use crate::time::{PgTime, micros};
 use alto_core::store::tiering::{
     ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, MAX_ATTEMPTS, PlanCommit,
@@ -421,16 +421,18 @@ pub(crate) async fn commit_plan(
         .await
         .map_err(db_err)?;
         if p_new.iter().any(|n| !n) {
-            sqlx::query(
+            // A new incarnation: nothing of it is stored yet.
+            sqlx::query(concat!(
                 "UPDATE tier_object o SET state = 'PLANNED', version = o.version + 1, \
                      incarnation = o.incarnation + 1, planned_by = p.rule, \
                      target_uri = p.target_uri, planned_utc = $2, acted_utc = NULL, \
-                     last_accessed_utc = NULL, access_count = 0, job_id = m.job_id \
-                 FROM unnest($3::int8[], $4::int8[], $5::bool[]) AS m(ord, job_id, new) \
+                     last_accessed_utc = NULL, access_count = 0, job_id = m.job_id, ",
+                clear_stored!(),
+                " FROM unnest($3::int8[], $4::int8[], $5::bool[]) AS m(ord, job_id, new) \
                  JOIN pg_temp.alto_plan p ON p.ord = m.ord \
                  WHERE NOT m.new AND o.tenant_id = $1 AND o.share_id = p.share_id \
-                     AND o.path_key = p.path_key",
-            )
+                     AND o.path_key = p.path_key"
+            ))
             .bind(tenant.0)
             .bind(at)
             .bind(&p_ords)

@@ -1,5 +1,9 @@
 //! Tenants, shares and scans: the small tables every other call hangs off.
 //!
+//! New tenant and share names must pass `alto_core::names::check_name`; names stored before that
+//! rule are still found as they are. A share's root (its directory on the workers' hosts) is set
+//! by a new share, by `ensure_share` for a share that has none, or by `set_share_root`.
+//!
 //! Looking a tenant up by name and creating one are the only calls without a tenant id. They run
 //! with `app.tenant_name` set instead of `app.tenant_id`: the `tenant` table's policies let a
 //! transaction see (or insert) exactly the tenant it named, and nothing else.
@@ -20,9 +24,7 @@ pub(crate) async fn create_tenant(
     name: &str,
     settings: &TenantSettings,
 ) -> Result<Tenant> {
-    if name.trim().is_empty() {
-        return Err(Error::invalid_input("tenant name is empty"));
-    }
+    alto_core::names::check_name("tenant", name)?;
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     declare_name(&mut tx, name).await?;
     let row = sqlx::query(
@@ -107,42 +109,114 @@ pub(crate) async fn settings(conn: &mut PgConnection, tenant: TenantId) -> Resul
         .ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))
 }
 
-pub(crate) async fn ensure_share(
-    store: &PgStore,
-    tenant: TenantId,
-    spec: &ShareSpec,
-) -> Result<Share> {
-    if spec.name.trim().is_empty() {
-        return Err(Error::invalid_input("share name is empty"));
-    }
-    let mut tx = store.begin(tenant).await?;
-    settings(&mut tx, tenant).await?;
-    // An existing share keeps its kind and case rule (path keys depend on them); a new mount
-    // root is remembered.
-    let row = sqlx::query(
-        "INSERT INTO share AS s (tenant_id, name, kind, case_sensitive, mount_root) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (tenant_id, name) DO UPDATE \
-             SET mount_root = coalesce(excluded.mount_root, s.mount_root) \
-         RETURNING share_id, name, kind, case_sensitive, mount_root",
-    )
-    .bind(tenant.0)
-    .bind(&spec.name)
-    .bind(spec.kind.as_str())
-    .bind(spec.case_sensitive.unwrap_or(spec.kind.case_sensitive()))
-    .bind(spec.mount_root.as_deref())
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    let share = Share {
+/// The columns [`share_from`] reads.
+macro_rules! share_columns {
+    () => {
+        "share_id, name, kind, case_sensitive, mount_root, root"
+    };
+}
+
+/// A share from a row of `share_columns!`.
+fn share_from(row: &PgRow, tenant: TenantId) -> Result<Share> {
+    Ok(Share {
         id: row.try_get("share_id").map_err(db_err)?,
         tenant,
         name: row.try_get("name").map_err(db_err)?,
         kind: share_kind(row.try_get("kind").map_err(db_err)?)?,
         case_sensitive: row.try_get("case_sensitive").map_err(db_err)?,
         mount_root: row.try_get("mount_root").map_err(db_err)?,
-        root: None,
-    };
+        root: row.try_get("root").map_err(db_err)?,
+    })
+}
+
+pub(crate) async fn ensure_share(
+    store: &PgStore,
+    tenant: TenantId,
+    spec: &ShareSpec,
+) -> Result<Share> {
+    if let Some(root) = &spec.root {
+        alto_core::path::check_root(root)?;
+    }
+    let mut tx = store.begin(tenant).await?;
+    settings(&mut tx, tenant).await?;
+    // Only a new share's name is checked: one stored before the name rule is still found.
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM share WHERE tenant_id = $1 AND name = $2)",
+    )
+    .bind(tenant.0)
+    .bind(&spec.name)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if !exists {
+        alto_core::names::check_name("share", &spec.name)?;
+    }
+    // An existing share keeps its kind and case rule (path keys depend on them); a new mount
+    // root is remembered, and a root is taken only by a share that has none.
+    let row = sqlx::query(concat!(
+        "INSERT INTO share AS s (tenant_id, name, kind, case_sensitive, mount_root, root) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, name) DO UPDATE \
+             SET mount_root = coalesce(excluded.mount_root, s.mount_root), \
+                 root = coalesce(s.root, excluded.root) \
+         RETURNING ",
+        share_columns!()
+    ))
+    .bind(tenant.0)
+    .bind(&spec.name)
+    .bind(spec.kind.as_str())
+    .bind(spec.case_sensitive.unwrap_or(spec.kind.case_sensitive()))
+    .bind(spec.mount_root.as_deref())
+    .bind(spec.root.as_deref())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let share = share_from(&row, tenant)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(share)
+}
+
+/// The tenant's shares, by name (the column's collation is "C": byte order).
+pub(crate) async fn shares(store: &PgStore, tenant: TenantId) -> Result<Vec<Share>> {
+    let mut tx = store.begin(tenant).await?;
+    settings(&mut tx, tenant).await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        share_columns!(),
+        " FROM share WHERE tenant_id = $1 ORDER BY name"
+    ))
+    .bind(tenant.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    rows.iter().map(|r| share_from(r, tenant)).collect()
+}
+
+/// Set or clear a share's root.
+pub(crate) async fn set_share_root(
+    store: &PgStore,
+    tenant: TenantId,
+    name: &str,
+    root: Option<&str>,
+) -> Result<Share> {
+    if let Some(root) = root {
+        alto_core::path::check_root(root)?;
+    }
+    let mut tx = store.begin(tenant).await?;
+    settings(&mut tx, tenant).await?;
+    let row = sqlx::query(concat!(
+        "UPDATE share SET root = $3 WHERE tenant_id = $1 AND name = $2 RETURNING ",
+        share_columns!()
+    ))
+    .bind(tenant.0)
+    .bind(name)
+    .bind(root)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or_else(|| Error::not_found(format!("share {name:?} does not exist")))?;
+    let share = share_from(&row, tenant)?;
     tx.commit().await.map_err(db_err)?;
     Ok(share)
 }

@@ -6,17 +6,18 @@
 //! object's state and version with what the caller read (`Conflict` if they moved), asks the
 //! core's transition table (`InvalidTransition` if refused), writes the object and its audit event
 //! in the same transaction. Nothing is written when any check fails. [`transition_in`] runs in the
-//! caller's transaction (fenced worker writes, feed deletes).
+//! caller's transaction (fenced worker writes, feed deletes). A stub that carries the record of its
+//! stored object writes it in the stub's own `UPDATE`; a new incarnation clears it.
 
 use crate::PgStore;
 use crate::audit;
 use crate::error::db_err;
 use crate::tenant::share_id;
-use crate::time::{PgTime, micros};
+use crate::time::{PgTime, micros, to_pg};
 use alto_core::lifecycle::{Action, transition as table};
 use alto_core::store::TransitionRequest;
-use alto_core::types::{NewAuditEvent, TenantId, TierObject};
-use alto_core::{Error, Result, TierState};
+use alto_core::types::{NewAuditEvent, StoredObject, TenantId, TierObject};
+use alto_core::{Error, ErrorKind, Result, TierState};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -24,10 +25,20 @@ use sqlx::{PgConnection, Row};
 macro_rules! object_columns {
     () => {
         "tier_id, path_key, full_path, state, version, incarnation, target_uri, planned_by, \
-         planned_utc, acted_utc, last_accessed_utc, access_count"
+         planned_utc, acted_utc, last_accessed_utc, access_count, object_key, object_size, \
+         object_sha256, object_etag, owner_uid, owner_gid, file_mode, original_mtime_utc"
     };
 }
 pub(crate) use object_columns;
+
+/// The assignments that clear a tier object's stored object (a new incarnation).
+macro_rules! clear_stored {
+    () => {
+        "object_key = NULL, object_size = NULL, object_sha256 = NULL, object_etag = NULL, \
+         owner_uid = NULL, owner_gid = NULL, file_mode = NULL, original_mtime_utc = NULL"
+    };
+}
+pub(crate) use clear_stored;
 
 const SELECT_OBJECT: &str = concat!(
     "SELECT ",
@@ -113,8 +124,57 @@ pub(crate) fn object(row: &PgRow, share: &str) -> Result<TierObject> {
         acted_at: micros(row.try_get("acted_utc").map_err(db_err)?),
         last_accessed: micros(row.try_get("last_accessed_utc").map_err(db_err)?),
         access_count: row.try_get("access_count").map_err(db_err)?,
-        stored: None,
+        stored: stored_from(row)?,
     })
+}
+
+/// The stored object of a row of `OBJECT_COLUMNS`: `None` when its key is NULL (nothing
+/// recorded).
+fn stored_from(row: &PgRow) -> Result<Option<StoredObject>> {
+    let key: Option<String> = row.try_get("object_key").map_err(db_err)?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let bad = |what: &str, v: i64| {
+        Error::new(
+            ErrorKind::Backend,
+            format!("unexpected {what} {v} of the stored object {key:?}"),
+        )
+    };
+    let size: i64 = row.try_get("object_size").map_err(db_err)?;
+    let u32_of = |col: &str, what: &str| -> Result<u32> {
+        let v: i64 = row.try_get(col).map_err(db_err)?;
+        u32::try_from(v).map_err(|_| bad(what, v))
+    };
+    let modified: PgTime = row.try_get("original_mtime_utc").map_err(db_err)?;
+    Ok(Some(StoredObject {
+        size: u64::try_from(size).map_err(|_| bad("size", size))?,
+        sha256: row.try_get("object_sha256").map_err(db_err)?,
+        etag: row.try_get("object_etag").map_err(db_err)?,
+        uid: u32_of("owner_uid", "owner")?,
+        gid: u32_of("owner_gid", "group")?,
+        mode: u32_of("file_mode", "mode")?,
+        modified: modified.0,
+        key,
+    }))
+}
+
+/// A stored object's size and original mtime as PostgreSQL holds them: `InvalidInput` for a size
+/// beyond `i64::MAX` or a time outside `timestamptz`'s range (never wrapped or clamped).
+fn stored_values(s: &StoredObject) -> Result<(i64, PgTime)> {
+    let size = i64::try_from(s.size).map_err(|_| {
+        Error::invalid_input(format!(
+            "stored object {:?}: size {} is larger than the store can record",
+            s.key, s.size
+        ))
+    })?;
+    if to_pg(s.modified).is_none() {
+        return Err(Error::invalid_input(format!(
+            "stored object {:?}: modification time {} is outside PostgreSQL's range",
+            s.key, s.modified
+        )));
+    }
+    Ok((size, PgTime(s.modified)))
 }
 
 fn describe(s: Option<(TierState, i64)>) -> String {
@@ -197,16 +257,17 @@ pub(crate) async fn transition_in(
         }
         (Some(state), Some(_)) if req.action == Action::Plan => {
             let plan = plan()?;
-            let row = sqlx::query(
+            // A new incarnation: nothing of it is stored yet.
+            let row = sqlx::query(concat!(
                 "UPDATE tier_object SET state = $4, version = version + 1, \
                      incarnation = incarnation + $5, planned_by = $6, target_uri = $7, \
                      planned_utc = $8, acted_utc = NULL, last_accessed_utc = NULL, \
-                     access_count = 0 \
-                 WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
-                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
-                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
-                     access_count",
-            )
+                     access_count = 0, ",
+                clear_stored!(),
+                " WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
+                 RETURNING ",
+                object_columns!()
+            ))
             .bind(key.0)
             .bind(key.1)
             .bind(key.2)
@@ -221,33 +282,66 @@ pub(crate) async fn transition_in(
             Some(object(&row, &req.share)?)
         }
         (Some(state), Some(_)) => {
-            let row = sqlx::query(
-                "UPDATE tier_object SET state = $4, version = version + 1, acted_utc = $5 \
-                 WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
-                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
-                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
-                     access_count",
-            )
-            .bind(key.0)
-            .bind(key.1)
-            .bind(key.2)
-            .bind(state.as_str())
-            .bind(at)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            Some(object(&row, &req.share)?)
+            match req.stored.as_ref().filter(|_| req.action == Action::Stub) {
+                // The stub and the record of what it replaced, in one statement.
+                Some(st) => {
+                    let (size, modified) = stored_values(st)?;
+                    let row = sqlx::query(concat!(
+                        "UPDATE tier_object SET state = $4, version = version + 1, acted_utc = $5, \
+                         object_key = $6, object_size = $7, object_sha256 = $8, \
+                         object_etag = $9, owner_uid = $10, owner_gid = $11, file_mode = $12, \
+                         original_mtime_utc = $13 \
+                     WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
+                     RETURNING ",
+                        object_columns!()
+                    ))
+                    .bind(key.0)
+                    .bind(key.1)
+                    .bind(key.2)
+                    .bind(state.as_str())
+                    .bind(at)
+                    .bind(&st.key)
+                    .bind(size)
+                    .bind(&st.sha256)
+                    .bind(st.etag.as_deref())
+                    .bind(i64::from(st.uid))
+                    .bind(i64::from(st.gid))
+                    .bind(i64::from(st.mode))
+                    .bind(modified)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    Some(object(&row, &req.share)?)
+                }
+                // Other actions (and a stub without a record) keep what is stored.
+                None => {
+                    let row = sqlx::query(concat!(
+                        "UPDATE tier_object SET state = $4, version = version + 1, acted_utc = $5 \
+                     WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 \
+                     RETURNING ",
+                        object_columns!()
+                    ))
+                    .bind(key.0)
+                    .bind(key.1)
+                    .bind(key.2)
+                    .bind(state.as_str())
+                    .bind(at)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    Some(object(&row, &req.share)?)
+                }
+            }
         }
         (Some(state), None) => {
             let plan = plan()?;
-            let row = sqlx::query(
+            let row = sqlx::query(concat!(
                 "INSERT INTO tier_object (tenant_id, share_id, path_key, full_path, state, \
                      version, incarnation, target_uri, planned_by, planned_utc) \
                  VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $7, $8) \
-                 RETURNING tier_id, path_key, full_path, state, version, incarnation, \
-                     target_uri, planned_by, planned_utc, acted_utc, last_accessed_utc, \
-                     access_count",
-            )
+                 RETURNING ",
+                object_columns!()
+            ))
             .bind(key.0)
             .bind(key.1)
             .bind(key.2)
