@@ -37,6 +37,8 @@ pub async fn run_all(store: &dyn Store) {
     listing_pages_and_filters(store).await;
     tenant_isolation(store).await;
     lifecycle_through_store(store).await;
+    shares_and_roots(store).await;
+    stored_object_kept(store).await;
     audit_trail(store).await;
 }
 
@@ -1177,6 +1179,409 @@ pub async fn lifecycle_through_store(store: &dyn Store) {
     );
 }
 
+/// Shares: [`Store::create_share`], [`Store::shares`] (by name, per tenant), roots
+/// ([`Store::set_share_root`], and [`Store::ensure_share`] filling only a missing one), and what a
+/// new tenant or share name may be ([`crate::names::check_name`]).
+pub async fn shares_and_roots(store: &dyn Store) {
+    let t = store
+        .create_tenant(&unique_name("roots"), &TenantSettings::default())
+        .await
+        .expect("create tenant");
+    let other = store
+        .create_tenant(&unique_name("roots"), &TenantSettings::default())
+        .await
+        .expect("create tenant");
+    let names = async |t: TenantId| -> Vec<(String, Option<String>)> {
+        store
+            .shares(t)
+            .await
+            .expect("list shares")
+            .into_iter()
+            .map(|s| (s.name, s.root))
+            .collect()
+    };
+    assert!(names(t.id).await.is_empty(), "a new tenant has no shares");
+
+    // create_share: new, then AlreadyExists without changing anything.
+    let beta = store
+        .create_share(
+            t.id,
+            &ShareSpec::new("beta", ShareKind::Posix).with_root("/srv/beta"),
+        )
+        .await
+        .expect("create share");
+    assert_eq!(
+        (beta.name.as_str(), beta.root.as_deref()),
+        ("beta", Some("/srv/beta"))
+    );
+    let dup = store
+        .create_share(
+            t.id,
+            &ShareSpec::new("beta", ShareKind::Posix).with_root("/srv/other"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(dup.kind(), ErrorKind::AlreadyExists, "{dup}");
+    let alpha = store
+        .ensure_share(t.id, &ShareSpec::new("alpha", ShareKind::Ntfs))
+        .await
+        .expect("ensure share");
+    assert_eq!(alpha.root, None);
+    store
+        .create_share(t.id, &ShareSpec::new("Gamma", ShareKind::Posix))
+        .await
+        .expect("create share");
+    // By name, byte-wise (as the memory store sorts strings): upper case first.
+    assert_eq!(
+        names(t.id).await,
+        [
+            ("Gamma".to_string(), None),
+            ("alpha".to_string(), None),
+            ("beta".to_string(), Some("/srv/beta".to_string())),
+        ]
+    );
+    // Another tenant sees none of them, and cannot change them.
+    assert!(names(other.id).await.is_empty(), "shares are per tenant");
+    let e = store
+        .set_share_root(other.id, "beta", Some("/srv/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let mine = store
+        .create_share(other.id, &ShareSpec::new("beta", ShareKind::Posix))
+        .await
+        .expect("another tenant's share of the same name");
+    assert_ne!(mine.id, beta.id);
+    assert_eq!(mine.root, None);
+
+    // set_share_root: NotFound naming the share, InvalidInput for a bad root, set and clear.
+    let e = store
+        .set_share_root(t.id, "nosuch", Some("/srv/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("nosuch"), "{e}");
+    for bad in ["relative/dir", "/srv/../etc", "", "/srv/a\0b"] {
+        let e = store
+            .set_share_root(t.id, "beta", Some(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}: {e}");
+    }
+    let s = store
+        .set_share_root(t.id, "alpha", Some("/srv/alpha"))
+        .await
+        .expect("set root");
+    assert_eq!((s.id, s.root.as_deref()), (alpha.id, Some("/srv/alpha")));
+    let s = store
+        .set_share_root(t.id, "beta", None)
+        .await
+        .expect("clear root");
+    assert_eq!((s.id, s.root), (beta.id, None));
+    assert_eq!(
+        names(t.id).await,
+        [
+            ("Gamma".to_string(), None),
+            ("alpha".to_string(), Some("/srv/alpha".to_string())),
+            ("beta".to_string(), None),
+        ]
+    );
+
+    // ensure_share never replaces a root, fills a missing one, and checks the one it is given.
+    let s = store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("alpha", ShareKind::Ntfs).with_root("/elsewhere"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.root.as_deref(),
+        Some("/srv/alpha"),
+        "an existing root stays"
+    );
+    let s = store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("beta", ShareKind::Posix).with_root("/srv/beta2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.root.as_deref(),
+        Some("/srv/beta2"),
+        "a missing root is filled"
+    );
+    let s = store
+        .ensure_share(t.id, &ShareSpec::new("beta", ShareKind::Posix))
+        .await
+        .unwrap();
+    assert_eq!(s.root.as_deref(), Some("/srv/beta2"), "no root given: kept");
+    let e = store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("Gamma", ShareKind::Posix).with_root("srv/gamma"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("delta", ShareKind::Posix).with_root("/srv/../delta"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let d = store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("delta", ShareKind::Posix).with_root("/srv/delta"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        d.root.as_deref(),
+        Some("/srv/delta"),
+        "a new share takes its root"
+    );
+    let mut mounted = ShareSpec::new("delta", ShareKind::Posix);
+    mounted.mount_root = Some("/Volumes/delta".into());
+    let d = store.ensure_share(t.id, &mounted).await.unwrap();
+    assert_eq!(
+        (d.mount_root.as_deref(), d.root.as_deref()),
+        (Some("/Volumes/delta"), Some("/srv/delta")),
+        "a mount root is still remembered"
+    );
+    let listed = store.shares(t.id).await.unwrap();
+    let d2 = listed.iter().find(|s| s.name == "delta").unwrap();
+    assert_eq!(d2, &d, "shares() returns what ensure_share did");
+
+    // New names are one safe path segment.
+    for bad in ["acme/tmp", "..", "a b", ""] {
+        let e = store
+            .create_tenant(bad, &TenantSettings::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "tenant {bad:?}: {e}");
+        let e = store
+            .ensure_share(t.id, &ShareSpec::new(bad, ShareKind::Posix))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "share {bad:?}: {e}");
+        let e = store
+            .create_share(t.id, &ShareSpec::new(bad, ShareKind::Posix))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "share {bad:?}: {e}");
+    }
+    assert_eq!(
+        store.shares(t.id).await.unwrap().len(),
+        4,
+        "no share was created"
+    );
+}
+
+/// The stored object recorded with a stub ([`TierObject::stored`]): returned by the transition and
+/// by every read of the object, kept by rehydration and deletion, cleared by a new incarnation;
+/// through the job queue too, where the store has one.
+pub async fn stored_object_kept(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    ingest(
+        store,
+        t.id,
+        &s.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/s/a", 100, None), entry("/s/b", 7, None)])],
+    )
+    .await;
+    let first = StoredObject {
+        key: format!("{}/{}/1/s/a", t.name, s.name),
+        size: 5 << 40,
+        sha256: "0123456789abcdef".repeat(4),
+        etag: Some("\"e-1\"".into()),
+        uid: 1000,
+        gid: u32::MAX,
+        mode: 0o4755,
+        modified: 1_000_000,
+    };
+    let second = StoredObject {
+        key: format!("{}/{}/2/s/a", t.name, s.name),
+        size: 0,
+        sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+        etag: None,
+        uid: 0,
+        gid: 0,
+        mode: 0o7777,
+        modified: -1,
+    };
+    let req = |action, expected, stored: Option<StoredObject>| TransitionRequest {
+        share: s.name.clone(),
+        path_key: "/s/a".into(),
+        action,
+        expected,
+        stored,
+        plan: (action == Action::Plan).then(|| PlanInfo {
+            rule: "cold".into(),
+            target_uri: "file:///tier/s/a".into(),
+        }),
+        at: 50,
+    };
+    let go = async |r: TransitionRequest| -> TierObject {
+        let o = store
+            .transition(t.id, &r)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", r.action))
+            .expect("an object");
+        let read = store.tier_object(t.id, &s.name, "/s/a").await.unwrap();
+        assert_eq!(
+            read, o,
+            "{}: tier_object reads what the transition returned",
+            r.action
+        );
+        o
+    };
+    // A plan ignores a stored object (nothing was stored yet).
+    let o = go(req(Action::Plan, None, Some(first.clone()))).await;
+    assert_eq!(o.stored, None, "planned: nothing stored");
+    let o = go(req(
+        Action::Stub,
+        Some((o.state, o.version)),
+        Some(first.clone()),
+    ))
+    .await;
+    assert_eq!(o.stored.as_ref(), Some(&first), "the stub records it");
+    let o = go(req(Action::Rehydrate, Some((o.state, o.version)), None)).await;
+    assert_eq!(o.stored.as_ref(), Some(&first), "rehydration keeps it");
+    let o = go(req(Action::Plan, Some((o.state, o.version)), None)).await;
+    assert_eq!(
+        (o.incarnation, o.stored.as_ref()),
+        (2, None),
+        "a new incarnation clears it"
+    );
+    let o = go(req(
+        Action::Stub,
+        Some((o.state, o.version)),
+        Some(second.clone()),
+    ))
+    .await;
+    assert_eq!(o.stored.as_ref(), Some(&second));
+    let o = go(req(Action::Delete, Some((o.state, o.version)), None)).await;
+    assert_eq!(
+        (o.state, o.stored.as_ref()),
+        (TierState::Deleted, Some(&second)),
+        "deletion keeps it"
+    );
+    let o = go(req(Action::Plan, Some((o.state, o.version)), None)).await;
+    assert_eq!((o.incarnation, o.stored), (3, None));
+    let o = go(req(Action::Stub, Some((o.state, o.version)), None)).await;
+    assert_eq!(o.stored, None, "a stub without a record records none");
+
+    // Through the job queue: the fenced stub, the job's objects, and a committed re-plan.
+    let Some(q) = store.tiering() else {
+        return;
+    };
+    use crate::store::tiering::*;
+    let commit = |at| PlanCommit {
+        at,
+        jobs: vec![PlannedJobSpec {
+            rule: "cold".into(),
+            target: "file:///tier/".into(),
+            priority: 1,
+            estimate: Estimate::default(),
+            files: vec![PlannedFile {
+                share: s.name.clone(),
+                path_key: "/s/b".into(),
+                target_uri: "file:///tier/s/b".into(),
+            }],
+        }],
+    };
+    let claim = |now| ClaimRequest {
+        worker: "w".into(),
+        lease: 60_000_000,
+        now,
+    };
+    assert_eq!(q.commit_plan(t.id, &commit(100)).await.unwrap().planned, 1);
+    let lease = q
+        .claim_job(t.id, &claim(200))
+        .await
+        .unwrap()
+        .expect("a job");
+    let fence = Fence {
+        job: lease.job.id,
+        token: lease.token,
+    };
+    let objs = q.job_objects(t.id, lease.job.id).await.unwrap();
+    assert_eq!(objs.len(), 1);
+    assert_eq!(objs[0].stored, None);
+    let third = StoredObject {
+        key: format!("{}/{}/1/s/b", t.name, s.name),
+        size: 7,
+        ..first.clone()
+    };
+    let stub = TransitionRequest {
+        share: s.name.clone(),
+        path_key: "/s/b".into(),
+        action: Action::Stub,
+        expected: Some((objs[0].state, objs[0].version)),
+        stored: Some(third.clone()),
+        plan: None,
+        at: 300,
+    };
+    let o = q
+        .transition_fenced(t.id, fence, &stub)
+        .await
+        .unwrap()
+        .expect("stubbed");
+    assert_eq!(
+        o.stored.as_ref(),
+        Some(&third),
+        "the fenced stub records it"
+    );
+    let objs = q.job_objects(t.id, lease.job.id).await.unwrap();
+    assert_eq!(
+        objs[0].stored.as_ref(),
+        Some(&third),
+        "job_objects returns it"
+    );
+    q.finish_job(
+        t.id,
+        fence,
+        &JobOutcome::Done {
+            stubbed: 1,
+            skipped: 0,
+            failed: 0,
+            bytes: 7,
+        },
+        400,
+    )
+    .await
+    .unwrap();
+    let o = store
+        .transition(
+            t.id,
+            &TransitionRequest {
+                action: Action::Rehydrate,
+                expected: Some((o.state, o.version)),
+                stored: None,
+                at: 500,
+                ..stub.clone()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.stored.as_ref(), Some(&third));
+    let out = q.commit_plan(t.id, &commit(600)).await.unwrap();
+    assert_eq!(out.planned, 1, "a rehydrated file is planned again");
+    let o = store.tier_object(t.id, &s.name, "/s/b").await.unwrap();
+    assert_eq!(
+        (o.state, o.incarnation, o.stored),
+        (TierState::Planned, 2, None),
+        "a committed re-plan clears it"
+    );
+}
+
 /// Audit events: parents, increasing ids, cursor paging.
 pub async fn audit_trail(store: &dyn Store) {
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
@@ -1271,12 +1676,7 @@ impl Store for Interrupting<'_> {
     async fn shares(&self, t: TenantId) -> crate::Result<Vec<Share>> {
         self.inner.shares(t).await
     }
-    async fn set_share_root(
-        &self,
-        t: TenantId,
-        s: &str,
-        r: Option<&str>,
-    ) -> crate::Result<Share> {
+    async fn set_share_root(&self, t: TenantId, s: &str, r: Option<&str>) -> crate::Result<Share> {
         self.inner.set_share_root(t, s, r).await
     }
     async fn begin_scan(&self, t: TenantId, s: &ScanSpec) -> crate::Result<Scan> {
