@@ -8,7 +8,8 @@ use alto::store::tiering::JobQuery;
 use alto::tier::{ObjectTarget, PosixStubDriver};
 use alto::time::{MICROS_PER_SEC, format_rfc3339, now_micros};
 use alto::worker::{
-    FileProgress, TargetOpener, WorkerOptions, rehydrate_one, run_one_job_with_progress,
+    FileProgress, ShareRoots, TargetOpener, WorkerOptions, rehydrate_one_with,
+    run_one_job_with_progress,
 };
 use alto::{JobState, Store, Tenant, TierState};
 use clap::Args;
@@ -51,6 +52,9 @@ pub(crate) struct RunArgs {
     /// Seconds between polls when the queue is empty.
     #[arg(long, default_value_t = 5)]
     poll_secs: u64,
+    /// A share mounted at DIR on this host instead of its recorded root (repeatable).
+    #[arg(long = "share-root", value_name = "NAME=DIR", value_parser = crate::cmd_share::parse_share_root)]
+    share_roots: Vec<(String, std::path::PathBuf)>,
 }
 
 #[derive(Debug, Default)]
@@ -182,6 +186,7 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
             let opts = WorkerOptions {
                 name: format!("{}-{}-{w}", host(), std::process::id()),
                 lease: args.lease_secs.max(10) * MICROS_PER_SEC,
+                share_roots: args.share_roots.iter().cloned().collect(),
             };
             let (once, poll) = (args.once, args.poll_secs);
             handles.push(tokio::spawn(async move {
@@ -286,6 +291,9 @@ pub(crate) struct RehydrateArgs {
     /// Paths, as in the inventory.
     #[arg(required_unless_present = "glob")]
     paths: Vec<String>,
+    /// A share mounted at DIR on this host instead of its recorded root (repeatable).
+    #[arg(long = "share-root", value_name = "NAME=DIR", value_parser = crate::cmd_share::parse_share_root)]
+    share_roots: Vec<(String, std::path::PathBuf)>,
 }
 
 pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
@@ -316,15 +324,17 @@ pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
             return Err(Failure::usage("no stubbed file matches"));
         }
         let targets = opener();
+        let roots: ShareRoots = args.share_roots.iter().cloned().collect();
         let (mut ok, mut bytes, mut failed) = (0u64, 0u64, 0u64);
         for f in &files {
             let obj = store.tier_object(tenant.id, &f.share, &f.path_key).await?;
-            match rehydrate_one(
+            match rehydrate_one_with(
                 store.as_ref(),
                 &tenant,
                 &obj,
                 targets.as_ref(),
                 &PosixStubDriver,
+                &roots,
             )
             .await
             {

@@ -9,6 +9,7 @@ mod cmd_find;
 mod cmd_ingest;
 mod cmd_plan;
 mod cmd_rules;
+mod cmd_share;
 mod cmd_tier;
 mod demo;
 mod fmt;
@@ -42,6 +43,9 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(cmd_admin::TenantCommand),
+    /// Manage a tenant's shares and their roots on the workers' hosts.
+    #[command(subcommand)]
+    Share(cmd_share::ShareCommand),
     /// Load an inventory (CSV or Parquet) into a share of a tenant. Re-running an interrupted
     /// ingest of the same file resumes it.
     Ingest(cmd_ingest::IngestArgs),
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, cli.quiet),
         Command::Migrate(args) => cmd_admin::migrate(args, cli.quiet),
         Command::Tenant(cmd) => cmd_admin::tenant(cmd, cli.quiet),
+        Command::Share(cmd) => cmd_share::share(cmd, cli.quiet),
         Command::Ingest(args) => cmd_ingest::run(args, cli.quiet),
         Command::Find(args) => cmd_find::run(args, cli.quiet),
         Command::Run(args) => cmd_tier::run(args, cli.quiet),

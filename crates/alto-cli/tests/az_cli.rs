@@ -57,6 +57,18 @@ fn run_and_rehydrate_through_the_emulator_switch() {
     )
     .unwrap();
     alto(d, &env, &[&["tenant", "create", "acme"][..], &s].concat());
+    let primary = d.join("primary").display().to_string();
+    alto(
+        d,
+        &env,
+        &[
+            &[
+                "share", "create", "m", "--tenant", "acme", "--root", &primary,
+            ][..],
+            &s,
+        ]
+        .concat(),
+    );
     alto(
         d,
         &env,

@@ -169,6 +169,17 @@ fn commit_run_rehydrate_through_the_command() {
         d,
         &[&["tenant", "create", "acme"][..], &s].concat(),
     ));
+    let primary = d.join("primary").display().to_string();
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "share", "create", "media", "--tenant", "acme", "--root", &primary,
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
     ok(&alto_in(
         d,
         &[
@@ -296,6 +307,17 @@ fn feed_lucid_and_events() {
         d,
         &[&["tenant", "create", "acme"][..], &s].concat(),
     ));
+    let primary = d.join("primary").display().to_string();
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "share", "create", "media", "--tenant", "acme", "--root", &primary,
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
     ok(&alto_in(
         d,
         &[
@@ -415,6 +437,17 @@ fn feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
         d,
         &[
             &["tenant", "create", "acme", "--stub-access", "rehydrate"][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let primary = d.join("primary").display().to_string();
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "share", "create", "media", "--tenant", "acme", "--root", &primary,
+            ][..],
             &s,
         ]
         .concat(),

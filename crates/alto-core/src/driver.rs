@@ -8,9 +8,10 @@
 
 use crate::error::Result;
 use crate::time::Micros;
+use crate::types::StoredObject;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::PathBuf;
 
 /// What a target holds for one key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,21 +22,31 @@ pub struct ObjectInfo {
     pub size: u64,
     /// SHA-256 of the content, lower-case hex, when the target knows it.
     pub sha256: Option<String>,
+    /// The target's entity tag, when it gives one.
+    #[serde(default)]
+    pub etag: Option<String>,
 }
 
 /// Tier-2 storage.
+///
+/// Objects are never overwritten: every write is create-if-absent, and keys are unique per
+/// tenant, share and incarnation ([`crate::worker::object_key_of`]). Data moves through file
+/// handles the stub driver opened and checked, never through a path the target would resolve.
 #[async_trait]
 pub trait TierTarget: Send + Sync + std::fmt::Debug {
     /// The target's URI (`file:///srv/tier2/`, `s3://bucket/prefix/`).
     fn uri(&self) -> &str;
 
-    /// Stream a local file to `key`, hashing it on the way.
+    /// Stream the whole content of `file` (from its start) to a new object at `key`, hashing it
+    /// on the way.
     ///
     /// # Behavior
+    /// - Create-if-absent: an object already at `key` is `AlreadyExists` and stays as it was.
     /// - Returns the size and SHA-256 of what was read; the object becomes visible only complete
     ///   (no reader ever sees a partial object under `key`).
     /// - `key` is relative; a key that would leave the target (`..`, absolute) is `InvalidInput`.
-    async fn put_file(&self, key: &str, local: &Path) -> Result<ObjectInfo>;
+    /// - Transient failures (network, 5xx, throttling) are retryable errors.
+    async fn put(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo>;
 
     /// Size and hash of the stored object, recomputed from its bytes.
     ///
@@ -43,14 +54,16 @@ pub trait TierTarget: Send + Sync + std::fmt::Debug {
     /// - `NotFound` when there is no object at `key`.
     async fn verify(&self, key: &str) -> Result<ObjectInfo>;
 
-    /// Fetch `key` into a local file (created or truncated), returning size and hash.
-    async fn get_file(&self, key: &str, local: &Path) -> Result<ObjectInfo>;
+    /// Write the object at `key` into `file` (an empty file the caller created), returning size
+    /// and hash of what was written. The file is synced before this returns.
+    async fn get(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo>;
 
     /// Every object under `prefix` (for reconciliation).
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
 }
 
-/// What a stub records about the file it replaced.
+/// What a stub records about the file it replaced. The stub is a file its owner may rewrite:
+/// rehydration trusts the catalogue's [`StoredObject`], never this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StubInfo {
     /// Where the data is.
@@ -67,35 +80,146 @@ pub struct StubInfo {
     pub tenant: String,
 }
 
+/// A file a worker is to act on: the share's root on this host and the path as the catalogue
+/// has it (which must lie beneath the root, see [`crate::path::components_beneath`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The share's root directory on this host.
+    pub root: PathBuf,
+    /// The recorded root the path is written under (the share's root in the catalogue; differs
+    /// from `root` when this host mounts the share elsewhere).
+    pub recorded_root: String,
+    /// The path as received.
+    pub path: String,
+}
+
+/// What `fstat` said about an opened file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FileStat {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified.
+    pub modified: Micros,
+    /// Last accessed.
+    pub accessed: Micros,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Permission, set-id and sticky bits.
+    pub mode: u32,
+    /// Hard links.
+    pub nlink: u64,
+}
+
+/// A file a driver opened and checked. The worker hashes and uploads from [`Opened::file`] and
+/// hands the whole value back to [`StubDriver::stub`], which acts on the same file.
+#[derive(Debug)]
+pub struct Opened {
+    /// What the file was when opened.
+    pub stat: FileStat,
+    /// The open file (read-only).
+    pub file: std::fs::File,
+    /// Set when the file is one of this driver's stubs.
+    pub stub: Option<StubInfo>,
+    /// The driver's own state (the directory handle and name).
+    pub handle: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// A restore in progress: a private temporary beside a stub, for the worker to fill.
+#[derive(Debug)]
+pub struct Staged {
+    /// The stub being replaced, as opened.
+    pub stat: FileStat,
+    /// The stub's record (for objects stubbed before the catalogue kept one).
+    pub stub: StubInfo,
+    /// The temporary, open for writing, empty.
+    pub file: std::fs::File,
+    /// The driver's own state.
+    pub handle: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// Owner, mode and times a driver gives a file it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attributes {
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Permission, set-id and sticky bits. Set-id bits are given only when the file really
+    /// ends up owned by `uid` (and `gid` for set-group-ID).
+    pub mode: u32,
+    /// Last modified.
+    pub modified: Micros,
+    /// Last accessed (`None`: now).
+    pub accessed: Option<Micros>,
+}
+
+impl Attributes {
+    /// The attributes a catalogue record restores.
+    pub fn of(stored: &StoredObject, accessed: Option<Micros>) -> Self {
+        Attributes {
+            uid: stored.uid,
+            gid: stored.gid,
+            mode: stored.mode,
+            modified: stored.modified,
+            accessed,
+        }
+    }
+}
+
 /// Replaces files with stubs and restores them, on one kind of file system.
+///
+/// Every call resolves a [`Located`] beneath its root without following a symlink, acts on the
+/// file handle it checked, and writes temporaries with unpredictable names, created exclusively
+/// and private. What could not be done fully (a non-root worker cannot give a file away) comes
+/// back as notes, not as silence.
 #[async_trait]
 pub trait StubDriver: Send + Sync + std::fmt::Debug {
     /// The driver's name (`posix`, `easefilter`, `cloudfiles`).
     fn name(&self) -> &'static str;
 
-    /// Whether `path` is a stub of this driver.
-    async fn is_stub(&self, path: &Path) -> Result<bool>;
-
-    /// The stub's record.
+    /// Open the file at `file` and say what it is.
     ///
     /// # Behavior
-    /// - `InvalidInput` when `path` is a regular file, not a stub.
-    async fn read_stub(&self, path: &Path) -> Result<StubInfo>;
+    /// - `NotFound` when it is gone; `InvalidInput` when it is not a regular file (a symlink, a
+    ///   directory, a device) or a path component is a symlink or lies outside the root.
+    /// - A stub of this driver comes back with [`Opened::stub`] set.
+    async fn open(&self, file: &Located) -> Result<Opened>;
 
-    /// Atomically replace the regular file at `path` with a stub describing `info`.
+    /// Replace the opened regular file with a stub describing `info`, with `attrs`.
     ///
     /// # Behavior
-    /// - Called only after the copy is verified. The swap is atomic (rename over the original,
-    ///   then fsync): after a crash the path holds either the original bytes or a valid stub.
-    /// - Keeps the original permissions and mtime.
-    /// - `InvalidTransition` when `path` is already a stub; `Conflict` when the file's size or
-    ///   mtime no longer match `info` (it changed since it was copied).
-    async fn stub(&self, path: &Path, info: &StubInfo) -> Result<()>;
+    /// - Called only after the copy is verified. The swap is atomic: after a crash the name holds
+    ///   the original bytes or a valid stub.
+    /// - `Conflict` when the file changed since it was opened (size, mtime) or its name no longer
+    ///   leads to it (device and inode); the original is kept.
+    /// - Returns notes on what could not be applied (owner, as a non-root worker).
+    async fn stub(
+        &self,
+        opened: Opened,
+        info: &StubInfo,
+        attrs: &Attributes,
+    ) -> Result<Vec<String>>;
 
-    /// Atomically replace the stub at `path` with the verified content in `content`.
+    /// Open the stub at `file` and create a private temporary beside it.
     ///
     /// # Behavior
-    /// - `InvalidTransition` when `path` is not a stub; the content's hash must match the stub's
-    ///   or nothing changes (`Conflict`).
-    async fn restore(&self, path: &Path, content: &Path) -> Result<()>;
+    /// - `InvalidTransition` when `file` is not a stub.
+    /// - Removes temporaries of this driver that a crash left in that directory.
+    async fn stage_restore(&self, file: &Located) -> Result<Staged>;
+
+    /// Give the filled temporary `attrs` and swap it in for the stub.
+    ///
+    /// # Behavior
+    /// - `Conflict` when the name no longer leads to the stub that was staged; nothing changes.
+    /// - The temporary is removed on every failure.
+    async fn finish_restore(&self, staged: Staged, attrs: &Attributes) -> Result<Vec<String>>;
+
+    /// Remove a staged temporary.
+    async fn abort_restore(&self, staged: Staged) -> Result<()>;
 }

@@ -1,12 +1,32 @@
-//! Deterministic crash points for the kill tests.
+//! Deterministic crash points for the kill tests, and a hook for the attack tests.
 //!
 //! `ALTO_FAILPOINT=after_upload` (or another name below) makes the process abort — as abruptly as
 //! `kill -9` — when it reaches that point. Names: `after_upload`, `after_verify`,
-//! `stub_before_rename`, `after_stub_swap`, `rehydrate_after_fetch`, `restore_before_rename`.
-//! Unset in normal use; checking costs one environment lookup.
+//! `stub_before_rename`, `after_stub_swap`, `rehydrate_after_fetch`, `restore_before_rename`,
+//! and the drivers' `stub_after_open` and `restore_after_stage`. Unset in normal use; checking
+//! costs one environment lookup.
+//!
+//! [`set_hook`] runs a function at every point instead (tests that play a hostile user swap a
+//! directory for a symlink there, between the worker's check and its act).
 
-/// Abort the process here if `ALTO_FAILPOINT` names this point.
+use std::sync::{Arc, RwLock};
+
+/// A function run at every failpoint, with its name.
+pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
+
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+
+/// Run `hook` at every failpoint of this process from now on (`None`: stop). For tests.
+pub fn set_hook(hook: Option<Hook>) {
+    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = hook;
+}
+
+/// Abort the process here if `ALTO_FAILPOINT` names this point; run the hook if one is set.
 pub fn hit(name: &str) {
+    let hook = HOOK.read().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(h) = hook {
+        h(name);
+    }
     if std::env::var_os("ALTO_FAILPOINT").is_some_and(|v| v == name) {
         eprintln!("alto: failpoint {name}: aborting");
         std::process::abort();

@@ -1,27 +1,41 @@
 //! Workers: claim a job, re-check each file, copy it to its tier target, verify, stub, record.
 //!
-//! No file is ever lost: the original is replaced only after its copy is verified (size and
-//! SHA-256), the swap is atomic, and the state change is written under the job's lease (a worker
-//! that lost its lease cannot record anything). A file that changed or was accessed since it was
-//! planned is skipped and its plan withdrawn. A crash between the swap and the record is healed
-//! the next time the job is claimed: the file is already a stub of this object, the object is
-//! verified against the stub, and the state is recorded.
+//! A worker runs as root over every user's files, so every path it is given is a claim, not a
+//! fact. A file is acted on only beneath its share's root (a share without one is refused), its
+//! path is resolved by file descriptor without following a symlink, and the file is hashed and
+//! uploaded from the very handle that was checked (see [`StubDriver`]).
+//!
+//! No file is ever lost: each incarnation of each file has its own object key
+//! ([`object_key_of`]), objects are written create-if-absent, the original is replaced only after
+//! its copy is verified (size and SHA-256), the swap is atomic, and the state change — with the
+//! catalogue's record of the object and of the original's owner, group and mode — is written
+//! under the job's lease (a worker that lost its lease cannot record anything). A file that
+//! changed or was accessed since it was planned is skipped and its plan withdrawn; a file that
+//! failed for a reason that may pass (a target that did not answer) stays PLANNED and the job is
+//! retried with backoff. A crash between the swap and the record is healed the next time the job
+//! is claimed: the file is already a stub of this object, the object is verified, and the state
+//! is recorded.
 
-use crate::driver::{StubDriver, StubInfo, TierTarget};
+use crate::driver::{Attributes, Located, Opened, StubDriver, StubInfo, TierTarget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::failpoint;
 use crate::lifecycle::{Action, TierState};
-use crate::path::object_key;
+use crate::path::{components_beneath, object_key};
 use crate::store::tiering::{ClaimRequest, Fence, JobOutcome};
 use crate::store::{Store, TransitionRequest};
 use crate::time::{MICROS_PER_SEC, Micros, now_micros};
-use crate::types::{FileRecord, Tenant, TierObject};
+use crate::types::{FileRecord, NewAuditEvent, Share, StoredObject, Tenant, TierObject};
 use serde::Serialize;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Opens tier targets by URI.
 pub type TargetOpener = dyn Fn(&str) -> Result<Arc<dyn TierTarget>> + Send + Sync;
+
+/// Where shares are mounted on this host when not at their recorded root: share name to
+/// directory (`alto run --share-root NAME=DIR`).
+pub type ShareRoots = BTreeMap<String, PathBuf>;
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -30,6 +44,8 @@ pub struct WorkerOptions {
     pub name: String,
     /// Lease length; renewed between files once half of it has passed.
     pub lease: Micros,
+    /// Shares mounted elsewhere on this host.
+    pub share_roots: ShareRoots,
 }
 
 impl Default for WorkerOptions {
@@ -37,6 +53,7 @@ impl Default for WorkerOptions {
         WorkerOptions {
             name: format!("worker-{}", std::process::id()),
             lease: 300 * MICROS_PER_SEC,
+            share_roots: ShareRoots::new(),
         }
     }
 }
@@ -56,6 +73,8 @@ pub struct JobReport {
     pub bytes: u64,
     /// Per-file failures, for the log.
     pub errors: Vec<String>,
+    /// What could not be applied in full (an owner a non-root worker cannot give back).
+    pub notes: Vec<String>,
 }
 
 /// One file a worker has finished with, as it happens (for progress displays; the job's
@@ -74,20 +93,6 @@ pub enum FileProgress {
     Failed,
 }
 
-enum FileOutcome {
-    Stubbed(u64),
-    Skipped,
-}
-
-fn mtime_micros(meta: &std::fs::Metadata) -> Option<Micros> {
-    let d = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    Some(d.as_micros() as Micros)
-}
-
 /// Whether two modification times are the same, at the precision the inventory gave (whole
 /// seconds when it had no fraction).
 fn same_mtime(inventory: Micros, local: Micros) -> bool {
@@ -98,16 +103,127 @@ fn same_mtime(inventory: Micros, local: Micros) -> bool {
     }
 }
 
-/// The target root and object key of a tier object's URI.
-pub fn split_target_uri(obj: &TierObject) -> Result<(&str, String)> {
-    let key = object_key(&obj.path_key)?;
-    let root = obj.target_uri.strip_suffix(key.as_str()).ok_or_else(|| {
+/// The target root of a tier object: its target URI without the legacy key the planner appends
+/// (the path key's [`object_key`]).
+pub fn target_root(obj: &TierObject) -> Result<&str> {
+    let legacy = object_key(&obj.path_key)?;
+    obj.target_uri.strip_suffix(legacy.as_str()).ok_or_else(|| {
         Error::invalid_input(format!(
-            "target URI {:?} does not end with the object key {key:?}",
+            "target URI {:?} does not end with the object key {legacy:?}",
             obj.target_uri
         ))
-    })?;
+    })
+}
+
+/// A name as one object-key segment: valid names as they are, names from before the naming rule
+/// with every other byte percent-encoded (so `acme/tmp` cannot pose as tenant `acme`, share
+/// `tmp`).
+fn key_segment(name: &str) -> String {
+    if crate::names::is_valid_name(name) {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || (matches!(b, b'.' | b'_' | b'-') && !out.is_empty()) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The object key of one incarnation of a file:
+/// `{tenant}/{share}/{path key}.~{object id}.{incarnation}` under the target. Unique per tenant,
+/// share and incarnation, so no two files — two shares with the same paths, two spellings of a
+/// path, a file tiered again — ever share an object.
+pub fn object_key_of(tenant: &str, obj: &TierObject) -> Result<String> {
+    Ok(format!(
+        "{}/{}/{}.~{}.{}",
+        key_segment(tenant),
+        key_segment(&obj.share),
+        object_key(&obj.path_key)?,
+        obj.id,
+        obj.incarnation
+    ))
+}
+
+/// The target root and object key of a tier object: the key the catalogue recorded when it was
+/// stubbed, else the key of its current incarnation.
+pub fn split_target_uri<'o>(tenant: &str, obj: &'o TierObject) -> Result<(&'o str, String)> {
+    let root = target_root(obj)?;
+    let key = match &obj.stored {
+        Some(s) => s.key.clone(),
+        None => object_key_of(tenant, obj)?,
+    };
     Ok((root, key))
+}
+
+/// Where a share's file is on this host: beneath the share's root (or its override here).
+///
+/// # Errors
+/// `InvalidInput` naming the share when it has no root, or when the path does not lie beneath it
+/// (relative, `..`, elsewhere).
+pub fn locate(share: &Share, roots: &ShareRoots, path: &str) -> Result<Located> {
+    let recorded = share.root.as_deref().ok_or_else(|| {
+        Error::invalid_input(format!(
+            "share {:?} has no root on this host: set one with `alto share set {} --tenant … \
+             --root DIR` before running workers on it",
+            share.name, share.name
+        ))
+        .retryable(false)
+    })?;
+    components_beneath(recorded, path)?;
+    let root = roots
+        .get(&share.name)
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(recorded));
+    Ok(Located {
+        root,
+        recorded_root: recorded.to_owned(),
+        path: path.to_owned(),
+    })
+}
+
+/// Shares by name, looked up once per job.
+#[derive(Default)]
+struct ShareCache(BTreeMap<String, Share>);
+
+impl ShareCache {
+    async fn get(&mut self, store: &dyn Store, tenant: &Tenant, name: &str) -> Result<&Share> {
+        if !self.0.contains_key(name) {
+            for s in store.shares(tenant.id).await? {
+                self.0.insert(s.name.clone(), s);
+            }
+        }
+        self.0
+            .get(name)
+            .ok_or_else(|| Error::not_found(format!("share {name:?} does not exist")))
+    }
+}
+
+/// Record a per-file failure in the audit trail (best effort: the failure is reported either
+/// way).
+async fn audit_failure(
+    store: &dyn Store,
+    tenant: &Tenant,
+    obj: &TierObject,
+    job: Option<i64>,
+    e: &Error,
+) {
+    let ev = NewAuditEvent {
+        kind: "tier.fail".into(),
+        subject: obj.path_key.clone(),
+        detail: serde_json::json!({
+            "share": obj.share,
+            "job": job,
+            "state": obj.state.as_str(),
+            "error": e.to_string(),
+            "retryable": e.is_retryable(),
+        }),
+        parent: None,
+    };
+    let _ = store.append_audit(tenant.id, &ev).await;
 }
 
 /// Claim and run at most one job of `tenant`. `Ok(None)` when there was nothing to claim.
@@ -151,6 +267,8 @@ pub async fn run_one_job_with_progress(
         ..Default::default()
     };
     let mut renewed_at = req.now;
+    let mut shares = ShareCache::default();
+    let mut retry: Option<String> = None;
     let objects = q.job_objects(tenant.id, lease.job.id).await?;
     for obj in objects.iter().filter(|o| o.state == TierState::Planned) {
         let now = now_micros();
@@ -158,10 +276,21 @@ pub async fn run_one_job_with_progress(
             q.renew_lease(tenant.id, fence, now + opts.lease).await?;
             renewed_at = now;
         }
-        match tier_file(store, tenant, fence, obj, targets, driver).await {
-            Ok(FileOutcome::Stubbed(bytes)) => {
+        let ctx = FileCtx {
+            store,
+            tenant,
+            fence,
+            targets,
+            driver,
+            roots: &opts.share_roots,
+        };
+        match tier_file(&ctx, &mut shares, obj).await {
+            Ok(FileOutcome::Stubbed(bytes, notes)) => {
                 report.stubbed += 1;
                 report.bytes += bytes;
+                report
+                    .notes
+                    .extend(notes.into_iter().map(|n| format!("{}: {n}", obj.path)));
                 on_file(FileProgress::Stubbed { bytes });
             }
             Ok(FileOutcome::Skipped) => {
@@ -173,28 +302,54 @@ pub async fn run_one_job_with_progress(
             Err(e) => {
                 report.failed += 1;
                 report.errors.push(format!("{}: {e}", obj.path));
+                audit_failure(store, tenant, obj, Some(lease.job.id), &e).await;
+                if e.is_retryable() && retry.is_none() {
+                    retry = Some(format!("{}: {e}", obj.path));
+                }
                 on_file(FileProgress::Failed);
             }
         }
     }
-    let outcome = JobOutcome::Done {
-        stubbed: report.stubbed,
-        skipped: report.skipped,
-        failed: report.failed,
-        bytes: report.bytes,
+    // A file that failed for a reason that may pass (a target that did not answer) keeps its
+    // plan: the job goes back to the queue with backoff, and a later attempt takes the files
+    // still PLANNED.
+    let outcome = match retry {
+        Some(first) => JobOutcome::Failed {
+            error: format!(
+                "{} of {} files failed and will be retried; first: {first}",
+                report.failed,
+                report.stubbed + report.skipped + report.failed
+            ),
+        },
+        None => JobOutcome::Done {
+            stubbed: report.stubbed,
+            skipped: report.skipped,
+            failed: report.failed,
+            bytes: report.bytes,
+        },
     };
     q.finish_job(tenant.id, fence, &outcome, now_micros())
         .await?;
     Ok(Some(report))
 }
 
-async fn withdraw(
-    store: &dyn Store,
-    tenant: &Tenant,
+enum FileOutcome {
+    Stubbed(u64, Vec<String>),
+    Skipped,
+}
+
+/// What every file of a job shares.
+struct FileCtx<'a> {
+    store: &'a dyn Store,
+    tenant: &'a Tenant,
     fence: Fence,
-    obj: &TierObject,
-) -> Result<FileOutcome> {
-    let q = store.tiering().expect("checked by the caller");
+    targets: &'a TargetOpener,
+    driver: &'a dyn StubDriver,
+    roots: &'a ShareRoots,
+}
+
+async fn withdraw(ctx: &FileCtx<'_>, obj: &TierObject) -> Result<FileOutcome> {
+    let q = ctx.store.tiering().expect("checked by the caller");
     let req = TransitionRequest {
         share: obj.share.clone(),
         path_key: obj.path_key.clone(),
@@ -204,117 +359,253 @@ async fn withdraw(
         plan: None,
         at: now_micros(),
     };
-    q.transition_fenced(tenant.id, fence, &req).await?;
+    q.transition_fenced(ctx.tenant.id, ctx.fence, &req).await?;
     Ok(FileOutcome::Skipped)
 }
 
+/// Mode bits a file keeps: permissions, set-id and sticky (no file type).
+const MODE_BITS: u32 = 0o7777;
+
 async fn tier_file(
-    store: &dyn Store,
-    tenant: &Tenant,
-    fence: Fence,
+    ctx: &FileCtx<'_>,
+    shares: &mut ShareCache,
     obj: &TierObject,
-    targets: &TargetOpener,
-    driver: &dyn StubDriver,
 ) -> Result<FileOutcome> {
+    let (store, tenant) = (ctx.store, ctx.tenant);
     let q = store.tiering().expect("checked by the caller");
     let rec: FileRecord = q.file(tenant.id, &obj.share, &obj.path_key).await?;
-    let path = Path::new(&rec.entry.path);
-    let (root, key) = split_target_uri(obj)?;
-    let target = targets(root)?;
-    let record_stub = |at| TransitionRequest {
+    let share = shares.get(store, tenant, &obj.share).await?;
+    let located = locate(share, ctx.roots, &rec.entry.path)?;
+    let (root, key) = split_target_uri(&tenant.name, obj)?;
+    let object_uri = format!("{root}{key}");
+    let target = (ctx.targets)(root)?;
+    let record_stub = |at, stored: StoredObject| TransitionRequest {
         share: obj.share.clone(),
         path_key: obj.path_key.clone(),
         action: Action::Stub,
         expected: Some((obj.state, obj.version)),
-        stored: None,
         plan: None,
+        stored: Some(stored),
         at,
     };
+    let opened: Opened = match ctx.driver.open(&located).await {
+        Ok(o) => o,
+        Err(e) if e.kind() == ErrorKind::NotFound => return withdraw(ctx, obj).await,
+        Err(e) => return Err(e),
+    };
     // Healing a crash between the swap and the record: already a stub of this very object.
-    if driver.is_stub(path).await.unwrap_or(false) {
-        let info = driver.read_stub(path).await?;
-        if info.target_uri != obj.target_uri {
+    if let Some(info) = &opened.stub {
+        if info.target_uri != object_uri {
             return Err(Error::conflict(format!(
                 "{} is a stub of another object ({})",
-                path.display(),
-                info.target_uri
-            )));
+                located.path, info.target_uri
+            ))
+            .retryable(false));
         }
-        let stored = target.verify(&key).await?;
-        if stored.size != info.size || stored.sha256.as_deref() != Some(info.sha256.as_str()) {
+        let there = target.verify(&key).await?;
+        if there.size != info.size || there.sha256.as_deref() != Some(info.sha256.as_str()) {
             return Err(Error::conflict(format!(
                 "{} is a stub but its object {key:?} does not verify",
-                path.display()
-            )));
+                located.path
+            ))
+            .retryable(false));
         }
-        q.transition_fenced(tenant.id, fence, &record_stub(now_micros()))
+        // Owner and mode from what the file system says of the stub (the worker wrote it with
+        // the original's), never from the stub's text, which its owner may rewrite.
+        let record = StoredObject {
+            key: key.clone(),
+            size: there.size,
+            sha256: info.sha256.clone(),
+            etag: there.etag,
+            uid: opened.stat.uid,
+            gid: opened.stat.gid,
+            mode: opened.stat.mode & 0o777,
+            modified: info.modified,
+        };
+        q.transition_fenced(tenant.id, ctx.fence, &record_stub(now_micros(), record))
             .await?;
-        return Ok(FileOutcome::Stubbed(info.size));
+        return Ok(FileOutcome::Stubbed(info.size, Vec::new()));
     }
-    // Re-check just before acting.
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return withdraw(store, tenant, fence, obj).await;
-        }
-        Err(e) => return Err(Error::from(e).prefixed(&format!("cannot stat {}", path.display()))),
-    };
-    let mtime = mtime_micros(&meta).unwrap_or_default();
-    let changed =
-        meta.len() != rec.entry.size || rec.entry.modified.is_some_and(|m| !same_mtime(m, mtime));
+    let stat = opened.stat;
+    if stat.nlink > 1 {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{} has {} hard links: stubbing one name would free nothing and split the file",
+                located.path, stat.nlink
+            ),
+        ));
+    }
+    // Re-check just before acting, on the handle that will be copied.
+    let changed = stat.size != rec.entry.size
+        || rec
+            .entry
+            .modified
+            .is_some_and(|m| !same_mtime(m, stat.modified));
     let accessed = rec.entry.accessed.is_some_and(|a| a > obj.planned_at)
         || obj.last_accessed.is_some_and(|a| a > obj.planned_at);
     if changed || accessed {
-        return withdraw(store, tenant, fence, obj).await;
+        return withdraw(ctx, obj).await;
     }
-    let put = target.put_file(&key, path).await?;
+    let put = match target.put(&key, opened.file.try_clone()?).await {
+        Ok(p) => p,
+        // An earlier attempt uploaded this incarnation and stopped before the swap: the object
+        // is kept if it holds this file's content, and is never overwritten.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let (size, sha) = hash_file(opened.file.try_clone()?).await?;
+            let there = target.verify(&key).await?;
+            if there.size != size || there.sha256.as_deref() != Some(sha.as_str()) {
+                return Err(Error::conflict(format!(
+                    "object {key:?} already exists with other content: refusing to overwrite it \
+                     ({} keeps its data)",
+                    located.path
+                ))
+                .retryable(false));
+            }
+            there
+        }
+        Err(e) => return Err(e),
+    };
     failpoint::hit("after_upload");
-    let stored = target.verify(&key).await?;
-    if stored.size != put.size || stored.sha256 != put.sha256 || put.size != meta.len() {
+    let there = target.verify(&key).await?;
+    if there.size != put.size || there.sha256 != put.sha256 || put.size != stat.size {
         return Err(Error::conflict(format!(
             "copy of {} does not verify (size {} / {}, hash {:?} / {:?}): original kept",
-            path.display(),
-            stored.size,
-            put.size,
-            stored.sha256,
-            put.sha256
+            located.path, there.size, put.size, there.sha256, put.sha256
         )));
     }
     failpoint::hit("after_verify");
+    let sha256 = put.sha256.clone().unwrap_or_default();
     let info = StubInfo {
-        target_uri: obj.target_uri.clone(),
+        target_uri: object_uri,
         size: put.size,
-        sha256: put.sha256.clone().unwrap_or_default(),
-        modified: mtime,
+        sha256: sha256.clone(),
+        modified: stat.modified,
         accessed: rec.entry.accessed,
         tenant: tenant.name.clone(),
     };
-    driver.stub(path, &info).await?;
+    let record = StoredObject {
+        key: key.clone(),
+        size: put.size,
+        sha256,
+        etag: put.etag.clone().or(there.etag),
+        uid: stat.uid,
+        gid: stat.gid,
+        mode: stat.mode & MODE_BITS,
+        modified: stat.modified,
+    };
+    // The stub keeps the original's owner and permissions, never its set-id bits.
+    let stub_attrs = Attributes {
+        mode: stat.mode & 0o777,
+        ..Attributes::of(&record, Some(stat.accessed))
+    };
+    let notes = ctx.driver.stub(opened, &info, &stub_attrs).await?;
     failpoint::hit("after_stub_swap");
     match q
-        .transition_fenced(tenant.id, fence, &record_stub(now_micros()))
+        .transition_fenced(
+            tenant.id,
+            ctx.fence,
+            &record_stub(now_micros(), record.clone()),
+        )
         .await
     {
-        Ok(_) => Ok(FileOutcome::Stubbed(put.size)),
+        Ok(_) => Ok(FileOutcome::Stubbed(put.size, notes)),
         // The plan changed under us after the swap (an access feed withdrew it): put the data
         // back so disk and store agree, and count the file as skipped.
         Err(e) if e.kind() == ErrorKind::Conflict && e.is_retryable() => {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tmp = path.with_file_name(format!(".{name}.alto-fetch-{}", std::process::id()));
-            let restored = async {
-                target.get_file(&key, &tmp).await?;
-                driver.restore(path, &tmp).await
-            }
-            .await;
-            let _ = std::fs::remove_file(&tmp);
-            restored?;
+            restore_file(
+                ctx.driver,
+                target.as_ref(),
+                &located,
+                &key,
+                Some(&record),
+                rec.entry.accessed,
+            )
+            .await?;
             Ok(FileOutcome::Skipped)
         }
         Err(e) => Err(e),
     }
+}
+
+/// Size and SHA-256 of a file's whole content, read from its start.
+pub async fn hash_file(file: std::fs::File) -> Result<(u64, String)> {
+    tokio::task::spawn_blocking(move || {
+        use sha2::Digest;
+        use std::io::{Read, Seek};
+        let mut f = file;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0u64;
+        loop {
+            let k = f.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            n += k as u64;
+        }
+        Ok((n, format!("{:x}", h.finalize())))
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Backend, format!("hashing task failed: {e}")))?
+}
+
+/// Fetch an object into a private temporary beside the stub, verify it against the catalogue's
+/// record (or, for objects stubbed before the catalogue kept one, the stub's), and swap it in
+/// with the recorded owner, group and mode. Returns the bytes and the driver's notes.
+async fn restore_file(
+    driver: &dyn StubDriver,
+    target: &dyn TierTarget,
+    located: &Located,
+    key: &str,
+    record: Option<&StoredObject>,
+    accessed: Option<Micros>,
+) -> Result<(u64, Vec<String>)> {
+    let staged = driver.stage_restore(located).await?;
+    let writer = match staged.file.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            driver.abort_restore(staged).await?;
+            return Err(e.into());
+        }
+    };
+    let got = match target.get(key, writer).await {
+        Ok(g) => g,
+        Err(e) => {
+            driver.abort_restore(staged).await?;
+            return Err(e);
+        }
+    };
+    let (size, sha, attrs) = match record {
+        Some(r) => (r.size, r.sha256.clone(), Attributes::of(r, accessed)),
+        None => (
+            staged.stub.size,
+            staged.stub.sha256.clone(),
+            // Stubbed before the catalogue kept owner and mode: the stub's, as the file system
+            // has them, and never a set-id bit.
+            Attributes {
+                uid: staged.stat.uid,
+                gid: staged.stat.gid,
+                mode: staged.stat.mode & 0o777,
+                modified: staged.stub.modified,
+                accessed,
+            },
+        ),
+    };
+    if got.size != size || got.sha256.as_deref() != Some(sha.as_str()) {
+        driver.abort_restore(staged).await?;
+        return Err(Error::conflict(format!(
+            "object {key:?} for {} does not match the catalogue (size {} vs {size}, sha256 {:?} \
+             vs {sha}): stub kept",
+            located.path, got.size, got.sha256
+        ))
+        .retryable(false));
+    }
+    failpoint::hit("rehydrate_after_fetch");
+    let notes = driver.finish_restore(staged, &attrs).await?;
+    Ok((got.size, notes))
 }
 
 /// What a rehydration did.
@@ -328,14 +619,42 @@ pub struct RehydrateReport {
     pub errors: Vec<String>,
 }
 
-/// Bring one STUBBED file back: fetch next to it, verify against the stub, swap atomically,
-/// record REHYDRATED.
+/// Bring one STUBBED file back: fetch into a private temporary beside it, verify against the
+/// catalogue, give it its recorded owner, group and mode, swap atomically, record REHYDRATED.
+/// The share's root is the recorded one; [`rehydrate_one_with`] takes this host's overrides.
 pub async fn rehydrate_one(
     store: &dyn Store,
     tenant: &Tenant,
     obj: &TierObject,
     targets: &TargetOpener,
     driver: &dyn StubDriver,
+) -> Result<u64> {
+    rehydrate_one_with(store, tenant, obj, targets, driver, &ShareRoots::new()).await
+}
+
+/// [`rehydrate_one`] with shares mounted elsewhere on this host.
+pub async fn rehydrate_one_with(
+    store: &dyn Store,
+    tenant: &Tenant,
+    obj: &TierObject,
+    targets: &TargetOpener,
+    driver: &dyn StubDriver,
+    roots: &ShareRoots,
+) -> Result<u64> {
+    let result = rehydrate_inner(store, tenant, obj, targets, driver, roots).await;
+    if let Err(e) = &result {
+        audit_failure(store, tenant, obj, None, e).await;
+    }
+    result
+}
+
+async fn rehydrate_inner(
+    store: &dyn Store,
+    tenant: &Tenant,
+    obj: &TierObject,
+    targets: &TargetOpener,
+    driver: &dyn StubDriver,
+    roots: &ShareRoots,
 ) -> Result<u64> {
     let q = store
         .tiering()
@@ -347,39 +666,31 @@ pub async fn rehydrate_one(
         ));
     }
     let rec = q.file(tenant.id, &obj.share, &obj.path_key).await?;
-    let path = Path::new(&rec.entry.path);
-    let info = driver.read_stub(path).await?;
-    let (root, key) = split_target_uri(obj)?;
+    let share = ShareCache::default()
+        .get(store, tenant, &obj.share)
+        .await?
+        .clone();
+    let located = locate(&share, roots, &rec.entry.path)?;
+    let (root, key) = split_target_uri(&tenant.name, obj)?;
     let target = targets(root)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.alto-fetch-{}", std::process::id()));
-    let fetched = target.get_file(&key, &tmp).await;
-    let result = async {
-        let got = fetched?;
-        if got.size != info.size || got.sha256.as_deref() != Some(info.sha256.as_str()) {
-            return Err(Error::conflict(format!(
-                "object {key:?} for {} does not match its stub: stub kept",
-                path.display()
-            )));
-        }
-        failpoint::hit("rehydrate_after_fetch");
-        driver.restore(path, &tmp).await?;
-        let req = TransitionRequest {
-            share: obj.share.clone(),
-            path_key: obj.path_key.clone(),
-            action: Action::Rehydrate,
-            expected: Some((obj.state, obj.version)),
-            stored: None,
-            plan: None,
-            at: now_micros(),
-        };
-        store.transition(tenant.id, &req).await?;
-        Ok(got.size)
-    }
-    .await;
-    let _ = std::fs::remove_file(&tmp);
-    result
+    let (size, _notes) = restore_file(
+        driver,
+        target.as_ref(),
+        &located,
+        &key,
+        obj.stored.as_ref(),
+        rec.entry.accessed,
+    )
+    .await?;
+    let req = TransitionRequest {
+        share: obj.share.clone(),
+        path_key: obj.path_key.clone(),
+        action: Action::Rehydrate,
+        expected: Some((obj.state, obj.version)),
+        stored: None,
+        plan: None,
+        at: now_micros(),
+    };
+    store.transition(tenant.id, &req).await?;
+    Ok(size)
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use alto_core::driver::{ObjectInfo, StubDriver, TierTarget};
+use alto_core::driver::{ObjectInfo, TierTarget};
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::tiering::JobQuery;
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
@@ -65,7 +65,10 @@ async fn tenant_with_plan(
         .await
         .unwrap();
     store
-        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("data", ShareKind::Posix).with_root(primary.display().to_string()),
+        )
         .await
         .unwrap();
     let now = alto_core::time::now_micros();
@@ -138,20 +141,20 @@ impl TierTarget for Logged {
     fn uri(&self) -> &str {
         self.inner.uri()
     }
-    async fn put_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
+    async fn put(&self, key: &str, file: std::fs::File) -> alto_core::Result<ObjectInfo> {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)?;
         writeln!(f, "{key}")?;
         f.sync_data()?;
-        self.inner.put_file(key, local).await
+        self.inner.put(key, file).await
     }
     async fn verify(&self, key: &str) -> alto_core::Result<ObjectInfo> {
         self.inner.verify(key).await
     }
-    async fn get_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
-        self.inner.get_file(key, local).await
+    async fn get(&self, key: &str, file: std::fs::File) -> alto_core::Result<ObjectInfo> {
+        self.inner.get(key, file).await
     }
     async fn list(&self, prefix: &str) -> alto_core::Result<Vec<ObjectInfo>> {
         self.inner.list(prefix).await
@@ -183,6 +186,7 @@ async fn work(
     let opts = WorkerOptions {
         name: name.into(),
         lease,
+        ..Default::default()
     };
     let mut jobs = 0;
     while let Some(r) = run_one_job(store, tenant, &targets, &PosixStubDriver, &opts)
@@ -248,15 +252,15 @@ fn key_of(p: &Path) -> String {
 /// The file is its original bytes, or a valid stub whose object exists and verifies. Returns
 /// whether it is a stub.
 async fn intact(store: &PgStore, t: &Tenant, p: &Path, original: &[u8]) -> bool {
-    if !PosixStubDriver.is_stub(p).await.unwrap() {
+    if alto_tier::read_stub_at(p).unwrap().is_none() {
         assert_eq!(std::fs::read(p).unwrap(), original, "{}", p.display());
         return false;
     }
-    let info = PosixStubDriver.read_stub(p).await.unwrap();
+    let info = alto_tier::read_stub_at(p).unwrap().unwrap();
     let obj = store.tier_object(t.id, "data", &key_of(p)).await.unwrap();
-    assert_eq!(info.target_uri, obj.target_uri);
     assert_eq!(info.size, original.len() as u64);
-    let (root, key) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let (root, key) = alto_core::worker::split_target_uri(&t.name, &obj).unwrap();
+    assert_eq!(info.target_uri, format!("{root}{key}"));
     let stored = ObjectTarget::open(root)
         .unwrap()
         .verify(&key)

@@ -7,7 +7,7 @@
 //! The killed worker is this test binary again, running only `worker_child` (which does nothing
 //! unless `ALTO_SQLITE_WORKER_CHILD` says what to do).
 
-use alto_core::driver::{StubDriver, TierTarget};
+use alto_core::driver::TierTarget;
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::tiering::JobQuery;
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
@@ -65,7 +65,10 @@ async fn tenant_with_plan(
         .await
         .unwrap();
     store
-        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("data", ShareKind::Posix).with_root(primary.display().to_string()),
+        )
         .await
         .unwrap();
     let mut paths = Vec::new();
@@ -142,6 +145,7 @@ async fn work(store: &SqliteStore, t: &Tenant, lease: i64) -> usize {
     let opts = WorkerOptions {
         name: format!("w{}", std::process::id()),
         lease,
+        ..Default::default()
     };
     let targets = opener();
     let mut jobs = 0;
@@ -160,16 +164,16 @@ async fn work(store: &SqliteStore, t: &Tenant, lease: i64) -> usize {
 async fn all_stubbed(store: &SqliteStore, t: &Tenant, paths: &[PathBuf]) {
     for (i, p) in paths.iter().enumerate() {
         assert!(
-            PosixStubDriver.is_stub(p).await.unwrap(),
+            alto_tier::read_stub_at(p).unwrap().is_some(),
             "{} is a stub",
             p.display()
         );
-        let info = PosixStubDriver.read_stub(p).await.unwrap();
+        let info = alto_tier::read_stub_at(p).unwrap().unwrap();
         let obj = store.tier_object(t.id, "data", &key_of(p)).await.unwrap();
         assert_eq!(obj.state, TierState::Stubbed, "{}", p.display());
-        assert_eq!(info.target_uri, obj.target_uri);
         assert_eq!(info.size, content(i).len() as u64);
-        let (root, key) = split_target_uri(&obj).unwrap();
+        let (root, key) = split_target_uri(&t.name, &obj).unwrap();
+        assert_eq!(info.target_uri, format!("{root}{key}"));
         let target = ObjectTarget::open(root).unwrap();
         let stored = target.verify(&key).await.unwrap();
         assert_eq!(
@@ -304,7 +308,7 @@ async fn a_killed_worker_loses_nothing() {
     let swapped: Vec<&PathBuf> = {
         let mut v = Vec::new();
         for p in &paths {
-            if PosixStubDriver.is_stub(p).await.unwrap() {
+            if alto_tier::read_stub_at(p).unwrap().is_some() {
                 v.push(p);
             }
         }

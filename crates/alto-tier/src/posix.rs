@@ -4,23 +4,31 @@
 //!
 //! ```text
 //! #ALTO-STUB v1
-//! {"target_uri":"file:///srv/tier2/acme/x.mov","size":2400000000,"sha256":"…","modified":…,"accessed":…,"tenant":"acme"}
+//! {"target_uri":"file:///srv/tier2/acme/fs/x.mov.~17.1","size":2400000000,"sha256":"…","modified":…,"accessed":…,"tenant":"acme"}
 //! ```
 //!
-//! with the original's permissions and mtime, so listings still show the original's age. Both
-//! swaps write a temporary file in the same directory, fsync it, rename it over the target path
-//! and fsync the directory: after a crash at any point the path holds the original bytes or a
-//! valid stub, never a mix. Temporary files left by a crash are named `.*.alto-tmp-*` and hold
-//! nothing that is not also elsewhere.
+//! with the original's owner, group, permissions (never a set-id bit) and mtime, so listings
+//! still show the original's owner and age. The driver is written for a worker that runs as root
+//! among users who may be hostile (see [`crate::fsafe`]): paths are resolved beneath the share's
+//! root by file descriptor without following symlinks; the file that is checked is the file that
+//! is read, and the file that leaves its name in a swap must be that file; temporaries are
+//! private and unpredictable; owner and mode are given back through the handle, owner first.
+//! Both swaps write a temporary in the same directory, sync it, exchange it with the name and
+//! sync the directory: after a crash at any point the name holds the original bytes or a valid
+//! stub, never a mix. Temporaries a crash leaves are named `.alto-tmp-*`, private to the
+//! worker's user, and removed the next time a worker works in that directory.
 
-use crate::hash::sha256_file;
-use alto_core::driver::{StubDriver, StubInfo};
+use crate::fsafe;
+use alto_core::driver::{Attributes, FileStat, Located, Opened, Staged, StubDriver, StubInfo};
+use alto_core::path::components_beneath;
 use alto_core::{Error, ErrorKind, Result};
 use async_trait::async_trait;
-use filetime::FileTime;
-use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
 
 /// The first line of every stub.
 pub const STUB_MAGIC: &str = "#ALTO-STUB v1\n";
@@ -31,69 +39,70 @@ const STUB_MAX: u64 = 64 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct PosixStubDriver;
 
-fn micros(t: FileTime) -> i64 {
-    t.unix_seconds() * 1_000_000 + i64::from(t.nanoseconds() / 1000)
+/// The directory and name an [`Opened`] or [`Staged`] came from.
+struct Place {
+    dir: OwnedFd,
+    name: String,
+    shown: String,
 }
 
-fn filetime(m: i64) -> FileTime {
-    FileTime::from_unix_time(
-        m.div_euclid(1_000_000),
-        (m.rem_euclid(1_000_000) * 1000) as u32,
-    )
+/// A staged restore's temporary.
+struct Temp {
+    place: Place,
+    tmp: String,
 }
 
-fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
-    move |e| Error::from(e).prefixed(&context)
-}
+/// Directories this process has already swept for leftovers (device, inode).
+static SWEPT: Mutex<Option<HashSet<(u64, u64)>>> = Mutex::new(None);
 
-/// A temporary name next to `path`.
-fn temp_next_to(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid_input(format!("{} has no file name", path.display())))?;
-    let tmp = format!(
-        ".{}.alto-tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
+fn sweep_once(dir: &OwnedFd) -> Result<()> {
+    let m = File::from(dir.try_clone()?).metadata()?;
+    let id = (
+        std::os::unix::fs::MetadataExt::dev(&m),
+        std::os::unix::fs::MetadataExt::ino(&m),
     );
-    Ok(path.with_file_name(tmp))
-}
-
-fn fsync_dir(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(format!("cannot fsync directory {}", dir.display())))?;
+    let first = SWEPT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(id);
+    if first {
+        fsafe::sweep(dir)?;
     }
     Ok(())
 }
 
-/// Read a stub's record, or `None` when `path` is a regular file that is not a stub.
-fn parse_stub(path: &Path) -> Result<Option<StubInfo>> {
-    let meta =
-        std::fs::symlink_metadata(path).map_err(io(format!("cannot stat {}", path.display())))?;
-    if !meta.file_type().is_file() {
-        return Err(Error::invalid_input(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    if meta.len() > STUB_MAX || meta.len() < STUB_MAGIC.len() as u64 {
+/// Resolve `file` to its directory handle and name, beneath its root, without symlinks.
+fn place(file: &Located) -> Result<Place> {
+    let comps = components_beneath(&file.recorded_root, &file.path)?;
+    let (name, dirs) = comps.split_last().expect("never empty");
+    let root = fsafe::open_root(&file.root)?;
+    let dir = fsafe::walk(root, dirs, &file.path)?;
+    Ok(Place {
+        dir,
+        name: (*name).to_owned(),
+        shown: file.path.clone(),
+    })
+}
+
+/// Read a stub's record from an open regular file, or `None` when it is not a stub.
+fn parse_stub(f: &File, stat: &FileStat, shown: &str) -> Result<Option<StubInfo>> {
+    if stat.size > STUB_MAX || stat.size < STUB_MAGIC.len() as u64 {
         return Ok(None);
     }
-    let mut text = String::new();
-    let mut f = std::fs::File::open(path).map_err(io(format!("cannot open {}", path.display())))?;
-    if f.read_to_string(&mut text).is_err() {
-        return Ok(None); // not UTF-8: not ours
+    let mut buf = vec![0u8; stat.size as usize];
+    let mut got = 0;
+    while got < buf.len() {
+        let n = f.read_at(&mut buf[got..], got as u64)?;
+        if n == 0 {
+            break;
+        }
+        got += n;
     }
+    buf.truncate(got);
+    let Ok(text) = std::str::from_utf8(&buf) else {
+        return Ok(None); // not UTF-8: not ours
+    };
     let Some(body) = text.strip_prefix(STUB_MAGIC) else {
         return Ok(None);
     };
@@ -101,107 +110,136 @@ fn parse_stub(path: &Path) -> Result<Option<StubInfo>> {
         .map(Some)
         .map_err(|e| {
             Error::invalid_input(format!(
-                "{} has an Alto stub header but a damaged record: {e}",
-                path.display()
+                "{shown} has an Alto stub header but a damaged record: {e}"
             ))
         })
 }
 
-fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io(format!("cannot create {}", path.display())))?;
-    f.write_all(bytes)?;
-    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    f.sync_all()?;
-    Ok(())
+fn open_blocking(file: &Located) -> Result<Opened> {
+    let p = place(file)?;
+    sweep_once(&p.dir)?;
+    let f = fsafe::open_file_at(&p.dir, &p.name, &p.shown)?;
+    let stat = fsafe::stat_of(&f)?;
+    if stat.mode & 0o170000 != 0o100000 {
+        return Err(Error::invalid_input(format!(
+            "{} is not a regular file",
+            p.shown
+        )));
+    }
+    let stub = parse_stub(&f, &stat, &p.shown)?;
+    alto_core::failpoint::hit("stub_after_open");
+    Ok(Opened {
+        stat,
+        file: f,
+        stub,
+        handle: Box::new(p),
+    })
 }
 
-impl PosixStubDriver {
-    fn stub_blocking(path: &Path, info: &StubInfo) -> Result<()> {
-        if parse_stub(path)?.is_some() {
-            return Err(Error::new(
-                ErrorKind::InvalidTransition,
-                format!("{} is already a stub", path.display()),
-            ));
-        }
-        let check_unchanged = || -> Result<std::fs::Metadata> {
-            let meta =
-                std::fs::metadata(path).map_err(io(format!("cannot stat {}", path.display())))?;
-            let mtime = micros(FileTime::from_last_modification_time(&meta));
-            if meta.len() != info.size || mtime != info.modified {
-                return Err(Error::conflict(format!(
-                    "{} changed since it was copied (size {} vs {}, mtime {} vs {}): keeping the original",
-                    path.display(),
-                    meta.len(),
-                    info.size,
-                    mtime,
-                    info.modified
-                )));
-            }
-            Ok(meta)
-        };
-        let meta = check_unchanged()?;
-        let mut body = String::from(STUB_MAGIC);
-        body.push_str(
-            &serde_json::to_string(info)
-                .map_err(|e| Error::new(ErrorKind::Backend, e.to_string()))?,
-        );
-        body.push('\n');
-        let tmp = temp_next_to(path)?;
-        let mode = meta.permissions().mode();
-        let result = (|| {
-            write_synced(&tmp, body.as_bytes(), mode)?;
-            let atime = info
-                .accessed
-                .map_or_else(|| FileTime::from_last_access_time(&meta), filetime);
-            filetime::set_file_times(&tmp, atime, filetime(info.modified))?;
-            // Last look before the swap: a write since the copy must keep the original.
-            check_unchanged()?;
-            alto_core::failpoint::hit("stub_before_rename");
-            std::fs::rename(&tmp, path)
-                .map_err(io(format!("cannot replace {}", path.display())))?;
-            fsync_dir(path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+fn stub_blocking(opened: Opened, info: &StubInfo, attrs: &Attributes) -> Result<Vec<String>> {
+    let p: Box<Place> = opened
+        .handle
+        .downcast()
+        .map_err(|_| Error::invalid_input("a file opened by another driver"))?;
+    if opened.stub.is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidTransition,
+            format!("{} is already a stub", p.shown),
+        ));
     }
+    let before = opened.stat;
+    let unchanged = |f: &File| -> Result<()> {
+        let now = fsafe::stat_of(f)?;
+        if now.size != before.size
+            || now.modified != before.modified
+            || now.size != info.size
+            || now.modified != info.modified
+        {
+            return Err(Error::conflict(format!(
+                "{} changed since it was copied (size {} vs {}, mtime {} vs {}): keeping the original",
+                p.shown, now.size, info.size, now.modified, info.modified
+            )));
+        }
+        Ok(())
+    };
+    unchanged(&opened.file)?;
+    let mut body = String::from(STUB_MAGIC);
+    body.push_str(
+        &serde_json::to_string(info).map_err(|e| Error::new(ErrorKind::Backend, e.to_string()))?,
+    );
+    body.push('\n');
+    let (tmp, mut t) = fsafe::create_temp(&p.dir)?;
+    let result = (|| {
+        t.write_all(body.as_bytes())?;
+        let notes = fsafe::apply_attrs(&t, attrs)?;
+        t.sync_all()?;
+        alto_core::failpoint::hit("stub_before_rename");
+        // Last look before the swap: a write since the copy must keep the original.
+        unchanged(&opened.file)?;
+        fsafe::swap_in(&p.dir, &tmp, &p.name, (before.dev, before.ino), &p.shown)?;
+        fsafe::fsync_dir(&p.dir)?;
+        Ok(notes)
+    })();
+    if result.is_err() {
+        let _ = fsafe::unlink(&p.dir, &tmp);
+    }
+    result
+}
 
-    fn restore_blocking(path: &Path, content: &Path, info: &StubInfo) -> Result<()> {
-        let meta =
-            std::fs::metadata(path).map_err(io(format!("cannot stat {}", path.display())))?;
-        let same_dir = content.parent() == path.parent();
-        let staged = if same_dir {
-            content.to_path_buf()
-        } else {
-            let tmp = temp_next_to(path)?;
-            std::fs::copy(content, &tmp).map_err(io(format!(
-                "cannot copy {} next to {}",
-                content.display(),
-                path.display()
-            )))?;
-            std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
-            tmp
-        };
-        let result = (|| {
-            std::fs::set_permissions(&staged, meta.permissions())?;
-            let atime = info.accessed.map_or_else(FileTime::now, filetime);
-            filetime::set_file_times(&staged, atime, filetime(info.modified))?;
-            std::fs::File::open(&staged).and_then(|f| f.sync_all())?;
-            alto_core::failpoint::hit("restore_before_rename");
-            std::fs::rename(&staged, path)
-                .map_err(io(format!("cannot restore {}", path.display())))?;
-            fsync_dir(path)
-        })();
-        if result.is_err() && !same_dir {
-            let _ = std::fs::remove_file(&staged);
-        }
-        result
+fn stage_blocking(file: &Located) -> Result<Staged> {
+    let p = place(file)?;
+    sweep_once(&p.dir)?;
+    let not_stub = || {
+        Error::new(
+            ErrorKind::InvalidTransition,
+            format!("{} is not a stub: nothing to rehydrate", file.path),
+        )
+    };
+    let f = match fsafe::open_file_at(&p.dir, &p.name, &p.shown) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::InvalidInput => return Err(not_stub()),
+        Err(e) => return Err(e),
+    };
+    let stat = fsafe::stat_of(&f)?;
+    if stat.mode & 0o170000 != 0o100000 {
+        return Err(not_stub());
     }
+    let stub = parse_stub(&f, &stat, &p.shown)?.ok_or_else(not_stub)?;
+    let (tmp, t) = fsafe::create_temp(&p.dir)?;
+    alto_core::failpoint::hit("restore_after_stage");
+    Ok(Staged {
+        stat,
+        stub,
+        file: t,
+        handle: Box::new(Temp { place: p, tmp }),
+    })
+}
+
+fn finish_blocking(staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
+    let t: Box<Temp> = staged
+        .handle
+        .downcast()
+        .map_err(|_| Error::invalid_input("a restore staged by another driver"))?;
+    let p = &t.place;
+    let result = (|| {
+        staged.file.sync_all()?;
+        let notes = fsafe::apply_attrs(&staged.file, attrs)?;
+        staged.file.sync_all()?;
+        alto_core::failpoint::hit("restore_before_rename");
+        fsafe::swap_in(
+            &p.dir,
+            &t.tmp,
+            &p.name,
+            (staged.stat.dev, staged.stat.ino),
+            &p.shown,
+        )?;
+        fsafe::fsync_dir(&p.dir)?;
+        Ok(notes)
+    })();
+    if result.is_err() {
+        let _ = fsafe::unlink(&p.dir, &t.tmp);
+    }
+    result
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -216,48 +254,58 @@ impl StubDriver for PosixStubDriver {
         "posix"
     }
 
-    async fn is_stub(&self, path: &Path) -> Result<bool> {
-        let p = path.to_owned();
-        blocking(move || parse_stub(&p).map(|s| s.is_some())).await
+    async fn open(&self, file: &Located) -> Result<Opened> {
+        let f = file.clone();
+        blocking(move || open_blocking(&f)).await
     }
 
-    async fn read_stub(&self, path: &Path) -> Result<StubInfo> {
-        let p = path.to_owned();
+    async fn stub(
+        &self,
+        opened: Opened,
+        info: &StubInfo,
+        attrs: &Attributes,
+    ) -> Result<Vec<String>> {
+        let (i, a) = (info.clone(), *attrs);
+        blocking(move || stub_blocking(opened, &i, &a)).await
+    }
+
+    async fn stage_restore(&self, file: &Located) -> Result<Staged> {
+        let f = file.clone();
+        blocking(move || stage_blocking(&f)).await
+    }
+
+    async fn finish_restore(&self, staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
+        let a = *attrs;
+        blocking(move || finish_blocking(staged, &a)).await
+    }
+
+    async fn abort_restore(&self, staged: Staged) -> Result<()> {
         blocking(move || {
-            parse_stub(&p)?.ok_or_else(|| {
-                Error::invalid_input(format!("{} is a regular file, not a stub", p.display()))
-            })
+            let t: Box<Temp> = staged
+                .handle
+                .downcast()
+                .map_err(|_| Error::invalid_input("a restore staged by another driver"))?;
+            fsafe::unlink(&t.place.dir, &t.tmp)
         })
         .await
     }
+}
 
-    async fn stub(&self, path: &Path, info: &StubInfo) -> Result<()> {
-        let (p, i) = (path.to_owned(), info.clone());
-        blocking(move || Self::stub_blocking(&p, &i)).await
-    }
+/// Read the stub at `file` (for tools and tests), resolved as the driver resolves it: `None`
+/// when it is a regular file that is not a stub.
+pub fn read_stub(file: &Located) -> Result<Option<StubInfo>> {
+    let p = place(file)?;
+    let f = fsafe::open_file_at(&p.dir, &p.name, &p.shown)?;
+    let stat = fsafe::stat_of(&f)?;
+    parse_stub(&f, &stat, &p.shown)
+}
 
-    async fn restore(&self, path: &Path, content: &Path) -> Result<()> {
-        let info = match self.read_stub(path).await {
-            Ok(i) => i,
-            Err(e) if e.kind() == ErrorKind::InvalidInput => {
-                return Err(Error::new(
-                    ErrorKind::InvalidTransition,
-                    format!("{} is not a stub: nothing to rehydrate", path.display()),
-                ));
-            }
-            Err(e) => return Err(e),
-        };
-        let (size, sha) = sha256_file(content).await?;
-        if size != info.size || sha != info.sha256 {
-            return Err(Error::conflict(format!(
-                "content for {} does not match its stub (size {size} vs {}, sha256 {sha} vs {}): stub kept",
-                path.display(),
-                info.size,
-                info.sha256
-            ))
-            .retryable(false));
-        }
-        let (p, c) = (path.to_owned(), content.to_owned());
-        blocking(move || Self::restore_blocking(&p, &c, &info)).await
-    }
+/// Read the stub at an absolute `path` (tools and tests), resolved from `/` without following a
+/// symlink: `None` when it is a regular file that is not a stub.
+pub fn read_stub_at(path: &std::path::Path) -> Result<Option<StubInfo>> {
+    read_stub(&Located {
+        root: "/".into(),
+        recorded_root: "/".into(),
+        path: path.display().to_string(),
+    })
 }

@@ -1,26 +1,33 @@
-//! [`ObjectTarget`]: tier-2 storage on the `object_store` crate.
+//! [`ObjectTarget`]: tier-2 storage — a local directory, or a cloud store on the `object_store`
+//! crate.
 //!
-//! `file:///srv/tier2/` is a local directory (or a mounted SMB/NFS share), `s3://bucket/prefix/`
+//! Objects are never overwritten: every write is create-if-absent (`AlreadyExists` otherwise).
+//! `file:///srv/tier2/` is a local directory (or a mounted SMB/NFS share), written by this crate
+//! itself so that objects are private (files 0600, directories 0700, created exclusively and
+//! renamed into place with `RENAME_NOREPLACE`); `s3://bucket/prefix/`
 //! any S3-compatible endpoint (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 //! `AWS_REGION`, `AWS_ALLOW_HTTP` from the environment), `az://container/prefix/` Azure Blob
 //! (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_ENDPOINT`,
 //! `AZURE_ALLOW_HTTP`, …; `AZURE_STORAGE_USE_EMULATOR=true` selects the Azurite emulator with its
 //! well-known account, at `AZURITE_BLOB_STORAGE_URL` or `http://127.0.0.1:10000`). Both cloud
 //! targets are tested against real servers on loopback (moto, Azurite). Small files go up in one
-//! put, large ones in a multipart upload; either way an object is visible only once complete, and
-//! the bytes are hashed as they stream.
+//! conditional put (`If-None-Match: *`; on S3 conditional puts are switched on unless
+//! `AWS_CONDITIONAL_PUT` says otherwise), large ones in a multipart upload after a check that the
+//! key is free (`object_store` 0.14 completes multipart uploads unconditionally; keys are unique
+//! per incarnation, so the check is the backstop's backstop); either way an object is visible
+//! only once complete, and the bytes are hashed as they stream.
 
 use crate::hash::Sha256Sink;
+use crate::local::LocalDir;
 use alto_core::driver::{ObjectInfo, TierTarget};
 use alto_core::path::object_key;
 use alto_core::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use object_store::path::{Path as ObjPath, PathPart};
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
-use std::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 /// Files up to this size are uploaded in one request.
 const SINGLE_PUT_MAX: u64 = 8 << 20;
@@ -31,8 +38,16 @@ const PART_SIZE: usize = 8 << 20;
 #[derive(Debug, Clone)]
 pub struct ObjectTarget {
     uri: String,
-    store: Arc<dyn ObjectStore>,
-    prefix: ObjPath,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(Arc<LocalDir>),
+    Store {
+        store: Arc<dyn ObjectStore>,
+        prefix: ObjPath,
+    },
 }
 
 fn map_err(context: &str, e: object_store::Error) -> Error {
@@ -102,13 +117,10 @@ impl ObjectTarget {
                 if rest.split('/').any(|s| s == "..") {
                     return Err(bad("`..` is not allowed in a target"));
                 }
-                std::fs::create_dir_all(rest).map_err(|e| {
-                    Error::from(e).prefixed(&format!("cannot create tier directory {rest}"))
-                })?;
-                let fs = object_store::local::LocalFileSystem::new_with_prefix(rest)
-                    .map_err(|e| map_err(uri, e))?
-                    .with_automatic_cleanup(true);
-                (Arc::new(fs), ObjPath::default())
+                return Ok(ObjectTarget {
+                    uri: uri.to_owned(),
+                    backend: Backend::Local(Arc::new(LocalDir::open(rest)?)),
+                });
             }
             "s3" | "az" => {
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -119,6 +131,10 @@ impl ObjectTarget {
                     |k: &str| bad(&format!("unknown setting {k:?} for a {scheme}:// target"));
                 let store: Arc<dyn ObjectStore> = if scheme == "s3" {
                     let mut b = object_store::aws::AmazonS3Builder::from_env();
+                    // Create-if-absent needs S3's conditional puts (`If-None-Match: *`).
+                    if std::env::var_os("AWS_CONDITIONAL_PUT").is_none() {
+                        b = b.with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
+                    }
                     for (k, v) in options {
                         let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
                         b = b.with_config(key, v);
@@ -151,33 +167,62 @@ impl ObjectTarget {
         };
         Ok(ObjectTarget {
             uri: uri.to_owned(),
-            store,
-            prefix,
+            backend: Backend::Store { store, prefix },
         })
     }
 
-    /// A target over any `object_store` implementation (tests, custom backends).
+    /// A target over any `object_store` implementation (tests, custom backends). It must support
+    /// `PutMode::Create`.
     pub fn with_store(uri: &str, store: Arc<dyn ObjectStore>) -> Self {
         ObjectTarget {
             uri: uri.to_owned(),
-            store,
-            prefix: ObjPath::default(),
+            backend: Backend::Store {
+                store,
+                prefix: ObjPath::default(),
+            },
         }
     }
 
-    fn location(&self, key: &str) -> Result<ObjPath> {
-        let key = object_key(key)?;
-        Ok(self.prefix.parts().chain(obj_path(&key).parts()).collect())
+    /// Upload the local file at `local` to a new object at `key` (tools and tests; workers hand
+    /// [`TierTarget::put`] the handle they checked).
+    pub async fn put_file(&self, key: &str, local: &std::path::Path) -> Result<ObjectInfo> {
+        let f = std::fs::File::open(local)
+            .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", local.display())))?;
+        self.put(key, f).await
+    }
+
+    /// Fetch `key` into a new private (0600) local file at `local`, replacing one that is there
+    /// (tools and tests).
+    pub async fn get_file(&self, key: &str, local: &std::path::Path) -> Result<ObjectInfo> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(local)
+            .map_err(|e| Error::from(e).prefixed(&format!("cannot create {}", local.display())))?;
+        self.get(key, f).await
     }
 
     /// Remove an object (reconciliation and failed-copy cleanup).
     pub async fn delete(&self, key: &str) -> Result<()> {
-        let loc = self.location(key)?;
-        self.store
-            .delete(&loc)
-            .await
-            .map_err(|e| map_err(&format!("delete {key:?} from {}", self.uri), e))
+        match &self.backend {
+            Backend::Local(d) => d.delete(key).await,
+            Backend::Store { store, prefix } => {
+                let loc = location(prefix, key)?;
+                store
+                    .delete(&loc)
+                    .await
+                    .map_err(|e| map_err(&format!("delete {key:?} from {}", self.uri), e))
+            }
+        }
     }
+}
+
+fn location(prefix: &ObjPath, key: &str) -> Result<ObjPath> {
+    let key = object_key(key)?;
+    Ok(prefix.parts().chain(obj_path(&key).parts()).collect())
 }
 
 #[async_trait]
@@ -186,25 +231,44 @@ impl TierTarget for ObjectTarget {
         &self.uri
     }
 
-    async fn put_file(&self, key: &str, local: &Path) -> Result<ObjectInfo> {
-        let loc = self.location(key)?;
-        let ctx = || format!("upload {} to {} as {key:?}", local.display(), self.uri);
-        let mut f = tokio::fs::File::open(local)
-            .await
-            .map_err(|e| Error::from(e).prefixed(&ctx()))?;
+    async fn put(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo> {
+        let (store, prefix) = match &self.backend {
+            Backend::Local(d) => return d.put(key, file).await,
+            Backend::Store { store, prefix } => (store, prefix),
+        };
+        let loc = location(prefix, key)?;
+        let ctx = || format!("upload to {} as {key:?}", self.uri);
+        let mut f = tokio::fs::File::from_std(file);
+        f.seek(std::io::SeekFrom::Start(0)).await?;
         let len = f.metadata().await?.len();
         let mut sink = Sha256Sink::default();
+        let etag;
         if len <= SINGLE_PUT_MAX {
             let mut buf = Vec::with_capacity(len as usize);
             f.read_to_end(&mut buf).await?;
             sink.update(&buf);
-            self.store
-                .put(&loc, PutPayload::from(buf))
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..Default::default()
+            };
+            etag = store
+                .put_opts(&loc, PutPayload::from(buf), opts)
                 .await
-                .map_err(|e| map_err(&ctx(), e))?;
+                .map_err(|e| map_err(&ctx(), e))?
+                .e_tag;
         } else {
-            let upload = self
-                .store
+            // Multipart completion is unconditional in object_store 0.14: check the key first.
+            match store.head(&loc).await {
+                Ok(_) => {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("{}: an object is already there", ctx()),
+                    ));
+                }
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(map_err(&ctx(), e)),
+            }
+            let upload = store
                 .put_multipart(&loc)
                 .await
                 .map_err(|e| map_err(&ctx(), e))?;
@@ -221,20 +285,26 @@ impl TierTarget for ObjectTarget {
                     .map_err(|e| map_err(&ctx(), e))?;
                 w.write(&buf[..n]);
             }
-            w.finish().await.map_err(|e| map_err(&ctx(), e))?;
+            etag = w.finish().await.map_err(|e| map_err(&ctx(), e))?.e_tag;
         }
         let (size, sha) = sink.finish();
         Ok(ObjectInfo {
             key: key.to_owned(),
             size,
             sha256: Some(sha),
+            etag,
         })
     }
 
     async fn verify(&self, key: &str) -> Result<ObjectInfo> {
-        let loc = self.location(key)?;
+        let (store, prefix) = match &self.backend {
+            Backend::Local(d) => return d.verify(key).await,
+            Backend::Store { store, prefix } => (store, prefix),
+        };
+        let loc = location(prefix, key)?;
         let ctx = || format!("verify {key:?} in {}", self.uri);
-        let got = self.store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
+        let got = store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
+        let etag = got.meta.e_tag.clone();
         let mut stream = got.into_stream();
         let mut sink = Sha256Sink::default();
         while let Some(chunk) = stream.try_next().await.map_err(|e| map_err(&ctx(), e))? {
@@ -245,44 +315,49 @@ impl TierTarget for ObjectTarget {
             key: key.to_owned(),
             size,
             sha256: Some(sha),
+            etag,
         })
     }
 
-    async fn get_file(&self, key: &str, local: &Path) -> Result<ObjectInfo> {
-        let loc = self.location(key)?;
-        let ctx = || format!("fetch {key:?} from {} into {}", self.uri, local.display());
-        let got = self.store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
-        let mut out = tokio::fs::File::create(local)
-            .await
-            .map_err(|e| Error::from(e).prefixed(&ctx()))?;
+    async fn get(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo> {
+        let (store, prefix) = match &self.backend {
+            Backend::Local(d) => return d.get(key, file).await,
+            Backend::Store { store, prefix } => (store, prefix),
+        };
+        let loc = location(prefix, key)?;
+        let ctx = || format!("fetch {key:?} from {}", self.uri);
+        let got = store.get(&loc).await.map_err(|e| map_err(&ctx(), e))?;
+        let etag = got.meta.e_tag.clone();
+        let mut out = tokio::fs::File::from_std(file);
         let mut stream = got.into_stream();
         let mut sink = Sha256Sink::default();
         while let Some(chunk) = stream.try_next().await.map_err(|e| map_err(&ctx(), e))? {
             sink.update(&chunk);
             out.write_all(&chunk).await?;
         }
+        out.flush().await?;
         out.sync_all().await?;
         let (size, sha) = sink.finish();
         Ok(ObjectInfo {
             key: key.to_owned(),
             size,
             sha256: Some(sha),
+            etag,
         })
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        let base: ObjPath = self
-            .prefix
-            .parts()
-            .chain(obj_path(prefix).parts())
-            .collect();
-        let metas: Vec<_> = self
-            .store
+        let (store, root) = match &self.backend {
+            Backend::Local(d) => return d.list(prefix).await,
+            Backend::Store { store, prefix } => (store, prefix),
+        };
+        let base: ObjPath = root.parts().chain(obj_path(prefix).parts()).collect();
+        let metas: Vec<_> = store
             .list(Some(&base))
             .try_collect()
             .await
             .map_err(|e| map_err(&format!("list {}", self.uri), e))?;
-        let skip = self.prefix.parts().count();
+        let skip = root.parts().count();
         Ok(metas
             .into_iter()
             .map(|m| ObjectInfo {
@@ -295,6 +370,7 @@ impl TierTarget for ObjectTarget {
                     .join("/"),
                 size: m.size,
                 sha256: None,
+                etag: m.e_tag,
             })
             .collect())
     }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use alto_core::driver::{StubDriver, TierTarget};
+use alto_core::driver::TierTarget;
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
 use alto_core::worker::{TargetOpener, WorkerOptions, rehydrate_one, run_one_job};
@@ -58,7 +58,11 @@ async fn worker_tiers_to_az_and_rehydrates() {
         .await
         .unwrap();
     store
-        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("data", ShareKind::Posix)
+                .with_root(primary.path().display().to_string()),
+        )
         .await
         .unwrap();
     let now = alto_core::time::now_micros();
@@ -125,7 +129,11 @@ async fn worker_tiers_to_az_and_rehydrates() {
     assert_eq!((r.stubbed, r.skipped, r.failed), (3, 0, 0));
     assert_eq!(r.bytes, 3000 + (9 << 20) + 1);
     for p in &paths {
-        assert!(driver.is_stub(p).await.unwrap(), "{}", p.display());
+        assert!(
+            alto_tier::read_stub_at(p).unwrap().is_some(),
+            "{}",
+            p.display()
+        );
     }
 
     let obj_of = |p: &std::path::Path| alto_core::path::path_key(&p.display().to_string(), false);
@@ -135,9 +143,9 @@ async fn worker_tiers_to_az_and_rehydrates() {
         .await
         .unwrap();
     assert!(obj.target_uri.starts_with("az://tier2/acme/"), "{obj:?}");
-    let (root, key) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let (root, key) = alto_core::worker::split_target_uri(&t.name, &obj).unwrap();
     let target = targets(root).unwrap();
-    let info = driver.read_stub(&paths[1]).await.unwrap();
+    let info = alto_tier::read_stub_at(&paths[1]).unwrap().unwrap();
     let stored = target.verify(&key).await.unwrap();
     assert_eq!(
         (stored.size, stored.sha256.as_deref()),
@@ -161,19 +169,24 @@ async fn worker_tiers_to_az_and_rehydrates() {
         .tier_object(t.id, "data", &obj_of(&paths[0]))
         .await
         .unwrap();
-    let (root, key) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let (root, key) = alto_core::worker::split_target_uri(&t.name, &obj).unwrap();
     let impostor = primary.path().join("impostor");
     std::fs::write(&impostor, b"not the original").unwrap();
-    targets(root)
-        .unwrap()
-        .put_file(&key, &impostor)
-        .await
-        .unwrap();
+    // Objects are never overwritten: replacing one takes a delete first.
+    let direct = ObjectTarget::open_with(root, &server.options()).unwrap();
+    direct.delete(&key).await.unwrap();
+    direct.put_file(&key, &impostor).await.unwrap();
     let e = rehydrate_one(&store, &t, &obj, &targets, &driver)
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("does not match its stub"), "{e}");
-    assert!(driver.is_stub(&paths[0]).await.unwrap(), "the stub is kept");
+    assert!(
+        e.to_string().contains("does not match the catalogue"),
+        "{e}"
+    );
+    assert!(
+        alto_tier::read_stub_at(&paths[0]).unwrap().is_some(),
+        "the stub is kept"
+    );
     let obj = store
         .tier_object(t.id, "data", &obj_of(&paths[0]))
         .await
@@ -181,14 +194,19 @@ async fn worker_tiers_to_az_and_rehydrates() {
     assert_eq!(obj.state, TierState::Stubbed);
     // Same size, other bytes: the hash catches it.
     std::fs::write(&impostor, vec![0u8; 3000]).unwrap();
-    targets(root)
-        .unwrap()
-        .put_file(&key, &impostor)
-        .await
-        .unwrap();
+    // Objects are never overwritten: replacing one takes a delete first.
+    let direct = ObjectTarget::open_with(root, &server.options()).unwrap();
+    direct.delete(&key).await.unwrap();
+    direct.put_file(&key, &impostor).await.unwrap();
     let e = rehydrate_one(&store, &t, &obj, &targets, &driver)
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("does not match its stub"), "{e}");
-    assert!(driver.is_stub(&paths[0]).await.unwrap(), "the stub is kept");
+    assert!(
+        e.to_string().contains("does not match the catalogue"),
+        "{e}"
+    );
+    assert!(
+        alto_tier::read_stub_at(&paths[0]).unwrap().is_some(),
+        "the stub is kept"
+    );
 }

@@ -1,7 +1,7 @@
 //! Workers end to end on real files with the memory store: plan, commit, tier, re-check,
 //! rehydrate, re-plan; and four workers racing over one queue.
 
-use alto_core::driver::{ObjectInfo, StubDriver, TierTarget};
+use alto_core::driver::{Attributes, Located, ObjectInfo, Opened, Staged, StubDriver, TierTarget};
 use alto_core::planner::{PlanOptions, Planner};
 use alto_core::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
 use alto_core::worker::{
@@ -53,7 +53,10 @@ async fn setup_with(
 ) -> (Tenant, Vec<std::path::PathBuf>) {
     let t = store.create_tenant("acme", &settings).await.unwrap();
     store
-        .ensure_share(t.id, &ShareSpec::new("data", ShareKind::Posix))
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("data", ShareKind::Posix).with_root(primary.display().to_string()),
+        )
         .await
         .unwrap();
     let mut paths = Vec::new();
@@ -185,21 +188,40 @@ async fn tier_recheck_rehydrate_replan() {
     assert_eq!(total.bytes, (3..12).map(|i| 3000 + i).sum::<u64>());
     assert_eq!(*seen.lock().unwrap(), total);
     assert!(
-        !driver.is_stub(&paths[0]).await.unwrap(),
+        alto_tier::read_stub_at(&paths[0]).unwrap().is_none(),
         "a changed file keeps its data"
     );
     assert!(
-        !driver.is_stub(&paths[1]).await.unwrap(),
+        alto_tier::read_stub_at(&paths[1]).unwrap().is_none(),
         "a file accessed since planning stays"
     );
     for p in &paths[3..] {
-        assert!(driver.is_stub(p).await.unwrap(), "{}", p.display());
+        assert!(
+            alto_tier::read_stub_at(p).unwrap().is_some(),
+            "{}",
+            p.display()
+        );
         let key = alto_core::path::path_key(&p.display().to_string(), false);
         let obj = store.tier_object(t.id, "data", &key).await.unwrap();
         assert_eq!(obj.state, TierState::Stubbed);
-        let info = driver.read_stub(p).await.unwrap();
-        assert_eq!(info.target_uri, obj.target_uri);
-        let (root, k) = alto_core::worker::split_target_uri(&obj).unwrap();
+        let info = alto_tier::read_stub_at(p).unwrap().unwrap();
+        let (root, k) = alto_core::worker::split_target_uri(&t.name, &obj).unwrap();
+        // Each incarnation of each file has its own object, and the catalogue records it with
+        // the original's owner and mode.
+        assert_eq!(info.target_uri, format!("{root}{k}"));
+        assert!(k.starts_with("acme/data/"), "{k}");
+        assert!(k.ends_with(&format!(".~{}.1", obj.id)), "{k}");
+        let stored = obj
+            .stored
+            .as_ref()
+            .expect("the catalogue records the object");
+        assert_eq!(
+            (stored.key.as_str(), stored.size, stored.sha256.as_str()),
+            (k.as_str(), info.size, info.sha256.as_str())
+        );
+        let meta = std::fs::metadata(p).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!((meta.uid(), meta.gid()), (stored.uid, stored.gid));
         let stored = ObjectTarget::open(root).unwrap().verify(&k).await.unwrap();
         assert_eq!(
             (stored.size, stored.sha256.as_deref()),
@@ -248,15 +270,15 @@ impl TierTarget for Counting {
     fn uri(&self) -> &str {
         self.inner.uri()
     }
-    async fn put_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
+    async fn put(&self, key: &str, file: std::fs::File) -> alto_core::Result<ObjectInfo> {
         *self.puts.lock().unwrap().entry(key.to_owned()).or_default() += 1;
-        self.inner.put_file(key, local).await
+        self.inner.put(key, file).await
     }
     async fn verify(&self, key: &str) -> alto_core::Result<ObjectInfo> {
         self.inner.verify(key).await
     }
-    async fn get_file(&self, key: &str, local: &Path) -> alto_core::Result<ObjectInfo> {
-        self.inner.get_file(key, local).await
+    async fn get(&self, key: &str, file: std::fs::File) -> alto_core::Result<ObjectInfo> {
+        self.inner.get(key, file).await
     }
     async fn list(&self, prefix: &str) -> alto_core::Result<Vec<ObjectInfo>> {
         self.inner.list(prefix).await
@@ -309,7 +331,7 @@ async fn four_workers_never_tier_a_file_twice() {
         "every file uploaded exactly once"
     );
     for p in &paths {
-        assert!(PosixStubDriver.is_stub(p).await.unwrap());
+        assert!(alto_tier::read_stub_at(p).unwrap().is_some());
     }
     let stub_events = {
         let mut n = 0;
@@ -341,14 +363,16 @@ impl StubDriver for FeedRacesSwap {
     fn name(&self) -> &'static str {
         "racing"
     }
-    async fn is_stub(&self, p: &Path) -> alto_core::Result<bool> {
-        PosixStubDriver.is_stub(p).await
+    async fn open(&self, f: &Located) -> alto_core::Result<Opened> {
+        PosixStubDriver.open(f).await
     }
-    async fn read_stub(&self, p: &Path) -> alto_core::Result<alto_core::driver::StubInfo> {
-        PosixStubDriver.read_stub(p).await
-    }
-    async fn stub(&self, p: &Path, info: &alto_core::driver::StubInfo) -> alto_core::Result<()> {
-        PosixStubDriver.stub(p, info).await?;
+    async fn stub(
+        &self,
+        o: Opened,
+        info: &alto_core::driver::StubInfo,
+        a: &Attributes,
+    ) -> alto_core::Result<Vec<String>> {
+        let notes = PosixStubDriver.stub(o, info, a).await?;
         // Someone opens the file now; the feed sees it and re-evaluates the plan.
         let rules = RuleSet::from_toml(
             "[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file:///x/\"\n",
@@ -379,10 +403,16 @@ impl StubDriver for FeedRacesSwap {
         )
         .await?;
         assert_eq!(r.withdrawn, 1, "the feed withdrew the plan: {r:?}");
-        Ok(())
+        Ok(notes)
     }
-    async fn restore(&self, p: &Path, c: &Path) -> alto_core::Result<()> {
-        PosixStubDriver.restore(p, c).await
+    async fn stage_restore(&self, f: &Located) -> alto_core::Result<Staged> {
+        PosixStubDriver.stage_restore(f).await
+    }
+    async fn finish_restore(&self, s: Staged, a: &Attributes) -> alto_core::Result<Vec<String>> {
+        PosixStubDriver.finish_restore(s, a).await
+    }
+    async fn abort_restore(&self, s: Staged) -> alto_core::Result<()> {
+        PosixStubDriver.abort_restore(s).await
     }
 }
 
@@ -493,7 +523,7 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
     .await
     .unwrap();
     assert_eq!((r.stub_accesses, r.rehydrated), (1, 0), "{r:?}");
-    assert!(driver.is_stub(&paths[0]).await.unwrap());
+    assert!(alto_tier::read_stub_at(&paths[0]).unwrap().is_some());
 
     // With one, the accessed stubs come back; the others stay stubs.
     let r = apply_events(
@@ -520,7 +550,7 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
         assert_eq!(obj.state, TierState::Rehydrated);
     }
     assert!(
-        driver.is_stub(&paths[2]).await.unwrap(),
+        alto_tier::read_stub_at(&paths[2]).unwrap().is_some(),
         "not accessed: still a stub"
     );
     let audit = store.audit(t.id, None, 10_000).await.unwrap().items;
@@ -538,7 +568,7 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
         .tier_object(t.id, "data", &key(&paths[2]))
         .await
         .unwrap();
-    let (root, k) = alto_core::worker::split_target_uri(&obj).unwrap();
+    let (root, k) = alto_core::worker::split_target_uri(&t.name, &obj).unwrap();
     ObjectTarget::open(root).unwrap().delete(&k).await.unwrap();
     let r = apply_events(
         &store,
@@ -552,7 +582,7 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
     .unwrap();
     assert_eq!((r.rehydrated, r.rehydrate_failed), (0, 1), "{r:?}");
     assert_eq!(r.rehydrate_errors.len(), 1, "{r:?}");
-    assert!(driver.is_stub(&paths[2]).await.unwrap());
+    assert!(alto_tier::read_stub_at(&paths[2]).unwrap().is_some());
     let obj = store
         .tier_object(t.id, "data", &key(&paths[2]))
         .await

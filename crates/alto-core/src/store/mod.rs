@@ -263,7 +263,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// - `AlreadyExists` when the tenant has a share of that name; nothing changes then.
     /// - Otherwise as [`Store::ensure_share`].
     async fn create_share(&self, tenant: TenantId, spec: &ShareSpec) -> Result<Share> {
-        if self.shares(tenant).await?.iter().any(|s| s.name == spec.name) {
+        if self
+            .shares(tenant)
+            .await?
+            .iter()
+            .any(|s| s.name == spec.name)
+        {
             return Err(crate::Error::new(
                 crate::ErrorKind::AlreadyExists,
                 format!("share {:?} already exists", spec.name),
