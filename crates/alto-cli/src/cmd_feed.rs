@@ -32,6 +32,9 @@ pub(crate) struct Common {
     /// Rules to re-evaluate accessed PLANNED files with (plans that no longer match are withdrawn).
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Use an SQLite store file another user owns, or one in a directory others may write.
+    #[arg(long)]
+    allow_shared_store: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +113,11 @@ fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
     let interval = alto_rules::parse_duration(&a.interval)
         .map_err(|e| Failure::usage(format!("--interval: {e}")))?;
     runtime()?.block_on(async {
-        let store = a.common.store.open(quiet).await?;
+        let store = a
+            .common
+            .store
+            .open_trusted(quiet, a.common.allow_shared_store)
+            .await?;
         let tenant = store.tenant(&a.common.tenant).await?;
         let mut spec = ShareSpec::new(a.common.share.clone(), ShareKind::Lucidlink);
         spec.mount_root = a.mount_root.clone();
@@ -142,7 +149,11 @@ fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
 
 fn events(a: EventsArgs, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
-        let store = a.common.store.open(quiet).await?;
+        let store = a
+            .common
+            .store
+            .open_trusted(quiet, a.common.allow_shared_store)
+            .await?;
         let tenant = store.tenant(&a.common.tenant).await?;
         let opts = options(&a.common)?;
         let r = apply_batch_file(store.as_ref(), &tenant, &a.common.share, &a.file, &opts).await?;

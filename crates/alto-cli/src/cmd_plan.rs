@@ -136,7 +136,9 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     }
     let mut report = planner.finish();
     report.rows_rejected = rejected;
-    print_report(&report, args.format, &bandwidth)?;
+    // Commit first, then print: a report that cannot be written (a closed stdout) must not hide
+    // whether the plan was committed, and a commit that fails prints no report that looks final.
+    let mut committed = None;
     if args.commit {
         let tenant = args.plan.tenant.as_deref().unwrap_or_default();
         let out = runtime()?.block_on(async {
@@ -147,11 +149,15 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
                 .ok_or_else(|| alto::Error::unsupported("committing plans", store.backend()))?;
             Ok::<_, Failure>(q.commit_plan(t.id, &report.to_commit(now)).await?)
         })?;
+        committed = Some(out);
+    }
+    if let Some(out) = committed {
         eprintln!(
             "alto: committed: {} jobs, {} files planned, {} already planned, {} already stubbed, {} plans withdrawn",
             out.jobs, out.planned, out.already_planned, out.already_stubbed, out.withdrawn
         );
     }
+    print_report(&report, args.format, &bandwidth)?;
     // The report is printed either way: --strict only changes the exit code.
     if args.strict && rejected > 0 {
         return Err(Failure::usage(format!(

@@ -55,6 +55,9 @@ pub(crate) struct RunArgs {
     /// A share mounted at DIR on this host instead of its recorded root (repeatable).
     #[arg(long = "share-root", value_name = "NAME=DIR", value_parser = crate::cmd_share::parse_share_root)]
     share_roots: Vec<(String, std::path::PathBuf)>,
+    /// Use an SQLite store file another user owns, or one in a directory others may write.
+    #[arg(long)]
+    allow_shared_store: bool,
 }
 
 #[derive(Debug, Default)]
@@ -163,7 +166,10 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
         })?;
     let started = std::time::Instant::now();
     let totals = rt.block_on(async {
-        let store = args.store.open(quiet).await?;
+        let store = args
+            .store
+            .open_trusted(quiet, args.allow_shared_store)
+            .await?;
         if args.workers > 1 && !store.capabilities().concurrent_workers && !quiet {
             eprintln!(
                 "alto: the {} store runs one writer at a time; {} workers will take turns",
@@ -294,11 +300,17 @@ pub(crate) struct RehydrateArgs {
     /// A share mounted at DIR on this host instead of its recorded root (repeatable).
     #[arg(long = "share-root", value_name = "NAME=DIR", value_parser = crate::cmd_share::parse_share_root)]
     share_roots: Vec<(String, std::path::PathBuf)>,
+    /// Use an SQLite store file another user owns, or one in a directory others may write.
+    #[arg(long)]
+    allow_shared_store: bool,
 }
 
 pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
-        let store = args.store.open(quiet).await?;
+        let store = args
+            .store
+            .open_trusted(quiet, args.allow_shared_store)
+            .await?;
         let tenant = store.tenant(&args.tenant).await?;
         let mut q = FileQuery {
             glob: args.glob.clone(),

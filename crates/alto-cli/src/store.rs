@@ -32,6 +32,71 @@ impl StoreArgs {
     pub(crate) async fn open(&self, quiet: bool) -> Result<Arc<dyn Store>, Failure> {
         Ok(alto::connect(&self.url(quiet)).await?)
     }
+
+    /// Open a store that a command acting on files (`run`, `rehydrate`, `feed`) may trust: an
+    /// SQLite file must be owned by the user running the command, and its directory must not be
+    /// writable by group or others — root acting on a catalogue another user planted would tier
+    /// whatever that catalogue names. `allow_shared` skips the check with a warning.
+    pub(crate) async fn open_trusted(
+        &self,
+        quiet: bool,
+        allow_shared: bool,
+    ) -> Result<Arc<dyn Store>, Failure> {
+        let url = self.url(quiet);
+        if let Some(path) = sqlite_path(&url) {
+            if let Err(why) = check_private(std::path::Path::new(&path)) {
+                if !allow_shared {
+                    return Err(Failure::usage(format!(
+                        "refusing the store {path}: {why} (--allow-shared-store to use it anyway)"
+                    )));
+                }
+                eprintln!("alto: warning: using the store {path} although {why}");
+            }
+        }
+        Ok(alto::connect(&url).await?)
+    }
+}
+
+/// The file of an SQLite store URL (`sqlite://PATH`, `sqlite:PATH`, without `?options`), or
+/// `None` for other stores and in-memory SQLite.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+/// Why a store file may not be trusted, if it may not.
+fn check_private(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => {
+            if !m.file_type().is_file() {
+                return Err("it is not a regular file".into());
+            }
+            if m.uid() != me {
+                return Err(format!("it is owned by uid {}, not by uid {me}", m.uid()));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("it cannot be examined: {e}")),
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let m =
+        std::fs::metadata(&dir).map_err(|e| format!("its directory cannot be examined: {e}"))?;
+    if m.mode() & 0o022 != 0 {
+        return Err(format!(
+            "its directory {} is writable by group or others (mode {:o})",
+            dir.display(),
+            m.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// A multi-threaded runtime with two workers: an ingest applies one chunk on a task of its own
@@ -45,4 +110,21 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
             code: 1,
             message: format!("cannot start the async runtime: {e}"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            super::sqlite_path("sqlite://alto.db").as_deref(),
+            Some("alto.db")
+        );
+        assert_eq!(
+            super::sqlite_path("sqlite:/x/a.db?mode=rwc").as_deref(),
+            Some("/x/a.db")
+        );
+        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_path("postgres://h/db"), None);
+    }
 }

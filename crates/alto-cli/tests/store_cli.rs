@@ -548,3 +548,81 @@ fn feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
     assert_eq!(back.lines().count(), 1, "{back}");
     assert!(back.contains("clip 0.mov"), "{back}");
 }
+
+/// Root must not act on a catalogue someone else could have planted: `run`, `rehydrate` and
+/// `feed` refuse an SQLite store in a directory others may write, or a file another user owns.
+#[test]
+fn run_refuses_a_store_others_could_plant() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let store = format!("sqlite://{}/alto.db", shared.display());
+    ok(&alto_in(
+        dir.path(),
+        &["tenant", "create", "acme", "--store", &store],
+    ));
+    let o = alto_in(dir.path(), &["run", "--once", "--store", &store]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("writable by group or others"), "{err}");
+    let o = alto_in(
+        dir.path(),
+        &[
+            "rehydrate",
+            "--tenant",
+            "acme",
+            "--glob",
+            "**",
+            "--store",
+            &store,
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("writable by group or others"),
+        "{o:?}"
+    );
+    // With the override it runs, and says why it should not.
+    let o = alto_in(
+        dir.path(),
+        &["run", "--once", "--allow-shared-store", "--store", &store],
+    );
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("warning"),
+        "{o:?}"
+    );
+
+    // A private directory, but a store file another user owns.
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let store = format!("sqlite://{}/alto.db", private.display());
+    ok(&alto_in(
+        dir.path(),
+        &["tenant", "create", "acme", "--store", &store],
+    ));
+    let db = private.join("alto.db");
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "a new store file is private"
+    );
+    if running_as_root() {
+        std::os::unix::fs::chown(&db, Some(54321), Some(54321)).unwrap();
+        let o = alto_in(dir.path(), &["run", "--once", "--store", &store]);
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("owned by uid 54321"),
+            "{o:?}"
+        );
+    }
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // A file this process creates is owned by its effective uid.
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::metadata(f.path()).unwrap().uid() == 0
+}
