@@ -1,5 +1,6 @@
 //! Benchmark: tier 10,000 files of 4 KiB and 10 files of 1 GiB to a `file://` target on the same
-//! disk, beside `cp -r` of the same tree in the same run.
+//! disk, beside `cp -r` and `rclone copy` (which verifies each copy with MD5) of the same tree in
+//! the same run.
 //!
 //! ```sh
 //! cargo run --release -p alto-tier --example tier_bench -- bench-data/tier [--small N] [--large N]
@@ -120,13 +121,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         n / cp_secs,
         mb / cp_secs
     );
+    // rclone copy of the same tree (a peer that also verifies: MD5 after each transfer), when
+    // rclone is installed.
+    let rclone_dir = dir.join("rclone");
+    let _ = std::fs::remove_dir_all(&rclone_dir);
+    let t = Instant::now();
+    let rclone = std::process::Command::new("rclone")
+        .args(["copy", "--transfers", "2", "--checkers", "2"])
+        .arg(&src)
+        .arg(&rclone_dir)
+        .status();
+    let rclone_secs = match rclone {
+        Ok(st) if st.success() => {
+            sync()?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "baseline  rclone copy          : {n} files, {mb:.0} MB in {secs:.2}s = {:.0} files/s, {:.0} MB/s",
+                n / secs,
+                mb / secs
+            );
+            Some(secs)
+        }
+        _ => {
+            println!("baseline  rclone copy          : rclone not available, skipped");
+            None
+        }
+    };
+    let _ = std::fs::remove_dir_all(&rclone_dir);
 
     let store = Arc::new(MemoryStore::new());
     let tenant = store
         .create_tenant("bench", &TenantSettings::default())
         .await?;
     store
-        .ensure_share(tenant.id, &ShareSpec::new("data", ShareKind::Posix))
+        .ensure_share(
+            tenant.id,
+            &ShareSpec::new("data", ShareKind::Posix).with_root(copy.display().to_string()),
+        )
         .await?;
     let entries: Vec<FileEntry> = files
         .iter()
@@ -228,6 +259,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         moved as f64 / 1e6 / secs
     );
     println!("ratio     alto time / cp -r time: {:.2}", secs / cp_secs);
+    if let Some(r) = rclone_secs {
+        println!("ratio     alto time / rclone time: {:.2}", secs / r);
+    }
     assert_eq!(stubbed as usize, files.len());
     let _ = std::fs::remove_dir_all(&copy);
     let _ = std::fs::remove_dir_all(&target);
