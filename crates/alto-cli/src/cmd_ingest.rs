@@ -58,6 +58,10 @@ pub(crate) struct IngestArgs {
     /// Exit with code 2 when any row is rejected (good rows still land).
     #[arg(long)]
     strict: bool,
+    /// Put this in front of relative paths (object-store inventories list relative keys);
+    /// without it a relative path is rejected.
+    #[arg(long, value_name = "PREFIX")]
+    path_prefix: Option<String>,
 }
 
 pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
@@ -79,6 +83,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         },
         chunk_rows: args.chunk_rows.map(|n| n as usize),
         source: Some(source_identity(&args.inventory)?),
+        path_prefix: args.path_prefix.clone(),
     };
     let started = std::time::Instant::now();
     let report = runtime()?.block_on(async {
@@ -121,13 +126,18 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         );
     }
     println!(
-        "accepted {}, rejected {}, new {}, changed {}, unchanged {}, missing {}",
+        "accepted {}, rejected {}, new {}, changed {}, unchanged {}, missing {}{}",
         fmt::count(report.accepted),
         fmt::count(report.rejected),
         fmt::count(report.new),
         fmt::count(report.changed),
         fmt::count(report.unchanged),
-        fmt::count(report.missing)
+        fmt::count(report.missing),
+        if report.folders > 0 {
+            format!(", folders skipped {}", fmt::count(report.folders))
+        } else {
+            String::new()
+        }
     );
     check_strict(
         &input,

@@ -34,6 +34,9 @@ pub struct IngestOptions {
     pub chunk_rows: Option<usize>,
     /// The input's identity for resuming (see [`source_identity`]); `None`: never resume.
     pub source: Option<String>,
+    /// Put in front of relative paths to make them absolute (object-store inventories list
+    /// relative keys). Without it a relative path is rejected.
+    pub path_prefix: Option<String>,
 }
 
 impl Default for IngestOptions {
@@ -42,6 +45,7 @@ impl Default for IngestOptions {
             kind: ScanKind::Partial,
             chunk_rows: None,
             source: None,
+            path_prefix: None,
         }
     }
 }
@@ -69,23 +73,128 @@ pub struct IngestReport {
     pub chunks_applied: u64,
     /// Chunks skipped because an earlier run applied them.
     pub chunks_skipped: u64,
+    /// Folder rows (a path ending in a separator): skipped, not files.
+    pub folders: u64,
+}
+
+/// What a share allows of the paths an inventory lists: see [`check_path`].
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// The share's root: every path must lie beneath it.
+    pub root: Option<String>,
+    /// Whether `\` separates too (NTFS and SMB shares, drive-letter and UNC paths).
+    pub windows: bool,
+    /// Put in front of relative paths.
+    pub prefix: Option<String>,
+}
+
+/// What to do with one inventory path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathVerdict {
+    /// Keep it (with the prefix applied when it was relative).
+    Keep(Option<String>),
+    /// A folder row: skip it.
+    Folder,
+    /// Refuse the row, for this reason.
+    Reject(String),
+}
+
+/// Decide on one inventory path: a folder row (ending in a separator) is skipped; a path with a
+/// `..` segment is refused; a relative path is refused unless a prefix makes it absolute; with a
+/// share root, a path outside it is refused. Workers check all of this again.
+pub fn check_path(rules: &PathRules, path: &str) -> PathVerdict {
+    let windows = rules.windows || crate::path::is_windows_path(path);
+    if path.ends_with('/') || (windows && path.ends_with('\\')) {
+        return PathVerdict::Folder;
+    }
+    let segs = |p: &str| -> bool {
+        if windows {
+            p.split(['/', '\\']).any(|s| s == "..")
+        } else {
+            p.split('/').any(|s| s == "..")
+        }
+    };
+    if segs(path) {
+        return PathVerdict::Reject(format!("path {path:?} has a `..` segment"));
+    }
+    let absolute = path.starts_with('/') || crate::path::is_windows_path(path);
+    let full = if absolute {
+        None
+    } else {
+        match &rules.prefix {
+            Some(p) => Some(if p.ends_with('/') || p.ends_with('\\') {
+                format!("{p}{path}")
+            } else {
+                format!("{p}/{path}")
+            }),
+            None => {
+                return PathVerdict::Reject(format!(
+                    "path {path:?} is relative: give a prefix that makes it absolute (--path-prefix)"
+                ));
+            }
+        }
+    };
+    if let Some(root) = &rules.root {
+        let p = full.as_deref().unwrap_or(path);
+        if !windows {
+            if let Err(e) = crate::path::components_beneath(root, p) {
+                return PathVerdict::Reject(e.message().to_owned());
+            }
+        }
+    }
+    PathVerdict::Keep(full)
 }
 
 /// The next chunk of `src`: `chunk_rows` rows, accepted or rejected (rejected ones go to
 /// `on_reject`), or fewer at the end; `None` when nothing is left.
+/// Rows the driver itself refused or skipped (beyond the reader's own counts).
+#[derive(Debug, Default)]
+struct Refused {
+    rejected: u64,
+    folders: u64,
+}
+
 fn read_chunk(
     src: &mut dyn InventorySource,
     chunk_rows: usize,
     first_row: &mut u64,
+    rules: &PathRules,
+    refused: &mut Refused,
     on_reject: &mut impl FnMut(&Rejection),
 ) -> Result<Option<IngestChunk>> {
     let mut entries = Vec::with_capacity(chunk_rows.min(1 << 16));
     let mut rows = 0usize;
     while rows < chunk_rows {
-        match src.next_item()? {
-            Some(Item::Row(r)) => entries.push(r.to_entry()),
-            Some(Item::Rejected(r)) => on_reject(&r),
+        let verdict = match src.next_item()? {
+            Some(Item::Row(r)) => match check_path(rules, r.path) {
+                PathVerdict::Keep(full) => {
+                    let mut e = r.to_entry();
+                    if let Some(f) = full {
+                        e.path = f;
+                    }
+                    entries.push(e);
+                    None
+                }
+                PathVerdict::Folder => {
+                    refused.folders += 1;
+                    None
+                }
+                PathVerdict::Reject(reason) => Some((r.line, reason)),
+            },
+            Some(Item::Rejected(r)) => {
+                on_reject(&r);
+                None
+            }
             None => break,
+        };
+        if let Some((line, reason)) = verdict {
+            refused.rejected += 1;
+            on_reject(&Rejection {
+                source: src.source().to_owned(),
+                line,
+                column: Some("file_path"),
+                reason,
+            });
         }
         rows += 1;
     }
@@ -138,6 +247,21 @@ pub async fn ingest(
         kind: opts.kind,
         source: opts.source.clone(),
     };
+    let share_rec = store
+        .shares(tenant)
+        .await?
+        .into_iter()
+        .find(|s| s.name == share)
+        .ok_or_else(|| Error::not_found(format!("share {share:?} does not exist")))?;
+    let rules = PathRules {
+        root: share_rec.root.clone(),
+        windows: matches!(
+            share_rec.kind,
+            crate::types::ShareKind::Ntfs | crate::types::ShareKind::Smb
+        ),
+        prefix: opts.path_prefix.clone(),
+    };
+    let mut refused = Refused::default();
     let scan = store.begin_scan(tenant, &spec).await?;
     let mut report = IngestReport {
         scan: scan.id,
@@ -150,7 +274,14 @@ pub async fn ingest(
     let mut applying: Option<ChunkApply<'_>> = None;
     loop {
         let next = async {
-            match read_chunk(src, chunk_rows, &mut first_row, &mut on_reject)? {
+            match read_chunk(
+                src,
+                chunk_rows,
+                &mut first_row,
+                &rules,
+                &mut refused,
+                &mut on_reject,
+            )? {
                 Some(chunk) => Ok(Some(store.stage_chunk(tenant, scan.id, chunk).await?)),
                 None => Ok::<_, Error>(None),
             }
@@ -173,8 +304,9 @@ pub async fn ingest(
                 report.chunks_skipped += 1;
             }
             let stats = src.stats();
-            report.accepted = stats.accepted;
-            report.rejected = stats.rejected;
+            report.accepted = stats.accepted - refused.rejected - refused.folders;
+            report.rejected = stats.rejected + refused.rejected;
+            report.folders = refused.folders;
             on_progress(&report, src.progress());
         }
         match next? {
@@ -183,8 +315,65 @@ pub async fn ingest(
         }
     }
     let stats = src.stats();
-    report.accepted = stats.accepted;
-    report.rejected = stats.rejected;
+    report.accepted = stats.accepted - refused.rejected - refused.folders;
+    report.rejected = stats.rejected + refused.rejected;
+    report.folders = refused.folders;
     report.missing = store.finish_scan(tenant, scan.id).await?.missing;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PathRules, PathVerdict, check_path};
+
+    fn rules(root: Option<&str>, windows: bool, prefix: Option<&str>) -> PathRules {
+        PathRules {
+            root: root.map(str::to_owned),
+            windows,
+            prefix: prefix.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn paths_against_a_share() {
+        let posix = rules(Some("/srv/data"), false, None);
+        assert_eq!(check_path(&posix, "/srv/data/a/b"), PathVerdict::Keep(None));
+        assert_eq!(
+            check_path(&posix, "/srv/data/a\\b"),
+            PathVerdict::Keep(None)
+        );
+        assert_eq!(check_path(&posix, "/srv/data/dir/"), PathVerdict::Folder);
+        for bad in [
+            "/etc/shadow",
+            "/srv/database/x",
+            "/srv/data/../etc/shadow",
+            "relative/x",
+            "/srv/data",
+        ] {
+            assert!(
+                matches!(check_path(&posix, bad), PathVerdict::Reject(_)),
+                "{bad}"
+            );
+        }
+        // A POSIX `\` is an ordinary character: a trailing one is not a folder.
+        assert_eq!(check_path(&posix, "/srv/data/x\\"), PathVerdict::Keep(None));
+        // On Windows shares both separators count.
+        let win = rules(None, true, None);
+        assert_eq!(check_path(&win, "C:\\Data\\dir\\"), PathVerdict::Folder);
+        assert!(matches!(
+            check_path(&win, "C:\\Data\\..\\Windows\\x"),
+            PathVerdict::Reject(_)
+        ));
+        // A prefix makes relative keys absolute, and they are checked after.
+        let s3 = rules(Some("/mnt/bucket"), false, Some("/mnt/bucket"));
+        assert_eq!(
+            check_path(&s3, "photos/a.jpg"),
+            PathVerdict::Keep(Some("/mnt/bucket/photos/a.jpg".into()))
+        );
+        assert!(matches!(check_path(&s3, "../x"), PathVerdict::Reject(_)));
+        // No root: only `..`, relative paths and folders are decided.
+        let none = rules(None, false, None);
+        assert_eq!(check_path(&none, "/anywhere/x"), PathVerdict::Keep(None));
+        assert!(matches!(check_path(&none, "x"), PathVerdict::Reject(_)));
+    }
 }

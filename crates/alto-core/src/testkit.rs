@@ -1742,6 +1742,7 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
         kind: ScanKind::Full,
         chunk_rows: Some(7),
         source: Some(crate::ingest::source_identity(&path).unwrap()),
+        ..IngestOptions::default()
     };
     // What must match: each file's key, values and whether it is missing (not the wall-clock
     // dependent times).

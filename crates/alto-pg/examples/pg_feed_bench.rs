@@ -101,6 +101,7 @@ async fn bench(
         kind: ScanKind::Full,
         chunk_rows: None,
         source: Some(source_identity(path)?),
+        path_prefix: None,
     };
     let started = Instant::now();
     let mut src = alto_core::inventory::open(path, &Default::default())?;

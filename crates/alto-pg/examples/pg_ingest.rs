@@ -35,6 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         kind,
         chunk_rows,
         source: Some(source_identity(path)?),
+        path_prefix: None,
     };
     let mut src = alto_core::inventory::open(path, &Default::default())?;
     let mut out = std::io::stdout();

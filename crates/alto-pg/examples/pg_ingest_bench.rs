@@ -56,6 +56,7 @@ async fn main() -> Result<(), BoxError> {
         kind: ScanKind::Full,
         chunk_rows,
         source: Some(source_identity(path)?),
+        path_prefix: None,
     };
     println!(
         "inventory {inventory}, {} rows per chunk, snapshot history on",

@@ -119,6 +119,7 @@ fn ingest_child() {
             kind: ScanKind::Full,
             chunk_rows: Some(chunk.parse().unwrap()),
             source: Some(alto_core::ingest::source_identity(path).unwrap()),
+            path_prefix: None,
         };
         let mut src = alto_core::inventory::open(path, &Default::default()).unwrap();
         let report = ingest(
@@ -242,6 +243,7 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
                 kind: ScanKind::Full,
                 chunk_rows: Some(chunk as usize),
                 source: None,
+                path_prefix: None,
             };
             ingest(&store, t.id, "data", &mut *src, &opts, |_| {}, |_, _| {})
                 .await

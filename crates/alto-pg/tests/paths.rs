@@ -93,6 +93,7 @@ async fn run(
         kind: ScanKind::Full,
         chunk_rows: Some(5),
         source: None,
+        path_prefix: None,
     };
     let mut rejected = Vec::new();
     let report = ingest(

@@ -135,6 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         chunk_rows: a.chunk_rows,
         source: Some(source),
+        path_prefix: None,
     };
     let mut src = inventory::open(&a.inventory, &InventoryOptions::default())?;
     let t = Instant::now();
