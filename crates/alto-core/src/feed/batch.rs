@@ -79,6 +79,10 @@ fn update(u: &serde_json::Value, batch: &str, i: usize) -> Result<AccessEvent, S
         None => FeedAction::FileRead,
         Some(a) => FeedAction::parse(a).ok_or_else(|| format!("unknown access_type {a:?}"))?,
     };
+    super::refuse_dotdot(path)?;
+    if let Some(t) = text("target_path") {
+        super::refuse_dotdot(t)?;
+    }
     Ok(AccessEvent {
         id: format!("{batch}/{i}"),
         at,

@@ -134,6 +134,10 @@ pub fn parse_line(line: &str, id: String) -> Result<Option<AccessEvent>, String>
         (FeedAction::Move, None) => return Err("Move without operation.targetPath".into()),
         (_, t) => t.map(|t| nfc(&t)),
     };
+    super::refuse_dotdot(&path)?;
+    if let Some(t) = &target_path {
+        super::refuse_dotdot(t)?;
+    }
     Ok(Some(AccessEvent {
         id,
         at,
@@ -329,6 +333,17 @@ mod tests {
         let ev = parse_line(line, "i".into()).unwrap().unwrap();
         assert_eq!(ev.at, 1_779_989_433_000_000);
         assert!(ev.action.is_access());
+    }
+
+    #[test]
+    fn dotdot_paths_are_refused() {
+        for (entry, target) in [("/a/../../etc", "/x"), ("/a/b", "/a/../../etc/cron.d/x")] {
+            let line = format!(
+                r#"{{"timestamp":1,"operation":{{"action":"Move","entryPath":"{entry}","targetPath":"{target}"}}}}"#
+            );
+            let e = parse_line(&line, "i".into()).unwrap_err();
+            assert!(e.contains("`..`"), "{e}");
+        }
     }
 
     #[test]

@@ -126,3 +126,13 @@ pub struct FeedReadStats {
     /// Bytes consumed.
     pub bytes: u64,
 }
+
+/// Refuse a feed path with a `..` segment (either separator): a move into `../..` must not
+/// re-key a record to a path outside its share, whether or not the share has a mount root.
+pub(crate) fn refuse_dotdot(path: &str) -> Result<(), String> {
+    if path.split(['/', '\\']).any(|s| s == "..") {
+        Err(format!("path {path:?} has a `..` segment"))
+    } else {
+        Ok(())
+    }
+}
