@@ -1,9 +1,18 @@
 //! Path keys: the one spelling of a path used for uniqueness, joins and matching.
 //!
-//! The path exactly as received is kept for display and for the agent; the key is derived from it:
-//! the rule language's normal form (`\` and `/` both become `/`, repeated separators collapse except
-//! a leading UNC `//`, no trailing separator) and, on a case-insensitive share (NTFS/SMB), folded to
-//! lower case. Feed paths and scan paths meet on this key.
+//! The path exactly as received is kept for display and for the agent (the worker opens that
+//! one); the key is derived from it by the share's rule ([`KeyRule`], [`share_key_into`]):
+//! - drive-letter and UNC paths, and every path of an NTFS or SMB share: the rule language's
+//!   normal form (`\` and `/` both become `/`, repeated separators collapse except a leading UNC
+//!   `//`, no trailing separator);
+//! - other paths of POSIX and LucidLink shares: only `/` separates, so the path is kept as it is
+//!   (`\` is an ordinary character and `a//b` is not `a/b`: two distinct files never merge);
+//! - always Unicode NFC (a name written in NFD by a Mac and the same name in NFC are one file,
+//!   and LucidLink's NFD feed paths meet the inventory's keys);
+//! - folded to lower case on a case-insensitive share.
+//!
+//! [`path_key`] is the older, share-less form (every path normalised as a Windows path would be),
+//! kept for callers that have no share.
 
 pub use alto_rules::{extension, is_windows_path, normalize_path, normalized};
 
@@ -25,6 +34,66 @@ pub fn path_key_into(path: &str, case_insensitive: bool, out: &mut String) {
             let normal = std::mem::take(out);
             alto_rules::fold_case_into(&normal, out);
         }
+    }
+}
+
+/// How a share turns paths into keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRule {
+    /// `\` separates too for every path (NTFS, SMB); otherwise only drive-letter and UNC paths.
+    pub windows: bool,
+    /// Keys keep case.
+    pub case_sensitive: bool,
+}
+
+impl KeyRule {
+    /// The rule of a share of `kind` with this case rule.
+    pub fn new(kind: crate::types::ShareKind, case_sensitive: bool) -> Self {
+        use crate::types::ShareKind;
+        KeyRule {
+            windows: matches!(kind, ShareKind::Ntfs | ShareKind::Smb),
+            case_sensitive,
+        }
+    }
+
+    /// The rule of `share`.
+    pub fn of(share: &crate::types::Share) -> Self {
+        Self::new(share.kind, share.case_sensitive)
+    }
+}
+
+/// The key of `path` on a share with `rule` (see the module docs).
+pub fn share_key(rule: KeyRule, path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    share_key_into(rule, path, &mut out);
+    out
+}
+
+/// [`share_key`] into a reused buffer.
+pub fn share_key_into(rule: KeyRule, path: &str, out: &mut String) {
+    let nfc;
+    let path = if path.is_ascii()
+        || unicode_normalization::is_nfc_quick(path.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        path
+    } else {
+        use unicode_normalization::UnicodeNormalization;
+        nfc = path.nfc().collect::<String>();
+        nfc.as_str()
+    };
+    if rule.windows || is_windows_path(path) {
+        path_key_into(path, !rule.case_sensitive, out);
+        return;
+    }
+    out.clear();
+    if rule.case_sensitive {
+        out.push_str(path);
+    } else if path.is_ascii() {
+        out.push_str(path);
+        out.make_ascii_lowercase();
+    } else {
+        alto_rules::fold_case_into(path, out);
     }
 }
 
@@ -174,6 +243,27 @@ mod tests {
         assert_eq!(path_key(r"\\fs01\Share\A", true), "//fs01/share/a");
         assert_eq!(path_key("/srv/Data//x/", false), "/srv/Data/x");
         assert_eq!(path_key("/srv/ÄÖ", true), "/srv/äö");
+    }
+
+    #[test]
+    fn share_keys() {
+        use crate::types::ShareKind;
+        let posix = KeyRule::new(ShareKind::Posix, true);
+        // Only `/` separates on a POSIX share: these are three different files.
+        assert_eq!(share_key(posix, "/x/a\\b"), "/x/a\\b");
+        assert_eq!(share_key(posix, "/x/a/b"), "/x/a/b");
+        assert_eq!(share_key(posix, "/x//a/b"), "/x//a/b");
+        // NFC whatever the input's form.
+        let nfd = "/Cafe\u{301}/x";
+        assert_eq!(share_key(posix, nfd), "/Café/x");
+        assert_eq!(share_key(posix, "/Café/x"), "/Café/x");
+        // Drive-letter and UNC paths, and NTFS/SMB shares, keep the Windows normal form.
+        assert_eq!(share_key(posix, r"C:\Data\\x"), "C:/Data/x");
+        let ntfs = KeyRule::new(ShareKind::Ntfs, false);
+        assert_eq!(share_key(ntfs, r"\\fs\S\A"), "//fs/s/a");
+        assert_eq!(share_key(ntfs, "/Data\\X"), "/data/x");
+        let lucid_ci = KeyRule::new(ShareKind::Lucidlink, false);
+        assert_eq!(share_key(lucid_ci, "/A\\B"), "/a\\b");
     }
 
     #[test]

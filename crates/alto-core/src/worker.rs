@@ -297,8 +297,17 @@ pub async fn run_one_job_with_progress(
                 report.skipped += 1;
                 on_file(FileProgress::Skipped);
             }
-            // A lost lease ends the attempt: someone else owns the job now.
-            Err(e) if e.kind() == ErrorKind::Conflict && !e.is_retryable() => return Err(e),
+            // A lost lease ends the attempt: someone else owns the job now. A file's own
+            // conflict (a stub of another object, a name swapped under the worker) has the same
+            // kind, so ask the store whether the lease still holds: one user's file must not
+            // stop everyone's job.
+            Err(e)
+                if e.kind() == ErrorKind::Conflict
+                    && !e.is_retryable()
+                    && lease_lost(q, tenant, fence, opts.lease).await =>
+            {
+                return Err(e);
+            }
             Err(e) => {
                 report.failed += 1;
                 report.errors.push(format!("{}: {e}", obj.path));
@@ -331,6 +340,19 @@ pub async fn run_one_job_with_progress(
     q.finish_job(tenant.id, fence, &outcome, now_micros())
         .await?;
     Ok(Some(report))
+}
+
+/// Whether the job's lease is gone (renewing it is refused); renews it otherwise.
+async fn lease_lost(
+    q: &dyn crate::store::Tiering,
+    tenant: &Tenant,
+    fence: Fence,
+    lease: Micros,
+) -> bool {
+    match q.renew_lease(tenant.id, fence, now_micros() + lease).await {
+        Ok(()) => false,
+        Err(e) => e.kind() == ErrorKind::Conflict,
+    }
 }
 
 enum FileOutcome {

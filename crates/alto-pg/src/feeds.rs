@@ -37,7 +37,7 @@ use crate::queue::lock_feed;
 use crate::time::{PgTime, micros, to_pg};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
-use alto_core::path::{extension, join_under, path_key, split_dir};
+use alto_core::path::{KeyRule, extension, join_under, share_key, split_dir};
 use alto_core::store::feeds::{ApplyOutcome, EventBatch, MAX_FUTURE, Warmed};
 use alto_core::time::Micros;
 use alto_core::types::{TenantId, TenantSettings, UnknownPathPolicy};
@@ -373,7 +373,7 @@ pub(crate) async fn apply_events(
 ) -> Result<ApplyOutcome> {
     let mut tx = store.begin(tenant).await?;
     let row = sqlx::query(
-        "SELECT t.settings, s.share_id, s.case_sensitive, s.mount_root FROM tenant t \
+        "SELECT t.settings, s.share_id, s.case_sensitive, s.mount_root, s.kind FROM tenant t \
          LEFT JOIN share s ON s.tenant_id = t.tenant_id AND s.name = $2 \
          WHERE t.tenant_id = $1",
     )
@@ -390,6 +390,11 @@ pub(crate) async fn apply_events(
         .ok_or_else(|| Error::not_found(format!("share {share_name:?} does not exist")))?;
     let case_sensitive: bool = row.try_get(2).map_err(db_err)?;
     let mount_root: Option<String> = row.try_get(3).map_err(db_err)?;
+    let share_kind: Option<String> = row.try_get(4).map_err(db_err)?;
+    let rule = KeyRule::new(
+        crate::tenant::share_kind(share_kind.as_deref().unwrap_or("posix"))?,
+        case_sensitive,
+    );
     lock_feed(&mut tx, tenant, sid).await?;
 
     let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
@@ -447,7 +452,7 @@ pub(crate) async fn apply_events(
             Some(root) => join_under(root, p).map_err(Error::invalid_input)?,
             None => p.to_owned(),
         };
-        let key = path_key(&full, !case_sensitive);
+        let key = share_key(rule, &full);
         Ok((full, key))
     };
     let mut keys: Vec<KeyInfo> = Vec::new();

@@ -34,7 +34,7 @@ use crate::dirs;
 use crate::error::db_err;
 use crate::tenant;
 use crate::time::{PgTime, to_pg};
-use alto_core::path::{path_key_into, split_dir};
+use alto_core::path::{KeyRule, share_key_into, split_dir};
 use alto_core::store::{ChunkOutcome, IngestChunk, ScanSummary};
 use alto_core::time::now_micros;
 use alto_core::types::{FileEntry, TenantId, TenantSettings};
@@ -231,7 +231,7 @@ pub(crate) async fn prepare(
     let row = sqlx::query(
         "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind, \
              (SELECT coalesce(bool_and(c.new = c.rows), true) FROM ingest_chunk c \
-              WHERE c.tenant_id = s.tenant_id AND c.scan_id = s.scan_id) \
+              WHERE c.tenant_id = s.tenant_id AND c.scan_id = s.scan_id), sh.kind \
          FROM scan s \
          JOIN share sh ON sh.tenant_id = s.tenant_id AND sh.share_id = s.share_id \
          JOIN tenant t ON t.tenant_id = s.tenant_id \
@@ -246,6 +246,8 @@ pub(crate) async fn prepare(
     let share: i64 = row.try_get(0).map_err(db_err)?;
     let case_sensitive: bool = row.try_get(1).map_err(db_err)?;
     let Json(settings): Json<TenantSettings> = row.try_get(2).map_err(db_err)?;
+    let share_kind: String = row.try_get(5).map_err(db_err)?;
+    let rule = KeyRule::new(tenant::share_kind(&share_kind)?, case_sensitive);
     let kind: String = row.try_get(3).map_err(db_err)?;
     let full = kind == tenant::scan_kind_str(alto_core::store::ScanKind::Full);
     // Only a full scan that keeps snapshots leaves unchanged rows alone: its snapshot rows are
@@ -277,7 +279,7 @@ pub(crate) async fn prepare(
     for e in &chunk.entries {
         let (modified, accessed) = check(e)?;
         let mut key = String::with_capacity(e.path.len());
-        path_key_into(&e.path, !case_sensitive, &mut key);
+        share_key_into(rule, &e.path, &mut key);
         staged.push(Staged {
             key,
             entry: e,

@@ -221,7 +221,7 @@ pub(crate) async fn set_share_root(
     Ok(share)
 }
 
-fn share_kind(s: &str) -> Result<ShareKind> {
+pub(crate) fn share_kind(s: &str) -> Result<ShareKind> {
     [
         ShareKind::Ntfs,
         ShareKind::Smb,

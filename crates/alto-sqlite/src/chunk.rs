@@ -10,7 +10,7 @@
 
 use crate::error::{corrupt, db_in};
 use crate::{codec, sql};
-use alto_core::path::path_key_into;
+use alto_core::path::{KeyRule, share_key_into};
 use alto_core::store::merge::{Change, merge};
 use alto_core::{AccessSource, FileEntry, FileRecord, Result, TenantId};
 use serde::Deserialize;
@@ -33,14 +33,14 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
-    /// The keys of `entries` on a share with this case rule; refuses sizes SQLite cannot hold.
-    pub(crate) fn new(entries: &[FileEntry], case_sensitive: bool) -> Result<Keys> {
+    /// The keys of `entries` on a share with this key rule; refuses sizes SQLite cannot hold.
+    pub(crate) fn new(entries: &[FileEntry], rule: KeyRule) -> Result<Keys> {
         let all = entries
             .iter()
             .map(|e| {
                 codec::size_in(e.size, &e.path)?;
                 let mut k = String::with_capacity(e.path.len());
-                path_key_into(&e.path, !case_sensitive, &mut k);
+                share_key_into(rule, &e.path, &mut k);
                 Ok(k)
             })
             .collect::<Result<Vec<String>>>()?;
@@ -379,7 +379,11 @@ mod tests {
             path: p.into(),
             ..Default::default()
         };
-        let k = Keys::new(&[e(r"C:\A"), e("c:/a"), e("c:/b")], false).unwrap();
+        let k = Keys::new(
+            &[e(r"C:\A"), e("c:/a"), e("c:/b")],
+            alto_core::path::KeyRule::new(alto_core::ShareKind::Ntfs, false),
+        )
+        .unwrap();
         assert_eq!((k.len(), k.key(0), k.key(1)), (2, "c:/a", "c:/b"));
         assert_eq!(k.key_of, [0, 0, 1]);
         assert_eq!(k.count, [2, 1]);

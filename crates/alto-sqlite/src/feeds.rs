@@ -23,7 +23,7 @@ use crate::{SqliteStore, batch, codec, sql};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
 use alto_core::lifecycle::Action;
-use alto_core::path::{dir_hash64, extension, join_under, path_key, split_dir};
+use alto_core::path::{KeyRule, dir_hash64, extension, join_under, share_key, split_dir};
 use alto_core::store::TransitionRequest;
 use alto_core::store::feeds::{ApplyOutcome, EventBatch, Feeds, MAX_FUTURE, Warmed};
 use alto_core::time::Micros;
@@ -184,7 +184,7 @@ fn keyed(share: &Share, feed_path: &str) -> Result<(String, String)> {
         Some(root) => join_under(root, feed_path).map_err(Error::invalid_input)?,
         None => feed_path.to_owned(),
     };
-    let key = path_key(&full, !share.case_sensitive);
+    let key = share_key(KeyRule::of(share), &full);
     Ok((full, key))
 }
 

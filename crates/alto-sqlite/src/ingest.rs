@@ -19,7 +19,7 @@ use crate::chunk::{self, Keys, Staged};
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::{settings, share};
 use crate::{SqliteStore, batch, codec, sql};
-use alto_core::path::{dir_hash64, split_dir};
+use alto_core::path::{KeyRule, dir_hash64, split_dir};
 use alto_core::store::merge::Change;
 use alto_core::store::{ChunkOutcome, IngestChunk, Scan, ScanKind, ScanSpec, ScanSummary};
 use alto_core::time::now_micros;
@@ -141,6 +141,10 @@ impl SqliteStore {
         let share_id: i64 = row.try_get(0).map_err(db)?;
         let full = codec::scan_kind(row.try_get(1).map_err(db)?)? == ScanKind::Full;
         let case_sensitive: bool = row.try_get(2).map_err(db)?;
+        let rule = KeyRule::new(
+            codec::share_kind(row.try_get(4).map_err(db)?)?,
+            case_sensitive,
+        );
         // Only a full scan that keeps snapshots leaves unchanged rows alone: its snapshot rows
         // are its record of them (`sql::last_seen!`). Other scans write "seen" into the row.
         let rewrite_seen = !(full && keep_history);
@@ -161,7 +165,7 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let now = now_micros();
-        let keys = Keys::new(&chunk.entries, case_sensitive)?;
+        let keys = Keys::new(&chunk.entries, rule)?;
         let staged =
             chunk::plan(&mut tx, tenant, share_id, &keys, &chunk.entries, scan, now).await?;
 

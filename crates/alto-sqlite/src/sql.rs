@@ -87,7 +87,7 @@ pub(crate) const SCAN_INSERT: &str = "INSERT INTO scan \
      RETURNING scan_id";
 
 pub(crate) const SCAN_WITH_SHARE: &str = "SELECT s.share_id, s.kind, h.case_sensitive, \
-     s.finished_utc IS NOT NULL \
+     s.finished_utc IS NOT NULL, h.kind \
      FROM scan AS s JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = s.share_id \
      WHERE s.tenant_id = ?1 AND s.scan_id = ?2";
 

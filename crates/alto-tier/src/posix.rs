@@ -52,15 +52,17 @@ struct Temp {
     tmp: String,
 }
 
-/// Directories this process has already swept for leftovers (device, inode).
-static SWEPT: Mutex<Option<HashSet<(u64, u64)>>> = Mutex::new(None);
+/// A directory's identity: device, inode and birth time (inode numbers of removed directories
+/// are reused; the birth time tells a new directory apart).
+type DirId = (u64, u64, Option<std::time::SystemTime>);
+
+/// Directories this process has already swept for leftovers.
+static SWEPT: Mutex<Option<HashSet<DirId>>> = Mutex::new(None);
 
 fn sweep_once(dir: &OwnedFd) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let m = File::from(dir.try_clone()?).metadata()?;
-    let id = (
-        std::os::unix::fs::MetadataExt::dev(&m),
-        std::os::unix::fs::MetadataExt::ino(&m),
-    );
+    let id = (m.dev(), m.ino(), m.created().ok());
     let first = SWEPT
         .lock()
         .unwrap_or_else(|e| e.into_inner())

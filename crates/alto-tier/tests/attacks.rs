@@ -73,7 +73,8 @@ fn at(p: &Path) -> FileEntry {
 }
 
 fn key(path: &str) -> String {
-    alto_core::path::path_key(path, false)
+    use alto_core::path::{KeyRule, share_key};
+    share_key(KeyRule::new(ShareKind::Posix, true), path)
 }
 
 async fn tenant(store: &MemoryStore) -> Tenant {
@@ -1099,4 +1100,135 @@ async fn an_ordinary_user_runs_the_whole_cycle_over_its_own_files() {
     for (p, s) in objects {
         assert_eq!((s.uid, s.mode & 0o7777), (UID, 0o600), "{}", p.display());
     }
+}
+
+// 4b. One user's file cannot stop everyone's job.
+
+#[tokio::test]
+async fn a_file_swapped_before_the_stub_rename_fails_alone() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    let (f, g) = (w.home.join("f"), w.home.join("g"));
+    attacker_file(&f, &content(7, 700), 0o644);
+    attacker_file(&g, &content(8, 900), 0o644);
+    ingest(&store, &t, "home", vec![at(&f), at(&g)]).await;
+    assert_eq!(plan(&store, &t, &w.tier).await, 2);
+    let swap = format!(
+        "printf mine > {tmp} && mv -f {tmp} {f}",
+        tmp = sq(w.home.join("new")),
+        f = sq(&f)
+    );
+    let swapped = Arc::new(AtomicBool::new(false));
+    let once = swapped.clone();
+    let hook = HookGuard::set(move |name| {
+        if name == "stub_before_rename" && !once.swap(true, Ordering::SeqCst) {
+            as_attacker(&swap);
+        }
+    });
+    let r = run(&store, &t).await;
+    drop(hook);
+    assert!(swapped.load(Ordering::SeqCst));
+    // The swapped file fails on its own; the job goes on and `g` is stubbed.
+    assert_eq!((r.stubbed, r.failed), (1, 1), "{r:?}");
+    assert!(
+        r.errors[0].contains("replaced by another file"),
+        "{:?}",
+        r.errors
+    );
+    assert_eq!(
+        std::fs::read(&f).unwrap(),
+        b"mine",
+        "the attacker's file is left as it is"
+    );
+    let stubbed = [&f, &g]
+        .iter()
+        .filter(|p| read_stub_at(p).unwrap().is_some())
+        .count();
+    assert_eq!(stubbed, 1);
+    assert_eq!(audited_failures(&store, &t).await.len(), 1);
+    let jobs = store
+        .tiering()
+        .unwrap()
+        .jobs(t.id, &Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        jobs.iter().all(|j| j.state != alto_core::JobState::Running),
+        "no job is left running: {jobs:?}"
+    );
+    assert!(temporaries(&w.home).is_empty());
+}
+
+#[tokio::test]
+async fn a_forged_stub_of_another_object_fails_alone() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    let (f, g) = (w.home.join("f"), w.home.join("g"));
+    attacker_file(&f, &content(3, 600), 0o644);
+    attacker_file(&g, &content(4, 650), 0o644);
+    ingest(&store, &t, "home", vec![at(&f), at(&g)]).await;
+    assert_eq!(plan(&store, &t, &w.tier).await, 2);
+    // The attacker turns `f` into text that looks like a stub of someone else's object.
+    let forged = format!(
+        "{}{{\"target_uri\":\"file:///elsewhere/x\",\"size\":600,\"sha256\":\"00\",\"modified\":0,\"accessed\":null,\"tenant\":\"other\"}}\n",
+        alto_tier::STUB_MAGIC
+    );
+    let script = format!("printf '%s' {} > {}", sq(Path::new(&forged)), sq(&f));
+    as_attacker(&script);
+    let r = run(&store, &t).await;
+    assert_eq!((r.stubbed, r.failed), (1, 1), "{r:?}");
+    assert!(
+        r.errors[0].contains("stub of another object"),
+        "{:?}",
+        r.errors
+    );
+    assert!(
+        read_stub_at(&g).unwrap().is_some(),
+        "the other file is tiered"
+    );
+    let jobs = store
+        .tiering()
+        .unwrap()
+        .jobs(t.id, &Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        jobs.iter().all(|j| j.state != alto_core::JobState::Running),
+        "no job is left running: {jobs:?}"
+    );
+}
+
+// 7b. On a POSIX share `\\` is an ordinary character: `a\\b` and `a/b` are two files.
+
+#[tokio::test]
+async fn a_backslash_name_beside_a_directory_stays_a_separate_file() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    attacker_dir(&w.home.join("a"));
+    let (slash, back) = (w.home.join("a").join("b"), w.home.join("a\\b"));
+    attacker_file(&slash, &content(1, 500), 0o644);
+    attacker_file(&back, &content(2, 500), 0o644);
+    ingest(&store, &t, "home", vec![at(&slash), at(&back)]).await;
+    let files = store
+        .files(t.id, &FileQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(files.len(), 2, "two files, two records: {files:?}");
+    assert_eq!(plan(&store, &t, &w.tier).await, 2);
+    let r = run(&store, &t).await;
+    assert_eq!(r.stubbed, 2, "{r:?}");
+    let o1 = object(&store, &t, "home", &slash.display().to_string()).await;
+    let o2 = object(&store, &t, "home", &back.display().to_string()).await;
+    let (k1, k2) = (o1.stored.unwrap().key, o2.stored.unwrap().key);
+    assert_ne!(k1, k2);
+    rehydrate(&store, &t, &slash).await.unwrap();
+    rehydrate(&store, &t, &back).await.unwrap();
+    assert_eq!(std::fs::read(&slash).unwrap(), content(1, 500));
+    assert_eq!(std::fs::read(&back).unwrap(), content(2, 500));
 }

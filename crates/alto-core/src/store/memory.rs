@@ -12,7 +12,6 @@ use crate::error::{Error, ErrorKind};
 use crate::feed::lucid::Cursors;
 use crate::feed::{AccessEvent, FeedAction};
 use crate::lifecycle::transition;
-use crate::path::path_key;
 use crate::time::now_micros;
 use crate::types::{AccessSource, UnknownPathPolicy};
 use crate::types::{Job, JobState};
@@ -363,7 +362,7 @@ impl Store for MemoryStore {
         // Compute everything first, then write: all or nothing.
         let mut staged: BTreeMap<Key, (FileRecord, Change)> = BTreeMap::new();
         for e in &chunk.entries {
-            let key = path_key(&e.path, !share.case_sensitive);
+            let key = crate::path::share_key(crate::path::KeyRule::of(&share), &e.path);
             let k = (tenant, share.name.clone(), key);
             let existing = staged.get(&k).map(|(r, _)| r).or_else(|| g.files.get(&k));
             let (rec, change) = merge(existing, &share.name, &k.2, e, scan, now);
@@ -948,7 +947,7 @@ impl Feeds for MemoryStore {
         let mut out = ApplyOutcome::default();
         let key_of = |p: &str| -> Result<(String, String)> {
             let full = feed_path(&share, p)?;
-            let key = crate::path::path_key(&full, !share.case_sensitive);
+            let key = crate::path::share_key(crate::path::KeyRule::of(&share), &full);
             Ok((full, key))
         };
         for ev in events {
