@@ -1856,7 +1856,8 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
 }
 
 /// Committed plans and the job queue ([`Tiering`]): no double planning, withdrawal, claims with
-/// leases and fencing, retries with backoff, failure after the last attempt, cancel, isolation.
+/// leases and fencing, retries with backoff, failure after the last attempt, cancel, isolation;
+/// then [`unfinished_files_stay_planned`].
 pub async fn tiering_queue(store: &dyn Store) {
     use crate::store::tiering::*;
     let q = store.tiering().expect("this store supports tiering");
@@ -2012,10 +2013,25 @@ pub async fn tiering_queue(store: &dyn Store) {
         store
             .tier_object(t.id, &s.name, "/q/f1")
             .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound,
-        "a finished job frees its unstubbed files"
+            .unwrap()
+            .state,
+        TierState::Planned,
+        "a finished job leaves the files it did not finish PLANNED"
+    );
+    let left: Vec<_> = q
+        .job_objects(t.id, a.job.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.path_key, o.state))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            ("/q/f1".to_owned(), TierState::Planned),
+            ("/q/f2".to_owned(), TierState::Planned)
+        ],
+        "only the files left PLANNED stay linked to a finished job"
     );
     assert_eq!(
         q.finish_job(t.id, fa, &JobOutcome::Failed { error: "x".into() }, 13_000)
@@ -2108,13 +2124,13 @@ pub async fn tiering_queue(store: &dyn Store) {
         store
             .tier_object(t.id, &s.name, "/q/f3")
             .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound,
-        "a failed job frees its files"
+            .unwrap()
+            .state,
+        TierState::Planned,
+        "a job failed for good leaves its files PLANNED"
     );
 
-    // Cancel.
+    // Cancel (the plan does not list f1, f2, f3, left PLANNED by jobs that ended: withdrawn).
     let out = q
         .commit_plan(
             t.id,
@@ -2125,7 +2141,18 @@ pub async fn tiering_queue(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(out.planned, 2);
+    assert_eq!((out.planned, out.withdrawn), (2, 3));
+    for f in ["/q/f1", "/q/f2", "/q/f3"] {
+        assert_eq!(
+            store
+                .tier_object(t.id, &s.name, f)
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::NotFound,
+            "{f} no longer qualifies"
+        );
+    }
     let c = q
         .jobs(
             t.id,
@@ -2191,6 +2218,327 @@ pub async fn tiering_queue(store: &dyn Store) {
         .map(|t| t.name)
         .collect();
     assert!(names.contains(&t.name) && names.contains(&other.name));
+
+    unfinished_files_stay_planned(store).await;
+}
+
+/// (kind, subject) of the tenant's audit events after `after`; moves `after` past them.
+async fn events_since(store: &dyn Store, t: TenantId, after: &mut Option<i64>) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        let page = store.audit(t, *after, 100).await.expect("audit");
+        for e in &page.items {
+            *after = Some(e.id);
+            out.push(format!("{} {}", e.kind, e.subject));
+        }
+        if page.next.is_none() {
+            return out;
+        }
+    }
+}
+
+/// What a job that ends leaves for the next plan ([`Tiering::finish_job`],
+/// [`Tiering::commit_plan`], [`Tiering::cancel_job`]): files a `Done` attempt did not finish, and
+/// the files of a job failed after its last attempt (by `finish_job` or by an expired lease), stay
+/// PLANNED and unchanged; a committed plan that lists them moves them into its job (`requeued`,
+/// claimable again), one that does not withdraws them; a running job keeps its files; a cancel
+/// still withdraws.
+pub async fn unfinished_files_stay_planned(store: &dyn Store) {
+    use crate::store::tiering::*;
+    let q = store.tiering().expect("this store supports tiering");
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let files: Vec<_> = (0..6)
+        .map(|i| entry(&format!("/r/f{i}"), 100 + i, None))
+        .collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    let job = |rule: &str, prio: i64, idx: &[usize]| PlannedJobSpec {
+        rule: rule.into(),
+        target: format!("file:///{rule}/"),
+        priority: prio,
+        estimate: Estimate::default(),
+        files: idx
+            .iter()
+            .map(|&i| PlannedFile {
+                share: s.name.clone(),
+                path_key: format!("/r/f{i}"),
+                target_uri: format!("file:///{rule}/r/f{i}"),
+            })
+            .collect(),
+    };
+    let obj = async |i: usize| store.tier_object(t.id, &s.name, &format!("/r/f{i}")).await;
+    let linked = async |job: i64| -> Vec<String> {
+        q.job_objects(t.id, job)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| format!("{} {}", o.path_key, o.state))
+            .collect()
+    };
+    let claim = |now: i64| ClaimRequest {
+        worker: "w".into(),
+        lease: 60_000_000,
+        now,
+    };
+    let fence = |l: &Lease| Fence {
+        job: l.job.id,
+        token: l.token,
+    };
+    let outcome = |o: &CommitOutcome| {
+        (
+            o.jobs,
+            o.planned,
+            o.requeued,
+            o.already_planned,
+            o.already_stubbed,
+            o.withdrawn,
+        )
+    };
+    let mut seen = None;
+
+    let first = PlanCommit {
+        at: 1_000,
+        jobs: vec![
+            job("a", 1, &[0, 1, 2]),
+            job("b", 2, &[3, 4]),
+            job("c", 3, &[5]),
+        ],
+    };
+    let out = q.commit_plan(t.id, &first).await.unwrap();
+    assert_eq!(outcome(&out), (3, 6, 0, 0, 0, 0));
+    let before: Vec<TierObject> = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(obj(i).await.unwrap());
+        }
+        v
+    };
+    events_since(store, t.id, &mut seen).await;
+
+    // Done with failed files: they stay PLANNED, unchanged, linked to the job.
+    let a = q.claim_job(t.id, &claim(10_000)).await.unwrap().unwrap();
+    assert_eq!(a.job.rule, "a");
+    let stub = TransitionRequest {
+        share: s.name.clone(),
+        path_key: "/r/f0".into(),
+        action: Action::Stub,
+        expected: Some((TierState::Planned, before[0].version)),
+        stored: None,
+        plan: None,
+        at: 10_500,
+    };
+    q.transition_fenced(t.id, fence(&a), &stub).await.unwrap();
+    events_since(store, t.id, &mut seen).await;
+    let done = JobOutcome::Done {
+        stubbed: 1,
+        skipped: 0,
+        failed: 2,
+        bytes: 100,
+    };
+    let ended = q.finish_job(t.id, fence(&a), &done, 11_000).await.unwrap();
+    assert_eq!((ended.state, ended.files_failed), (JobState::Done, 2));
+    for i in [1, 2] {
+        assert_eq!(
+            obj(i).await.unwrap(),
+            before[i],
+            "f{i}: failed in a done job, left PLANNED as it was"
+        );
+    }
+    assert_eq!(linked(a.job.id).await, ["/r/f1 PLANNED", "/r/f2 PLANNED"]);
+    assert_eq!(
+        events_since(store, t.id, &mut seen).await,
+        [format!("job.done {}", a.job.id)],
+        "no plan withdrawn"
+    );
+
+    // Failed after its last attempt: its files stay PLANNED too.
+    let mut now = 20_000;
+    let mut b = q.claim_job(t.id, &claim(now)).await.unwrap().unwrap();
+    assert_eq!(b.job.rule, "b");
+    for attempt in 1..=MAX_ATTEMPTS {
+        assert_eq!(b.job.attempts, attempt);
+        let err = JobOutcome::Failed {
+            error: "target down".into(),
+        };
+        let j = q.finish_job(t.id, fence(&b), &err, now + 1).await.unwrap();
+        if attempt == MAX_ATTEMPTS {
+            assert_eq!(j.state, JobState::Failed);
+            break;
+        }
+        assert_eq!(j.state, JobState::Queued);
+        now = j.not_before.expect("a backoff");
+        b = q.claim_job(t.id, &claim(now)).await.unwrap().unwrap();
+        assert_eq!(b.job.id, j.id, "job b again, before c");
+    }
+    for i in [3, 4] {
+        assert_eq!(
+            obj(i).await.unwrap(),
+            before[i],
+            "f{i}: its job failed for good, left PLANNED as it was"
+        );
+    }
+    assert_eq!(linked(b.job.id).await, ["/r/f3 PLANNED", "/r/f4 PLANNED"]);
+    let id = b.job.id;
+    assert_eq!(
+        events_since(store, t.id, &mut seen).await,
+        [
+            format!("job.retry {id}"),
+            format!("job.retry {id}"),
+            format!("job.failed {id}")
+        ],
+        "no plan withdrawn"
+    );
+
+    // Failed because the lease of its last attempt expired: the same.
+    let mut now = now + 1_000;
+    let c = q.claim_job(t.id, &claim(now)).await.unwrap().unwrap();
+    assert_eq!(c.job.rule, "c");
+    for _ in 1..MAX_ATTEMPTS {
+        now += 60_000_000 + 1;
+        let again = q.claim_job(t.id, &claim(now)).await.unwrap().unwrap();
+        assert_eq!(again.job.id, c.job.id);
+    }
+    now += 60_000_000 + 1;
+    assert!(q.claim_job(t.id, &claim(now)).await.unwrap().is_none());
+    let jobs = q.jobs(t.id, &JobQuery::default()).await.unwrap().items;
+    assert_eq!(
+        jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
+        [JobState::Done, JobState::Failed, JobState::Failed]
+    );
+    assert_eq!(obj(5).await.unwrap(), before[5]);
+    assert_eq!(linked(c.job.id).await, ["/r/f5 PLANNED"]);
+    assert!(events_since(store, t.id, &mut seen).await.is_empty());
+
+    // A plan that lists them moves them into its jobs; those it does not list are withdrawn.
+    let second = PlanCommit {
+        at: 50_000,
+        jobs: vec![job("n", 1, &[1, 3, 0]), job("m", 2, &[5])],
+    };
+    let out = q.commit_plan(t.id, &second).await.unwrap();
+    assert_eq!(
+        outcome(&out),
+        (2, 0, 3, 0, 1, 2),
+        "f1, f3, f5 re-queued, f0 stubbed, f2 and f4 withdrawn: {out:?}"
+    );
+    for i in [1, 3, 5] {
+        let o = obj(i).await.unwrap();
+        let rule = if i == 5 { "m" } else { "n" };
+        let want = TierObject {
+            version: before[i].version + 1,
+            planned_by: rule.into(),
+            target_uri: format!("file:///{rule}/r/f{i}"),
+            planned_at: 50_000,
+            ..before[i].clone()
+        };
+        assert_eq!(o, want, "f{i}: re-queued, same incarnation");
+    }
+    for i in [2, 4] {
+        assert_eq!(obj(i).await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+    let jobs = q.jobs(t.id, &JobQuery::default()).await.unwrap().items;
+    let (n, m) = (jobs[3].id, jobs[4].id);
+    assert_eq!(
+        (jobs[3].rule.as_str(), jobs[3].state, jobs[4].rule.as_str()),
+        ("n", JobState::Queued, "m")
+    );
+    assert_eq!(linked(n).await, ["/r/f1 PLANNED", "/r/f3 PLANNED"]);
+    assert_eq!(linked(m).await, ["/r/f5 PLANNED"]);
+    for j in [a.job.id, b.job.id, c.job.id] {
+        assert!(linked(j).await.is_empty(), "job {j} keeps nothing");
+    }
+    assert_eq!(
+        events_since(store, t.id, &mut seen).await,
+        [
+            "tier.withdraw /r/f2",
+            "tier.withdraw /r/f4",
+            "tier.requeue /r/f1",
+            "tier.requeue /r/f3",
+            "tier.requeue /r/f5"
+        ]
+    );
+    let again = q
+        .commit_plan(
+            t.id,
+            &PlanCommit {
+                at: 51_000,
+                ..second.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(&again),
+        (0, 0, 0, 3, 1, 0),
+        "in queued jobs now: already planned"
+    );
+
+    // The re-queued job is claimed; while it runs, its files are neither withdrawn nor moved.
+    let l = q.claim_job(t.id, &claim(60_000)).await.unwrap().unwrap();
+    assert_eq!((l.job.id, l.job.attempts), (n, 1));
+    let objs = q.job_objects(t.id, n).await.unwrap();
+    assert!(objs.iter().all(|o| o.state == TierState::Planned));
+    let empty = PlanCommit {
+        at: 61_000,
+        jobs: vec![],
+    };
+    let out = q.commit_plan(t.id, &empty).await.unwrap();
+    assert_eq!(outcome(&out), (0, 0, 0, 0, 0, 1), "f5 of queued job m");
+    let out = q
+        .commit_plan(
+            t.id,
+            &PlanCommit {
+                at: 61_500,
+                jobs: vec![job("x", 1, &[1])],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome(&out), (0, 0, 0, 1, 0, 0), "f1 is in a running job");
+    assert_eq!(linked(n).await, ["/r/f1 PLANNED", "/r/f3 PLANNED"]);
+    let done = JobOutcome::Done {
+        stubbed: 0,
+        skipped: 0,
+        failed: 2,
+        bytes: 0,
+    };
+    q.finish_job(t.id, fence(&l), &done, 62_000).await.unwrap();
+    assert_eq!(linked(n).await, ["/r/f1 PLANNED", "/r/f3 PLANNED"]);
+
+    // Listed twice: re-queued once.
+    let third = PlanCommit {
+        at: 70_000,
+        jobs: vec![job("k", 1, &[1, 1])],
+    };
+    let out = q.commit_plan(t.id, &third).await.unwrap();
+    assert_eq!(outcome(&out), (1, 0, 1, 1, 0, 1), "f1 once, f3 withdrawn");
+    let jobs = q.jobs(t.id, &JobQuery::default()).await.unwrap().items;
+    let k = jobs.last().unwrap().id;
+    assert_eq!(linked(k).await, ["/r/f1 PLANNED"]);
+    assert_eq!(obj(1).await.unwrap().version, before[1].version + 2);
+
+    // A cancel still withdraws.
+    events_since(store, t.id, &mut seen).await;
+    let cancelled = q.cancel_job(t.id, k, 71_000).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert_eq!(obj(1).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(linked(k).await.is_empty());
+    assert_eq!(
+        events_since(store, t.id, &mut seen).await,
+        ["tier.withdraw /r/f1".to_owned(), format!("job.cancel {k}")]
+    );
+    let jobs = q.jobs(t.id, &JobQuery::default()).await.unwrap().items;
+    assert_eq!(
+        jobs.iter()
+            .map(|j| (j.rule.as_str(), j.state))
+            .collect::<Vec<_>>(),
+        [
+            ("a", JobState::Done),
+            ("b", JobState::Failed),
+            ("c", JobState::Failed),
+            ("n", JobState::Done),
+            ("m", JobState::Cancelled),
+            ("k", JobState::Cancelled)
+        ]
+    );
 }
 
 /// Access feeds ([`Feeds`](crate::store::Feeds)): mount-root mapping, forward-only access times,

@@ -9,9 +9,11 @@
 //!
 //! Commits one plan of JOBS jobs (default 10,000) of one file each (files that need not exist:
 //! nothing is tiered), then WORKERS workers (default 4) loop `claim_job` → `finish_job(Done)`
-//! until the queue is empty. A finished job withdraws its file's plan (audit `tier.withdraw`)
-//! and writes `job.done`, so each job is two short transactions and the work a real job's
-//! bookkeeping costs. Prints the commit time, jobs/s, and claim and finish latencies.
+//! until the queue is empty. A finished job writes `job.done` and leaves its file (not stubbed
+//! here) PLANNED and linked to it for the next plan to re-queue, so each job is two short
+//! transactions and the work a real job's bookkeeping costs. Prints the commit time, jobs/s, and
+//! claim and finish latencies. (Measurements before re-queueing, in ADR 0004, also withdrew each
+//! file's plan with a `tier.withdraw` event in the finish.)
 
 use alto_core::Store;
 use alto_core::store::tiering::{

@@ -11,8 +11,12 @@
 //! - **Plans** are committed in one transaction, set-based: the listed files are staged in a
 //!   session-private temporary table, checked, locked, and planned with a handful of statements
 //!   whatever their number.
-//! - A job that ends (done, failed, cancelled) frees its files: PLANNED objects are withdrawn
-//!   (audit `tier.withdraw` each) and the others forget the job.
+//! - A job that ends by itself (done, or failed for good) keeps the files it left PLANNED, linked
+//!   to it, for the next plan to re-queue; the others forget the job. A cancelled job frees its
+//!   files: PLANNED objects are withdrawn (audit `tier.withdraw` each) and the others forget it.
+//! - A plan moves the listed files left PLANNED outside a queued or running job into its own job
+//!   (`requeued`, audit `tier.requeue`) and withdraws the PLANNED files it does not list unless a
+//!   running job holds them.
 //!
 //! Lock order, everywhere: the plan and feed advisory locks, then job rows, then `file_current`
 //! rows, then `tier_object` rows.
@@ -111,8 +115,23 @@ pub(crate) async fn lock_feed(conn: &mut PgConnection, tenant: TenantId, share: 
     Ok(())
 }
 
+/// A job that ended by itself (done, or failed for good): the files it left PLANNED stay so and
+/// stay linked to it, for the next plan to re-queue; the others forget it.
+async fn release_job(conn: &mut PgConnection, tenant: TenantId, job: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE tier_object SET job_id = NULL \
+         WHERE tenant_id = $1 AND job_id = $2 AND state <> 'PLANNED'",
+    )
+    .bind(tenant.0)
+    .bind(job)
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 /// Withdraw the job's PLANNED objects (audit `tier.withdraw` each, in (share, key) order) and
-/// unlink the rest from it: a job that ended frees its files. Returns how many were withdrawn.
+/// unlink the rest from it: a cancelled job frees its files. Returns how many were withdrawn.
 async fn withdraw_planned_of(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -270,12 +289,14 @@ pub(crate) async fn commit_plan(
 
     let mut out = CommitOutcome::default();
     let at = PgTime(plan.at);
-    // Earlier queued plans that this plan no longer lists: withdrawn.
+    // Earlier plans that this plan no longer lists — in queued jobs (locked above), in jobs that
+    // ended, or in none: withdrawn, unless a running job holds them.
     let withdrawn: i64 = sqlx::query_scalar(
         "WITH w AS ( \
-             DELETE FROM tier_object o USING tier_job j \
-             WHERE o.tenant_id = $1 AND j.tenant_id = $1 AND j.job_id = o.job_id \
-               AND j.state = 'queued' AND o.state = 'PLANNED' \
+             DELETE FROM tier_object o \
+             WHERE o.tenant_id = $1 AND o.state = 'PLANNED' \
+               AND NOT EXISTS (SELECT 1 FROM tier_job j WHERE j.tenant_id = $1 \
+                   AND j.job_id = o.job_id AND j.state = 'running') \
                AND NOT EXISTS (SELECT 1 FROM pg_temp.alto_plan p \
                    WHERE p.share_id = o.share_id AND p.path_key = o.path_key) \
              RETURNING o.share_id, o.path_key), \
@@ -307,9 +328,12 @@ pub(crate) async fn commit_plan(
     .await
     .map_err(db_err)?;
 
-    // What each listed file is now; a file listed twice is planned once.
-    let current: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT p.ord, o.state FROM pg_temp.alto_plan p \
+    // What each listed file is now, and whether a queued or running job holds it; a file listed
+    // twice is planned once.
+    let current: Vec<(i64, Option<String>, bool)> = sqlx::query_as(
+        "SELECT p.ord, o.state, EXISTS (SELECT 1 FROM tier_job j WHERE j.tenant_id = $1 \
+             AND j.job_id = o.job_id AND j.state IN ('queued', 'running')) \
+         FROM pg_temp.alto_plan p \
          LEFT JOIN tier_object o ON o.tenant_id = $1 AND o.share_id = p.share_id \
              AND o.path_key = p.path_key \
          ORDER BY p.ord",
@@ -320,19 +344,27 @@ pub(crate) async fn commit_plan(
     .map_err(db_err)?;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); plan.jobs.len()];
     let mut from: Vec<Option<&'static str>> = vec![None; n];
-    // The state of each listed file as this commit goes along.
-    let mut now: HashMap<(i64, &str), Option<TierState>> = HashMap::with_capacity(n);
-    for (ord, state) in current {
+    // Left PLANNED by a job that ended (or by none): moved into this plan's job.
+    let mut requeue = vec![false; n];
+    // The state of each listed file as this commit goes along, and whether a live job holds it.
+    let mut now: HashMap<(i64, &str), (Option<TierState>, bool)> = HashMap::with_capacity(n);
+    for (ord, state, live) in current {
         let ord = ord as usize;
         let state: Option<TierState> = state.as_deref().map(str::parse).transpose()?;
-        let st = now.entry((sids[ord], keys[ord])).or_insert(state);
+        let st = now.entry((sids[ord], keys[ord])).or_insert((state, live));
         match *st {
-            Some(TierState::Planned) => out.already_planned += 1,
-            Some(TierState::Stubbed) => out.already_stubbed += 1,
-            prev => {
+            (Some(TierState::Planned), true) => out.already_planned += 1,
+            (Some(TierState::Planned), false) => {
+                from[ord] = Some(TierState::Planned.as_str());
+                requeue[ord] = true;
+                members[jobs[ord] as usize].push(ord);
+                *st = (Some(TierState::Planned), true);
+            }
+            (Some(TierState::Stubbed), _) => out.already_stubbed += 1,
+            (prev, _) => {
                 from[ord] = prev.map(TierState::as_str);
                 members[jobs[ord] as usize].push(ord);
-                *st = Some(TierState::Planned);
+                *st = (Some(TierState::Planned), true);
             }
         }
     }
@@ -391,15 +423,76 @@ pub(crate) async fn commit_plan(
         out.jobs = specs.len() as u64;
     }
 
-    // The planned files: new objects, re-planned ones (a new incarnation), and their events.
-    let mut planned: Vec<usize> = members.iter().flatten().copied().collect();
-    planned.sort_unstable();
+    // The planned files: new objects, re-planned ones (a new incarnation), re-queued ones, and
+    // their events.
+    let mut all: Vec<usize> = members.iter().flatten().copied().collect();
+    all.sort_unstable();
+    let (requeued, planned): (Vec<usize>, Vec<usize>) =
+        all.iter().copied().partition(|&o| requeue[o]);
     out.planned = planned.len() as u64;
+    out.requeued = requeued.len() as u64;
+    if !requeued.is_empty() {
+        let r_ords: Vec<i64> = requeued.iter().map(|&o| o as i64).collect();
+        let r_jobs: Vec<i64> = requeued.iter().map(|&o| job_id[jobs[o] as usize]).collect();
+        let moved = sqlx::query(
+            "UPDATE tier_object o SET version = o.version + 1, planned_by = p.rule, \
+                 target_uri = p.target_uri, planned_utc = $2, job_id = m.job_id \
+             FROM unnest($3::int8[], $4::int8[]) AS m(ord, job_id) \
+             JOIN pg_temp.alto_plan p ON p.ord = m.ord \
+             WHERE o.tenant_id = $1 AND o.share_id = p.share_id AND o.path_key = p.path_key \
+                 AND o.state = 'PLANNED'",
+        )
+        .bind(tenant.0)
+        .bind(at)
+        .bind(&r_ords)
+        .bind(&r_jobs)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if moved != requeued.len() as u64 {
+            return Err(Error::conflict(format!(
+                "{} of {} re-queued tier objects changed during the commit",
+                requeued.len() as u64 - moved.min(requeued.len() as u64),
+                requeued.len()
+            )));
+        }
+    }
+    if !all.is_empty() {
+        let a_ords: Vec<i64> = all.iter().map(|&o| o as i64).collect();
+        let a_from: Vec<Option<&str>> = all.iter().map(|&o| from[o]).collect();
+        let a_kind: Vec<&str> = all
+            .iter()
+            .map(|&o| {
+                if requeue[o] {
+                    "tier.requeue"
+                } else {
+                    "tier.plan"
+                }
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
+             SELECT $1, $2, m.kind, p.path_key, \
+                 jsonb_build_object('share', s.name, 'from', m.prev, 'to', 'PLANNED') \
+             FROM unnest($3::int8[], $4::text[], $5::text[]) AS m(ord, prev, kind) \
+             JOIN pg_temp.alto_plan p ON p.ord = m.ord \
+             JOIN share s ON s.tenant_id = $1 AND s.share_id = p.share_id \
+             ORDER BY m.ord",
+        )
+        .bind(tenant.0)
+        .bind(at)
+        .bind(&a_ords)
+        .bind(&a_from)
+        .bind(&a_kind)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
     if !planned.is_empty() {
         let p_ords: Vec<i64> = planned.iter().map(|&o| o as i64).collect();
         let p_jobs: Vec<i64> = planned.iter().map(|&o| job_id[jobs[o] as usize]).collect();
         let p_new: Vec<bool> = planned.iter().map(|&o| from[o].is_none()).collect();
-        let p_from: Vec<Option<&str>> = planned.iter().map(|&o| from[o]).collect();
         sqlx::query(
             "INSERT INTO tier_object (tenant_id, share_id, path_key, full_path, state, version, \
                  incarnation, target_uri, planned_by, planned_utc, job_id) \
@@ -442,22 +535,6 @@ pub(crate) async fn commit_plan(
             .await
             .map_err(db_err)?;
         }
-        sqlx::query(
-            "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
-             SELECT $1, $2, 'tier.plan', p.path_key, \
-                 jsonb_build_object('share', s.name, 'from', m.prev, 'to', 'PLANNED') \
-             FROM unnest($3::int8[], $4::text[]) AS m(ord, prev) \
-             JOIN pg_temp.alto_plan p ON p.ord = m.ord \
-             JOIN share s ON s.tenant_id = $1 AND s.share_id = p.share_id \
-             ORDER BY m.ord",
-        )
-        .bind(tenant.0)
-        .bind(at)
-        .bind(&p_ords)
-        .bind(&p_from)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(out)
@@ -544,7 +621,7 @@ pub(crate) async fn claim_job(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        withdraw_planned_of(&mut tx, tenant, id, req.now).await?;
+        release_job(&mut tx, tenant, id).await?;
     }
 }
 
@@ -675,7 +752,7 @@ pub(crate) async fn finish_job(
                 return Err(fence_error(&mut tx, tenant, fence).await);
             };
             let (job, _) = job_from(&row)?;
-            withdraw_planned_of(&mut tx, tenant, fence.job, now).await?;
+            release_job(&mut tx, tenant, fence.job).await?;
             tx.commit().await.map_err(db_err)?;
             return Ok(job);
         }
@@ -738,7 +815,7 @@ pub(crate) async fn finish_job(
     };
     audit::insert(&mut tx, tenant, &event, Some(now)).await?;
     if state == JobState::Failed {
-        withdraw_planned_of(&mut tx, tenant, fence.job, now).await?;
+        release_job(&mut tx, tenant, fence.job).await?;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(job)

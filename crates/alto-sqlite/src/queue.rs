@@ -4,10 +4,12 @@
 //! fenced transition or a finish is atomic and serialised with every other writer of the file,
 //! other processes included. The behaviour is the memory store's, step by step (it is the
 //! executable specification):
-//! - a tier object names the job it is planned in (`tier_object.job_id`); a job that ends (done,
-//!   failed, cancelled) withdraws its still-PLANNED files and drops the links;
-//! - committing a plan withdraws the PLANNED files of the tenant's earlier *queued* jobs that the
-//!   plan no longer lists, and cancels queued jobs left without files;
+//! - a tier object names the job it is planned in (`tier_object.job_id`); a job that ends by
+//!   itself (done, or failed for good) keeps the links of the files it left PLANNED and drops the
+//!   others; a cancelled job withdraws its still-PLANNED files and drops every link;
+//! - committing a plan moves the listed files left PLANNED outside a queued or running job into
+//!   its own job (re-queued), withdraws the PLANNED files it does not list unless a running job
+//!   holds them, and cancels queued jobs left without files;
 //! - a claim bumps `attempts` and the fencing `token`; every write under a lease names the token,
 //!   and a stale one is a non-retryable `Conflict` (a tier-object version mismatch stays a
 //!   retryable one);
@@ -74,16 +76,35 @@ const JOB_LINKS: &str = "SELECT h.name, t.path_key, t.state, t.version \
 const JOB_UNLINK: &str =
     "UPDATE tier_object SET job_id = NULL WHERE tenant_id = ?1 AND job_id = ?2";
 
+/// A job that ended by itself keeps its PLANNED files linked (for the next plan to re-queue).
+const JOB_RELEASE: &str = "UPDATE tier_object SET job_id = NULL \
+     WHERE tenant_id = ?1 AND job_id = ?2 AND state <> 'PLANNED'";
+
 /// `?3`: JSON array of tier ids.
 const JOB_LINK: &str = "UPDATE tier_object SET job_id = ?2 \
      WHERE tenant_id = ?1 AND tier_id IN (SELECT value FROM json_each(?3))";
 
-/// PLANNED objects of queued jobs, in (share, key) order: what a new plan may withdraw.
-const QUEUED_PLANNED: &str = "SELECT h.name, t.path_key, t.version \
+/// PLANNED objects no running job holds (in a queued job, a job that ended, or none), in
+/// (share, key) order: what a new plan withdraws unless it lists them.
+const STALE_PLANNED: &str = "SELECT h.name, t.path_key, t.version \
+     FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND t.state = 'PLANNED' AND NOT EXISTS \
+     (SELECT 1 FROM tier_job AS j WHERE j.tenant_id = ?1 AND j.job_id = t.job_id \
+     AND j.state = 'running') \
+     ORDER BY h.name, t.path_key";
+
+/// Whether a queued or running job holds the object of (`?2` share, `?3` key).
+const IN_LIVE_JOB: &str = "SELECT EXISTS (SELECT 1 \
      FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
      JOIN tier_job AS j ON j.tenant_id = ?1 AND j.job_id = t.job_id \
-     WHERE t.tenant_id = ?1 AND t.state = 'PLANNED' AND j.state = 'queued' \
-     ORDER BY h.name, t.path_key";
+     WHERE t.tenant_id = ?1 AND h.name = ?2 AND t.path_key = ?3 \
+     AND j.state IN ('queued', 'running'))";
+
+/// A PLANNED object into a new plan (its job is linked with the plan's): `?3` the version read,
+/// `?4` rule, `?5` target URI, `?6` planning time.
+const REQUEUE: &str = "UPDATE tier_object SET version = version + 1, planned_by = ?4, \
+     target_uri = ?5, planned_utc = ?6 \
+     WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3 AND state = 'PLANNED'";
 
 /// Queued jobs without a linked object are cancelled (`?2`: time).
 const CANCEL_EMPTY: &str = "UPDATE tier_job SET state = 'cancelled', finished_utc = ?2, \
@@ -152,8 +173,11 @@ pub(crate) const STATEMENTS: &[(&str, &str)] = &[
     ("JOB_OBJECTS", JOB_OBJECTS),
     ("JOB_LINKS", JOB_LINKS),
     ("JOB_UNLINK", JOB_UNLINK),
+    ("JOB_RELEASE", JOB_RELEASE),
     ("JOB_LINK", JOB_LINK),
-    ("QUEUED_PLANNED", QUEUED_PLANNED),
+    ("STALE_PLANNED", STALE_PLANNED),
+    ("IN_LIVE_JOB", IN_LIVE_JOB),
+    ("REQUEUE", REQUEUE),
     ("CANCEL_EMPTY", CANCEL_EMPTY),
     ("JOB_INSERT", JOB_INSERT),
     ("JOB_COLUMNS", JOB_COLUMNS),
@@ -261,8 +285,20 @@ async fn check_fence(conn: &mut SqliteConnection, tenant: TenantId, fence: Fence
     Ok(job)
 }
 
-/// Withdraw the job's PLANNED files and drop every link to the job (a finished, failed or
-/// cancelled job frees them). Returns how many plans were withdrawn.
+/// A job that ended by itself (done, or failed for good): the files it left PLANNED stay so and
+/// stay linked to it, for the next plan to re-queue; the others forget it.
+async fn release_job(conn: &mut SqliteConnection, tenant: TenantId, job: i64) -> Result<()> {
+    sqlx::query(JOB_RELEASE)
+        .bind(tenant.0)
+        .bind(job)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Withdraw the job's PLANNED files and drop every link to the job (a cancelled job frees
+/// them). Returns how many plans were withdrawn.
 async fn withdraw_planned_of(
     conn: &mut SqliteConnection,
     tenant: TenantId,
@@ -378,8 +414,8 @@ impl Tiering for SqliteStore {
             }
         }
         let mut out = CommitOutcome::default();
-        // Earlier queued plans that this plan no longer lists.
-        let stale = sqlx::query(QUEUED_PLANNED)
+        // Earlier plans that this plan no longer lists: withdrawn unless a running job holds them.
+        let stale = sqlx::query(STALE_PLANNED)
             .bind(tenant.0)
             .fetch_all(&mut *tx)
             .await
@@ -409,15 +445,65 @@ impl Tiering for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        // Files this commit planned or re-queued: listed again, they are already planned.
+        let mut handled: HashSet<(&str, &str)> = HashSet::new();
         for spec in &plan.jobs {
             let mut members: Vec<i64> = Vec::new();
+            let mut planned = 0;
             for f in &spec.files {
-                let current = object_in(&mut tx, tenant, &f.share, &f.path_key)
-                    .await?
-                    .map(|o| (o.state, o.version));
-                match current {
-                    Some((TierState::Planned, _)) => out.already_planned += 1,
-                    Some((TierState::Stubbed, _)) => out.already_stubbed += 1,
+                let key = (f.share.as_str(), f.path_key.as_str());
+                let obj = object_in(&mut tx, tenant, &f.share, &f.path_key).await?;
+                let current = obj.as_ref().map(|o| (o.state, o.version));
+                let live = match current {
+                    Some((TierState::Planned, _)) if !handled.contains(&key) => {
+                        sqlx::query_scalar::<_, bool>(IN_LIVE_JOB)
+                            .bind(tenant.0)
+                            .bind(&f.share)
+                            .bind(&f.path_key)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db)?
+                    }
+                    _ => true,
+                };
+                match (current, obj) {
+                    (Some((TierState::Planned, _)), _) if live => out.already_planned += 1,
+                    (Some((TierState::Planned, version)), Some(o)) => {
+                        // Left PLANNED by a job that ended (or by none): into this plan's job.
+                        let n = sqlx::query(REQUEUE)
+                            .bind(tenant.0)
+                            .bind(o.id)
+                            .bind(version)
+                            .bind(&spec.rule)
+                            .bind(&f.target_uri)
+                            .bind(plan.at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?
+                            .rows_affected();
+                        if n != 1 {
+                            return Err(corrupt("a re-queued tier object changed under the plan"));
+                        }
+                        let detail = serde_json::json!({
+                            "share": f.share,
+                            "from": TierState::Planned.as_str(),
+                            "to": TierState::Planned.as_str(),
+                        });
+                        crate::audit::insert(
+                            &mut tx,
+                            tenant,
+                            plan.at,
+                            "tier.requeue",
+                            &f.path_key,
+                            &detail,
+                            None,
+                        )
+                        .await?;
+                        out.requeued += 1;
+                        handled.insert(key);
+                        members.push(o.id);
+                    }
+                    (Some((TierState::Stubbed, _)), _) => out.already_stubbed += 1,
                     _ => {
                         let req = TransitionRequest {
                             share: f.share.clone(),
@@ -434,6 +520,8 @@ impl Tiering for SqliteStore {
                         let o = transition_in(&mut tx, tenant, &req)
                             .await?
                             .ok_or_else(|| corrupt("planning left no tier object"))?;
+                        planned += 1;
+                        handled.insert(key);
                         members.push(o.id);
                     }
                 }
@@ -472,7 +560,7 @@ impl Tiering for SqliteStore {
                 )));
             }
             out.jobs += 1;
-            out.planned += members.len() as u64;
+            out.planned += planned;
         }
         tx.commit().await.map_err(db_in("cannot commit the plan"))?;
         Ok(out)
@@ -508,7 +596,7 @@ impl Tiering for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                withdraw_planned_of(&mut tx, tenant, id, now).await?;
+                release_job(&mut tx, tenant, id).await?;
                 continue;
             }
             sqlx::query(CLAIM)
@@ -634,7 +722,7 @@ impl Tiering for SqliteStore {
             },
         };
         if ends {
-            withdraw_planned_of(&mut tx, tenant, fence.job, now).await?;
+            release_job(&mut tx, tenant, fence.job).await?;
         }
         let (job, _) = job_in(&mut tx, tenant, fence.job).await?;
         tx.commit()

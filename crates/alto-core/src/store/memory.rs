@@ -560,7 +560,29 @@ impl Inner {
         Ok(())
     }
 
-    /// Withdraw the job's PLANNED files (a finished, failed or cancelled job frees them).
+    /// Whether a queued or running job holds the file (its plan is live).
+    fn in_live_job(&self, k: &Key) -> bool {
+        self.job_of.get(k).is_some_and(|job| {
+            self.jobs.iter().any(|(t, j, _)| {
+                *t == k.0 && j.id == *job && matches!(j.state, JobState::Queued | JobState::Running)
+            })
+        })
+    }
+
+    /// A job ended by itself (done, or failed for good): the files it left PLANNED stay so and
+    /// stay linked to it, for the next plan to re-queue; the others forget it.
+    fn release_job(&mut self, tenant: TenantId, job: i64) {
+        let objects = &self.objects;
+        self.job_of.retain(|k, j| {
+            k.0 != tenant
+                || *j != job
+                || objects
+                    .get(k)
+                    .is_some_and(|o| o.state == TierState::Planned)
+        });
+    }
+
+    /// Withdraw the job's PLANNED files and unlink the others (a cancelled job frees them).
     fn withdraw_planned_of(&mut self, tenant: TenantId, job: i64, at: Micros) -> u64 {
         let keys: Vec<Key> = self
             .job_of
@@ -626,22 +648,21 @@ impl Tiering for MemoryStore {
             listed.insert(k);
         }
         let mut out = CommitOutcome::default();
-        // Earlier queued plans that this plan no longer lists.
-        let stale: Vec<(Key, i64)> = g
-            .job_of
+        // Earlier plans that this plan no longer lists: withdrawn unless a running job holds them
+        // (queued jobs, jobs that ended, no job), in (share, key) order.
+        let stale: Vec<(Key, TierObject)> = g
+            .objects
             .iter()
-            .filter(|(k, _)| k.0 == tenant && !listed.contains(*k))
-            .map(|(k, j)| (k.clone(), *j))
+            .filter(|(k, o)| k.0 == tenant && o.state == TierState::Planned && !listed.contains(*k))
+            .map(|(k, o)| (k.clone(), o.clone()))
             .collect();
-        for (k, job) in stale {
-            let queued = g
-                .jobs
-                .iter()
-                .any(|(t, j, _)| *t == tenant && j.id == job && j.state == JobState::Queued);
-            let Some(o) = g.objects.get(&k).cloned() else {
-                continue;
-            };
-            if queued && o.state == TierState::Planned {
+        for (k, o) in stale {
+            let running = g.job_of.get(&k).is_some_and(|job| {
+                g.jobs
+                    .iter()
+                    .any(|(t, j, _)| *t == tenant && j.id == *job && j.state == JobState::Running)
+            });
+            if !running {
                 let req = TransitionRequest {
                     share: k.1.clone(),
                     path_key: k.2.clone(),
@@ -664,13 +685,40 @@ impl Tiering for MemoryStore {
                 *token += 1;
             }
         }
+        // Files this commit planned or re-queued: listed again, they are already planned.
+        let mut handled: HashSet<Key> = HashSet::new();
         for spec in &plan.jobs {
             let mut members = Vec::new();
+            let mut planned = 0;
             for f in &spec.files {
                 let k = (tenant, f.share.clone(), f.path_key.clone());
                 let current = g.objects.get(&k).map(|o| (o.state, o.version));
                 match current {
-                    Some((TierState::Planned, _)) => out.already_planned += 1,
+                    Some((TierState::Planned, _)) if handled.contains(&k) || g.in_live_job(&k) => {
+                        out.already_planned += 1
+                    }
+                    Some((TierState::Planned, _)) => {
+                        // Left PLANNED by a job that ended (or by none): into this plan's job.
+                        let o = g.objects.get_mut(&k).expect("just read");
+                        o.version += 1;
+                        o.planned_by = spec.rule.clone();
+                        o.target_uri = f.target_uri.clone();
+                        o.planned_at = plan.at;
+                        let ev = NewAuditEvent {
+                            kind: "tier.requeue".into(),
+                            subject: f.path_key.clone(),
+                            detail: serde_json::json!({
+                                "share": f.share,
+                                "from": TierState::Planned.as_str(),
+                                "to": TierState::Planned.as_str(),
+                            }),
+                            parent: None,
+                        };
+                        g.push_audit(tenant, &ev, plan.at);
+                        out.requeued += 1;
+                        handled.insert(k.clone());
+                        members.push(k);
+                    }
                     Some((TierState::Stubbed, _)) => out.already_stubbed += 1,
                     _ => {
                         let req = TransitionRequest {
@@ -686,6 +734,8 @@ impl Tiering for MemoryStore {
                             at: plan.at,
                         };
                         g.transition(tenant, &req)?;
+                        planned += 1;
+                        handled.insert(k.clone());
                         members.push(k);
                     }
                 }
@@ -695,7 +745,7 @@ impl Tiering for MemoryStore {
             }
             let id = g.id();
             out.jobs += 1;
-            out.planned += members.len() as u64;
+            out.planned += planned;
             for k in members {
                 g.job_of.insert(k, id);
             }
@@ -754,7 +804,7 @@ impl Tiering for MemoryStore {
                 job.worker = None;
                 *token += 1;
                 let id = job.id;
-                g.withdraw_planned_of(tenant, id, now);
+                g.release_job(tenant, id);
                 continue;
             }
             job.state = JobState::Running;
@@ -860,7 +910,7 @@ impl Tiering for MemoryStore {
         g.push_audit(tenant, &ev, now);
         let state = g.job_mut(tenant, fence.job)?.1.state;
         if matches!(state, JobState::Done | JobState::Failed) {
-            g.withdraw_planned_of(tenant, fence.job, now);
+            g.release_job(tenant, fence.job);
         }
         Ok(g.job_mut(tenant, fence.job)?.1.clone())
     }

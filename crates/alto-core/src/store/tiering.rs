@@ -69,11 +69,16 @@ pub struct CommitOutcome {
     pub jobs: u64,
     /// Files newly planned.
     pub planned: u64,
-    /// Files already planned or in flight (not planned twice).
+    /// Files already planned in a job that is still queued or running (not planned twice).
     pub already_planned: u64,
     /// Files already stubbed (skipped).
     pub already_stubbed: u64,
-    /// Files of the tenant's earlier queued plans that no longer qualify: plan withdrawn.
+    /// Files still PLANNED whose job ended (done with failed files, failed after its last
+    /// attempt, cancelled) or that have no job, moved into this plan's job: same incarnation,
+    /// version bumped, rule, target and planning time the new plan's (audit `tier.requeue`).
+    pub requeued: u64,
+    /// Files PLANNED by the tenant's earlier plans that this plan does not list — in a queued job,
+    /// in a job that ended, or in none — and so no longer qualify: plan withdrawn.
     pub withdrawn: u64,
 }
 
@@ -153,12 +158,19 @@ pub trait Tiering: Send + Sync {
     /// Commit a plan: PLANNED tier objects and their jobs, in one transaction.
     ///
     /// # Behavior
-    /// - A file already PLANNED or STUBBED is not planned again (counted); a REHYDRATED or
-    ///   DELETED one starts a new incarnation; unknown files are `NotFound` and nothing is written.
-    /// - Files PLANNED by this tenant's earlier plans, in jobs still queued, that this plan does not
-    ///   list no longer qualify: their plans are withdrawn (audit `tier.withdraw`) and jobs left
-    ///   empty are cancelled.
-    /// - Every planned file gets an audit `tier.plan` event.
+    /// - A file already STUBBED, or PLANNED in a job still queued or running, is not planned again
+    ///   (counted `already_stubbed`, `already_planned`); a REHYDRATED or DELETED one starts a new
+    ///   incarnation; unknown files are `NotFound` and nothing is written.
+    /// - A listed file still PLANNED whose job ended (done, failed or cancelled) or that has no job
+    ///   is moved into the new plan's job (counted `requeued`, audit `tier.requeue`): it stays
+    ///   PLANNED in the same incarnation, its version is bumped, its rule, target URI and planning
+    ///   time become the new plan's, and nothing else of it changes.
+    /// - Files PLANNED by this tenant's earlier plans that this plan does not list no longer
+    ///   qualify, unless a running job holds them: in a queued job, in a job that ended, or in
+    ///   none, their plans are withdrawn (audit `tier.withdraw`, counted `withdrawn`), and queued
+    ///   jobs left empty are cancelled.
+    /// - A file listed twice is planned or re-queued once; later listings count `already_planned`.
+    /// - Every newly planned file gets an audit `tier.plan` event.
     async fn commit_plan(&self, tenant: TenantId, plan: &PlanCommit) -> Result<CommitOutcome>;
 
     /// Claim the next job: queued and due (`not_before` passed), or running with an expired lease;
@@ -167,7 +179,8 @@ pub trait Tiering: Send + Sync {
     /// # Behavior
     /// - At most one worker holds a job at a time (Postgres: `FOR UPDATE SKIP LOCKED`).
     /// - The claim bumps `attempts` and the fencing token; a job whose expired lease was its
-    ///   [`MAX_ATTEMPTS`]th attempt becomes `failed` instead of being claimed.
+    ///   [`MAX_ATTEMPTS`]th attempt becomes `failed` instead of being claimed (its files still
+    ///   PLANNED stay so, as after [`finish_job`](Self::finish_job)).
     async fn claim_job(&self, tenant: TenantId, request: &ClaimRequest) -> Result<Option<Lease>>;
 
     /// Extend a lease to `until`.
@@ -177,6 +190,10 @@ pub trait Tiering: Send + Sync {
     async fn renew_lease(&self, tenant: TenantId, fence: Fence, until: Micros) -> Result<()>;
 
     /// The tier objects of a job (all states).
+    ///
+    /// # Behavior
+    /// - Once the job has ended, only the files it left PLANNED stay linked to it, until a
+    ///   committed plan moves them into its own job or withdraws them; a cancelled job keeps none.
     async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>>;
 
     /// Apply a lifecycle action to one of the job's files under its lease.
@@ -196,6 +213,11 @@ pub trait Tiering: Send + Sync {
     /// - `Conflict` when the fence is stale: a worker that lost its lease cannot complete the job.
     /// - `Done` → state done with the counts; `Failed` → queued again with the backoff of
     ///   [`next_attempt`], or failed with the error after [`MAX_ATTEMPTS`].
+    /// - A job that ends (done, or failed for good) leaves the files it did not finish PLANNED
+    ///   and linked to it (their tier objects unchanged, no audit event for them): the next
+    ///   committed plan moves those it lists into its own job and withdraws the others
+    ///   ([`commit_plan`](Self::commit_plan)). The job's other files are no longer linked to it.
+    ///   The same holds for a job a claim fails because the lease of its last attempt expired.
     /// - Writes an audit `job.done` / `job.retry` / `job.failed` event.
     async fn finish_job(
         &self,
@@ -208,7 +230,11 @@ pub trait Tiering: Send + Sync {
     /// Cancel a job that is queued or running; its PLANNED files are withdrawn.
     ///
     /// # Behavior
-    /// - `InvalidTransition` for a job already done, failed or cancelled.
+    /// - An administrator's cancel means "don't": unlike a job that ends by itself
+    ///   ([`finish_job`](Self::finish_job)), the job's still-PLANNED files have their plans
+    ///   withdrawn (audit `tier.withdraw` each) and no file stays linked to it.
+    /// - `InvalidTransition` for a job already done, failed or cancelled (the PLANNED files a done
+    ///   or failed job left are re-queued or withdrawn by the next committed plan).
     async fn cancel_job(&self, tenant: TenantId, job: i64, now: Micros) -> Result<Job>;
 
     /// List jobs by id.
