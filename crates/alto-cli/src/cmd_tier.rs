@@ -193,6 +193,7 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                 name: format!("{}-{}-{w}", host(), std::process::id()),
                 lease: args.lease_secs.max(10) * MICROS_PER_SEC,
                 share_roots: args.share_roots.iter().cloned().collect(),
+                ..WorkerOptions::default()
             };
             let (once, poll) = (args.once, args.poll_secs);
             handles.push(tokio::spawn(async move {

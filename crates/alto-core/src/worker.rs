@@ -46,6 +46,11 @@ pub struct WorkerOptions {
     pub lease: Micros,
     /// Shares mounted elsewhere on this host.
     pub share_roots: ShareRoots,
+    /// Times a file is tried again, within the attempt, after a failure that may pass (the
+    /// target did not answer); a file still failing then sends the job back to the queue.
+    pub file_retries: u32,
+    /// The first wait before trying a file again; doubled each time.
+    pub retry_backoff: std::time::Duration,
 }
 
 impl Default for WorkerOptions {
@@ -54,6 +59,8 @@ impl Default for WorkerOptions {
             name: format!("worker-{}", std::process::id()),
             lease: 300 * MICROS_PER_SEC,
             share_roots: ShareRoots::new(),
+            file_retries: 3,
+            retry_backoff: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -284,7 +291,25 @@ pub async fn run_one_job_with_progress(
             driver,
             roots: &opts.share_roots,
         };
-        match tier_file(&ctx, &mut shares, obj).await {
+        let mut tries = 0;
+        let result = loop {
+            let r = tier_file(&ctx, &mut shares, obj).await;
+            match &r {
+                // A target that did not answer: wait and try the file again (each step of
+                // `tier_file` is safe to repeat: an object already uploaded is kept if it holds
+                // the file's content, and a stub already swapped in is healed).
+                Err(e)
+                    if e.kind() == ErrorKind::Backend
+                        && e.is_retryable()
+                        && tries < opts.file_retries =>
+                {
+                    tokio::time::sleep(opts.retry_backoff * 2u32.pow(tries)).await;
+                    tries += 1;
+                }
+                _ => break r,
+            }
+        };
+        match result {
             Ok(FileOutcome::Stubbed(bytes, notes)) => {
                 report.stubbed += 1;
                 report.bytes += bytes;
@@ -312,10 +337,16 @@ pub async fn run_one_job_with_progress(
                 report.failed += 1;
                 report.errors.push(format!("{}: {e}", obj.path));
                 audit_failure(store, tenant, obj, Some(lease.job.id), &e).await;
+                let target_down = e.kind() == ErrorKind::Backend && e.is_retryable();
                 if e.is_retryable() && retry.is_none() {
                     retry = Some(format!("{}: {e}", obj.path));
                 }
                 on_file(FileProgress::Failed);
+                // The target still does not answer after the file's retries: the rest of the
+                // job waits for the next attempt rather than each file waiting in turn.
+                if target_down {
+                    break;
+                }
             }
         }
     }

@@ -101,7 +101,10 @@ impl ObjectTarget {
     }
 
     /// [`open`](Self::open) with explicit settings on top of the environment, named like the
-    /// environment variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `AZURE_STORAGE_ACCOUNT_NAME`, …).
+    /// environment variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `AZURE_STORAGE_ACCOUNT_NAME`, …,
+    /// and the client's `AWS_TIMEOUT`/`AZURE_TIMEOUT`). `ALTO_MAX_RETRIES` and
+    /// `ALTO_RETRY_TIMEOUT_SECS` bound how long the client retries a failed request itself before
+    /// the worker sees the failure (and retries the file, then the job, with backoff).
     pub fn open_with(uri: &str, options: &[(&str, String)]) -> Result<Self> {
         let bad = |why: &str| Error::invalid_input(format!("bad tier target {uri:?}: {why}"));
         let (scheme, rest) = uri
@@ -129,8 +132,28 @@ impl ObjectTarget {
                 }
                 let unknown =
                     |k: &str| bad(&format!("unknown setting {k:?} for a {scheme}:// target"));
+                // Alto's own settings: how long the client itself retries a failed request
+                // before the worker sees the failure (`object_store` defaults: 10 retries, up
+                // to 3 minutes).
+                let mut retry = object_store::RetryConfig::default();
+                let mut rest_opts = Vec::new();
+                for (k, v) in options {
+                    match k.to_ascii_lowercase().as_str() {
+                        "alto_max_retries" => {
+                            retry.max_retries = v.parse().map_err(|_| unknown(k))?;
+                        }
+                        "alto_retry_timeout_secs" => {
+                            retry.retry_timeout = std::time::Duration::from_secs_f64(
+                                v.parse().map_err(|_| unknown(k))?,
+                            );
+                        }
+                        _ => rest_opts.push((*k, v.clone())),
+                    }
+                }
+                let options = rest_opts.as_slice();
                 let store: Arc<dyn ObjectStore> = if scheme == "s3" {
-                    let mut b = object_store::aws::AmazonS3Builder::from_env();
+                    let mut b =
+                        object_store::aws::AmazonS3Builder::from_env().with_retry(retry.clone());
                     // Create-if-absent needs S3's conditional puts (`If-None-Match: *`).
                     if std::env::var_os("AWS_CONDITIONAL_PUT").is_none() {
                         b = b.with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
@@ -145,7 +168,8 @@ impl ObjectTarget {
                             .map_err(|e| map_err(uri, e))?,
                     )
                 } else {
-                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env();
+                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                        .with_retry(retry.clone());
                     for (k, v) in options {
                         let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
                         b = b.with_config(key, v);
