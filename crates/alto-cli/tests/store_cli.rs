@@ -626,3 +626,106 @@ fn running_as_root() -> bool {
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::metadata(f.path()).unwrap().uid() == 0
 }
+
+#[test]
+fn shares_have_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = format!("sqlite://{}/alto.db", d.display());
+    let s = ["--store", store.as_str()];
+    ok(&alto_in(
+        d,
+        &[&["tenant", "create", "acme"][..], &s].concat(),
+    ));
+    // Names are one safe path segment; roots are absolute.
+    for bad in [
+        &["share", "create", "a/b", "--tenant", "acme"][..],
+        &["share", "create", "..", "--tenant", "acme"][..],
+        &[
+            "share",
+            "create",
+            "x",
+            "--tenant",
+            "acme",
+            "--root",
+            "relative/dir",
+        ][..],
+    ] {
+        let o = alto_in(d, &[bad, &s].concat());
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {o:?}");
+    }
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "share",
+                "create",
+                "media",
+                "--tenant",
+                "acme",
+                "--root",
+                "/srv/media",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let again = alto_in(
+        d,
+        &[&["share", "create", "media", "--tenant", "acme"][..], &s].concat(),
+    );
+    assert_eq!(again.status.code(), Some(2), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let list = ok(&alto_in(
+        d,
+        &[&["share", "list", "--tenant", "acme"][..], &s].concat(),
+    ));
+    assert!(
+        list.contains("media\tposix\tcase-sensitive\t/srv/media"),
+        "{list}"
+    );
+    ok(&alto_in(
+        d,
+        &[
+            &[
+                "share",
+                "set",
+                "media",
+                "--tenant",
+                "acme",
+                "--root",
+                "/mnt/media",
+            ][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let list = ok(&alto_in(
+        d,
+        &[&["share", "list", "--tenant", "acme", "--json"][..], &s].concat(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(list.trim()).unwrap();
+    assert_eq!(v["root"], "/mnt/media");
+    ok(&alto_in(
+        d,
+        &[
+            &["share", "set", "media", "--tenant", "acme", "--clear-root"][..],
+            &s,
+        ]
+        .concat(),
+    ));
+    let list = ok(&alto_in(
+        d,
+        &[&["share", "list", "--tenant", "acme"][..], &s].concat(),
+    ));
+    assert!(list.contains("no root"), "{list}");
+    let o = alto_in(
+        d,
+        &[
+            &["share", "set", "nope", "--tenant", "acme", "--root", "/x"][..],
+            &s,
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
