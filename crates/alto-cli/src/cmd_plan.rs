@@ -154,7 +154,12 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     if let Some(out) = committed {
         eprintln!(
             "alto: committed: {} jobs, {} files planned, {} requeued, {} already planned, {} already stubbed, {} plans withdrawn",
-            out.jobs, out.planned, out.requeued, out.already_planned, out.already_stubbed, out.withdrawn
+            out.jobs,
+            out.planned,
+            out.requeued,
+            out.already_planned,
+            out.already_stubbed,
+            out.withdrawn
         );
     }
     print_report(&report, args.format, &bandwidth)?;
