@@ -3,7 +3,7 @@
 //! `ALTO_FAILPOINT=after_upload` (or another name below) makes the process abort — as abruptly as
 //! `kill -9` — when it reaches that point. Names: `after_upload`, `after_verify`,
 //! `stub_before_rename`, `after_stub_swap`, `rehydrate_after_fetch`, `restore_before_rename`,
-//! and the drivers' `stub_after_open` and `restore_after_stage`. Unset in normal use; checking
+//! and the drivers' `stub_after_open`, `restore_after_stage` and `swap_after_exchange`. Unset in normal use; checking
 //! costs one environment lookup.
 //!
 //! [`set_hook`] runs a function at every point instead (tests that play a hostile user swap a

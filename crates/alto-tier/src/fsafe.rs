@@ -254,15 +254,18 @@ pub(crate) fn apply_attrs(file: &File, attrs: &Attributes) -> Result<Vec<String>
 }
 
 /// Swap `tmp` in for `name` in `dir`, atomically, where the file that leaves `name` must be
-/// `expected` (device, inode). On a file system without `RENAME_EXCHANGE`, the name is checked
-/// just before a plain rename. After this returns `Ok`, `tmp` holds nothing that is needed (it is
-/// removed). On a mismatch nothing changes and the error is `Conflict`.
+/// `expected` (device, inode) and must still pass `still_ok` once it has left (a writer that
+/// held it open can no longer reach it by name). On a file system without `RENAME_EXCHANGE`, the
+/// name and `still_ok` are checked just before a plain rename. After this returns `Ok`, `tmp`
+/// holds nothing that is needed (it is removed). On a mismatch nothing changes and the error is
+/// `Conflict` (or `still_ok`'s).
 pub(crate) fn swap_in(
     dir: &OwnedFd,
     tmp: &str,
     name: &str,
     expected: (u64, u64),
     shown: &str,
+    still_ok: impl Fn() -> Result<()>,
 ) -> Result<()> {
     let moved = || {
         Error::conflict(format!(
@@ -272,11 +275,17 @@ pub(crate) fn swap_in(
     };
     match rustix::fs::renameat_with(dir, tmp, dir, name, RenameFlags::EXCHANGE) {
         Ok(()) => {
-            if identity_at(dir, tmp)? != Some(expected) {
+            alto_core::failpoint::hit("swap_after_exchange");
+            let check = if identity_at(dir, tmp)? != Some(expected) {
+                Err(moved())
+            } else {
+                still_ok()
+            };
+            if let Err(e) = check {
                 // Put back whatever was there.
                 rustix::fs::renameat_with(dir, tmp, dir, name, RenameFlags::EXCHANGE)
                     .map_err(|e| fs_err(&format!("cannot undo a swap of {shown}"), e))?;
-                return Err(moved());
+                return Err(e);
             }
             unlink(dir, tmp)
         }
@@ -284,6 +293,7 @@ pub(crate) fn swap_in(
             if identity_at(dir, name)? != Some(expected) {
                 return Err(moved());
             }
+            still_ok()?;
             rustix::fs::renameat(dir, tmp, dir, name)
                 .map_err(|e| fs_err(&format!("cannot replace {shown}"), e))
         }

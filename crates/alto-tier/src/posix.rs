@@ -178,7 +178,14 @@ fn stub_blocking(opened: Opened, info: &StubInfo, attrs: &Attributes) -> Result<
         alto_core::failpoint::hit("stub_before_rename");
         // Last look before the swap: a write since the copy must keep the original.
         unchanged(&opened.file)?;
-        fsafe::swap_in(&p.dir, &tmp, &p.name, (before.dev, before.ino), &p.shown)?;
+        fsafe::swap_in(
+            &p.dir,
+            &tmp,
+            &p.name,
+            (before.dev, before.ino),
+            &p.shown,
+            || unchanged(&opened.file),
+        )?;
         fsafe::fsync_dir(&p.dir)?;
         Ok(notes)
     })();
@@ -234,6 +241,7 @@ fn finish_blocking(staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
             &p.name,
             (staged.stat.dev, staged.stat.ino),
             &p.shown,
+            || Ok(()),
         )?;
         fsafe::fsync_dir(&p.dir)?;
         Ok(notes)

@@ -1232,3 +1232,39 @@ async fn a_backslash_name_beside_a_directory_stays_a_separate_file() {
     assert_eq!(std::fs::read(&slash).unwrap(), content(1, 500));
     assert_eq!(std::fs::read(&back).unwrap(), content(2, 500));
 }
+
+/// A write that reaches the original after the exchange (through its temporary name, or a
+/// handle held open) is caught: the exchange is undone and the data kept.
+#[tokio::test]
+async fn a_write_after_the_exchange_undoes_it() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    let f = w.home.join("f");
+    let original = content(9, 900);
+    attacker_file(&f, &original, 0o644);
+    ingest(&store, &t, "home", vec![at(&f)]).await;
+    assert_eq!(plan(&store, &t, &w.tier).await, 1);
+    let append = format!(
+        "cd {} && for t in .alto-tmp-*; do printf late >> \"$t\"; done",
+        sq(&w.home)
+    );
+    let hook = HookGuard::set(move |name| {
+        if name == "swap_after_exchange" {
+            as_attacker(&append);
+        }
+    });
+    let r = run(&store, &t).await;
+    drop(hook);
+    assert_eq!((r.stubbed, r.failed), (0, 1), "{r:?}");
+    assert!(r.errors[0].contains("changed"), "{:?}", r.errors);
+    let mut expected = original;
+    expected.extend_from_slice(b"late");
+    assert_eq!(
+        std::fs::read(&f).unwrap(),
+        expected,
+        "the late write is kept"
+    );
+    assert!(read_stub_at(&f).unwrap().is_none());
+    assert!(temporaries(&w.home).is_empty());
+}
