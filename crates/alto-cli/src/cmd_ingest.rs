@@ -139,6 +139,13 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
             String::new()
         }
     );
+    if report.left_open {
+        eprintln!(
+            "alto: {} rows were rejected, so this full scan marked nothing missing; fix them and \
+             ingest again",
+            fmt::count(report.rejected)
+        );
+    }
     check_strict(
         &input,
         alto::inventory::ReadStats {

@@ -8,6 +8,9 @@
 //! resumes the unfinished scan and skips the chunks that already landed, so a crash at any point
 //! loses and doubles nothing. Bad rows are handed to the caller and skipped; good rows land.
 //!
+//! A full scan with rejected rows marks nothing missing: it is left unfinished
+//! ([`IngestReport::left_open`]), since a row that could not be read is not a file that is gone.
+//!
 //! While one chunk applies, the next is read and staged ([`Store::stage_chunk`]); chunks still
 //! apply one after the other, in order. Two chunks are in memory at a time, whatever the input's
 //! size.
@@ -75,6 +78,9 @@ pub struct IngestReport {
     pub chunks_skipped: u64,
     /// Folder rows (a path ending in a separator): skipped, not files.
     pub folders: u64,
+    /// A full scan with rejected rows is left unfinished: it marks nothing missing (a row that
+    /// could not be read is not a file that is gone). Fix the rows and ingest again.
+    pub left_open: bool,
 }
 
 /// What a share allows of the paths an inventory lists: see [`check_path`].
@@ -318,7 +324,11 @@ pub async fn ingest(
     report.accepted = stats.accepted - refused.rejected - refused.folders;
     report.rejected = stats.rejected + refused.rejected;
     report.folders = refused.folders;
-    report.missing = store.finish_scan(tenant, scan.id).await?.missing;
+    if opts.kind == ScanKind::Full && report.rejected > 0 {
+        report.left_open = true;
+    } else {
+        report.missing = store.finish_scan(tenant, scan.id).await?.missing;
+    }
     Ok(report)
 }
 
@@ -375,5 +385,97 @@ mod tests {
         let none = rules(None, false, None);
         assert_eq!(check_path(&none, "/anywhere/x"), PathVerdict::Keep(None));
         assert!(matches!(check_path(&none, "x"), PathVerdict::Reject(_)));
+    }
+}
+
+#[cfg(test)]
+mod full_scan_tests {
+    use super::{IngestOptions, ingest};
+    use crate::MemoryStore;
+    use crate::inventory::open;
+    use crate::store::{ScanKind, ShareSpec, Store};
+    use crate::types::{ShareKind, TenantSettings};
+
+    fn csv(rows: &[&str]) -> Vec<u8> {
+        let mut s = String::from("file_path,file_size,last_modified\n");
+        for r in rows {
+            s.push_str(r);
+            s.push('\n');
+        }
+        s.into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_full_scan_with_rejected_rows_marks_nothing_missing() {
+        let store = MemoryStore::new();
+        let t = store
+            .create_tenant("acme", &TenantSettings::default())
+            .await
+            .unwrap();
+        store
+            .ensure_share(
+                t.id,
+                &ShareSpec::new("s", ShareKind::Posix).with_root("/srv"),
+            )
+            .await
+            .unwrap();
+        let full = IngestOptions {
+            kind: ScanKind::Full,
+            ..IngestOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (one, two) = (dir.path().join("one.csv"), dir.path().join("two.csv"));
+        std::fs::write(
+            &one,
+            csv(&[
+                "/srv/a,1,2024-01-01T00:00:00Z",
+                "/srv/b,1,2024-01-01T00:00:00Z",
+            ]),
+        )
+        .unwrap();
+        let mut src = open(&one, &Default::default()).unwrap();
+        let r = ingest(&store, t.id, "s", src.as_mut(), &full, |_| {}, |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!((r.new, r.missing, r.left_open), (2, 0, false));
+        // Every row of the next export is refused (outside the root, relative): nothing known
+        // goes missing.
+        std::fs::write(
+            &two,
+            csv(&[
+                "/etc/shadow,1,2024-01-01T00:00:00Z",
+                "srv/a,1,2024-01-01T00:00:00Z",
+            ]),
+        )
+        .unwrap();
+        let mut rejected = Vec::new();
+        let mut src = open(&two, &Default::default()).unwrap();
+        let r = ingest(
+            &store,
+            t.id,
+            "s",
+            src.as_mut(),
+            &full,
+            |r| rejected.push(r.to_string()),
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.accepted, r.rejected, r.missing, r.left_open),
+            (0, 2, 0, true)
+        );
+        assert!(
+            rejected[0].contains("two.csv:2: column file_path: "),
+            "{rejected:?}"
+        );
+        assert!(
+            rejected[0].contains("not beneath the share root"),
+            "{rejected:?}"
+        );
+        assert!(rejected[1].contains("two.csv:3: "), "{rejected:?}");
+        assert!(rejected[1].contains("relative"), "{rejected:?}");
+        let files = store.files(t.id, &Default::default()).await.unwrap().items;
+        assert!(files.iter().all(|f| f.missing_since.is_none()), "{files:?}");
     }
 }
