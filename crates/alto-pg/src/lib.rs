@@ -8,6 +8,7 @@ mod feeds;
 mod files;
 mod ingest;
 mod queue;
+mod rekey;
 mod schema;
 mod tenant;
 mod tier;
@@ -33,7 +34,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
-pub use schema::{APP_ROLE, SCHEMA_VERSION, migrate};
+pub use rekey::PathKeyReport;
+pub use schema::{APP_ROLE, MigrateReport, SCHEMA_VERSION, migrate, migrate_report};
 
 use error::db_err;
 

@@ -7,6 +7,7 @@
 //! tolerates another session creating it at the same moment.
 
 use crate::error::db_err;
+use crate::rekey::{self, PathKeyReport};
 use alto_core::{Error, ErrorKind, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -16,7 +17,7 @@ use sqlx::{Connection, Executor, Row};
 pub const APP_ROLE: &str = "alto_app";
 
 /// The schema version this build expects (the newest embedded migration).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 pub(crate) const SET_ROLE: &str = "SET ROLE alto_app";
 
@@ -65,9 +66,43 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// What [`migrate_report`] did beyond creating and altering tables.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MigrateReport {
+    /// The re-derivation of path keys by the share's rule (schema version 8), when this run
+    /// carried it out (once per database).
+    pub path_keys: Option<PathKeyReport>,
+}
+
 /// Run the migrations as the URL's user (the owner), creating the `alto_app` role (NOLOGIN,
 /// NOSUPERUSER, NOBYPASSRLS) if missing and granting it what it needs. Idempotent.
+///
+/// The step of schema version 8 that re-derives stored path keys (see [`migrate_report`]) says
+/// what it did in one line on stderr when the database has shares.
 pub async fn migrate(url: &str) -> Result<()> {
+    let report = migrate_report(url).await?;
+    if let Some(r) = report.path_keys.filter(|r| r.shares > 0) {
+        eprintln!(
+            "alto-pg: schema version 8: re-derived {} path keys by their shares' rule; {} \
+             records kept their old key because another record holds the new one (listed in \
+             path_key_collision, nothing merged)",
+            r.rederived, r.collisions
+        );
+    }
+    Ok(())
+}
+
+/// [`migrate`], returning what it did instead of printing it.
+///
+/// Schema version 8 derives path keys by the share's rule (`alto_core::path::share_key`: on
+/// POSIX and LucidLink shares only `/` separates; every key is Unicode NFC). SQL cannot derive
+/// them, so the first `migrate` that brings a database to version 8 re-derives the stored keys
+/// in Rust, in one transaction: a file record whose new key is free moves to it with its tier
+/// object and snapshot rows; one whose new key another record of the share holds keeps its old
+/// key and is listed in the table `path_key_collision` (nothing is merged). Until it has run,
+/// [`PgStore::connect`](crate::PgStore::connect) refuses the database.
+pub async fn migrate_report(url: &str) -> Result<MigrateReport> {
     let options = options(url)?;
     let mut conn = PgConnection::connect_with(&options)
         .await
@@ -77,7 +112,7 @@ pub async fn migrate(url: &str) -> Result<()> {
     result
 }
 
-async fn migrate_on(conn: &mut PgConnection) -> Result<()> {
+async fn migrate_on(conn: &mut PgConnection) -> Result<MigrateReport> {
     // One migrate per database at a time (grants on the database row race otherwise); the
     // migrator takes its own lock as well.
     conn.execute("SELECT pg_advisory_lock(hashtextextended('alto.migrate', 0))")
@@ -90,7 +125,7 @@ async fn migrate_on(conn: &mut PgConnection) -> Result<()> {
     result
 }
 
-async fn migrate_locked(conn: &mut PgConnection) -> Result<()> {
+async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrateReport> {
     setup(conn, CREATE_ROLE)
         .await
         .map_err(|e| e.prefixed("cannot create the role alto_app (the owner needs CREATEROLE)"))?;
@@ -105,7 +140,11 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<()> {
         }
     })?;
     conn.execute(GRANT_MIGRATIONS).await.map_err(db_err)?;
-    Ok(())
+    // Version 8's step in Rust (pending until it has committed, so an interrupted run resumes).
+    let path_keys = rekey::run(conn)
+        .await
+        .map_err(|e| e.prefixed("re-deriving path keys by the share's rule failed"))?;
+    Ok(MigrateReport { path_keys })
 }
 
 /// Run a cluster-wide setup statement, again if another database's migrate raced it (roles
@@ -153,6 +192,13 @@ pub(crate) async fn check_before_use(options: &PgConnectOptions) -> Result<bool>
 
 async fn check_on(conn: &mut PgConnection) -> Result<bool> {
     check_version(conn).await?;
+    if rekey::pending(conn).await? {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "the database's path keys have not been re-derived by their shares' rule yet \
+             (schema version 8): run `alto migrate --store URL`",
+        ));
+    }
     let login: String = sqlx::query_scalar("SELECT current_user::text")
         .fetch_one(&mut *conn)
         .await

@@ -10,6 +10,7 @@ mod files;
 mod ingest;
 mod open;
 mod queue;
+mod rekey;
 mod sql;
 mod tenants;
 mod tier;

@@ -6,11 +6,13 @@
 //! 2. one connection reads `PRAGMA application_id`, `PRAGMA user_version` and the table list, and
 //!    refuses another program's database and a schema newer than this build;
 //! 3. only then are migrations applied, inside one `BEGIN IMMEDIATE` transaction that re-checks
-//!    the marker, so two processes opening a new file at once migrate it once;
+//!    the marker, so two processes opening a new file at once migrate it once; the same
+//!    transaction re-derives the path keys of a database older than version 5 ([`rekey`]);
 //! 4. WAL is switched on (a file setting; it cannot change inside a transaction) and the pools
 //!    are built: one writer connection, and reader connections that never block it.
 
 use crate::error::{db, db_in};
+use crate::rekey;
 use alto_core::{Error, ErrorKind, Result};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -436,7 +438,7 @@ async fn migrate(conn: &mut SqliteConnection, name: &str, wal: bool) -> Result<(
     if let Some(e) = refuse(name, &id) {
         return Err(e);
     }
-    if id == Identity::Alto(schema_version()) {
+    if id == Identity::Alto(schema_version()) && !rekey::pending(conn).await? {
         return Ok(());
     }
     // Re-check under the write lock: another process may have migrated in between.
@@ -459,6 +461,12 @@ async fn migrate(conn: &mut SqliteConnection, name: &str, wal: bool) -> Result<(
             )
             .with_source(e)
         })?;
+    }
+    // Version 5's step in Rust, in the same transaction: the keys SQL cannot derive.
+    if rekey::pending(&mut tx).await? {
+        rekey::run(&mut tx, alto_core::time::now_micros())
+            .await
+            .map_err(|e| e.prefixed(&format!("cannot re-derive the path keys of {name}")))?;
     }
     tx.commit()
         .await
@@ -490,6 +498,6 @@ mod tests {
 
     #[test]
     fn schema_version_is_the_newest_migration() {
-        assert_eq!(schema_version(), 4);
+        assert_eq!(schema_version(), 5);
     }
 }
