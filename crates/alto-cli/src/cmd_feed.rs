@@ -35,6 +35,10 @@ pub(crate) struct Common {
     /// Use an SQLite store file another user owns, or one in a directory others may write.
     #[arg(long)]
     allow_shared_store: bool,
+    /// A share mounted at DIR on this host instead of its recorded root, for rehydrations under
+    /// the `rehydrate` policy (repeatable).
+    #[arg(long = "share-root", value_name = "NAME=DIR", value_parser = crate::cmd_share::parse_share_root)]
+    share_roots: Vec<(String, std::path::PathBuf)>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +80,7 @@ fn options(common: &Common) -> Result<FeedOptions, Failure> {
         rehydrate: Some(Rehydrator {
             targets: crate::cmd_tier::opener(),
             driver: Arc::new(PosixStubDriver),
+            share_roots: common.share_roots.iter().cloned().collect(),
         }),
     })
 }

@@ -509,6 +509,7 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
     let rehydrator = Rehydrator {
         targets: Arc::from(opener()),
         driver: Arc::new(PosixStubDriver),
+        share_roots: Default::default(),
     };
 
     // Without a rehydrator the request is only recorded: the file stays a stub.

@@ -7,7 +7,7 @@
 //! STUBBED files follow the tenant's stub-access policy: an alert audit event (`alert`), nothing
 //! (`ignore`), or, under `rehydrate`, a `feed.rehydrate_request` audit event and — when the
 //! options carry a [`Rehydrator`] — the rehydration itself, through the same fetch, verify and
-//! swap as `alto rehydrate` ([`rehydrate_one`]). A rehydration that fails is counted and reported,
+//! swap as `alto rehydrate` ([`rehydrate_one_with`](crate::worker::rehydrate_one_with)). A rehydration that fails is counted and reported,
 //! never fatal to the feed: the file stays STUBBED, its request stays in the audit trail, and
 //! `alto rehydrate` (or the next access) brings it back later.
 
@@ -20,7 +20,7 @@ use crate::store::feeds::{ApplyOutcome, EventBatch};
 use crate::store::{Store, TransitionRequest};
 use crate::time::{MICROS_PER_SEC, Micros};
 use crate::types::{NewAuditEvent, StubAccessPolicy, Tenant};
-use crate::worker::{TargetOpener, rehydrate_one};
+use crate::worker::{TargetOpener, rehydrate_one_with};
 use alto_rules::{FileFacts, RuleSet};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -35,6 +35,8 @@ pub struct Rehydrator {
     pub targets: Arc<TargetOpener>,
     /// Restores files on the primary storage.
     pub driver: Arc<dyn StubDriver>,
+    /// Shares mounted elsewhere on this host (`--share-root NAME=DIR`).
+    pub share_roots: crate::worker::ShareRoots,
 }
 
 impl std::fmt::Debug for Rehydrator {
@@ -337,7 +339,16 @@ async fn rehydrate(
     if obj.state != TierState::Stubbed {
         return Ok(());
     }
-    match rehydrate_one(store, tenant, &obj, r.targets.as_ref(), r.driver.as_ref()).await {
+    match rehydrate_one_with(
+        store,
+        tenant,
+        &obj,
+        r.targets.as_ref(),
+        r.driver.as_ref(),
+        &r.share_roots,
+    )
+    .await
+    {
         Ok(_) => report.rehydrated += 1,
         Err(e) => {
             report.rehydrate_failed += 1;
