@@ -2810,4 +2810,203 @@ pub async fn feeds_apply(store: &dyn Store) {
             .kind(),
         ErrorKind::NotFound
     );
+    feed_moves_keep_target_roots(store).await;
+}
+
+/// A feed's move re-keys a tier object, and its target URI with it: the URI keeps its target root
+/// ([`worker::target_root`](crate::worker::target_root) still finds it, so a worker can tier and
+/// rehydrate the file) and ends with the new key's [`object_key`](crate::path::object_key),
+/// through chains of moves in one batch and across batches; a stubbed object's stored object stays
+/// as it was (the object itself does not move, [`StoredObject::key`] is its real key). A URI that
+/// does not end with the old key's object key stays as it is. Run by [`feeds_apply`].
+pub async fn feed_moves_keep_target_roots(store: &dyn Store) {
+    use crate::feed::{AccessEvent, FeedAction};
+    use crate::path::object_key;
+    use crate::store::feeds::*;
+    use crate::worker::{object_key_of, split_target_uri, target_root};
+    let f = store.feeds().expect("this store supports feeds");
+    let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
+    let mut spec = ShareSpec::new("lf", ShareKind::Lucidlink);
+    spec.mount_root = Some("/Volumes/lf".into());
+    store.ensure_share(t.id, &spec).await.unwrap();
+    let key = |p: &str| format!("/Volumes/lf{p}");
+    let names = ["planned", "stubbed", "chained", "odd"];
+    let files: Vec<_> = names
+        .iter()
+        .map(|n| entry(&key(&format!("/P/{n}.mov")), 10, None))
+        .collect();
+    ingest(store, t.id, "lf", ScanKind::Full, &[("x", files)]).await;
+    let root = "s3://tier-bucket/cold/";
+    let uri_of = |k: &str| format!("{root}{}", object_key(k).unwrap());
+    let go = async |r: TransitionRequest| -> TierObject {
+        store
+            .transition(t.id, &r)
+            .await
+            .unwrap_or_else(|e| panic!("{} {}: {e}", r.action, r.path_key))
+            .expect("an object")
+    };
+    let plan = |n: &str, target_uri: String| TransitionRequest {
+        share: "lf".into(),
+        path_key: key(&format!("/P/{n}.mov")),
+        action: Action::Plan,
+        expected: None,
+        stored: None,
+        plan: Some(PlanInfo {
+            rule: "cold".into(),
+            target_uri,
+        }),
+        at: 10,
+    };
+    let mut before = Vec::new();
+    for n in names {
+        let k = key(&format!("/P/{n}.mov"));
+        let target = if n == "odd" {
+            "s3://tier-bucket/elsewhere/odd".to_owned()
+        } else {
+            uri_of(&k)
+        };
+        let o = go(plan(n, target)).await;
+        if n != "odd" {
+            assert_eq!(
+                target_root(&o).unwrap(),
+                root,
+                "{k}: planned under the root"
+            );
+        }
+        before.push(o);
+    }
+    // Stub one, recording its object under the key of its incarnation (by its old path key).
+    let stored = StoredObject {
+        key: object_key_of(&t.name, &before[1]).unwrap(),
+        size: 10,
+        sha256: "ab".repeat(32),
+        etag: Some("\"e-9\"".into()),
+        uid: 1000,
+        gid: 1000,
+        mode: 0o640,
+        modified: 1_000_000,
+    };
+    before[1] = go(TransitionRequest {
+        share: "lf".into(),
+        path_key: before[1].path_key.clone(),
+        action: Action::Stub,
+        expected: Some((before[1].state, before[1].version)),
+        stored: Some(stored.clone()),
+        plan: None,
+        at: 20,
+    })
+    .await;
+    assert_eq!(before[1].stored.as_ref(), Some(&stored));
+
+    let now = 2_000_000_000_000_000;
+    let mv = |id: &str, at: i64, from: &str, to: &str| AccessEvent {
+        id: id.into(),
+        at,
+        action: FeedAction::Move,
+        path: from.into(),
+        target_path: Some(to.into()),
+        user: None,
+    };
+    let batch = |events: Vec<AccessEvent>, now: i64| EventBatch {
+        feed: "lucid".into(),
+        events,
+        cursors: vec![],
+        now,
+    };
+    let out = f
+        .apply_events(
+            t.id,
+            "lf",
+            &batch(
+                vec![
+                    mv("m/s/0", now - 50, "/P/planned.mov", "/Q/planned2.mov"),
+                    mv("m/s/1", now - 40, "/P/stubbed.mov", "/Q/R/stubbed2.mov"),
+                    mv("m/s/2", now - 30, "/P/chained.mov", "/Q/c1.mov"),
+                    mv("m/s/3", now - 20, "/Q/c1.mov", "/S/c2.mov"),
+                    mv("m/s/4", now - 10, "/P/odd.mov", "/Q/odd.mov"),
+                ],
+                now,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.moved, out.applied), (5, 5), "{out:?}");
+    let out = f
+        .apply_events(
+            t.id,
+            "lf",
+            &batch(
+                vec![mv("m/s/5", now + 10, "/Q/planned2.mov", "/T/planned3.mov")],
+                now + 20,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.moved, 1, "{out:?}");
+
+    // (index in `before`, where it is now, moves)
+    for (i, now_at, moves) in [
+        (0, "/T/planned3.mov", 2),
+        (1, "/Q/R/stubbed2.mov", 1),
+        (2, "/S/c2.mov", 2),
+        (3, "/Q/odd.mov", 1),
+    ] {
+        let b = &before[i];
+        let k = key(now_at);
+        assert!(
+            store.tier_object(t.id, "lf", &b.path_key).await.is_err(),
+            "{}: no object left at the old key",
+            b.path_key
+        );
+        let o = store
+            .tier_object(t.id, "lf", &k)
+            .await
+            .unwrap_or_else(|e| panic!("{k}: the object moved here: {e}"));
+        assert_eq!(
+            (
+                o.id,
+                o.path_key.as_str(),
+                o.path.as_str(),
+                o.state,
+                o.incarnation,
+                o.version
+            ),
+            (
+                b.id,
+                k.as_str(),
+                k.as_str(),
+                b.state,
+                b.incarnation,
+                b.version + moves
+            ),
+            "{k}: the object moved with its file"
+        );
+        assert_eq!(o.stored, b.stored, "{k}: a move keeps the stored object");
+        if i == 3 {
+            assert_eq!(
+                o.target_uri, b.target_uri,
+                "{k}: a target URI that does not end with the old key's object key stays"
+            );
+            continue;
+        }
+        assert_eq!(
+            target_root(&o).unwrap_or_else(|e| panic!("{k}: {e}")),
+            root,
+            "{k}: the target root survives the move"
+        );
+        assert_eq!(
+            o.target_uri,
+            uri_of(&k),
+            "{k}: the target URI ends with the new key's object key"
+        );
+        assert!(o.target_uri.ends_with(&object_key(&k).unwrap()));
+        let (r, object) = split_target_uri(&t.name, &o).unwrap();
+        assert_eq!(r, root);
+        if o.stored.is_some() {
+            assert_eq!(
+                object, stored.key,
+                "{k}: a stub's object is still found under the key it was stored by"
+            );
+        }
+    }
 }

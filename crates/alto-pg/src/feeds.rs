@@ -26,8 +26,11 @@
 //! 6. The rest is written set-based: one `UPDATE … FROM` (a copied delta table) for the files
 //!    read in step 4 whose times or missing mark moved (forward only, so a concurrent ingest is
 //!    never undone); moves and placeholder records in event order by one server-side call
-//!    (`alto_feed_ops`); the tier objects' warming, DELETED transitions and their audit events;
-//!    the unknown-path queue; the applied ids; the cursors.
+//!    (`alto_feed_ops`); the tier objects' warming, DELETED transitions and, for objects a move
+//!    re-keyed, target URIs (decided in the replay: the URI's end, the object key of the old key,
+//!    becomes the new key's, as `alto_core::worker::target_root` reads it) in one
+//!    `UPDATE … FROM unnest`; the DELETED transitions' audit events; the unknown-path queue; the
+//!    applied ids; the cursors.
 
 use crate::PgStore;
 use crate::copy::{BinaryCopy, copy_in};
@@ -37,7 +40,7 @@ use crate::queue::lock_feed;
 use crate::time::{PgTime, micros, to_pg};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
-use alto_core::path::{KeyRule, extension, join_under, share_key, split_dir};
+use alto_core::path::{KeyRule, extension, join_under, object_key, share_key, split_dir};
 use alto_core::store::feeds::{ApplyOutcome, EventBatch, MAX_FUTURE, Warmed};
 use alto_core::time::Micros;
 use alto_core::types::{TenantId, TenantSettings, UnknownPathPolicy};
@@ -105,7 +108,8 @@ const LOCK_FILES: &str = "SELECT 1 FROM file_current fc \
              ON o.tenant_id = $1 AND o.share_id = $2 AND o.path_key = k.path_key) \
      ORDER BY fc.path_key FOR NO KEY UPDATE";
 
-const LOCK_OBJECTS: &str = "SELECT k.kid, o.tier_id, o.state FROM pg_temp.alto_feed_key k \
+const LOCK_OBJECTS: &str = "SELECT k.kid, o.tier_id, o.state, o.target_uri \
+     FROM pg_temp.alto_feed_key k \
      JOIN tier_object o ON o.tenant_id = $1 AND o.share_id = $2 AND o.path_key = k.path_key \
      ORDER BY o.path_key FOR UPDATE OF o";
 
@@ -137,12 +141,15 @@ const OPS: &str = "SELECT alto_feed_ops($1, $2, $3::text[], $4::text[], $5::text
      $7::text[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], \
      $12::text[])";
 
+/// The objects the replay changed (by tier id): state, transitions, warming, and the target URI
+/// of one that moves carried to another key ([`moved_target_uri`]; NULL: it stays). Its stored
+/// object (`object_key` …) stays: the object itself does not move.
 const UPDATE_OBJECTS: &str = "UPDATE tier_object o SET state = d.state, \
          version = o.version + d.dv, acted_utc = coalesce(d.acted, o.acted_utc), \
          last_accessed_utc = greatest(o.last_accessed_utc, d.last), \
-         access_count = o.access_count + d.n \
+         access_count = o.access_count + d.n, target_uri = coalesce(d.uri, o.target_uri) \
      FROM unnest($2::int8[], $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[], \
-         $7::int8[]) AS d(tier_id, state, dv, acted, last, n) \
+         $7::int8[], $8::text[]) AS d(tier_id, state, dv, acted, last, n, uri) \
      WHERE o.tenant_id = $1 AND o.tier_id = d.tier_id";
 
 const AUDIT_DELETES: &str = "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
@@ -165,6 +172,20 @@ const SAVE_CURSORS: &str = "INSERT INTO feed_cursor AS c (tenant_id, share_id, f
      ON CONFLICT (tenant_id, share_id, feed, node_id, stem) DO UPDATE \
          SET byte_offset = excluded.byte_offset, line = excluded.line, \
              updated_utc = excluded.updated_utc";
+
+/// A tier object's target URI after a move from path key `old` to `new` (the memory store's
+/// rule): the target root — the URI without the old key's [`object_key`], as
+/// `alto_core::worker::target_root` finds it — joined with the new key's. A URI that does not end
+/// with the old key's (or a key without one) stays as it is.
+fn moved_target_uri(uri: &str, old: &str, new: &str) -> String {
+    match (object_key(old), object_key(new)) {
+        (Ok(old), Ok(new)) => match uri.strip_suffix(old.as_str()) {
+            Some(root) => format!("{root}{new}"),
+            None => uri.to_owned(),
+        },
+        _ => uri.to_owned(),
+    }
+}
 
 /// The LucidLink spelling of an action (how the unknown-path queue stores it).
 fn action_name(a: FeedAction) -> &'static str {
@@ -325,6 +346,8 @@ impl Rec {
 /// A tier object during the replay.
 struct Obj {
     tier_id: i64,
+    /// Its target URI: as stored, then as the batch's moves leave it.
+    target_uri: String,
     state: TierState,
     /// Transitions (version bumps other than moves, which the server-side call makes).
     transitions: i64,
@@ -332,6 +355,8 @@ struct Obj {
     last: Option<Micros>,
     count: i64,
     touched: bool,
+    /// A move changed its target URI.
+    target_moved: bool,
 }
 
 /// A step carried out on the server in event order.
@@ -585,21 +610,23 @@ pub(crate) async fn apply_events(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(LOCK_OBJECTS)
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(LOCK_OBJECTS)
             .bind(tenant.0)
             .bind(sid)
             .fetch_all(&mut *tx)
             .await
             .map_err(db_err)?;
-        for (kid, tier_id, state) in rows {
+        for (kid, tier_id, state, target_uri) in rows {
             objs.push(Obj {
                 tier_id,
+                target_uri,
                 state: state.parse()?,
                 transitions: 0,
                 acted: None,
                 last: None,
                 count: 0,
                 touched: false,
+                target_moved: false,
             });
             slots[kid as usize].1 = Some(objs.len() - 1);
         }
@@ -694,6 +721,14 @@ pub(crate) async fn apply_events(
                 slots[tk].0 = rec;
                 if let Some(o) = slots[k].1.take() {
                     slots[tk].1 = Some(o);
+                    // The server-side call re-keys it; its target URI follows here.
+                    let obj = &mut objs[o];
+                    let uri = moved_target_uri(&obj.target_uri, &keys[k].key, &keys[tk].key);
+                    if uri != obj.target_uri {
+                        obj.target_uri = uri;
+                        obj.target_moved = true;
+                        obj.touched = true;
+                    }
                 }
                 ops.push(Op::Move {
                     from: k,
@@ -777,6 +812,12 @@ pub(crate) async fn apply_events(
                     .collect::<Vec<_>>(),
             )
             .bind(touched.iter().map(|o| o.count).collect::<Vec<_>>())
+            .bind(
+                touched
+                    .iter()
+                    .map(|o| o.target_moved.then_some(o.target_uri.as_str()))
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

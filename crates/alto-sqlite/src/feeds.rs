@@ -11,8 +11,10 @@
 //! - accesses move last access (and, for writes, last modification) forward only, with source
 //!   `lucidlink_audit`; an accessed PLANNED or STUBBED object gets `last_accessed` (forward) and
 //!   `access_count + 1`, without a version bump, and is reported as warmed;
-//! - a move re-keys the file record and its tier object (version + 1), which keeps its job link;
-//!   a file already at the target is replaced;
+//! - a move re-keys the file record and its tier object (version + 1), which keeps its job link
+//!   and its stored object, and whose target URI's end follows the new key's object key (so
+//!   `alto_core::worker::target_root` still finds the root); a file already at the target is
+//!   replaced;
 //! - a delete marks the file missing and a STUBBED object DELETED (audit `tier.delete`);
 //! - unknown paths follow the tenant's policy: queued, ignored, or a placeholder record.
 
@@ -23,7 +25,9 @@ use crate::{SqliteStore, batch, codec, sql};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
 use alto_core::lifecycle::Action;
-use alto_core::path::{KeyRule, dir_hash64, extension, join_under, share_key, split_dir};
+use alto_core::path::{
+    KeyRule, dir_hash64, extension, join_under, object_key, share_key, split_dir,
+};
 use alto_core::store::TransitionRequest;
 use alto_core::store::feeds::{ApplyOutcome, EventBatch, Feeds, MAX_FUTURE, Warmed};
 use alto_core::time::Micros;
@@ -88,9 +92,17 @@ const OBJECT_DROP: &str = "DELETE FROM tier_object WHERE tenant_id = ?1 AND tier
 const OBJECT_REPOINT: &str =
     "UPDATE tier_object SET file_current_id = ?3 WHERE tenant_id = ?1 AND tier_id = ?2";
 
-/// `?3` key, `?4` path, `?5` the job of a replaced object (kept when the object has none).
+/// `?3` key, `?4` path, `?5` the job of a replaced object (kept when the object has none), `?6`
+/// and `?7` the object keys of the old and new path key: the target URI ends in the old one
+/// (`alto_core::worker::target_root`), which becomes the new one (a URI that does not end in it
+/// stays, as when both are empty). The stored object's key stays: the object does not move.
 const OBJECT_REKEY: &str = "UPDATE tier_object SET path_key = ?3, full_path = ?4, \
-     version = version + 1, job_id = coalesce(job_id, ?5) WHERE tenant_id = ?1 AND tier_id = ?2";
+     version = version + 1, job_id = coalesce(job_id, ?5), \
+     target_uri = CASE WHEN ?6 <> ?7 AND length(target_uri) >= length(?6) \
+         AND substr(target_uri, length(target_uri) - length(?6) + 1) = ?6 \
+         THEN substr(target_uri, 1, length(target_uri) - length(?6)) || ?7 \
+         ELSE target_uri END \
+     WHERE tenant_id = ?1 AND tier_id = ?2";
 
 const FILE_DROP: &str = "DELETE FROM file_current WHERE tenant_id = ?1 AND file_current_id = ?2";
 
@@ -186,6 +198,16 @@ fn keyed(share: &Share, feed_path: &str) -> Result<(String, String)> {
     };
     let key = share_key(KeyRule::of(share), &full);
     Ok((full, key))
+}
+
+/// The object keys ([`object_key`]) of a move's old and new path key, which a tier object's
+/// target URI ends in before and after the move; both empty (the URI stays) when either key has
+/// none.
+fn object_keys(old: &str, new: &str) -> (String, String) {
+    match (object_key(old), object_key(new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        _ => (String::new(), String::new()),
+    }
 }
 
 /// The id of a directory of the share, recording it if new.
@@ -628,12 +650,15 @@ impl Apply<'_> {
             .await
             .map_err(db_in("cannot move a file record"))?;
         if let Some((obj, _)) = source_obj {
+            let (old_obj, new_obj) = object_keys(key, &tkey);
             sqlx::query(OBJECT_REKEY)
                 .bind(tenant.0)
                 .bind(obj)
                 .bind(&tkey)
                 .bind(&tfull)
                 .bind(replaced_job)
+                .bind(old_obj)
+                .bind(new_obj)
                 .execute(&mut *self.conn)
                 .await
                 .map_err(db_in("cannot move a tier object"))?;

@@ -970,6 +970,22 @@ pub(crate) fn feed_path(share: &Share, feed_path: &str) -> Result<String> {
     }
 }
 
+/// A tier object's target URI after a feed moves it from path key `old` to `new`: the target
+/// root (the URI without the old key's [`object_key`](crate::path::object_key), as
+/// [`worker::target_root`](crate::worker::target_root) finds it) joined with the new key's. A URI
+/// that does not end with the old key's (or a key without one) stays as it is. The stored object
+/// ([`TierObject::stored`]) does not move: its key is the object's real key.
+fn moved_target_uri(uri: &str, old: &str, new: &str) -> String {
+    use crate::path::object_key;
+    match (object_key(old), object_key(new)) {
+        (Ok(old), Ok(new)) => match uri.strip_suffix(old.as_str()) {
+            Some(root) => format!("{root}{new}"),
+            None => uri.to_owned(),
+        },
+        _ => uri.to_owned(),
+    }
+}
+
 #[async_trait]
 impl Feeds for MemoryStore {
     async fn feed_cursors(&self, tenant: TenantId, share: &str, feed: &str) -> Result<Cursors> {
@@ -1089,6 +1105,7 @@ impl Feeds for MemoryStore {
                         g.files.insert(tk.clone(), rec);
                     }
                     if let Some(mut o) = g.objects.remove(&k) {
+                        o.target_uri = moved_target_uri(&o.target_uri, &o.path_key, &tk.2);
                         o.path = tfull;
                         o.path_key = tk.2.clone();
                         o.version += 1;
