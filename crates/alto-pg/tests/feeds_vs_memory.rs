@@ -75,7 +75,12 @@ async fn setup(store: &dyn Store, tenant: &str, policy: UnknownPathPolicy) -> Te
         r.map(|i| PlannedFile {
             share: "fs".into(),
             path_key: format!("/Volumes/fs{}", name(i)),
-            target_uri: format!("file:///t/{i}"),
+            // The rendered target joined with the object key, as the planner writes it, so feed
+            // moves rewrite its end in both stores.
+            target_uri: format!(
+                "file:///t/{}",
+                alto_core::path::object_key(&format!("/Volumes/fs{}", name(i))).unwrap()
+            ),
         })
         .collect()
     };
