@@ -339,3 +339,29 @@ pub(crate) fn sweep(dir: &OwnedFd) -> Result<u64> {
     }
     Ok(removed)
 }
+
+/// Whether another process holds a lock on the open file that a writer would hold: a POSIX
+/// (`fcntl`/`lockf`) write lock or an exclusive `flock`. Probed with non-blocking shared locks
+/// that are released at once (this process holds no other lock on the file).
+pub(crate) fn locked_for_writing(file: &File) -> Result<bool> {
+    use rustix::fs::FlockOperation::{NonBlockingLockShared, Unlock};
+    let busy = |e: Errno| matches!(e, Errno::AGAIN | Errno::ACCESS);
+    match rustix::fs::fcntl_lock(file, NonBlockingLockShared) {
+        Ok(()) => {
+            let _ = rustix::fs::fcntl_lock(file, Unlock);
+        }
+        Err(e) if busy(e) => return Ok(true),
+        // A file system without POSIX locks (some network mounts): nothing to learn here.
+        Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => {}
+        Err(e) => return Err(Error::from(errno_io(e)).prefixed("cannot probe the file's locks")),
+    }
+    match rustix::fs::flock(file, NonBlockingLockShared) {
+        Ok(()) => {
+            let _ = rustix::fs::flock(file, Unlock);
+            Ok(false)
+        }
+        Err(e) if busy(e) => Ok(true),
+        Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => Ok(false),
+        Err(e) => Err(Error::from(errno_io(e)).prefixed("cannot probe the file's locks")),
+    }
+}

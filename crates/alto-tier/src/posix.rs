@@ -129,6 +129,13 @@ fn open_blocking(file: &Located) -> Result<Opened> {
         )));
     }
     let stub = parse_stub(&f, &stat, &p.shown)?;
+    // A file a writer holds locked is being written: try it again later, never copy it now.
+    if stub.is_none() && fsafe::locked_for_writing(&f)? {
+        return Err(Error::conflict(format!(
+            "{} is locked by a writer: it will be tried again",
+            p.shown
+        )));
+    }
     alto_core::failpoint::hit("stub_after_open");
     Ok(Opened {
         stat,

@@ -338,3 +338,44 @@ async fn a_restore_over_a_replaced_stub_is_refused() {
     assert_eq!(snap(&f), before, "the new file is left as it is");
     assert!(temporaries(d.path()).is_empty());
 }
+
+/// Hold `f` locked in another process (`how`: a command that takes the lock and then prints
+/// `locked` and sleeps) until the returned child is killed.
+fn hold_lock(script: &str) -> std::process::Child {
+    let mut child = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    out.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"locked");
+    child
+}
+
+#[tokio::test]
+async fn a_file_locked_by_a_writer_is_tried_again_later() {
+    let (d, f) = dir_with(b"being written");
+    let q = |p: &Path| format!("'{}'", p.display());
+    for script in [
+        // flock(2), exclusive, as `flock` takes it.
+        format!("exec flock -x -o {} sh -c 'echo locked; sleep 30'", q(&f)),
+        // A POSIX (fcntl) write lock, as lockf(3) and most databases take it.
+        format!(
+            "exec python3 -c \"import fcntl,sys,time; f=open({}, 'r+'); fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)\"",
+            q(&f)
+        ),
+    ] {
+        let mut child = hold_lock(&script);
+        let e = open(d.path(), &f).await.unwrap_err();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{script}: {e}");
+        assert!(e.is_retryable(), "{e}");
+        assert!(e.to_string().contains("locked by a writer"), "{e}");
+        // Once the writer is gone, the file opens.
+        open(d.path(), &f).await.unwrap();
+    }
+}
