@@ -291,8 +291,8 @@ mod transient {
     }
 
     /// The server stays stopped through the file's retries: the attempt ends early, the job goes
-    /// back to the queue with backoff (30 s: the later attempt itself is not awaited here), and
-    /// every file stays PLANNED, nothing withdrawn.
+    /// back to the queue with backoff (30 s), every file stays PLANNED, nothing withdrawn; the
+    /// server comes back and the next attempt, once due, tiers every file once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_goes_back_to_the_queue_while_s3_is_down() {
         let server = start_s3();
@@ -334,5 +334,20 @@ mod transient {
         }
         assert_eq!(kinds(&store, &t, "tier.withdraw").await, 0);
         assert_eq!(kinds(&store, &t, "tier.fail").await, 1);
+
+        // The next attempt, once due: every file tiered once, nothing withdrawn.
+        let wait = job.not_before.unwrap() - alto_core::time::now_micros();
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_micros(wait as u64 + 100_000)).await;
+        }
+        let r = run_one_job(&store, &t, &opener(server.port), &PosixStubDriver, &opts)
+            .await
+            .unwrap()
+            .expect("the job is due again");
+        assert_eq!((r.stubbed, r.failed), (FILES as u64, 0), "{r:?}");
+        let job = q.jobs(t.id, &Default::default()).await.unwrap().items[0].clone();
+        assert_eq!((job.state, job.attempts), (JobState::Done, 2), "{job:?}");
+        assert_eq!(kinds(&store, &t, "tier.stub").await, FILES);
+        assert_eq!(kinds(&store, &t, "tier.withdraw").await, 0);
     }
 }
