@@ -10,6 +10,30 @@ pub use alto_rules::Micros;
 /// Microseconds in one second.
 pub const MICROS_PER_SEC: i64 = 1_000_000;
 
+/// The earliest time every store holds: `0001-01-01T00:00:00Z`.
+///
+/// Stores differ in what they can hold (SQLite keeps any 64-bit count of microseconds; PostgreSQL's
+/// `timestamptz` runs from 4713 BC to 294276 AD), so inventories and feeds accept only the common,
+/// documented range of years 1 to 9999 ([`check_stored`]): a row outside it is rejected alone, in
+/// every store alike, instead of failing a whole chunk in one store and landing in another.
+pub const STORED_MIN: Micros = -62_135_596_800 * MICROS_PER_SEC;
+
+/// The latest time every store holds: `9999-12-31T23:59:59.999999Z` (see [`STORED_MIN`]).
+pub const STORED_MAX: Micros = 253_402_300_800 * MICROS_PER_SEC - 1;
+
+/// `t` if every store holds it (years 1 to 9999, [`STORED_MIN`]..=[`STORED_MAX`]), else a short
+/// reason; the caller adds file, line and column.
+pub fn check_stored(t: Micros) -> Result<Micros, String> {
+    if (STORED_MIN..=STORED_MAX).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "time {} is outside the years 1 to 9999 that every store holds",
+            format_rfc3339(t)
+        ))
+    }
+}
+
 /// The current time.
 pub fn now_micros() -> Micros {
     let d = std::time::SystemTime::now()
@@ -302,6 +326,26 @@ mod tests {
         ] {
             let e = parse_timestamp(bad).unwrap_err();
             assert!(e.contains("bad timestamp"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn stored_range() {
+        assert_eq!(format_rfc3339(STORED_MIN), "0001-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(STORED_MAX), "9999-12-31T23:59:59.999999Z");
+        for ok in [STORED_MIN, 0, STORED_MAX, ts("9999-12-31T23:59:59Z")] {
+            assert_eq!(check_stored(ok), Ok(ok));
+        }
+        for bad in [
+            STORED_MIN - 1,
+            STORED_MAX + 1,
+            ts("9999-12-31T23:59:59-01:00"),
+            ts("0000-06-01T00:00:00Z"),
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let e = check_stored(bad).unwrap_err();
+            assert!(e.contains("years 1 to 9999"), "{bad}: {e}");
         }
     }
 

@@ -236,3 +236,42 @@ fn generated_inventory_reads_clean() {
     assert_eq!((r.rows.len(), r.rejected.len()), (1000, 0));
     assert_eq!(r.rows[999].size, 6993);
 }
+
+#[test]
+fn limits_reject_one_row_each_with_line_and_column() {
+    let long = format!("/l/{}", "x".repeat(inventory::MAX_PATH_BYTES));
+    let mut csv = b"file_path,file_size,last_modified,last_accessed\n".to_vec();
+    csv.extend_from_slice(b"/a/nul\x00byte,1,,\n"); // 2: NUL, near the top of the file
+    csv.extend_from_slice(b"/a/max,9223372036854775807,,\n"); // 3: the largest size, kept
+    csv.extend_from_slice(b"/a/big,9223372036854775808,,\n"); // 4
+    csv.extend_from_slice(b"/a/late,1,9999-12-31T23:59:59Z,\n"); // 5: kept
+    csv.extend_from_slice(b"/a/later,1,9999-12-31T23:59:59-01:00,\n"); // 6
+    csv.extend_from_slice(b"/a/early,1,,-62135596801\n"); // 7
+    csv.extend_from_slice(format!("\"{long}\",1,,\n").as_bytes()); // 8
+    csv.extend_from_slice(b"\"/a/new\nline\ttab\",1,,\n"); // 9-10: kept byte-exact
+    let r = read(&csv, ColumnMap::new());
+    let got: Vec<_> = r
+        .rejected
+        .iter()
+        .map(|x| (x.line, x.column.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "file_path"),
+            (4, "file_size"),
+            (6, "last_modified"),
+            (7, "last_accessed"),
+            (8, "file_path"),
+        ],
+        "{:#?}",
+        r.rejected
+    );
+    assert!(r.rejected[0].reason.contains("NUL"));
+    assert!(r.rejected[1].reason.contains("2^63 - 1"));
+    assert!(r.rejected[2].reason.contains("years 1 to 9999"));
+    assert!(r.rejected[4].reason.contains("limit is 2600 bytes"));
+    let paths: Vec<_> = r.rows.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["/a/max", "/a/late", "/a/new\nline\ttab"]);
+    assert_eq!(r.rows[0].size, i64::MAX as u64);
+}

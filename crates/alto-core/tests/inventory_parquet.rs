@@ -176,3 +176,36 @@ fn refused_files() {
     .unwrap_err();
     assert!(e.to_string().contains("not a readable Parquet file"), "{e}");
 }
+
+#[test]
+fn typed_values_beyond_the_stores_are_rejected() {
+    let batch = RecordBatch::try_from_iter([
+        (
+            "file_path",
+            Arc::new(StringArray::from(vec!["/a", "/b", "/c", "/d"])) as ArrayRef,
+        ),
+        (
+            "file_size",
+            Arc::new(UInt64Array::from(vec![1u64, 1 << 63, 1, i64::MAX as u64])),
+        ),
+        (
+            "last_modified",
+            Arc::new(TimestampMicrosecondArray::from(vec![
+                None,
+                None,
+                Some(alto_core::time::STORED_MAX + 1),
+                Some(alto_core::time::STORED_MAX),
+            ])),
+        ),
+    ])
+    .unwrap();
+    let f = write(batch);
+    let (rows, rej) = read_all(f.path(), ColumnMap::new());
+    let got: Vec<_> = rej.iter().map(|r| (r.line, r.column)).collect();
+    assert_eq!(
+        got,
+        [(2, Some("file_size")), (3, Some("last_modified"))],
+        "{rej:#?}"
+    );
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 4]);
+}

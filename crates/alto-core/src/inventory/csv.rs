@@ -2,7 +2,8 @@
 //!
 //! One reused `ByteRecord` per reader: fields are checked and parsed in place, and the accepted row
 //! borrows them. Paths must be UTF-8 (a row whose path is not is rejected with its line number, so
-//! nothing is silently mangled); a file whose first bytes look binary is refused whole.
+//! nothing is silently mangled); a file whose first bytes look binary is refused whole. Row limits
+//! (size, times, path length, NUL) are the [module's](super).
 
 use super::fields::{check_path, extension, opt, parse_size, parse_time};
 use super::{ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection};
@@ -113,16 +114,30 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> Result<usize> {
     Ok(n)
 }
 
-/// NUL bytes or a high share of control bytes: not text. (UTF-8 validity is judged per field.)
+/// A high share of control bytes (NUL included) or of bytes that are not UTF-8: not text. A few
+/// NUL bytes are not enough, so a path with a NUL near the top is rejected on its own line like
+/// anywhere else. (UTF-8 validity is judged per field.)
 fn looks_binary(head: &[u8]) -> bool {
-    if head.contains(&0) {
-        return true;
-    }
     let control = head
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
         .count();
-    control * 10 > head.len()
+    if control * 10 > head.len() {
+        return true;
+    }
+    // Compressed or random data: most bytes at or above 0x80 break UTF-8.
+    let (mut bad, mut rest) = (0usize, head);
+    while let Err(e) = std::str::from_utf8(rest) {
+        match e.error_len() {
+            Some(n) => {
+                bad += n;
+                rest = &rest[e.valid_up_to() + n..];
+            }
+            // Cut off at the end of the head: not an error.
+            None => break,
+        }
+    }
+    bad * 10 > head.len()
 }
 
 /// Outcome of checking one record: either the parsed scalar fields or the rejection.
@@ -230,4 +245,28 @@ fn parse_scalars(
         modified,
         accessed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_binary;
+
+    #[test]
+    fn binary_sniff() {
+        assert!(looks_binary(b"\x00\x01\x02binary\x00stuff"));
+        assert!(looks_binary(&[0u8, 0x61].repeat(100)), "UTF-16");
+        let random: Vec<u8> = (0..8192u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert!(looks_binary(&random));
+        // A NUL in a path near the top is a row's problem, not the file's.
+        let mut csv = b"file_path,file_size\n/a/nul\x00byte,1\n".to_vec();
+        for i in 0..20 {
+            csv.extend_from_slice(format!("/a/file{i},{i}\n").as_bytes());
+        }
+        assert!(!looks_binary(&csv));
+        assert!(!looks_binary(
+            "file_path,file_size\n/é/日本/🎉,1\n".as_bytes()
+        ));
+    }
 }

@@ -1,7 +1,9 @@
 //! Field parsing shared by the CSV and Parquet readers: sizes, timestamps, optional text, and the
 //! extension derived from the path.
 
-use crate::time::{Micros, parse_timestamp};
+use super::MAX_PATH_BYTES;
+use crate::path::{KeyRule, share_key};
+use crate::time::{Micros, check_stored, parse_timestamp};
 
 /// A size: ASCII digits, surrounding spaces allowed.
 pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
@@ -12,8 +14,25 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     if !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("bad size {t:?}: expected a whole number of bytes"));
     }
-    t.parse::<u64>()
-        .map_err(|_| format!("bad size {t:?}: too large"))
+    let v = t
+        .parse::<u64>()
+        .map_err(|_| format!("bad size {t:?}: too large"))?;
+    check_size(v)
+}
+
+/// The largest size every store holds: 2^63 - 1 bytes (a signed 64-bit integer in SQLite and
+/// PostgreSQL).
+pub(crate) const MAX_SIZE: u64 = i64::MAX as u64;
+
+/// A size every store holds (`0..=2^63 - 1`).
+pub(crate) fn check_size(v: u64) -> Result<u64, String> {
+    if v > MAX_SIZE {
+        Err(format!(
+            "size {v} is beyond the largest a store holds (2^63 - 1 bytes)"
+        ))
+    } else {
+        Ok(v)
+    }
 }
 
 /// An optional timestamp: empty means unknown.
@@ -21,7 +40,7 @@ pub(crate) fn parse_time(s: &str) -> Result<Option<Micros>, String> {
     if s.trim().is_empty() {
         Ok(None)
     } else {
-        parse_timestamp(s).map(Some)
+        parse_timestamp(s).and_then(check_stored).map(Some)
     }
 }
 
@@ -38,13 +57,83 @@ pub(crate) fn extension<'a>(given: Option<&'a str>, path: &'a str) -> Option<&'a
     }
 }
 
-/// A path must be non-empty and free of NUL (no file system allows it; it truncates C strings).
+/// A path must be non-empty, free of NUL (no file system allows it; it truncates C strings), and
+/// it and its key under any share's rule at most [`MAX_PATH_BYTES`] long. Every other character,
+/// control characters and newlines included, is legal and kept byte-exact.
 pub(crate) fn check_path(p: &str) -> Result<(), String> {
     if p.is_empty() {
         Err("empty path".into())
     } else if p.contains('\0') {
         Err("path contains a NUL byte".into())
     } else {
-        Ok(())
+        check_path_len(p)
+    }
+}
+
+/// The length limit alone (shared with the feed parsers).
+pub(crate) fn check_path_len(p: &str) -> Result<(), String> {
+    let too_long = |n: usize, what: &str| {
+        Err(format!(
+            "path is {n} bytes long{what}: the limit is {MAX_PATH_BYTES} bytes, the longest \
+             every store can index"
+        ))
+    };
+    if p.len() > MAX_PATH_BYTES {
+        return too_long(p.len(), "");
+    }
+    // An ASCII key is never longer than its path (separators only collapse, ASCII case folds in
+    // place). A non-ASCII one may be: NFC can triple a character, case folding lengthen a few.
+    // Only a path long enough for that to matter pays for computing its keys.
+    if !p.is_ascii() && p.len() > MAX_PATH_BYTES / 5 {
+        let longest = [false, true]
+            .into_iter()
+            .map(|case_sensitive| {
+                share_key(
+                    KeyRule {
+                        windows: false,
+                        case_sensitive,
+                    },
+                    p,
+                )
+                .len()
+            })
+            .max()
+            .unwrap_or(0);
+        if longest > MAX_PATH_BYTES {
+            return too_long(longest, " as a key (Unicode NFC, case-folded)");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse_size("9223372036854775807"), Ok(i64::MAX as u64));
+        let e = parse_size("9223372036854775808").unwrap_err();
+        assert!(e.contains("2^63 - 1"), "{e}");
+        assert!(parse_time("10000-01-01T00:00:00Z").is_err());
+        let e = parse_time("-62135596801").unwrap_err();
+        assert!(e.contains("years 1 to 9999"), "{e}");
+        assert_eq!(
+            parse_time("-62135596800"),
+            Ok(Some(crate::time::STORED_MIN))
+        );
+        assert!(check_path(&format!("/{}", "a".repeat(MAX_PATH_BYTES - 1))).is_ok());
+        let e = check_path(&format!("/{}", "a".repeat(MAX_PATH_BYTES))).unwrap_err();
+        assert!(
+            e.contains(&format!("{} bytes long", MAX_PATH_BYTES + 1)),
+            "{e}"
+        );
+        // Within the limit as written, beyond it as a key: U+0344 is 2 bytes, its NFC 4.
+        let nfd = format!("/{}", "\u{344}".repeat(MAX_PATH_BYTES / 2 - 1));
+        assert!(nfd.len() <= MAX_PATH_BYTES);
+        let e = check_path(&nfd).unwrap_err();
+        assert!(e.contains("as a key"), "{e}");
+        assert!(check_path("/a/new\nline\tand\u{1}ctl").is_ok());
+        assert!(check_path("/a/nul\0").is_err());
     }
 }

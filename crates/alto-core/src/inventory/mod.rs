@@ -12,6 +12,22 @@
 //! [`Item::Rejected`] with its line (or row) number, column and reason, and reading goes on; only a
 //! file that is not an inventory at all (binary data, no path column) or an I/O failure is an
 //! `Err`.
+//!
+//! # Limits
+//!
+//! A row must fit every store (memory, SQLite, PostgreSQL) alike, so the readers reject, each row
+//! alone with its FILE:LINE and column, what one of them could not hold:
+//! - `file_size` outside `0..=2^63 - 1` (a signed 64-bit integer in the databases);
+//! - `last_modified` / `last_accessed` outside the years 1 to 9999
+//!   ([`STORED_MIN`](crate::time::STORED_MIN)..=[`STORED_MAX`](crate::time::STORED_MAX));
+//!   PostgreSQL's own range is wider, SQLite's too, this is the documented common one;
+//! - `file_path` empty, containing a NUL byte, or longer than [`MAX_PATH_BYTES`] bytes, as written
+//!   or as its key (Unicode NFC, case-folded). Every other character — newlines, tabs, other
+//!   control characters, any Unicode — is legal in a POSIX name and is stored byte-exact.
+//!
+//! The path limit is PostgreSQL's: its unique btree indexes over `(tenant, share, path key)` hold
+//! an entry of at most 2,704 bytes, so an incompressible key of more than 2,676 bytes cannot be
+//! indexed. It is below Linux's PATH_MAX (4,096); such paths are refused, not stored.
 
 mod csv;
 mod fields;
@@ -29,6 +45,11 @@ use serde::Serialize;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+
+/// The longest path (and path key) an inventory row or a feed event may have, in UTF-8 bytes:
+/// what PostgreSQL's btree index on `(tenant, share, path key)` holds with room to spare (see the
+/// module docs). The same in every store.
+pub const MAX_PATH_BYTES: usize = 2_600;
 
 /// A column of the inventory format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

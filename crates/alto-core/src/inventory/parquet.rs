@@ -3,13 +3,15 @@
 //!
 //! Columns may be typed (integers for sizes, Parquet timestamps of any unit, dates) or text (parsed
 //! exactly like CSV fields). An unsupported column type is refused when the file is opened.
+//! Values are held to the same limits as CSV's (see the [module docs](super)): a `UInt64` size
+//! above 2^63 - 1 or a timestamp outside the years 1 to 9999 rejects its row.
 
-use super::fields::{check_path, extension, opt, parse_size, parse_time};
+use super::fields::{check_path, check_size, extension, opt, parse_size, parse_time};
 use super::{
     Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection,
 };
 use crate::error::{Error, Result};
-use crate::time::{MICROS_PER_SEC, Micros};
+use crate::time::{MICROS_PER_SEC, Micros, check_stored};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -163,7 +165,8 @@ fn size(a: &ArrayRef, i: usize) -> Result<u64, String> {
         return parse_size(s);
     }
     let v = int(a, i).unwrap_or(-1);
-    u64::try_from(v).map_err(|_| format!("bad size {v}: negative"))
+    let v = u64::try_from(v).map_err(|_| format!("bad size {v}: negative"))?;
+    check_size(v)
 }
 
 fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
@@ -197,8 +200,8 @@ fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
         // Integers are Unix seconds, as in CSV.
         _ => int(a, i).and_then(|s| i64::try_from(s).ok()?.checked_mul(MICROS_PER_SEC)),
     };
-    v.map(Some)
-        .ok_or_else(|| "timestamp out of range".to_string())
+    let v = v.ok_or_else(|| "timestamp out of range".to_string())?;
+    check_stored(v).map(Some)
 }
 
 impl InventorySource for ParquetInventory {
