@@ -43,6 +43,12 @@ pub fn parse_batch(text: &str, source: &str) -> Result<Batch> {
         .update_batch_id
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| Error::invalid_input(format!("{source}: no update_batch_id")))?;
+    if id.contains('\0') {
+        // Every event's id would carry it: the batch as a whole is unusable.
+        return Err(Error::invalid_input(format!(
+            "{source}: update_batch_id contains a NUL byte"
+        )));
+    }
     let updates = raw
         .updates
         .ok_or_else(|| Error::invalid_input(format!("{source}: no updates list")))?;
@@ -79,18 +85,20 @@ fn update(u: &serde_json::Value, batch: &str, i: usize) -> Result<AccessEvent, S
         None => FeedAction::FileRead,
         Some(a) => FeedAction::parse(a).ok_or_else(|| format!("unknown access_type {a:?}"))?,
     };
-    super::refuse_dotdot(path)?;
+    super::check_event_path("file_path", path)?;
     if let Some(t) = text("target_path") {
-        super::refuse_dotdot(t)?;
+        super::check_event_path("target_path", t)?;
     }
-    Ok(AccessEvent {
+    let ev = AccessEvent {
         id: format!("{batch}/{i}"),
         at,
         action,
         path: path.to_owned(),
         target_path: text("target_path").map(str::to_owned),
         user: text("user").map(str::to_owned),
-    })
+    };
+    super::check_event(&ev)?;
+    Ok(ev)
 }
 
 #[cfg(test)]
@@ -116,6 +124,39 @@ mod tests {
         assert_eq!(b.events[1].id, "b-1/3");
         assert_eq!(b.events[1].at, 1_762_108_800_000_000);
         assert_eq!(b.malformed.iter().map(|m| m.0).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn updates_no_store_could_hold_are_malformed_alone() {
+        let long = format!("/{}", "x".repeat(crate::inventory::MAX_PATH_BYTES));
+        let text = format!(
+            r#"{{"update_batch_id":"b","updates":[
+                {{"file_path":"/nul\u0000","last_accessed":1}},
+                {{"file_path":"/a","target_path":"/b\u0000","access_type":"move","last_accessed":1}},
+                {{"file_path":"{long}","last_accessed":1}},
+                {{"file_path":"/a","last_accessed":-99999999999}},
+                {{"file_path":"/a","last_accessed":1,"user":"x\u0000"}},
+                {{"file_path":"/new\nline\ttab","last_accessed":1}}]}}"#
+        );
+        let b = parse_batch(&text, "b.json").unwrap();
+        assert_eq!(b.events.len(), 1);
+        assert_eq!(b.events[0].path, "/new\nline\ttab");
+        let why: Vec<_> = b.malformed.iter().map(|m| (m.0, m.1.as_str())).collect();
+        for (i, want) in [
+            "file_path contains a NUL",
+            "target_path contains a NUL",
+            "limit is",
+            "years 1 to 9999",
+            "user contains a NUL",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_eq!(why[i].0, i);
+            assert!(why[i].1.contains(want), "{want}: {why:?}");
+        }
+        let e = parse_batch(r#"{"update_batch_id":"b\u0000","updates":[]}"#, "n.json").unwrap_err();
+        assert!(e.to_string().contains("NUL"), "{e}");
     }
 
     #[test]

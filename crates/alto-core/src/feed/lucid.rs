@@ -134,18 +134,20 @@ pub fn parse_line(line: &str, id: String) -> Result<Option<AccessEvent>, String>
         (FeedAction::Move, None) => return Err("Move without operation.targetPath".into()),
         (_, t) => t.map(|t| nfc(&t)),
     };
-    super::refuse_dotdot(&path)?;
+    super::check_event_path("path", &path)?;
     if let Some(t) = &target_path {
-        super::refuse_dotdot(t)?;
+        super::check_event_path("target path", t)?;
     }
-    Ok(Some(AccessEvent {
+    let ev = AccessEvent {
         id,
         at,
         action,
         path: nfc(&path),
         target_path,
         user: raw.user.and_then(|u| u.name).map(|n| n.into_owned()),
-    }))
+    };
+    super::check_event(&ev)?;
+    Ok(Some(ev))
 }
 
 /// The `.lucid_audit` directory under `root` (or `root` itself when it is one).
@@ -344,6 +346,44 @@ mod tests {
             let e = parse_line(&line, "i".into()).unwrap_err();
             assert!(e.contains("`..`"), "{e}");
         }
+    }
+
+    #[test]
+    fn events_no_store_could_hold_are_malformed() {
+        let long = format!("/{}", "x".repeat(crate::inventory::MAX_PATH_BYTES));
+        for (ts, entry, target, user, why) in [
+            ("1", "/a\\u0000b", "/x", "u", "path contains a NUL byte"),
+            (
+                "1",
+                "/a",
+                "/x\\u0000",
+                "u",
+                "target path contains a NUL byte",
+            ),
+            ("1", "/a", "/x", "u\\u0000", "user contains a NUL byte"),
+            ("1", long.as_str(), "/x", "u", "limit is"),
+            ("1", "/a", long.as_str(), "u", "target path: path is"),
+            (
+                "\"10000-01-01T00:00:00Z\"",
+                "/a",
+                "/x",
+                "u",
+                "bad timestamp",
+            ),
+            ("-99999999999", "/a", "/x", "u", "years 1 to 9999"),
+        ] {
+            let line = format!(
+                r#"{{"timestamp":{ts},"operation":{{"action":"Move","entryPath":"{entry}","targetPath":"{target}"}},"user":{{"name":"{user}"}}}}"#
+            );
+            let e = parse_line(&line, "i".into()).unwrap_err();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+        // Newlines and tabs are legal in names.
+        let line = r#"{"timestamp":1,"operation":{"action":"FileRead","entryPath":"/a\nb\tc"}}"#;
+        assert_eq!(
+            parse_line(line, "i".into()).unwrap().unwrap().path,
+            "/a\nb\tc"
+        );
     }
 
     #[test]

@@ -136,3 +136,26 @@ pub(crate) fn refuse_dotdot(path: &str) -> Result<(), String> {
         Ok(())
     }
 }
+
+/// The checks every event's path and target path pass, in both parsers, so that an event no
+/// store could hold is malformed on its own instead of refusing its whole batch in one store: no
+/// `..` segment ([`refuse_dotdot`]), no NUL byte, at most
+/// [`MAX_PATH_BYTES`](crate::inventory::MAX_PATH_BYTES) as written and as a key, the inventory's
+/// limits. Newlines, tabs and other control characters are legal and kept.
+pub(crate) fn check_event_path(what: &str, path: &str) -> Result<(), String> {
+    if path.contains('\0') {
+        return Err(format!("{what} contains a NUL byte"));
+    }
+    refuse_dotdot(path)?;
+    crate::inventory::check_path_len(path).map_err(|e| format!("{what}: {e}"))
+}
+
+/// The checks of an event's other fields: its time within the years every store holds
+/// ([`check_stored`](crate::time::check_stored)) and no NUL byte in its user name.
+pub(crate) fn check_event(ev: &AccessEvent) -> Result<(), String> {
+    crate::time::check_stored(ev.at)?;
+    if ev.user.as_deref().is_some_and(|u| u.contains('\0')) {
+        return Err("user contains a NUL byte".into());
+    }
+    Ok(())
+}

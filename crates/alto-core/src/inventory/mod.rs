@@ -35,6 +35,7 @@ mod fields;
 mod parquet;
 
 pub use self::csv::CsvInventory;
+pub(crate) use self::fields::check_path_len;
 #[cfg(feature = "parquet")]
 pub use self::parquet::ParquetInventory;
 
