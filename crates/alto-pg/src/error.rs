@@ -8,10 +8,23 @@
 
 use alto_core::{Error, ErrorKind};
 
-/// Map a `sqlx` error to an Alto error.
+/// Map a `sqlx` error to an Alto error. Limits PostgreSQL enforces (SQLSTATE 54000 program limit
+/// exceeded, e.g. an index row too large; 22P05/22021 untranslatable or invalid bytes; 22008
+/// datetime overflow; 22003 numeric out of range) are `InvalidInput` with a message naming the
+/// cause; callers that know the input put it in front ([`invalid_in`]).
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
     let (kind, retryable, what) = classify(&e);
     Error::new(kind, what).retryable(retryable).with_source(e)
+}
+
+/// Put `context` (which input: a file, rows of a chunk) in front of an `InvalidInput` error; other
+/// errors are not about the input and stay as they are.
+pub(crate) fn invalid_in(e: Error, context: impl FnOnce() -> String) -> Error {
+    if e.kind() == ErrorKind::InvalidInput {
+        e.prefixed(&context())
+    } else {
+        e
+    }
 }
 
 fn classify(e: &sqlx::Error) -> (ErrorKind, bool, &'static str) {
@@ -66,6 +79,31 @@ fn by_sqlstate(code: &str) -> (ErrorKind, bool, &'static str) {
             false,
             "permission denied (row-level security or a missing grant)",
         ),
+        // Limits: bad data, not a broken backend. The core's readers reject such rows first
+        // (alto_core::inventory's limits), so these name what a caller let through.
+        "54000" => (
+            ErrorKind::InvalidInput,
+            false,
+            "a value is too large for PostgreSQL to index (a path key longer than the btree \
+             index entry limit of about 2,700 bytes?); inventories and feeds refuse paths longer \
+             than alto_core::inventory::MAX_PATH_BYTES",
+        ),
+        "22P05" | "22021" => (
+            ErrorKind::InvalidInput,
+            false,
+            "a text value has a byte PostgreSQL cannot store (a NUL byte, or not UTF-8)",
+        ),
+        "22008" => (
+            ErrorKind::InvalidInput,
+            false,
+            "a time is outside PostgreSQL's range (4713 BC to 294276 AD); Alto keeps times \
+             within the years 1 to 9999",
+        ),
+        "22003" => (
+            ErrorKind::InvalidInput,
+            false,
+            "a number is out of range (a size must be below 2^63 bytes)",
+        ),
         c if c.starts_with("08") || c.starts_with("57P") => (
             ErrorKind::Backend,
             true,
@@ -99,6 +137,17 @@ mod tests {
             assert_eq!((kind, retry), (ErrorKind::Backend, true), "{c}");
         }
         assert!(!by_sqlstate("42501").1);
+        for (c, says) in [
+            ("54000", "too large for PostgreSQL to index"),
+            ("22P05", "NUL"),
+            ("22021", "not UTF-8"),
+            ("22008", "4713 BC to 294276 AD"),
+            ("22003", "2^63"),
+        ] {
+            let (kind, retry, what) = by_sqlstate(c);
+            assert_eq!((kind, retry), (ErrorKind::InvalidInput, false), "{c}");
+            assert!(what.contains(says), "{c}: {what}");
+        }
     }
 
     #[test]

@@ -227,6 +227,22 @@ pub(crate) async fn prepare(
     scan: i64,
     chunk: &IngestChunk,
 ) -> Result<Option<Prepared>> {
+    stage(store, tenant, scan, chunk).await.map_err(|e| {
+        crate::error::invalid_in(e, || {
+            format!(
+                "scan {scan}: inventory rows {} (first+count, from 0)",
+                chunk.id
+            )
+        })
+    })
+}
+
+async fn stage(
+    store: &PgStore,
+    tenant: TenantId,
+    scan: i64,
+    chunk: &IngestChunk,
+) -> Result<Option<Prepared>> {
     let mut tx = store.begin(tenant).await?;
     let row = sqlx::query(
         "SELECT s.share_id, sh.case_sensitive, t.settings, s.kind, \
@@ -339,8 +355,18 @@ pub(crate) async fn prepare(
     }))
 }
 
-/// Merge a prepared chunk into the tenant's files and commit it.
+/// Merge a prepared chunk into the tenant's files and commit it. Bad data PostgreSQL refuses
+/// (an index row too large, a value out of range: see [`crate::error`]) names the chunk's rows.
 pub(crate) async fn apply(p: Prepared) -> Result<ChunkOutcome> {
+    let (scan, chunk) = (p.scan, p.chunk_key.clone());
+    merge_chunk(p).await.map_err(|e| {
+        crate::error::invalid_in(e, || {
+            format!("scan {scan}: inventory rows {chunk} (first+count, from 0)")
+        })
+    })
+}
+
+async fn merge_chunk(p: Prepared) -> Result<ChunkOutcome> {
     let Prepared {
         mut tx,
         tenant,
