@@ -7,6 +7,7 @@ mod cmd_admin;
 mod cmd_feed;
 mod cmd_find;
 mod cmd_ingest;
+mod cmd_login;
 mod cmd_plan;
 mod cmd_rules;
 mod cmd_share;
@@ -43,6 +44,9 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(cmd_admin::TenantCommand),
+    /// Manage the PostgreSQL logins services run as (as the owner): tenant-bound or all-tenants.
+    #[command(subcommand)]
+    Login(cmd_login::LoginCommand),
     /// Manage a tenant's shares and their roots on the workers' hosts.
     #[command(subcommand)]
     Share(cmd_share::ShareCommand),
@@ -89,7 +93,7 @@ impl From<alto_core::Error> for Failure {
         use alto_core::ErrorKind::*;
         let code = match e.kind() {
             InvalidInput | InvalidRule | NotFound | AlreadyExists | InvalidTransition
-            | Unsupported => 2,
+            | Unsupported | PermissionDenied => 2,
             _ => 1,
         };
         Failure {
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, cli.quiet),
         Command::Migrate(args) => cmd_admin::migrate(args, cli.quiet),
         Command::Tenant(cmd) => cmd_admin::tenant(cmd, cli.quiet),
+        Command::Login(cmd) => cmd_login::run(cmd, cli.quiet),
         Command::Share(cmd) => cmd_share::share(cmd, cli.quiet),
         Command::Ingest(args) => cmd_ingest::run(args, cli.quiet),
         Command::Find(args) => cmd_find::run(args, cli.quiet),

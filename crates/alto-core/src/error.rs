@@ -24,6 +24,8 @@ pub enum ErrorKind {
     InvalidTransition,
     /// Bad input: a file that is not an inventory, a bad argument, a malformed value.
     InvalidInput,
+    /// The store's credentials may not do this: a tenant-bound login asked for another tenant.
+    PermissionDenied,
     /// The backend or driver does not support this operation.
     Unsupported,
     /// The storage backend failed (connection, I/O, constraint).
@@ -42,6 +44,7 @@ impl ErrorKind {
             ErrorKind::InvalidRule => "InvalidRule",
             ErrorKind::InvalidTransition => "InvalidTransition",
             ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::PermissionDenied => "PermissionDenied",
             ErrorKind::Unsupported => "Unsupported",
             ErrorKind::Backend => "Backend",
             ErrorKind::Io => "Io",

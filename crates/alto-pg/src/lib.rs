@@ -7,6 +7,7 @@ mod error;
 mod feeds;
 mod files;
 mod ingest;
+pub mod login;
 mod queue;
 mod rekey;
 mod schema;
@@ -35,7 +36,7 @@ use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
 pub use rekey::PathKeyReport;
-pub use schema::{APP_ROLE, MigrateReport, SCHEMA_VERSION, migrate, migrate_report};
+pub use schema::{APP_ROLE, BOUND_ROLE, MigrateReport, SCHEMA_VERSION, migrate, migrate_report};
 
 use error::db_err;
 
@@ -48,6 +49,10 @@ use error::db_err;
 pub struct PgStore {
     pool: PgPool,
     dirs: Arc<dirs::DirCache>,
+    /// The login (`session_user`).
+    login: Arc<str>,
+    /// The tenant the login is bound to, if it is a tenant-bound login (see [`login`]).
+    bound: Option<TenantId>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -70,15 +75,46 @@ impl PgStore {
     /// build.
     pub async fn connect(url: &str) -> Result<PgStore> {
         let options = schema::options(url)?;
-        let set_role = schema::check_before_use(&options).await?;
-        let pool = pool_options(set_role)
+        let session = schema::check_before_use(&options).await?;
+        let pool = pool_options(session.set_role)
             .connect_with(options)
             .await
             .map_err(|e| db_err(e).prefixed("cannot connect to PostgreSQL"))?;
         Ok(PgStore {
             pool,
             dirs: Arc::default(),
+            login: session.login.into(),
+            bound: session.bound,
         })
+    }
+
+    /// The tenant this store's login is bound to (a tenant-bound login, see [`login`]), or
+    /// `None` for a login that may act for every tenant.
+    pub fn bound_tenant(&self) -> Option<TenantId> {
+        self.bound
+    }
+
+    /// `PermissionDenied` unless the login may act for `tenant`. The database checks the same
+    /// (every policy compares with the login's tenant); this says so clearly, before any SQL.
+    pub(crate) fn check_tenant(&self, tenant: TenantId) -> Result<()> {
+        match self.bound {
+            Some(b) if b != tenant => Err(self.denied(&format!("act for tenant {tenant}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `PermissionDenied`: this (bound) login cannot `what`.
+    pub(crate) fn denied(&self, what: &str) -> Error {
+        let bound = self
+            .bound
+            .map_or_else(String::new, |b| format!(" to tenant {b}"));
+        Error::new(
+            alto_core::ErrorKind::PermissionDenied,
+            format!(
+                "the login {:?} is bound{bound}: it cannot {what}",
+                &*self.login
+            ),
+        )
     }
 
     /// The connection pool (every connection already runs as `alto_app`; no tenant is set).
@@ -88,6 +124,7 @@ impl PgStore {
 
     /// A transaction whose row-level security admits `tenant` alone (until it ends).
     pub(crate) async fn begin(&self, tenant: TenantId) -> Result<Transaction<'static, Postgres>> {
+        self.check_tenant(tenant)?;
         // One round trip: `BEGIN` and the setting go as one simple query. The id is an integer
         // formatted here, never text from outside.
         let begin = format!(

@@ -8,6 +8,7 @@
 
 use crate::error::db_err;
 use crate::rekey::{self, PathKeyReport};
+use alto_core::types::TenantId;
 use alto_core::{Error, ErrorKind, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -37,6 +38,15 @@ const GRANT_ROLE: &str = "DO $$ BEGIN \
        EXECUTE format('GRANT alto_app TO %I', current_user); \
      END IF; \
      EXECUTE format('GRANT TEMPORARY, CONNECT ON DATABASE %I TO alto_app', current_database()); \
+     END $$";
+
+/// The cluster-wide NOLOGIN role every tenant-bound login is a member of (see
+/// [`crate::login`]): a member that has no binding in a database is refused there.
+pub const BOUND_ROLE: &str = "alto_bound";
+
+const CREATE_BOUND_ROLE: &str = "DO $$ BEGIN \
+     CREATE ROLE alto_bound NOLOGIN NOSUPERUSER NOBYPASSRLS; \
+     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; \
      END $$";
 
 const GRANT_MIGRATIONS: &str = "GRANT SELECT ON _sqlx_migrations TO alto_app";
@@ -129,6 +139,9 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrateReport> {
     setup(conn, CREATE_ROLE)
         .await
         .map_err(|e| e.prefixed("cannot create the role alto_app (the owner needs CREATEROLE)"))?;
+    setup(conn, CREATE_BOUND_ROLE).await.map_err(|e| {
+        e.prefixed("cannot create the role alto_bound (the owner needs CREATEROLE)")
+    })?;
     setup(conn, GRANT_ROLE).await.map_err(|e| {
         e.prefixed("cannot grant alto_app to the owner (the owner needs CREATEROLE)")
     })?;
@@ -179,9 +192,19 @@ fn newer_schema(version: i64) -> Error {
     )
 }
 
-/// Check the schema and the role on one connection before the pool opens. Returns whether the
-/// pool must `SET ROLE alto_app` (the login user is not that role).
-pub(crate) async fn check_before_use(options: &PgConnectOptions) -> Result<bool> {
+/// What [`check_before_use`] found out about the login.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// The pool must `SET ROLE alto_app` (the login user is not that role).
+    pub(crate) set_role: bool,
+    /// The login (`session_user`).
+    pub(crate) login: String,
+    /// The tenant the login is bound to (`tenant_login`), if any.
+    pub(crate) bound: Option<TenantId>,
+}
+
+/// Check the schema and the role on one connection before the pool opens.
+pub(crate) async fn check_before_use(options: &PgConnectOptions) -> Result<Session> {
     let mut conn = PgConnection::connect_with(options)
         .await
         .map_err(|e| db_err(e).prefixed("cannot connect to PostgreSQL"))?;
@@ -190,7 +213,7 @@ pub(crate) async fn check_before_use(options: &PgConnectOptions) -> Result<bool>
     result
 }
 
-async fn check_on(conn: &mut PgConnection) -> Result<bool> {
+async fn check_on(conn: &mut PgConnection) -> Result<Session> {
     check_version(conn).await?;
     if rekey::pending(conn).await? {
         return Err(Error::new(
@@ -199,7 +222,7 @@ async fn check_on(conn: &mut PgConnection) -> Result<bool> {
              (schema version 8): run `alto migrate --store URL`",
         ));
     }
-    let login: String = sqlx::query_scalar("SELECT current_user::text")
+    let login: String = sqlx::query_scalar("SELECT session_user::text")
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -239,7 +262,18 @@ async fn check_on(conn: &mut PgConnection) -> Result<bool> {
     // Keep the audit trail's monthly partitions ahead of time. Best effort: without them rows
     // land in the default partition, which is correct, only less tidy.
     let _ = conn.execute("SELECT alto_audit_partitions(3)").await;
-    Ok(set_role)
+    let bound: Option<i64> = sqlx::query_scalar("SELECT public.alto_login_tenant()")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| {
+            let e = db_err(e);
+            Error::new(ErrorKind::PermissionDenied, e.to_string())
+        })?;
+    Ok(Session {
+        set_role,
+        login,
+        bound: bound.map(TenantId),
+    })
 }
 
 async fn check_version(conn: &mut PgConnection) -> Result<()> {

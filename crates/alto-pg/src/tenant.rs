@@ -25,6 +25,9 @@ pub(crate) async fn create_tenant(
     settings: &TenantSettings,
 ) -> Result<Tenant> {
     alto_core::names::check_name("tenant", name)?;
+    if store.bound.is_some() {
+        return Err(store.denied("create tenants"));
+    }
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     declare_name(&mut tx, name).await?;
     let row = sqlx::query(
@@ -52,7 +55,7 @@ pub(crate) async fn create_tenant(
 }
 
 /// Every tenant, for workers (the application role lists the directory through the owner's
-/// `alto_tenants()`; see migration 0004).
+/// `alto_tenants()`; see migration 0004); a tenant-bound login's own tenant alone (0009).
 pub(crate) async fn tenants(store: &PgStore) -> Result<Vec<Tenant>> {
     let rows = sqlx::query("SELECT tenant_id, name, settings, created_utc FROM alto_tenants()")
         .fetch_all(&store.pool)
@@ -73,6 +76,8 @@ pub(crate) async fn tenant(store: &PgStore, name: &str) -> Result<Tenant> {
     tx.commit().await.map_err(db_err)?;
     match row {
         Some(row) => tenant_from(&row),
+        // A bound login sees its own tenant alone: whether another exists is not its business.
+        None if store.bound.is_some() => Err(store.denied(&format!("use the tenant {name:?}"))),
         None => Err(Error::not_found(format!("tenant {name:?} does not exist"))),
     }
 }

@@ -24,7 +24,10 @@ async fn every_security_definer_function_pins_its_search_path() {
     .await
     .unwrap();
     let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    assert!(names.iter().any(|n| n == "alto_audit_partitions"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "alto_audit_partitions"),
+        "{names:?}"
+    );
     assert!(names.iter().any(|n| n == "alto_tenants"), "{names:?}");
     for r in &rows {
         let (name, config): (String, String) = (r.get(0), r.get(1));
@@ -82,7 +85,10 @@ async fn temporary_tables_do_not_redirect_definer_functions() {
         .fetch_one(&mut *app)
         .await
         .unwrap();
-    assert_eq!(created, 1, "the month shadowed by a temporary table was skipped");
+    assert_eq!(
+        created, 1,
+        "the month shadowed by a temporary table was skipped"
+    );
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM alto_tenants()")
         .fetch_all(&mut *app)
         .await

@@ -116,12 +116,51 @@ async fn catalog_forces_rls_on_every_tenant_table() {
                        AND t.attname = 'tenant_id') \
            AND (SELECT attname FROM pg_attribute WHERE attrelid = c.oid \
                 AND attnum = con.conkey[1]) <> 'tenant_id' \
-           AND con.conname <> 'tenant_name_key'",
+           AND con.conname NOT IN ('tenant_name_key', 'tenant_login_pkey')",
     )
     .fetch_all(&mut c)
     .await
     .unwrap();
     assert!(keys.is_empty(), "keys not leading with tenant_id: {keys:?}");
+    // Every policy compares with the session's tenant (`alto_session_tenant()`, which a
+    // tenant-bound login cannot move), never with the bare setting; the only others are the
+    // owner's own (`TO` the owner alone, for the SECURITY DEFINER functions).
+    let policies: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, p.polname::text,                 coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' ||                 coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),                 array_to_string(ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END \
+                FROM unnest(p.polroles) r), ',')          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1, 2",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let owner: String = sqlx::query_scalar(
+        "SELECT pg_get_userbyid(relowner)::text FROM pg_class \
+                                             WHERE oid = 'public.tenant'::regclass",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(policies.len() >= 15, "{policies:?}");
+    for (table, name, expr, roles) in &policies {
+        assert!(
+            !expr.contains("current_setting")
+                && !expr.contains("alto_tenant()")
+                && !expr.contains("alto_tenant_name()"),
+            "{table}.{name} reads the bare setting: {expr}"
+        );
+        if roles == owner.as_str() {
+            assert!(
+                expr.split_whitespace().all(|w| w == "true"),
+                "{table}.{name} (the owner's): {expr}"
+            );
+        } else {
+            assert_eq!(roles, "public", "{table}.{name} applies to {roles}");
+            assert!(
+                expr.contains("alto_session_tenant()")
+                    || expr.contains("alto_session_tenant_name()"),
+                "{table}.{name} does not compare with the session's tenant: {expr}"
+            );
+        }
+    }
     // The owner is not the role the library runs as.
     let owners: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT pg_get_userbyid(c.relowner)::text FROM pg_class c \

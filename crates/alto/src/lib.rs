@@ -24,4 +24,6 @@ pub use alto_tier as tier;
 
 mod url;
 
+#[cfg(feature = "postgres")]
+pub use url::login;
 pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate};

@@ -82,6 +82,45 @@ pub async fn migrate(url: &str) -> Result<()> {
     }
 }
 
+/// Runtime logins of a PostgreSQL store (`alto login`): see `alto_pg::login`.
+#[cfg(feature = "postgres")]
+pub mod login {
+    use super::StoreUrl;
+    use alto_core::{Error, ErrorKind, Result};
+    pub use alto_pg::login::{Login, check_role_name};
+
+    fn postgres(url: &str) -> Result<String> {
+        match StoreUrl::parse(url)? {
+            StoreUrl::Postgres(u) => Ok(u),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                "logins belong to PostgreSQL stores: give the owner's postgres:// URL",
+            )),
+        }
+    }
+
+    /// Create a login as the owner: bound to the tenant named `tenant`, or (`None`) one that
+    /// acts for every tenant.
+    pub async fn create(
+        owner_url: &str,
+        role: &str,
+        tenant: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Login> {
+        alto_pg::login::create_login(&postgres(owner_url)?, role, tenant, password).await
+    }
+
+    /// The runtime logins, by name.
+    pub async fn list(owner_url: &str) -> Result<Vec<Login>> {
+        alto_pg::login::list_logins(&postgres(owner_url)?).await
+    }
+
+    /// Drop a runtime login.
+    pub async fn drop(owner_url: &str, role: &str) -> Result<()> {
+        alto_pg::login::drop_login(&postgres(owner_url)?, role).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,27 @@ pub fn with_database(url: &str, db: &str) -> String {
     format!("{}/{db}{query}", &base[..host_end])
 }
 
+/// `url` with its user replaced by `user` (no password: the test server trusts local logins).
+pub fn with_user(url: &str, user: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let host = match rest.find('@') {
+        Some(at) if rest.find('/').is_none_or(|slash| at < slash) => &rest[at + 1..],
+        _ => rest,
+    };
+    format!("{}{user}@{host}", &url[..scheme_end])
+}
+
+/// A name for a cluster-wide role of this test process (`alto_test_<pid>_<n>_<tag>`): stale
+/// ones, left by dead runs, are dropped like stale databases.
+pub fn role_name(tag: &str) -> String {
+    format!(
+        "alto_test_{}_{}_{tag}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// A database of its own for one test.
 pub struct TestDb {
     /// Its name.
@@ -103,8 +124,26 @@ impl TestDb {
     }
 }
 
-/// Drop test databases left by runs whose process is gone (a failed test does not clean up).
+/// Drop test databases (and login roles) left by runs whose process is gone (a failed test does
+/// not clean up).
 async fn drop_stale(conn: &mut PgConnection) {
+    let roles: Vec<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'alto_test_%' AND rolcanlogin",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for role in roles {
+        let pid = role.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let dead = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if dead {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP ROLE IF EXISTS \"{role}\""
+                )))
+                .await;
+        }
+    }
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT datname::text FROM pg_database WHERE datname LIKE 'alto_test_%'",
     )
