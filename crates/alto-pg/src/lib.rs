@@ -36,9 +36,44 @@ use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
 pub use rekey::PathKeyReport;
-pub use schema::{APP_ROLE, BOUND_ROLE, MigrateReport, SCHEMA_VERSION, migrate, migrate_report};
+pub use schema::{
+    ALLOW_OWNER_LOGIN_ENV, APP_ROLE, BOUND_ROLE, MigrateReport, SCHEMA_VERSION, migrate,
+    migrate_report,
+};
 
 use error::db_err;
+
+/// Options of [`PgStore::connect_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    allow_owner_login: bool,
+}
+
+impl ConnectOptions {
+    /// The defaults: a login with the owner's powers is refused.
+    pub fn new() -> ConnectOptions {
+        ConnectOptions::default()
+    }
+
+    /// The defaults, with `allow_owner_login` set when the environment variable
+    /// `ALTO_ALLOW_OWNER_LOGIN` is set to anything but `0` or empty.
+    pub fn from_env() -> ConnectOptions {
+        let allow =
+            std::env::var_os(ALLOW_OWNER_LOGIN_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+        ConnectOptions {
+            allow_owner_login: allow,
+        }
+    }
+
+    /// Run even as a login with the owner's powers (superuser, BYPASSRLS, or the schema's
+    /// owner), with a warning on stderr. For development and tests that need the owner; a
+    /// deployment connects as a runtime login (see [`login`]).
+    pub fn allow_owner_login(mut self, allow: bool) -> ConnectOptions {
+        self.allow_owner_login = allow;
+        self
+    }
+}
 
 /// The PostgreSQL store (`postgres://…`). Cheap to clone: the connection pool is shared.
 ///
@@ -65,17 +100,26 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// Connect for normal use.
+    /// Connect for normal use, as a runtime login (see [`login`]).
     ///
     /// Every pooled connection runs as the application role `alto_app`: the URL's user if it is
-    /// that role, else `SET ROLE alto_app` right after connecting (the login user must be a
-    /// member of it, as the owner that ran [`migrate`] is). Refuses a role that is a superuser,
-    /// has BYPASSRLS or owns the tables, since row-level security would not bind it. Errors
-    /// clearly when the schema is missing ("run `alto migrate --store URL`") or newer than this
-    /// build.
+    /// that role, else `SET ROLE alto_app` right after connecting (the login must be a member of
+    /// it, as every login from [`login::create_login`] is).
+    ///
+    /// Refuses with `PermissionDenied` a login (`session_user`, whatever role it would `SET
+    /// ROLE` to) that is a superuser, has BYPASSRLS, or owns the schema's tables or is a member
+    /// of their owner — row-level security would not bind it, and code on a pooled connection
+    /// can `RESET ROLE` — unless the environment variable `ALTO_ALLOW_OWNER_LOGIN` is set (to
+    /// anything but `0` or empty; for development: a warning goes to stderr). Errors clearly
+    /// when the schema is missing ("run `alto migrate --store URL`") or newer than this build.
     pub async fn connect(url: &str) -> Result<PgStore> {
+        Self::connect_with(url, &ConnectOptions::from_env()).await
+    }
+
+    /// [`connect`](Self::connect) with explicit options; the environment is not read.
+    pub async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<PgStore> {
         let options = schema::options(url)?;
-        let session = schema::check_before_use(&options).await?;
+        let session = schema::check_before_use(&options, opts.allow_owner_login).await?;
         let pool = pool_options(session.set_role)
             .connect_with(options)
             .await

@@ -203,17 +203,61 @@ pub(crate) struct Session {
     pub(crate) bound: Option<TenantId>,
 }
 
-/// Check the schema and the role on one connection before the pool opens.
-pub(crate) async fn check_before_use(options: &PgConnectOptions) -> Result<Session> {
+/// Check the schema and the role on one connection before the pool opens. A login with the
+/// owner's powers (see [`owner_powers`]) is refused unless `allow_owner_login`.
+pub(crate) async fn check_before_use(
+    options: &PgConnectOptions,
+    allow_owner_login: bool,
+) -> Result<Session> {
     let mut conn = PgConnection::connect_with(options)
         .await
         .map_err(|e| db_err(e).prefixed("cannot connect to PostgreSQL"))?;
-    let result = check_on(&mut conn).await;
+    let result = check_on(&mut conn, allow_owner_login).await;
     let _ = conn.close().await;
     result
 }
 
-async fn check_on(conn: &mut PgConnection) -> Result<Session> {
+/// The environment variable that lets [`PgStore::connect`](crate::PgStore::connect) run as a
+/// login with the owner's powers (development only; a warning goes to stderr).
+pub const ALLOW_OWNER_LOGIN_ENV: &str = "ALTO_ALLOW_OWNER_LOGIN";
+
+/// Why row-level security would not bind the login `session_user` (whatever role it later
+/// `SET ROLE`s to), or `None` when it would: it is (or may become) a superuser, has (or may
+/// become a role with) BYPASSRLS, or owns the schema's tables (or is a member of their owner).
+async fn owner_powers(conn: &mut PgConnection) -> Result<Option<&'static str>> {
+    // `pg_has_role(x, x, 'MEMBER')` holds, so each test covers the login itself as well as the
+    // roles it may `SET ROLE` to; a superuser is a member of every role.
+    let row = sqlx::query(
+        "SELECT \
+           EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolsuper \
+                   AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')), \
+           EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolbypassrls \
+                   AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')), \
+           EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+                   WHERE c.oid IN (pg_catalog.to_regclass('public.file_current'), \
+                                   pg_catalog.to_regclass('public.tenant_login')) \
+                   AND pg_catalog.pg_has_role(session_user, c.relowner, 'MEMBER'))",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let (superuser, bypass, owner): (bool, bool, bool) = (
+        row.try_get(0).map_err(db_err)?,
+        row.try_get(1).map_err(db_err)?,
+        row.try_get(2).map_err(db_err)?,
+    );
+    Ok(if superuser {
+        Some("is a superuser (or a member of one)")
+    } else if bypass {
+        Some("has BYPASSRLS (or is a member of a role that has it)")
+    } else if owner {
+        Some("owns the schema's tables (or is a member of their owner)")
+    } else {
+        None
+    })
+}
+
+async fn check_on(conn: &mut PgConnection, allow_owner_login: bool) -> Result<Session> {
     check_version(conn).await?;
     if rekey::pending(conn).await? {
         return Err(Error::new(
@@ -226,12 +270,33 @@ async fn check_on(conn: &mut PgConnection) -> Result<Session> {
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
+    // The login itself, before any `SET ROLE`: code on a pooled connection can `RESET ROLE`.
+    if let Some(why) = owner_powers(conn).await? {
+        if !allow_owner_login {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "refusing to run as the login {login:?}: it {why}, so row-level security \
+                     does not bind it. Connect as a runtime login instead: as the owner, run \
+                     `alto login create NAME --all-tenants --store OWNER_URL` (acts for every \
+                     tenant) or `alto login create NAME --tenant T --store OWNER_URL` (bound to \
+                     one tenant), and use postgres://NAME@HOST/DB. For development only, \
+                     {ALLOW_OWNER_LOGIN_ENV}=1 allows it"
+                ),
+            ));
+        }
+        eprintln!(
+            "alto-pg: warning: running as the login {login:?}, which {why}: row-level security \
+             does not bind it (allowed by {ALLOW_OWNER_LOGIN_ENV} or allow_owner_login; for \
+             development only, connect as a runtime login from `alto login create`)"
+        );
+    }
     let set_role = login != APP_ROLE;
     if set_role {
         conn.execute(SET_ROLE).await.map_err(|e| {
             db_err(e).prefixed(&format!(
-                "{login:?} cannot act as {APP_ROLE} (run `alto migrate` as this user, or GRANT \
-                 {APP_ROLE} TO {login})"
+                "{login:?} cannot act as {APP_ROLE} (create runtime logins with `alto login \
+                 create`, or GRANT {APP_ROLE} TO {login})"
             ))
         })?;
     }

@@ -254,7 +254,9 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
         ids
     });
 
-    let status = child(&db.url, "reference", &inv, chunk).output().unwrap();
+    let status = child(&db.app_url(), "reference", &inv, chunk)
+        .output()
+        .unwrap();
     assert!(
         status.status.success(),
         "reference run failed: {}",
@@ -262,7 +264,7 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
     );
 
     for k in 0..kills {
-        let mut c = child(&db.url, "victim", &inv, chunk).spawn().unwrap();
+        let mut c = child(&db.app_url(), "victim", &inv, chunk).spawn().unwrap();
         let out = c.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -294,7 +296,9 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
             "kill {k}: the ingest finished before it could be killed; raise ALTO_KILL_ROWS"
         );
     }
-    let status = child(&db.url, "victim", &inv, chunk).output().unwrap();
+    let status = child(&db.app_url(), "victim", &inv, chunk)
+        .output()
+        .unwrap();
     assert!(
         status.status.success(),
         "final run failed: {}",

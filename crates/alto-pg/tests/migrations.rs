@@ -27,7 +27,7 @@ async fn catalog(db: &common::TestDb) -> Vec<(String, String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_empty_and_rerun() {
     let db = common::TestDb::empty("mig").await;
-    let e = PgStore::connect(&db.url).await.unwrap_err();
+    let e = db.connect().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("alto migrate"), "{e}");
 
@@ -61,9 +61,7 @@ async fn from_empty_and_rerun() {
     );
     c.close().await.unwrap();
 
-    let store = PgStore::connect(&db.url)
-        .await
-        .expect("connect after migrate");
+    let store = db.connect().await.expect("connect after migrate");
     let who: String = sqlx::query_scalar("SELECT current_user::text")
         .fetch_one(store.pool())
         .await
@@ -84,7 +82,7 @@ async fn concurrent_migrations_take_turns() {
     a.expect("first");
     b.expect("second");
     c.expect("third");
-    PgStore::connect(&db.url).await.expect("connect");
+    db.connect().await.expect("connect");
     db.drop().await;
 }
 
@@ -99,7 +97,7 @@ async fn newer_schema_is_refused() {
     .await
     .unwrap();
     c.close().await.unwrap();
-    let e = PgStore::connect(&db.url).await.unwrap_err();
+    let e = db.connect().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("newer"), "{e}");
     let e = alto_pg::migrate(&db.url).await.unwrap_err();

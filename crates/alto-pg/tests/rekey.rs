@@ -381,7 +381,7 @@ async fn a_version_7_database_gets_the_shares_keys() {
         .execute(&mut c)
         .await
         .unwrap();
-    let e = alto_pg::PgStore::connect(&db.url).await.unwrap_err();
+    let e = db.connect().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("alto migrate"), "{e}");
     let r = alto_pg::migrate_report(&db.url)
@@ -489,7 +489,7 @@ async fn an_ordinary_owner_rekeys_every_tenant() {
     alto_pg::migrate(&url)
         .await
         .expect("migrate as an ordinary owner");
-    let store = alto_pg::PgStore::connect(&url).await.unwrap();
+    let store = db.store().await;
     let mut tenants = Vec::new();
     for name in ["owner-a", "owner-b"] {
         let t = store
@@ -570,7 +570,7 @@ async fn an_ordinary_owner_rekeys_every_tenant() {
         (r.shares, r.rederived, r.collisions, r.recorded),
         (2, 2, 1, 1)
     );
-    let store = alto_pg::PgStore::connect(&url).await.unwrap();
+    let store = db.store().await;
     for (tenant, want) in [(tenants[0], 3), (tenants[1], 1)] {
         let o = store.tier_object(tenant, "p", r"/x/a\b").await.unwrap();
         assert_eq!((o.state, o.version), (TierState::Stubbed, 3));

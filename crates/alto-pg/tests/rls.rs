@@ -5,11 +5,12 @@
 
 mod common;
 
+use alto_core::ErrorKind;
 use alto_core::Store;
 use alto_core::lifecycle::Action;
 use alto_core::store::{IngestChunk, PlanInfo, ScanKind, ScanSpec, ShareSpec, TransitionRequest};
 use alto_core::types::{FileEntry, NewAuditEvent, ShareKind, TenantId, TenantSettings};
-use alto_pg::PgStore;
+use alto_pg::{ConnectOptions, PgStore};
 use sqlx::{Acquire, PgConnection, Row};
 
 async fn tenant_with_data(store: &PgStore, name: &str) -> TenantId {
@@ -401,7 +402,15 @@ async fn app_role_lists_tenants_with_an_ordinary_owner() {
     alto_pg::migrate(&url)
         .await
         .expect("migrate as an ordinary owner");
-    let store = PgStore::connect(&url).await.unwrap();
+    // The ordinary owner is refused at run time as well (it owns the tables), unless allowed.
+    let e = PgStore::connect_with(&url, &ConnectOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+    assert!(e.to_string().contains("owns the schema"), "{e}");
+    let store = PgStore::connect_with(&url, &ConnectOptions::new().allow_owner_login(true))
+        .await
+        .unwrap();
     let a = store
         .create_tenant("owner-a", &TenantSettings::default())
         .await

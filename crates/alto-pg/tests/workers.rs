@@ -315,7 +315,7 @@ async fn four_worker_processes_tier_every_file_once() {
         .map(|w| {
             let log = logs.path().join(format!("uploads-{w}.log"));
             let log = log.display().to_string();
-            child(&["work", &db.url, "acme", &log, "300000000"], None)
+            child(&["work", &db.app_url(), "acme", &log, "300000000"], None)
                 .spawn()
                 .unwrap()
         })
@@ -415,7 +415,7 @@ async fn a_worker_killed_at_any_crash_point_loses_nothing() {
                 .display()
                 .to_string();
             child(
-                &["work", &db.url, point, &log, &LEASE.to_string()],
+                &["work", &db.app_url(), point, &log, &LEASE.to_string()],
                 Some(point),
             )
             .spawn()
@@ -498,7 +498,7 @@ async fn a_worker_killed_at_any_crash_point_loses_nothing() {
     {
         let p = &paths[i];
         let key = key_of(p);
-        let out = child(&["rehydrate", &db.url, &t.name, &key], Some(point))
+        let out = child(&["rehydrate", &db.app_url(), &t.name, &key], Some(point))
             .output()
             .unwrap();
         assert!(

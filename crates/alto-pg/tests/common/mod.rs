@@ -1,14 +1,56 @@
 //! Test databases: each test gets a fresh database of its own on the server `DATABASE_URL` names
-//! (a superuser or owner URL), migrated as that user; stores connect as `alto_app`.
+//! (a superuser or owner URL), migrated as that user; stores connect as the runtime login
+//! [`APP_LOGIN`] (an all-tenants service login: LOGIN, member of `alto_app` alone), never as the
+//! owner, except where a test says so ([`TestDb::owner_store`]).
 //!
 //! Without `DATABASE_URL` the tests fail, never skip: `scripts/test.sh` finds a server (or starts
 //! a throwaway one) and sets it.
 
 #![allow(dead_code, unreachable_pub)]
 
-use alto_pg::PgStore;
+use alto_pg::{ConnectOptions, PgStore};
 use sqlx::{Connection, Executor, PgConnection};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The runtime login the tests' stores connect as: an all-tenants service login (LOGIN, member
+/// of `alto_app` alone, no password: the test server trusts local logins). Cluster-wide, so it
+/// is created once and never dropped.
+pub const APP_LOGIN: &str = "alto_app_login";
+
+/// Create `alto_app` and [`APP_LOGIN`] if missing. `CREATE ROLE` has no `IF NOT EXISTS`, and
+/// test binaries run in parallel: a duplicate means another one made it; a concurrent catalog
+/// update (XX000, 40001) is tried again.
+pub async fn ensure_app_login() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if DONE.load(Ordering::Acquire) {
+        return;
+    }
+    let mut conn = PgConnection::connect(&admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"));
+    for sql in [
+        "DO $$ BEGIN CREATE ROLE alto_app NOLOGIN NOSUPERUSER NOBYPASSRLS; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+        "DO $$ BEGIN CREATE ROLE alto_app_login LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE alto_app; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    ] {
+        let mut attempt = 0;
+        loop {
+            match conn.execute(sql).await {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(e))
+                    if attempt < 10 && matches!(e.code().as_deref(), Some("XX000" | "40001")) =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => panic!("cannot create the test login {APP_LOGIN}: {e}"),
+            }
+        }
+    }
+    let _ = conn.close().await;
+    DONE.store(true, Ordering::Release);
+}
 
 /// The server's superuser/owner URL from `DATABASE_URL`; panics with what to do when unset.
 pub fn admin_url() -> String {
@@ -72,6 +114,7 @@ impl TestDb {
     pub async fn new(tag: &str) -> TestDb {
         let db = Self::empty(tag).await;
         alto_pg::migrate(&db.url).await.expect("migrate");
+        ensure_app_login().await;
         db
     }
 
@@ -98,9 +141,28 @@ impl TestDb {
         }
     }
 
-    /// A store on it, as `alto_app`.
+    /// Its URL as the runtime login [`APP_LOGIN`].
+    pub fn app_url(&self) -> String {
+        with_user(&self.url, APP_LOGIN)
+    }
+
+    /// A store on it, as the runtime login [`APP_LOGIN`] (its pool runs as `alto_app`).
     pub async fn store(&self) -> PgStore {
-        PgStore::connect(&self.url).await.expect("connect")
+        self.connect().await.expect("connect as the runtime login")
+    }
+
+    /// [`store`](Self::store), returning the error.
+    pub async fn connect(&self) -> alto_core::Result<PgStore> {
+        ensure_app_login().await;
+        PgStore::connect_with(&self.app_url(), &ConnectOptions::new()).await
+    }
+
+    /// A store on it as the superuser/owner, allowed explicitly (with a warning on stderr): for
+    /// the tests that need the owner at run time.
+    pub async fn owner_store(&self) -> PgStore {
+        PgStore::connect_with(&self.url, &ConnectOptions::new().allow_owner_login(true))
+            .await
+            .expect("connect as the owner (allowed)")
     }
 
     /// A connection as the superuser/owner (RLS does not bind it).
@@ -127,12 +189,11 @@ impl TestDb {
 /// Drop test databases (and login roles) left by runs whose process is gone (a failed test does
 /// not clean up).
 async fn drop_stale(conn: &mut PgConnection) {
-    let roles: Vec<String> = sqlx::query_scalar(
-        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'alto_test_%' AND rolcanlogin",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap_or_default();
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'alto_test_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
     for role in roles {
         let pid = role.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let dead = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
