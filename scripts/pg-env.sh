@@ -10,6 +10,10 @@
 # ALTO_PG_FORCE_TEMP=1 skips 1 and 2 (to test the throwaway path on a machine that has a server).
 # ALTO_PG_SERVER_OPTS adds server options to a throwaway cluster (e.g. "-c shared_buffers=2GB").
 # initdb and pg_ctl refuse to run as root, so they run as the `postgres` user.
+#
+# DATABASE_URL is a superuser's (or owner's) URL: the tests and benchmarks create databases and
+# migrate with it, then run as runtime logins (the tests as `alto_app_login`, the benchmarks as an
+# `alto_bench_<pid>` login they create and drop), since `PgStore::connect` refuses the owner.
 
 alto_pg_log() { echo "pg-env: $*" >&2; }
 

@@ -13,9 +13,39 @@ pub(crate) struct MigrateArgs {
 
 pub(crate) fn migrate(args: MigrateArgs, quiet: bool) -> CmdResult {
     let url = args.store.url(quiet);
-    runtime()?.block_on(alto::migrate(&url))?;
+    let rt = runtime()?;
+    rt.block_on(alto::migrate(&url))?;
     if !quiet {
         eprintln!("alto: {} is migrated", redact(&url));
+    }
+    if !quiet && matches!(alto::StoreUrl::parse(&url), Ok(alto::StoreUrl::Postgres(_))) {
+        // The owner migrates; services run as runtime logins (connecting as the owner is
+        // refused). Name the ones that exist, or say how to make one.
+        let logins = rt.block_on(alto::login::list(&url))?;
+        if logins.is_empty() {
+            eprintln!(
+                "alto: next, create a runtime login and run every other command as it (the \
+                 owner is refused at run time):\n  \
+                 alto login create alto_svc --all-tenants --store {owner}   # or --tenant T; \
+                 --password-file F\n  \
+                 then use --store {run}",
+                owner = redact(&url),
+                run = crate::cmd_login::login_url(&url, "alto_svc"),
+            );
+        } else {
+            eprintln!(
+                "alto: run as a runtime login (the owner is refused at run time; `alto login \
+                 create` makes more):"
+            );
+            for l in logins {
+                eprintln!(
+                    "  --store {}   ({})",
+                    crate::cmd_login::login_url(&url, &l.role),
+                    l.tenant_name
+                        .map_or_else(|| "all tenants".to_owned(), |t| format!("tenant {t}"))
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -84,6 +84,18 @@ fn read_password(path: &PathBuf) -> Result<String, Failure> {
     Ok(line.to_owned())
 }
 
+/// `url` with `role` as its user and no password (give the login's own password, if it has one,
+/// in `PGPASSWORD`, a `.pgpass` file or the URL).
+pub(crate) fn login_url(url: &str, role: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let host = match rest.find('@') {
+        Some(at) if rest.find('/').is_none_or(|slash| at < slash) => &rest[at + 1..],
+        _ => rest,
+    };
+    format!("{}{role}@{host}", &url[..scheme_end])
+}
+
 pub(crate) fn run(cmd: LoginCommand, quiet: bool) -> CmdResult {
     match cmd {
         LoginCommand::Create(a) => {
@@ -98,14 +110,16 @@ pub(crate) fn run(cmd: LoginCommand, quiet: bool) -> CmdResult {
             if !quiet {
                 match &login.tenant_name {
                     Some(t) => eprintln!(
-                        "alto: created the login {} bound to tenant {t}: use it as the user of \
-                         the --store URL of that tenant's services",
-                        login.role
+                        "alto: created the login {} bound to tenant {t}: that tenant's services \
+                         use --store {}",
+                        login.role,
+                        login_url(&a.store.store, &login.role)
                     ),
                     None => eprintln!(
-                        "alto: created the login {} for every tenant: use it as the user of the \
-                         workers' --store URL",
-                        login.role
+                        "alto: created the login {} for every tenant: workers and operators use \
+                         --store {}",
+                        login.role,
+                        login_url(&a.store.store, &login.role)
                     ),
                 }
             }
@@ -140,5 +154,23 @@ pub(crate) fn run(cmd: LoginCommand, quiet: bool) -> CmdResult {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod login_url_tests {
+    #[test]
+    fn login_url_replaces_the_user_and_drops_the_password() {
+        assert_eq!(
+            super::login_url(
+                "postgres://owner:secret@db:5432/alto?sslmode=require",
+                "svc"
+            ),
+            "postgres://svc@db:5432/alto?sslmode=require"
+        );
+        assert_eq!(
+            super::login_url("postgres://db/alto", "svc"),
+            "postgres://svc@db/alto"
+        );
     }
 }

@@ -16,6 +16,8 @@
 //! `ALTO_FEED_BATCH` (events per transaction, default 100,000) tune it; `--keep` keeps the
 //! databases and the tree.
 
+mod support;
+
 use alto_core::Store;
 use alto_core::feed::apply::{FeedOptions, follow_lucid};
 use alto_core::feed::generate::{TreeSpec, generate_tree};
@@ -90,7 +92,9 @@ async fn bench(
     // The inventory, in a tenant whose LucidLink share maps the filespace root to /srv/data.
     let alto_url = fresh_database(admin, alto_db).await?;
     alto_pg::migrate(&alto_url).await?;
-    let store = PgStore::connect(&alto_url).await?;
+    // Run as a runtime login, as a deployment does (connect refuses the owner).
+    let login = support::RuntimeLogin::create(&alto_url).await?;
+    let store = PgStore::connect(&login.url).await?;
     let tenant = store
         .create_tenant("bench", &TenantSettings::default())
         .await?;
@@ -163,7 +167,7 @@ async fn bench(
     let base_url = with_database(admin, base_db);
 
     // Alto, end to end.
-    let store = PgStore::connect(&alto_url).await?;
+    let store = PgStore::connect(&login.url).await?;
     let feed_opts = FeedOptions {
         now,
         batch_events: batch,
@@ -197,6 +201,7 @@ async fn bench(
         started.elapsed().as_secs_f64()
     );
     store.pool().close().await;
+    login.drop(&alto_url).await?;
 
     // The baseline: the same events (read and parsed by the same reader), staged into a plain
     // table with psql \copy, then the seed's UPDATE.

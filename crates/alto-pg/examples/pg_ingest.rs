@@ -5,7 +5,8 @@
 //! pg_ingest URL TENANT SHARE INVENTORY [CHUNK_ROWS] [full|partial]
 //! ```
 //!
-//! The tenant and share must exist. The scan is keyed by the inventory's identity, so a rerun
+//! URL is a runtime login's (`alto login create`): `PgStore::connect` refuses the owner unless
+//! `ALTO_ALLOW_OWNER_LOGIN=1`. The tenant and share must exist. The scan is keyed by the inventory's identity, so a rerun
 //! after a crash resumes it and skips the chunks that landed.
 
 use alto_core::Store;

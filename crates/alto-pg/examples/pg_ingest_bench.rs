@@ -14,6 +14,8 @@
 //! inventory sizes); `--no-baseline` skips only the baseline (for comparing builds quickly);
 //! `--keep` keeps the databases.
 
+mod support;
+
 use alto_core::Store;
 use alto_core::ingest::{IngestOptions, ingest, source_identity};
 use alto_core::store::{ScanKind, ShareSpec};
@@ -45,7 +47,9 @@ async fn main() -> Result<(), BoxError> {
     let alto_db = format!("alto_bench_{}", std::process::id());
     let alto_url = fresh_database(&admin, &alto_db).await?;
     alto_pg::migrate(&alto_url).await?;
-    let store = PgStore::connect(&alto_url).await?;
+    // Run as a runtime login, as a deployment does (connect refuses the owner).
+    let login = support::RuntimeLogin::create(&alto_url).await?;
+    let store = PgStore::connect(&login.url).await?;
     let tenant = store
         .create_tenant("bench", &TenantSettings::default())
         .await?;
@@ -119,6 +123,7 @@ async fn main() -> Result<(), BoxError> {
     }
     println!("{:<34}: {} KiB", "peak RSS (this process)", peak_rss_kib());
     store.pool().close().await;
+    login.drop(&alto_url).await?;
     if !keep {
         drop_database(&admin, &alto_db).await?;
     }

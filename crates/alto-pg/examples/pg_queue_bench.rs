@@ -15,6 +15,8 @@
 //! claim and finish latencies. (Measurements before re-queueing, in ADR 0004, also withdrew each
 //! file's plan with a `tier.withdraw` event in the finish.)
 
+mod support;
+
 use alto_core::Store;
 use alto_core::store::tiering::{
     ClaimRequest, Fence, JobOutcome, JobQuery, PlanCommit, PlannedFile, PlannedJobSpec,
@@ -36,8 +38,11 @@ async fn main() -> Result<(), BoxError> {
     let admin = std::env::var("DATABASE_URL")
         .map_err(|_| "set DATABASE_URL (or run scripts/pg-queue-bench.sh, which finds a server)")?;
     let db = format!("alto_queue_bench_{}", std::process::id());
-    let url = fresh_database(&admin, &db).await?;
-    alto_pg::migrate(&url).await?;
+    let owner_url = fresh_database(&admin, &db).await?;
+    alto_pg::migrate(&owner_url).await?;
+    // Run as a runtime login, as a deployment does (connect refuses the owner).
+    let login = support::RuntimeLogin::create(&owner_url).await?;
+    let url = login.url.clone();
     let store = PgStore::connect(&url).await?;
     let t = store
         .create_tenant("bench", &TenantSettings::default())
@@ -166,6 +171,7 @@ async fn main() -> Result<(), BoxError> {
         pct(&mut finishes, 0.99)
     );
     store.pool().close().await;
+    login.drop(&owner_url).await?;
     drop_database(&admin, &db).await?;
     Ok(())
 }

@@ -51,7 +51,9 @@ fn compiled_out(scheme: &str, feature: &str) -> Error {
 }
 
 /// Open the store at `url`. SQLite files are created and migrated on first use; a PostgreSQL
-/// database must have been migrated with [`migrate`].
+/// database must have been migrated with [`migrate`], and `url`'s user must be a runtime login
+/// ([`login::create`]): a superuser, a BYPASSRLS login or the schema's owner is refused with
+/// `PermissionDenied` (`ALTO_ALLOW_OWNER_LOGIN=1` allows it for development, with a warning).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
     match StoreUrl::parse(url)? {
         StoreUrl::Memory => Ok(Arc::new(MemoryStore::new())),
