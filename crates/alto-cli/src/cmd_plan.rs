@@ -221,7 +221,7 @@ pub(crate) fn print_report(report: &PlanReport, format: Format, bandwidth: &str)
 fn write_table(out: &mut impl Write, r: &PlanReport, bandwidth: &str) -> std::io::Result<()> {
     writeln!(
         out,
-        "Plan at {}: {} files scanned, {} rows rejected, {} skipped (already stubbed or in flight)",
+        "Plan at {}: {} files scanned, {} rows rejected, {} skipped (already stubbed)",
         r.now,
         fmt::count(r.files_scanned),
         fmt::count(r.rows_rejected),

@@ -58,6 +58,10 @@ pub(crate) struct RunArgs {
     /// Use an SQLite store file another user owns, or one in a directory others may write.
     #[arg(long)]
     allow_shared_store: bool,
+    /// Only tier targets under this prefix (repeatable; e.g. `file:///srv/tier2/`,
+    /// `s3://bucket/`): a rule's target elsewhere is refused. Default: any target.
+    #[arg(long = "allow-target", value_name = "PREFIX")]
+    allow_targets: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -193,6 +197,7 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                 name: format!("{}-{}-{w}", host(), std::process::id()),
                 lease: args.lease_secs.max(10) * MICROS_PER_SEC,
                 share_roots: args.share_roots.iter().cloned().collect(),
+                allowed_targets: args.allow_targets.clone(),
                 ..WorkerOptions::default()
             };
             let (once, poll) = (args.once, args.poll_secs);
@@ -304,6 +309,10 @@ pub(crate) struct RehydrateArgs {
     /// Use an SQLite store file another user owns, or one in a directory others may write.
     #[arg(long)]
     allow_shared_store: bool,
+    /// Only tier targets under this prefix (repeatable; e.g. `file:///srv/tier2/`,
+    /// `s3://bucket/`): a rule's target elsewhere is refused. Default: any target.
+    #[arg(long = "allow-target", value_name = "PREFIX")]
+    allow_targets: Vec<String>,
 }
 
 pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
@@ -341,6 +350,13 @@ pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
         let (mut ok, mut bytes, mut failed) = (0u64, 0u64, 0u64);
         for f in &files {
             let obj = store.tier_object(tenant.id, &f.share, &f.path_key).await?;
+            let allowed = alto::worker::target_root(&obj)
+                .and_then(|root| alto::worker::check_target(&args.allow_targets, root));
+            if let Err(e) = allowed {
+                failed += 1;
+                eprintln!("alto: cannot rehydrate {}: {e}", f.entry.path);
+                continue;
+            }
             match rehydrate_one_with(
                 store.as_ref(),
                 &tenant,

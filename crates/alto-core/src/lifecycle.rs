@@ -47,9 +47,12 @@ impl TierState {
         }
     }
 
-    /// Whether the planner must leave a file in this state alone (already stubbed or in flight).
+    /// Whether the planner must leave a file in this state alone: already stubbed. A PLANNED
+    /// file is evaluated again and listed while it still qualifies, so committing the plan keeps
+    /// it (`already_planned`, or `requeued` when its job has ended) instead of withdrawing it as
+    /// no longer qualifying.
     pub fn blocks_planning(self) -> bool {
-        matches!(self, TierState::Planned | TierState::Stubbed)
+        matches!(self, TierState::Stubbed)
     }
 }
 
@@ -221,8 +224,9 @@ mod tests {
     }
 
     #[test]
-    fn planning_blocked_only_in_flight_or_stubbed() {
-        assert!(Planned.blocks_planning());
+    fn planning_blocked_only_when_stubbed() {
+        // A PLANNED file is evaluated again, so a re-committed plan keeps it.
+        assert!(!Planned.blocks_planning());
         assert!(Stubbed.blocks_planning());
         assert!(!Rehydrated.blocks_planning());
         assert!(!Deleted.blocks_planning());

@@ -1,7 +1,8 @@
 //! The planner: which files a rule set would tier, grouped into jobs, with estimates.
 //!
 //! Files stream through [`Planner::add`]; each is evaluated at the plan's `now` (first match wins),
-//! files already stubbed or in flight are skipped before any rule, and matches are grouped by rule
+//! files already stubbed are skipped before any rule (PLANNED ones are evaluated again, so that
+//! committing keeps the plans that still qualify), and matches are grouped by rule
 //! and target into jobs of at most `batch_size` files. [`Planner::finish`] returns the
 //! [`PlanReport`]: totals, per-rule counts, rules that matched nothing, the jobs with their
 //! estimates, and the largest matches. Planning itself writes nothing; committing a plan is the
@@ -169,7 +170,7 @@ pub struct PlanReport {
     pub files_scanned: u64,
     /// Rows the inventory rejected (filled in by the caller that read it).
     pub rows_rejected: u64,
-    /// Files skipped because they are already stubbed or in flight.
+    /// Files skipped because they are already stubbed.
     pub files_skipped: u64,
     /// Files some rule caught.
     pub files_matched: u64,
@@ -279,7 +280,8 @@ impl<'r> Planner<'r> {
     }
 
     /// Evaluate one file. Returns the index of the rule that caught it, if any. A file whose tier
-    /// state blocks planning (PLANNED, STUBBED) is counted as skipped and not evaluated.
+    /// state blocks planning (STUBBED) is counted as skipped and not evaluated; a PLANNED one is
+    /// evaluated again (committing decides: already planned, requeued, or withdrawn).
     pub fn add(&mut self, file: &FileFacts<'_>, state: Option<TierState>) -> Option<usize> {
         self.add_inner(file, state, None)
     }

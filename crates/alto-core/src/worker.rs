@@ -51,6 +51,39 @@ pub struct WorkerOptions {
     pub file_retries: u32,
     /// The first wait before trying a file again; doubled each time.
     pub retry_backoff: std::time::Duration,
+    /// Target roots this host may write to (`alto run --allow-target PREFIX`): a tier object
+    /// whose target is under none of them is refused. Rules are the tenant's, so on a host
+    /// shared by tenants this is what keeps a rule from pointing root's uploads at any
+    /// directory. Empty (the default): any target.
+    pub allowed_targets: Vec<String>,
+}
+
+/// Refuse a target root outside `allowed` (prefixes; empty: everything allowed).
+pub fn check_target(allowed: &[String], root: &str) -> Result<()> {
+    if allowed.is_empty() || allowed.iter().any(|a| target_under(root, a)) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "target {root:?} is not under a target this host allows ({}): refusing to write \
+                 or read it",
+                allowed.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Whether `root` is `prefix` or lies beneath it, component-wise and without `..`.
+fn target_under(root: &str, prefix: &str) -> bool {
+    if root.split('/').any(|s| s == "..") {
+        return false;
+    }
+    let p = prefix.trim_end_matches('/');
+    root == p
+        || root
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 impl Default for WorkerOptions {
@@ -61,6 +94,7 @@ impl Default for WorkerOptions {
             share_roots: ShareRoots::new(),
             file_retries: 3,
             retry_backoff: std::time::Duration::from_secs(1),
+            allowed_targets: Vec::new(),
         }
     }
 }
@@ -290,6 +324,7 @@ pub async fn run_one_job_with_progress(
             targets,
             driver,
             roots: &opts.share_roots,
+            allowed: &opts.allowed_targets,
         };
         let mut tries = 0;
         let result = loop {
@@ -399,6 +434,7 @@ struct FileCtx<'a> {
     targets: &'a TargetOpener,
     driver: &'a dyn StubDriver,
     roots: &'a ShareRoots,
+    allowed: &'a [String],
 }
 
 async fn withdraw(ctx: &FileCtx<'_>, obj: &TierObject) -> Result<FileOutcome> {
@@ -431,6 +467,7 @@ async fn tier_file(
     let located = locate(share, ctx.roots, &rec.entry.path)?;
     let (root, key) = split_target_uri(&tenant.name, obj)?;
     let object_uri = format!("{root}{key}");
+    check_target(ctx.allowed, root)?;
     let target = (ctx.targets)(root)?;
     let record_stub = |at, stored: StoredObject| TransitionRequest {
         share: obj.share.clone(),
@@ -746,4 +783,36 @@ async fn rehydrate_inner(
     };
     store.transition(tenant.id, &req).await?;
     Ok(size)
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::check_target;
+
+    #[test]
+    fn targets_under_allowed_prefixes() {
+        let allowed = vec![
+            "file:///srv/tier2/".to_string(),
+            "s3://bucket/acme".to_string(),
+        ];
+        for ok in [
+            "file:///srv/tier2/",
+            "file:///srv/tier2/acme/video/",
+            "s3://bucket/acme/",
+            "s3://bucket/acme",
+        ] {
+            assert!(check_target(&allowed, ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "file:///etc/",
+            "file:///srv/tier2-other/",
+            "file:///srv/tier2/../../etc/",
+            "s3://bucket/acmex/",
+            "s3://other/acme/",
+        ] {
+            let e = check_target(&allowed, bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::PermissionDenied, "{bad}");
+        }
+        assert!(check_target(&[], "file:///anywhere/").is_ok());
+    }
 }

@@ -114,16 +114,18 @@ fn groups_batches_and_estimates() {
 }
 
 #[test]
-fn stubbed_and_in_flight_files_are_skipped_before_rules() {
+fn stubbed_files_are_skipped_before_rules_and_planned_ones_evaluated_again() {
     let rules = rules();
     let mut p = Planner::new(&rules, PlanOptions::at(NOW));
     assert_eq!(
         p.add(&facts("/a.mov", 1, 1), Some(TierState::Stubbed)),
         None
     );
+    // Listed again while it qualifies: committing keeps its plan (already planned, or
+    // requeued when its job ended) rather than withdrawing it.
     assert_eq!(
         p.add(&facts("/b.mov", 1, 1), Some(TierState::Planned)),
-        None
+        Some(0)
     );
     assert_eq!(
         p.add(&facts("/c.mov", 1, 1), Some(TierState::Rehydrated)),
@@ -136,7 +138,7 @@ fn stubbed_and_in_flight_files_are_skipped_before_rules() {
     let r = p.finish();
     assert_eq!(
         (r.files_scanned, r.files_skipped, r.files_matched),
-        (4, 2, 2)
+        (4, 1, 3)
     );
 }
 

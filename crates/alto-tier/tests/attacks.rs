@@ -1268,3 +1268,46 @@ async fn a_write_after_the_exchange_undoes_it() {
     assert!(read_stub_at(&f).unwrap().is_none());
     assert!(temporaries(&w.home).is_empty());
 }
+
+/// A tenant's rules choose targets; a host that allows only some target roots refuses the rest,
+/// so a rule cannot point root's uploads at any directory.
+#[tokio::test]
+async fn a_target_outside_the_allowed_roots_is_refused() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    let f = w.home.join("f");
+    attacker_file(&f, &content(6, 400), 0o644);
+    ingest(&store, &t, "home", vec![at(&f)]).await;
+    assert_eq!(plan(&store, &t, &w.tier).await, 1);
+    let allowed = tempfile::tempdir().unwrap();
+    let opts = WorkerOptions {
+        allowed_targets: vec![format!("file://{}/", allowed.path().display())],
+        ..Default::default()
+    };
+    let r = run_with(&store, &t, &opts).await;
+    assert_eq!((r.stubbed, r.failed), (0, 1), "{r:?}");
+    assert!(
+        r.errors[0].contains("not under a target this host allows"),
+        "{:?}",
+        r.errors
+    );
+    assert!(
+        files_under(&w.tier).is_empty(),
+        "nothing written to the refused target"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), content(6, 400));
+    // The same plan, with its target allowed, goes through.
+    let opts = WorkerOptions {
+        allowed_targets: vec![format!("file://{}", w.tier.display())],
+        ..Default::default()
+    };
+    // The failed job ended; a new plan picks the file up again.
+    assert_eq!(
+        plan(&store, &t, &w.tier).await,
+        0,
+        "requeued, not planned anew"
+    );
+    let r = run_with(&store, &t, &opts).await;
+    assert_eq!(r.stubbed, 1, "{r:?}");
+}
