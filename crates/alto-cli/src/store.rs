@@ -43,8 +43,9 @@ impl StoreArgs {
         allow_shared: bool,
     ) -> Result<Arc<dyn Store>, Failure> {
         let url = self.url(quiet);
-        if let Some(path) = sqlite_path(&url) {
-            if let Err(why) = check_private(std::path::Path::new(&path)) {
+        if let Some(path) = sqlite_path(&url)? {
+            if let Err(why) = check_private(&path) {
+                let path = path.display();
                 if !allow_shared {
                     return Err(Failure::usage(format!(
                         "refusing the store {path}: {why} (--allow-shared-store to use it anyway)"
@@ -57,14 +58,13 @@ impl StoreArgs {
     }
 }
 
-/// The file of an SQLite store URL (`sqlite://PATH`, `sqlite:PATH`, without `?options`), or
-/// `None` for other stores and in-memory SQLite.
-fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+/// The file of an SQLite store URL, as the store itself parses it (`None` for other stores
+/// and in-memory SQLite).
+fn sqlite_path(url: &str) -> Result<Option<std::path::PathBuf>, Failure> {
+    match alto::StoreUrl::parse(url)? {
+        alto::StoreUrl::Sqlite(u) => Ok(alto::sqlite_database_file(&u)?),
+        _ => Ok(None),
+    }
 }
 
 /// Why a store file may not be trusted, if it may not.
@@ -116,15 +116,12 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 mod tests {
     #[test]
     fn sqlite_paths() {
-        assert_eq!(
-            super::sqlite_path("sqlite://alto.db").as_deref(),
-            Some("alto.db")
-        );
-        assert_eq!(
-            super::sqlite_path("sqlite:/x/a.db?mode=rwc").as_deref(),
-            Some("/x/a.db")
-        );
-        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
-        assert_eq!(super::sqlite_path("postgres://h/db"), None);
+        let p = |u: &str| super::sqlite_path(u).ok().flatten();
+        assert_eq!(p("sqlite://alto.db"), Some("alto.db".into()));
+        assert_eq!(p("sqlite:/x/a.db"), Some("/x/a.db".into()));
+        assert_eq!(p("sqlite::memory:"), None);
+        assert_eq!(p("postgres://h/db"), None);
+        // What the store refuses to open is refused here too, not checked as another file.
+        assert!(super::sqlite_path("sqlite:/x/a.db?mode=rwc").is_err());
     }
 }

@@ -15,7 +15,7 @@ mod sql;
 mod tenants;
 mod tier;
 
-pub use open::{APPLICATION_ID, BUSY_TIMEOUT, schema_version};
+pub use open::{APPLICATION_ID, BUSY_TIMEOUT, database_file, schema_version};
 
 use alto_core::store::{
     Capabilities, ChunkApply, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec,

@@ -104,6 +104,16 @@ pub(crate) fn parse_url(url: &str) -> Result<Location> {
     Ok(Location::File(PathBuf::from(path)))
 }
 
+/// The database file an SQLite store URL opens (`None` for `sqlite::memory:`): the path the
+/// store itself will open, for callers that check it first (`alto run` refuses a store file
+/// another user could have planted).
+pub fn database_file(url: &str) -> Result<Option<PathBuf>> {
+    Ok(match parse_url(url)? {
+        Location::Memory => None,
+        Location::File(p) => Some(p),
+    })
+}
+
 /// The pools of an open store.
 #[derive(Debug, Clone)]
 pub(crate) struct Pools {

@@ -159,8 +159,26 @@ fn abandoned(name: &str, ctime: i64) -> bool {
     stale || gone
 }
 
+/// A temporary's name and the identity (device, inode) of the file created under it.
+#[derive(Debug, Clone)]
+pub(crate) struct Temp {
+    pub(crate) name: String,
+    pub(crate) id: (u64, u64),
+}
+
+impl Temp {
+    /// Remove the temporary if its name still leads to the file created under it (a name the
+    /// directory's owner has pointed at something else is left alone).
+    pub(crate) fn remove(&self, dir: impl AsFd) -> Result<()> {
+        if identity_at(dir.as_fd(), &self.name)? == Some(self.id) {
+            unlink(dir, &self.name)?;
+        }
+        Ok(())
+    }
+}
+
 /// Create a private temporary in `dir`: a new name, exclusive, never through a symlink, 0600.
-pub(crate) fn create_temp(dir: impl AsFd) -> Result<(String, File)> {
+pub(crate) fn create_temp(dir: impl AsFd) -> Result<(Temp, File)> {
     for _ in 0..16 {
         let name = temp_name();
         match rustix::fs::openat(
@@ -173,7 +191,9 @@ pub(crate) fn create_temp(dir: impl AsFd) -> Result<(String, File)> {
                 let f = File::from(fd);
                 // The umask may only have taken bits away; say exactly 0600.
                 rustix::fs::fchmod(&f, Mode::RUSR | Mode::WUSR).map_err(errno_io)?;
-                return Ok((name, f));
+                let m = f.metadata()?;
+                let id = (m.dev(), m.ino());
+                return Ok((Temp { name, id }, f));
             }
             Err(Errno::EXIST) => continue,
             Err(e) => return Err(fs_err("cannot create a temporary file", e)),
@@ -261,12 +281,21 @@ pub(crate) fn apply_attrs(file: &File, attrs: &Attributes) -> Result<Vec<String>
 /// `Conflict` (or `still_ok`'s).
 pub(crate) fn swap_in(
     dir: &OwnedFd,
-    tmp: &str,
+    tmp: &Temp,
     name: &str,
     expected: (u64, u64),
     shown: &str,
     still_ok: impl Fn() -> Result<()>,
 ) -> Result<()> {
+    // The temporary must still be the file written through its handle: the directory may be
+    // a user's, who can rename names in it.
+    if identity_at(dir, &tmp.name)? != Some(tmp.id) {
+        return Err(Error::conflict(format!(
+            "the temporary beside {shown} was replaced: left as it is"
+        ))
+        .retryable(false));
+    }
+    let tmp = tmp.name.as_str();
     let moved = || {
         Error::conflict(format!(
             "{shown} was replaced by another file while Alto worked on it: left as it is"

@@ -102,7 +102,7 @@ impl LocalDir {
                 from.seek(std::io::SeekFrom::Start(0))?;
                 let (size, sha) = copy_hashing(&mut from, Some(&mut t))?;
                 t.sync_all()?;
-                create_if_absent(&dir, &tmp, &name, &key)?;
+                create_if_absent(&dir, &tmp.name, &name, &key)?;
                 fsafe::fsync_dir(&dir)?;
                 Ok(ObjectInfo {
                     key: key.clone(),
@@ -112,7 +112,7 @@ impl LocalDir {
                 })
             })();
             if result.is_err() {
-                let _ = fsafe::unlink(&dir, &tmp);
+                let _ = tmp.remove(&dir);
             }
             result
         })

@@ -47,9 +47,9 @@ struct Place {
 }
 
 /// A staged restore's temporary.
-struct Temp {
+struct Staging {
     place: Place,
-    tmp: String,
+    tmp: fsafe::Temp,
 }
 
 /// A directory's identity: device, inode and birth time (inode numbers of removed directories
@@ -72,6 +72,11 @@ fn sweep_once(dir: &OwnedFd) -> Result<()> {
         fsafe::sweep(dir)?;
     }
     Ok(())
+}
+
+/// Whether a stat is a regular file's.
+fn is_regular(stat: &FileStat) -> bool {
+    stat.mode & 0o170000 == 0o100000
 }
 
 /// Resolve `file` to its directory handle and name, beneath its root, without symlinks.
@@ -122,7 +127,7 @@ fn open_blocking(file: &Located) -> Result<Opened> {
     sweep_once(&p.dir)?;
     let f = fsafe::open_file_at(&p.dir, &p.name, &p.shown)?;
     let stat = fsafe::stat_of(&f)?;
-    if stat.mode & 0o170000 != 0o100000 {
+    if !is_regular(&stat) {
         return Err(Error::invalid_input(format!(
             "{} is not a regular file",
             p.shown
@@ -197,7 +202,7 @@ fn stub_blocking(opened: Opened, info: &StubInfo, attrs: &Attributes) -> Result<
         Ok(notes)
     })();
     if result.is_err() {
-        let _ = fsafe::unlink(&p.dir, &tmp);
+        let _ = tmp.remove(&p.dir);
     }
     result
 }
@@ -217,7 +222,7 @@ fn stage_blocking(file: &Located) -> Result<Staged> {
         Err(e) => return Err(e),
     };
     let stat = fsafe::stat_of(&f)?;
-    if stat.mode & 0o170000 != 0o100000 {
+    if !is_regular(&stat) {
         return Err(not_stub());
     }
     let stub = parse_stub(&f, &stat, &p.shown)?.ok_or_else(not_stub)?;
@@ -227,12 +232,12 @@ fn stage_blocking(file: &Located) -> Result<Staged> {
         stat,
         stub,
         file: t,
-        handle: Box::new(Temp { place: p, tmp }),
+        handle: Box::new(Staging { place: p, tmp }),
     })
 }
 
 fn finish_blocking(staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
-    let t: Box<Temp> = staged
+    let t: Box<Staging> = staged
         .handle
         .downcast()
         .map_err(|_| Error::invalid_input("a restore staged by another driver"))?;
@@ -254,7 +259,7 @@ fn finish_blocking(staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
         Ok(notes)
     })();
     if result.is_err() {
-        let _ = fsafe::unlink(&p.dir, &t.tmp);
+        let _ = t.tmp.remove(&p.dir);
     }
     result
 }
@@ -298,11 +303,11 @@ impl StubDriver for PosixStubDriver {
 
     async fn abort_restore(&self, staged: Staged) -> Result<()> {
         blocking(move || {
-            let t: Box<Temp> = staged
+            let t: Box<Staging> = staged
                 .handle
                 .downcast()
                 .map_err(|_| Error::invalid_input("a restore staged by another driver"))?;
-            fsafe::unlink(&t.place.dir, &t.tmp)
+            t.tmp.remove(&t.place.dir)
         })
         .await
     }

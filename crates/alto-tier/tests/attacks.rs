@@ -1311,3 +1311,39 @@ async fn a_target_outside_the_allowed_roots_is_refused() {
     let r = run_with(&store, &t, &opts).await;
     assert_eq!(r.stubbed, 1, "{r:?}");
 }
+
+/// The attacker swaps the worker's own temporary (a stub written beside the file) for a file of
+/// theirs just before the exchange: the swap is refused, the original and the attacker's file
+/// stay, and the worker removes nothing it did not create.
+#[tokio::test]
+async fn a_temporary_swapped_by_the_directory_owner_is_not_used() {
+    let _g = serial().await;
+    let w = World::new();
+    let (store, t) = home_share(&w).await;
+    let f = w.home.join("f");
+    let original = content(4, 700);
+    attacker_file(&f, &original, 0o644);
+    ingest(&store, &t, "home", vec![at(&f)]).await;
+    assert_eq!(plan(&store, &t, &w.tier).await, 1);
+    let swap = format!(
+        "cd {} && for t in .alto-tmp-*; do mv \"$t\" moved && printf mine > \"$t\"; done",
+        sq(&w.home)
+    );
+    let hook = HookGuard::set(move |name| {
+        if name == "stub_before_rename" {
+            as_attacker(&swap);
+        }
+    });
+    let r = run(&store, &t).await;
+    drop(hook);
+    assert_eq!((r.stubbed, r.failed), (0, 1), "{r:?}");
+    assert!(r.errors[0].contains("temporary"), "{:?}", r.errors);
+    assert_eq!(std::fs::read(&f).unwrap(), original, "the original stays");
+    let planted = temporaries(&w.home);
+    assert_eq!(
+        planted.len(),
+        1,
+        "the attacker's file is not removed: {planted:?}"
+    );
+    assert_eq!(std::fs::read(w.home.join(&planted[0])).unwrap(), b"mine");
+}

@@ -27,3 +27,7 @@ mod url;
 #[cfg(feature = "postgres")]
 pub use url::login;
 pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate};
+
+/// The database file of an SQLite store URL (`None` for in-memory SQLite), as the store opens it.
+#[cfg(feature = "sqlite")]
+pub use alto_sqlite::database_file as sqlite_database_file;
