@@ -210,7 +210,12 @@ impl ObjectTarget {
     /// Upload the local file at `local` to a new object at `key` (tools and tests; workers hand
     /// [`TierTarget::put`] the handle they checked).
     pub async fn put_file(&self, key: &str, local: &std::path::Path) -> Result<ObjectInfo> {
-        let f = std::fs::File::open(local)
+        use std::os::unix::fs::OpenOptionsExt;
+        // Never through a symlink, even here (tools run as root too).
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(local)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", local.display())))?;
         self.put(key, f).await
     }
@@ -224,6 +229,7 @@ impl ObjectTarget {
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(local)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot create {}", local.display())))?;
         self.get(key, f).await

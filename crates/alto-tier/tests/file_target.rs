@@ -79,3 +79,26 @@ fn bad_target_uris() {
         assert!(e.to_string().contains(uri), "{e}");
     }
 }
+
+#[tokio::test]
+async fn path_helpers_never_follow_a_symlink() {
+    let tier = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let t = ObjectTarget::open(&format!("file://{}/t/", tier.path().display())).unwrap();
+    let src = work.path().join("src");
+    std::fs::write(&src, b"data").unwrap();
+    t.put_file("k", &src).await.unwrap();
+    let victim = work.path().join("victim");
+    std::fs::write(&victim, b"keep").unwrap();
+    let link = work.path().join("link");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    assert!(
+        t.get_file("k", &link).await.is_err(),
+        "fetch through a symlink"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    assert!(
+        t.put_file("k2", &link).await.is_err(),
+        "upload through a symlink"
+    );
+}
