@@ -20,6 +20,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# A test run builds once from a clean tree: incremental caches would only double the disk it needs.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 if [ -z "${ALTO_TEST_FAST:-}" ]; then
   echo "==> cargo fmt --check"
   cargo fmt --all --check
