@@ -1396,7 +1396,7 @@ pub async fn stored_object_kept(store: &dyn Store) {
     )
     .await;
     let first = StoredObject {
-        key: format!("{}/{}/1/s/a", t.name, s.name),
+        key: String::new(),
         size: 5 << 40,
         sha256: "0123456789abcdef".repeat(4),
         etag: Some("\"e-1\"".into()),
@@ -1406,7 +1406,7 @@ pub async fn stored_object_kept(store: &dyn Store) {
         modified: 1_000_000,
     };
     let second = StoredObject {
-        key: format!("{}/{}/2/s/a", t.name, s.name),
+        key: String::new(),
         size: 0,
         sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
         etag: None,
@@ -1444,6 +1444,37 @@ pub async fn stored_object_kept(store: &dyn Store) {
     // A plan ignores a stored object (nothing was stored yet).
     let o = go(req(Action::Plan, None, Some(first.clone()))).await;
     assert_eq!(o.stored, None, "planned: nothing stored");
+    // A stub records only a key its object could have written (its tenant, share, id and
+    // incarnation): not another tenant's, not another object's, not another incarnation's.
+    let first = StoredObject {
+        key: crate::worker::object_key_of(&t.name, &o).unwrap(),
+        ..first
+    };
+    for bad in [
+        format!("other/{}/s/a.~{}.1", s.name, o.id),
+        format!("{}/{}/s/a.~{}.1", t.name, s.name, o.id + 1),
+        format!("{}/{}/s/a.~{}.2", t.name, s.name, o.id),
+        format!("{}/{}/../x/s/a.~{}.1", t.name, s.name, o.id),
+        format!("{}/{}/.~{}.1", t.name, s.name, o.id),
+    ] {
+        let e = store
+            .transition(
+                t.id,
+                &req(
+                    Action::Stub,
+                    Some((o.state, o.version)),
+                    Some(StoredObject {
+                        key: bad.clone(),
+                        ..first.clone()
+                    }),
+                ),
+            )
+            .await
+            .expect_err(&bad);
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{bad}: {e}");
+        let read = store.tier_object(t.id, &s.name, "/s/a").await.unwrap();
+        assert_eq!(read, o, "{bad}: a refused stub writes nothing");
+    }
     let o = go(req(
         Action::Stub,
         Some((o.state, o.version)),
@@ -1459,6 +1490,10 @@ pub async fn stored_object_kept(store: &dyn Store) {
         (2, None),
         "a new incarnation clears it"
     );
+    let second = StoredObject {
+        key: crate::worker::object_key_of(&t.name, &o).unwrap(),
+        ..second
+    };
     let o = go(req(
         Action::Stub,
         Some((o.state, o.version)),
@@ -1515,7 +1550,7 @@ pub async fn stored_object_kept(store: &dyn Store) {
     assert_eq!(objs.len(), 1);
     assert_eq!(objs[0].stored, None);
     let third = StoredObject {
-        key: format!("{}/{}/1/s/b", t.name, s.name),
+        key: crate::worker::object_key_of(&t.name, &objs[0]).unwrap(),
         size: 7,
         ..first.clone()
     };

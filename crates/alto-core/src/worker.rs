@@ -190,14 +190,54 @@ pub fn object_key_of(tenant: &str, obj: &TierObject) -> Result<String> {
 }
 
 /// The target root and object key of a tier object: the key the catalogue recorded when it was
-/// stubbed, else the key of its current incarnation.
+/// stubbed (after [`check_stored_key`]), else the key of its current incarnation.
+///
+/// # Errors
+/// `InvalidInput` when the target URI does not end with the path's key, or when the recorded key
+/// is not one this object's stub could have written.
 pub fn split_target_uri<'o>(tenant: &str, obj: &'o TierObject) -> Result<(&'o str, String)> {
     let root = target_root(obj)?;
     let key = match &obj.stored {
-        Some(s) => s.key.clone(),
+        Some(s) => {
+            check_stored_key(tenant, obj, &s.key)?;
+            s.key.clone()
+        }
         None => object_key_of(tenant, obj)?,
     };
     Ok((root, key))
+}
+
+/// Check that `key`, the object key a catalogue records for `obj`, is one its stub could have
+/// written: `{tenant}/{share}/….~{object id}.{incarnation}` ([`object_key_of`]; the path part
+/// may be an older path of the file, as moves keep the key). Object ids are unique in a
+/// catalogue, so such a key names no other tier object's object: a record edited to point at
+/// another tenant's object, or at anything else in the target, is refused before a worker
+/// fetches or deletes it.
+///
+/// Every store refuses to record such a key with a stub, and the workers check again before
+/// they fetch.
+///
+/// # Errors
+/// `PermissionDenied` naming the object and the key.
+pub fn check_stored_key(tenant: &str, obj: &TierObject, key: &str) -> Result<()> {
+    let prefix = format!("{}/{}/", key_segment(tenant), key_segment(&obj.share));
+    let suffix = format!(".~{}.{}", obj.id, obj.incarnation);
+    let ok = key.len() > prefix.len() + suffix.len()
+        && key.starts_with(&prefix)
+        && key.ends_with(&suffix)
+        && !key.split('/').any(|s| s == "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            crate::ErrorKind::PermissionDenied,
+            format!(
+                "tier object {} ({}): object key {key:?} is not this object's \
+                 ({prefix}…{suffix}): refusing it",
+                obj.id, obj.path,
+            ),
+        ))
+    }
 }
 
 /// Where a share's file is on this host: beneath the share's root (or its override here).
@@ -814,5 +854,67 @@ mod target_tests {
             assert_eq!(e.kind(), crate::ErrorKind::PermissionDenied, "{bad}");
         }
         assert!(check_target(&[], "file:///anywhere/").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod stored_key_tests {
+    use super::{object_key_of, split_target_uri};
+    use crate::types::{StoredObject, TierObject};
+    use crate::{ErrorKind, TierState};
+
+    #[test]
+    fn a_recorded_key_must_be_the_objects_own() {
+        let mut obj = TierObject {
+            id: 41,
+            share: "media".into(),
+            path_key: "/v/a.mov".into(),
+            path: "/v/a.mov".into(),
+            state: TierState::Stubbed,
+            version: 2,
+            incarnation: 3,
+            target_uri: "s3://b/p/v/a.mov".into(),
+            planned_by: "cold".into(),
+            planned_at: 0,
+            acted_at: None,
+            last_accessed: None,
+            access_count: 0,
+            stored: None,
+        };
+        let own = object_key_of("acme", &obj).unwrap();
+        assert_eq!(own, "acme/media/v/a.mov.~41.3");
+        let stored = |key: &str| StoredObject {
+            key: key.into(),
+            size: 1,
+            sha256: String::new(),
+            etag: None,
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+            modified: 0,
+        };
+        // The key of an older path (a move keeps it) is the object's own.
+        for ok in [own.as_str(), "acme/media/old/name.mov.~41.3"] {
+            obj.stored = Some(stored(ok));
+            assert_eq!(
+                split_target_uri("acme", &obj).unwrap(),
+                ("s3://b/p/", ok.into())
+            );
+        }
+        for bad in [
+            "other/media/v/a.mov.~41.3",
+            "acme/photos/v/a.mov.~41.3",
+            "acme/media/v/a.mov.~42.3",
+            "acme/media/v/a.mov.~41.2",
+            "acme/media/v/a.mov.~41.31",
+            "acme/media/.~41.3",
+            "acme/media/../other/media/v/a.mov.~41.3",
+            "acmex/media/v/a.mov.~41.3",
+        ] {
+            obj.stored = Some(stored(bad));
+            let e = split_target_uri("acme", &obj).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{bad}");
+            assert!(e.to_string().contains(bad), "{e}");
+        }
     }
 }

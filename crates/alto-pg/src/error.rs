@@ -75,9 +75,10 @@ fn by_sqlstate(code: &str) -> (ErrorKind, bool, &'static str) {
             "the Alto schema is missing or incomplete: run `alto migrate --store URL`",
         ),
         "42501" => (
-            ErrorKind::Backend,
+            ErrorKind::PermissionDenied,
             false,
-            "permission denied (row-level security or a missing grant)",
+            "permission denied (row-level security, a missing grant, or a write the schema's \
+             guards refuse)",
         ),
         // Limits: bad data, not a broken backend. The core's readers reject such rows first
         // (alto_core::inventory's limits), so these name what a caller let through.

@@ -545,8 +545,17 @@ async fn an_ordinary_owner_rekeys_every_tenant() {
         sqlx::query(
             "INSERT INTO tier_object (tenant_id, share_id, path_key, full_path, state, version, \
              incarnation, target_uri, planned_by, planned_utc) \
-             SELECT tenant_id, share_id, path_key, full_path, 'STUBBED', 2, 1, 'file:///t', \
+             SELECT tenant_id, share_id, path_key, full_path, 'PLANNED', 1, 1, 'file:///t', \
              'r', now() FROM file_current WHERE tenant_id = $1 AND path_key = '/x/a/b'",
+        )
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        // Stubbed as the lifecycle moves (the schema's guard refuses a row born stubbed).
+        sqlx::query(
+            "UPDATE tier_object SET state = 'STUBBED', version = 2 \
+             WHERE tenant_id = $1 AND path_key = '/x/a/b'",
         )
         .bind(tenant.0)
         .execute(&mut *tx)

@@ -175,8 +175,15 @@ pub(crate) async fn transition_in(
                 o.stored = None;
             } else {
                 o.acted_at = Some(req.at);
-                if req.action == Action::Stub && req.stored.is_some() {
-                    o.stored = req.stored.clone();
+                if let Some(st) = req.stored.as_ref().filter(|_| req.action == Action::Stub) {
+                    let name: String =
+                        sqlx::query_scalar("SELECT name FROM tenant WHERE tenant_id = ?1")
+                            .bind(tenant.0)
+                            .fetch_one(&mut *conn)
+                            .await
+                            .map_err(db)?;
+                    alto_core::worker::check_stored_key(&name, &o, &st.key)?;
+                    o.stored = Some(st.clone());
                 }
             }
             let st = o.stored.as_ref();

@@ -138,7 +138,7 @@ async fn a_version_3_database_is_migrated() {
         .unwrap()
         .unwrap();
     let stored = StoredObject {
-        key: "acme/old/2/d/a".into(),
+        key: alto_core::worker::object_key_of(&t.name, &a).unwrap(),
         size: 5,
         sha256: "ab".repeat(32),
         etag: None,

@@ -49,7 +49,7 @@ async fn stored_objects_round_trip_and_oversize_is_refused() {
         .unwrap()
         .unwrap();
     let big = StoredObject {
-        key: "acme/data/1/a".into(),
+        key: alto_core::worker::object_key_of(&t.name, &o).unwrap(),
         size: u64::MAX,
         sha256: "00".repeat(32),
         etag: Some("e".into()),
@@ -93,7 +93,7 @@ async fn stored_objects_round_trip_and_oversize_is_refused() {
     assert_eq!(
         row,
         (
-            "acme/data/1/a".into(),
+            fits.key.clone(),
             i64::MAX,
             "00".repeat(32),
             Some("e".into()),

@@ -102,8 +102,13 @@ impl Inner {
                     o.stored = None;
                 } else {
                     o.acted_at = Some(req.at);
-                    if req.action == crate::lifecycle::Action::Stub && req.stored.is_some() {
-                        o.stored = req.stored.clone();
+                    if let Some(st) = req
+                        .stored
+                        .as_ref()
+                        .filter(|_| req.action == crate::lifecycle::Action::Stub)
+                    {
+                        crate::worker::check_stored_key(&g.tenant(tenant)?.name, &o, &st.key)?;
+                        o.stored = Some(st.clone());
                     }
                 }
                 Some(o)
