@@ -2,14 +2,11 @@
 
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure};
-use alto::feed::apply::{FeedOptions, FeedReport, Rehydrator, apply_batch_file, follow_lucid};
+use alto::feed::apply::FeedReport;
 use alto::store::ShareSpec;
-use alto::tier::PosixStubDriver;
-use alto::time::now_micros;
-use alto::{RuleSet, ShareKind};
+use alto::{FeedRequest, RuleSet, ShareKind, TenantHandle};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum FeedCommand {
@@ -67,22 +64,25 @@ pub(crate) struct EventsArgs {
     file: PathBuf,
 }
 
-fn options(common: &Common) -> Result<FeedOptions, Failure> {
-    Ok(FeedOptions {
-        now: now_micros(),
-        batch_events: 100_000,
-        rules: common
-            .rules
-            .as_deref()
-            .map(RuleSet::from_path)
-            .transpose()?,
-        // Under the tenant's `rehydrate` policy, accessed stubs come back as with `alto rehydrate`.
-        rehydrate: Some(Rehydrator {
-            targets: crate::cmd_tier::opener(),
-            driver: Arc::new(PosixStubDriver),
-            share_roots: common.share_roots.iter().cloned().collect(),
-        }),
-    })
+fn options(common: &Common) -> Result<FeedRequest, Failure> {
+    let mut r = FeedRequest::default();
+    r.rules = common
+        .rules
+        .as_deref()
+        .map(RuleSet::from_path)
+        .transpose()?;
+    Ok(r)
+}
+
+/// The tenant's handle on this host (under the tenant's `rehydrate` policy, accessed stubs come
+/// back as with `alto rehydrate`, through the shares' roots here).
+async fn tenant(common: &Common, quiet: bool) -> Result<TenantHandle, Failure> {
+    let store = common
+        .store
+        .open_trusted(quiet, common.allow_shared_store)
+        .await?;
+    let alto = crate::cmd_tier::host_alto(store, &common.share_roots, &[]).await?;
+    Ok(alto.tenant(&common.tenant).await?)
 }
 
 fn print(r: &FeedReport) {
@@ -118,28 +118,17 @@ fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
     let interval = alto_rules::parse_duration(&a.interval)
         .map_err(|e| Failure::usage(format!("--interval: {e}")))?;
     runtime()?.block_on(async {
-        let store = a
-            .common
-            .store
-            .open_trusted(quiet, a.common.allow_shared_store)
-            .await?;
-        let tenant = store.tenant(&a.common.tenant).await?;
+        let tenant = tenant(&a.common, quiet).await?;
         let mut spec = ShareSpec::new(a.common.share.clone(), ShareKind::Lucidlink);
         spec.mount_root = a.mount_root.clone();
-        store.ensure_share(tenant.id, &spec).await?;
+        tenant.ensure_share(&spec).await?;
         loop {
             let opts = options(&a.common)?;
-            let r = follow_lucid(
-                store.as_ref(),
-                &tenant,
-                &a.common.share,
-                &a.root,
-                &opts,
-                &mut |m| {
+            let r = tenant
+                .follow_lucid(&a.common.share, &a.root, &opts, &mut |m| {
                     eprintln!("alto: malformed audit line {m}");
-                },
-            )
-            .await?;
+                })
+                .await?;
             print(&r);
             if !a.follow {
                 return Ok(());
@@ -154,14 +143,11 @@ fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
 
 fn events(a: EventsArgs, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
-        let store = a
-            .common
-            .store
-            .open_trusted(quiet, a.common.allow_shared_store)
-            .await?;
-        let tenant = store.tenant(&a.common.tenant).await?;
+        let tenant = tenant(&a.common, quiet).await?;
         let opts = options(&a.common)?;
-        let r = apply_batch_file(store.as_ref(), &tenant, &a.common.share, &a.file, &opts).await?;
+        let r = tenant
+            .apply_batch_file(&a.common.share, &a.file, &opts)
+            .await?;
         print(&r);
         Ok(())
     })

@@ -2,34 +2,36 @@
 
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto::driver::TierTarget;
 use alto::store::FileQuery;
 use alto::store::tiering::JobQuery;
-use alto::tier::{ObjectTarget, PosixStubDriver};
-use alto::time::{MICROS_PER_SEC, format_rfc3339, now_micros};
-use alto::worker::{
-    FileProgress, ShareRoots, TargetOpener, WorkerOptions, rehydrate_one_with,
-    run_one_job_with_progress,
-};
-use alto::{JobState, Store, Tenant, TierState};
+use alto::time::format_rfc3339;
+use alto::worker::FileProgress;
+use alto::{Alto, JobState, RunOptions, TenantHandle, TierState};
 use clap::Args;
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Tier targets by URI, as every command that moves data opens them.
-pub(crate) fn opener() -> Arc<TargetOpener> {
-    Arc::new(|uri: &str| Ok(Arc::new(ObjectTarget::open(uri)?) as Arc<dyn TierTarget>))
+/// This host's Alto over an open store: shares mounted elsewhere, targets allowed.
+pub(crate) async fn host_alto(
+    store: Arc<dyn alto::Store>,
+    share_roots: &[(String, std::path::PathBuf)],
+    allow_targets: &[String],
+) -> Result<Alto, Failure> {
+    let mut b = Alto::with_store(store);
+    for (name, dir) in share_roots {
+        b = b.share_root(name.clone(), dir.clone());
+    }
+    for p in allow_targets {
+        b = b.allow_target(p.clone());
+    }
+    Ok(b.connect().await?)
 }
 
-async fn tenants(store: &dyn Store, only: Option<&str>) -> Result<Vec<Tenant>, Failure> {
+async fn tenants(alto: &Alto, only: Option<&str>) -> Result<Vec<TenantHandle>, Failure> {
     match only {
-        Some(name) => Ok(vec![store.tenant(name).await?]),
-        None => Ok(store
-            .tiering()
-            .ok_or_else(|| alto::Error::unsupported("tiering", store.backend()))?
-            .tenants()
-            .await?),
+        Some(name) => Ok(vec![alto.tenant(name).await?]),
+        None => Ok(alto.tenants().await?),
     }
 }
 
@@ -62,15 +64,6 @@ pub(crate) struct RunArgs {
     /// `s3://bucket/`): a rule's target elsewhere is refused. Default: any target.
     #[arg(long = "allow-target", value_name = "PREFIX")]
     allow_targets: Vec<String>,
-}
-
-#[derive(Debug, Default)]
-struct Totals {
-    jobs: u64,
-    stubbed: u64,
-    skipped: u64,
-    failed: u64,
-    bytes: u64,
 }
 
 /// The live view of `alto run`: files done out of the files of the jobs queued or running at the
@@ -135,24 +128,16 @@ impl RunProgress {
 }
 
 /// Files of the jobs queued or running now, for the bar's length.
-async fn pending_files(store: &dyn Store, tenants: &[Tenant]) -> Result<u64, Failure> {
-    let Some(q) = store.tiering() else {
-        return Ok(0);
-    };
+async fn pending_files(tenants: &[TenantHandle]) -> Result<u64, Failure> {
     let mut files = 0;
     for t in tenants {
         for state in [JobState::Queued, JobState::Running] {
-            let mut query = JobQuery {
+            let mut pages = t.jobs(JobQuery {
                 state: Some(state),
                 ..Default::default()
-            };
-            loop {
-                let page = q.jobs(t.id, &query).await?;
-                files += page.items.iter().map(|j| j.estimate.files).sum::<u64>();
-                match page.next.and_then(|n| n.parse().ok()) {
-                    Some(n) => query.after = Some(n),
-                    None => break,
-                }
+            });
+            while let Some(page) = pages.next_page().await? {
+                files += page.iter().map(|j| j.estimate.files).sum::<u64>();
             }
         }
     }
@@ -181,87 +166,40 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
                 args.workers
             );
         }
-        let served = tenants(store.as_ref(), args.tenant.as_deref()).await?;
-        let progress = Arc::new(RunProgress::new(
-            quiet,
-            pending_files(store.as_ref(), &served).await?,
-        ));
-        let totals = Arc::new(std::sync::Mutex::new(Totals::default()));
-        let mut handles = Vec::new();
-        for w in 0..args.workers {
-            let store = store.clone();
-            let totals = totals.clone();
-            let progress = progress.clone();
-            let tenant = args.tenant.clone();
-            let opts = WorkerOptions {
-                name: format!("{}-{}-{w}", host(), std::process::id()),
-                lease: args.lease_secs.max(10) * MICROS_PER_SEC,
-                share_roots: args.share_roots.iter().cloned().collect(),
-                allowed_targets: args.allow_targets.clone(),
-                ..WorkerOptions::default()
-            };
-            let (once, poll) = (args.once, args.poll_secs);
-            handles.push(tokio::spawn(async move {
-                let targets = opener();
-                loop {
-                    let mut worked = false;
-                    for t in tenants(store.as_ref(), tenant.as_deref()).await? {
-                        let on_file = |f| progress.file(f);
-                        while let Some(r) = run_one_job_with_progress(
-                            store.as_ref(),
-                            &t,
-                            targets.as_ref(),
-                            &PosixStubDriver,
-                            &opts,
-                            &on_file,
-                        )
-                        .await?
-                        {
-                            worked = true;
-                            for e in &r.errors {
-                                progress.line(&format!("alto: job {}: {e}", r.job));
-                            }
-                            if !quiet {
-                                progress.line(&format!(
-                                    "alto: {} job {}: {} stubbed, {} skipped, {} failed, {}",
-                                    t.name,
-                                    r.job,
-                                    r.stubbed,
-                                    r.skipped,
-                                    r.failed,
-                                    fmt::bytes(r.bytes)
-                                ));
-                            }
-                            let mut g = totals.lock().unwrap_or_else(|p| p.into_inner());
-                            g.jobs += 1;
-                            g.stubbed += r.stubbed;
-                            g.skipped += r.skipped;
-                            g.failed += r.failed;
-                            g.bytes += r.bytes;
-                        }
-                    }
-                    if !worked {
-                        if once {
-                            return Ok::<_, Failure>(());
-                        }
-                        tokio::time::sleep(std::time::Duration::from_secs(poll)).await;
-                    }
-                }
-            }));
+        let alto = host_alto(store, &args.share_roots, &args.allow_targets).await?;
+        let served = tenants(&alto, args.tenant.as_deref()).await?;
+        let progress = Arc::new(RunProgress::new(quiet, pending_files(&served).await?));
+        let mut opts = RunOptions::default()
+            .workers(args.workers as usize)
+            .once(args.once)
+            .lease(std::time::Duration::from_secs(
+                args.lease_secs.max(10) as u64
+            ))
+            .poll(std::time::Duration::from_secs(args.poll_secs));
+        if let Some(t) = &args.tenant {
+            opts = opts.tenant(t.clone());
         }
-        for h in handles {
-            let r = h.await.map_err(|e| Failure {
-                code: 1,
-                message: format!("worker task failed: {e}"),
-            });
-            if let Err(e) = r.and_then(|r| r) {
-                progress.bar.finish_and_clear();
-                return Err(e);
+        let p = progress.clone();
+        let opts = opts.on_file(move |f| p.file(f));
+        let p = progress.clone();
+        let opts = opts.on_job(move |tenant, r| {
+            for e in &r.errors {
+                p.line(&format!("alto: job {}: {e}", r.job));
             }
-        }
+            if !quiet {
+                p.line(&format!(
+                    "alto: {tenant} job {}: {} stubbed, {} skipped, {} failed, {}",
+                    r.job,
+                    r.stubbed,
+                    r.skipped,
+                    r.failed,
+                    fmt::bytes(r.bytes)
+                ));
+            }
+        });
+        let report = alto.run_workers(&opts).await;
         progress.bar.finish_and_clear();
-        let t = std::mem::take(&mut *totals.lock().unwrap_or_else(|p| p.into_inner()));
-        Ok::<_, Failure>(t)
+        Ok::<_, Failure>(report?)
     })?;
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -280,14 +218,6 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
         });
     }
     Ok(())
-}
-
-fn host() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into())
 }
 
 #[derive(Debug, Args)]
@@ -321,52 +251,29 @@ pub(crate) fn rehydrate(args: RehydrateArgs, quiet: bool) -> CmdResult {
             .store
             .open_trusted(quiet, args.allow_shared_store)
             .await?;
-        let tenant = store.tenant(&args.tenant).await?;
-        let mut q = FileQuery {
+        let alto = host_alto(store, &args.share_roots, &args.allow_targets).await?;
+        let tenant = alto.tenant(&args.tenant).await?;
+        let mut pages = tenant.files(FileQuery {
             glob: args.glob.clone(),
             state: Some(TierState::Stubbed),
             ..Default::default()
-        };
+        });
         let mut files = Vec::new();
-        loop {
-            let page = store.files(tenant.id, &q).await?;
-            files.extend(page.items.into_iter().filter(|f| {
+        while let Some(page) = pages.next_page().await? {
+            files.extend(page.into_iter().filter(|f| {
                 args.paths.is_empty()
                     || args.paths.iter().any(|p| {
                         p == &f.entry.path
                             || alto::path::normalized(p) == alto::path::normalized(&f.entry.path)
                     })
             }));
-            match page.next {
-                Some(n) => q.after = Some(n),
-                None => break,
-            }
         }
         if files.is_empty() {
             return Err(Failure::usage("no stubbed file matches"));
         }
-        let targets = opener();
-        let roots: ShareRoots = args.share_roots.iter().cloned().collect();
         let (mut ok, mut bytes, mut failed) = (0u64, 0u64, 0u64);
         for f in &files {
-            let obj = store.tier_object(tenant.id, &f.share, &f.path_key).await?;
-            let allowed = alto::worker::target_root(&obj)
-                .and_then(|root| alto::worker::check_target(&args.allow_targets, root));
-            if let Err(e) = allowed {
-                failed += 1;
-                eprintln!("alto: cannot rehydrate {}: {e}", f.entry.path);
-                continue;
-            }
-            match rehydrate_one_with(
-                store.as_ref(),
-                &tenant,
-                &obj,
-                targets.as_ref(),
-                &PosixStubDriver,
-                &roots,
-            )
-            .await
-            {
+            match tenant.rehydrate_file(f).await {
                 Ok(n) => {
                     ok += 1;
                     bytes += n;
@@ -416,27 +323,25 @@ pub(crate) fn jobs(args: JobsArgs, quiet: bool) -> CmdResult {
         None => None,
     };
     runtime()?.block_on(async {
-        let store = args.store.open(quiet).await?;
-        let q = store
-            .tiering()
-            .ok_or_else(|| alto::Error::unsupported("jobs", store.backend()))?;
+        let alto = Alto::with_store(args.store.open(quiet).await?)
+            .connect()
+            .await?;
         if !args.json {
             println!(
                 "{:<12} {:>7} {:<10} {:<16} {:>8} {:>10} {:>8} {:>8} {:>7}  TARGET / LAST ERROR",
                 "TENANT", "JOB", "STATE", "RULE", "FILES", "BYTES", "STUBBED", "SKIPPED", "TRIES"
             );
         }
-        for t in tenants(store.as_ref(), args.tenant.as_deref()).await? {
-            let mut query = JobQuery {
+        for t in tenants(&alto, args.tenant.as_deref()).await? {
+            let mut pages = t.jobs(JobQuery {
                 state,
                 ..Default::default()
-            };
-            loop {
-                let page = q.jobs(t.id, &query).await?;
-                for j in &page.items {
+            });
+            while let Some(page) = pages.next_page().await? {
+                for j in &page {
                     if args.json {
                         let mut v = serde_json::to_value(j).map_err(std::io::Error::from)?;
-                        v["tenant"] = t.name.clone().into();
+                        v["tenant"] = t.name().into();
                         println!("{v}");
                     } else {
                         let note = j
@@ -445,7 +350,7 @@ pub(crate) fn jobs(args: JobsArgs, quiet: bool) -> CmdResult {
                             .map_or_else(|| j.target.clone(), |e| format!("{} ({e})", j.target));
                         println!(
                             "{:<12} {:>7} {:<10} {:<16} {:>8} {:>10} {:>8} {:>8} {:>7}  {}",
-                            t.name,
+                            t.name(),
                             j.id,
                             j.state.as_str(),
                             j.rule,
@@ -457,10 +362,6 @@ pub(crate) fn jobs(args: JobsArgs, quiet: bool) -> CmdResult {
                             note
                         );
                     }
-                }
-                match page.next.and_then(|n| n.parse().ok()) {
-                    Some(n) => query.after = Some(n),
-                    None => break,
                 }
             }
         }
@@ -481,12 +382,14 @@ pub(crate) struct CancelArgs {
 
 pub(crate) fn cancel(args: CancelArgs, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
-        let store = args.store.open(quiet).await?;
-        let tenant = store.tenant(&args.tenant).await?;
-        let q = store
-            .tiering()
-            .ok_or_else(|| alto::Error::unsupported("jobs", store.backend()))?;
-        let j = q.cancel_job(tenant.id, args.job, now_micros()).await?;
+        let alto = Alto::with_store(args.store.open(quiet).await?)
+            .connect()
+            .await?;
+        let j = alto
+            .tenant(&args.tenant)
+            .await?
+            .cancel_job(args.job)
+            .await?;
         println!(
             "job {} cancelled at {}",
             j.id,

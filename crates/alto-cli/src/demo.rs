@@ -186,7 +186,7 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
     };
     let mut planner = Planner::new(&rules, flags.options()?);
     let (ingested, took) = runtime()?.block_on(async {
-        let store = alto::connect(&url).await?;
+        let store = alto::open_store(&url).await?;
         let tenant = match store.tenant("demo").await {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::NotFound => {

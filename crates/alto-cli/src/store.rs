@@ -30,7 +30,7 @@ impl StoreArgs {
     }
 
     pub(crate) async fn open(&self, quiet: bool) -> Result<Arc<dyn Store>, Failure> {
-        Ok(alto::connect(&self.url(quiet)).await?)
+        Ok(alto::open_store(&self.url(quiet)).await?)
     }
 
     /// Open a store that a command acting on files (`run`, `rehydrate`, `feed`) may trust: an
@@ -54,7 +54,7 @@ impl StoreArgs {
                 eprintln!("alto: warning: using the store {path} although {why}");
             }
         }
-        Ok(alto::connect(&url).await?)
+        Ok(alto::open_store(&url).await?)
     }
 }
 

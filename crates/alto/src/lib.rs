@@ -12,21 +12,39 @@
 //!
 //! ```no_run
 //! # async fn demo() -> alto::Result<()> {
-//! let store = alto::connect("sqlite://alto.db").await?;
-//! let tenant = store.tenant("acme").await?;
+//! let alto = alto::connect("sqlite://alto.db").await?;
+//! let tenant = alto.tenant("acme").await?;
+//! let mut audit = tenant.audit();
+//! while let Some(page) = audit.next_page().await? {
+//!     for event in page {
+//!         println!("{} {} {}", event.id, event.kind, event.subject);
+//!     }
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! [`connect`] gives an [`Alto`]: the user-facing handle (owned, `Clone + Send + Sync`), with a
+//! [`TenantHandle`] per tenant and [`Pages`] with an opaque [`Cursor`] for every listing. The
+//! backend contract ([`Store`] and its `Tiering` and `Feeds` parts) is the implementers' side:
+//! [`open_store`] and [`Alto::store`] reach it.
 
 pub use alto_core::*;
 
 /// Tier targets (`file://`, `s3://`, `az://`) and the POSIX stub driver.
 pub use alto_tier as tier;
 
+mod sdk;
 mod url;
+
+pub use sdk::{
+    Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, OnFile, OnJob, OnProgress,
+    OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport, TenantHandle,
+    default_targets,
+};
 
 #[cfg(feature = "postgres")]
 pub use url::login;
-pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate};
+pub use url::{DEFAULT_STORE, SCHEMES, StoreUrl, connect, migrate, open_store};
 
 /// The database file of an SQLite store URL (`None` for in-memory SQLite), as the store opens it.
 #[cfg(feature = "sqlite")]

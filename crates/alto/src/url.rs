@@ -50,11 +50,28 @@ fn compiled_out(scheme: &str, feature: &str) -> Error {
     )
 }
 
+/// Connect to the store at `url` with this host's defaults (tier targets `file://`, `s3://`,
+/// `az://`; the POSIX stub driver; shares at their recorded roots): the handle every user of
+/// the library starts from. [`Alto::builder`](crate::Alto::builder) sets those.
+///
+/// | URL | store |
+/// |---|---|
+/// | `sqlite://alto.db` | embedded SQLite file, created and migrated on first use |
+/// | `postgres://user@host/db` | PostgreSQL (run [`migrate`] once, as the owner) |
+/// | `memory://` | in-process, nothing persists |
+///
+/// # Errors
+/// `InvalidInput` for an unknown scheme, `Unsupported` for a store not in this build, and
+/// whatever opening the store says.
+pub async fn connect(url: &str) -> Result<crate::Alto> {
+    crate::Alto::builder(url).connect().await
+}
+
 /// Open the store at `url`. SQLite files are created and migrated on first use; a PostgreSQL
 /// database must have been migrated with [`migrate`], and `url`'s user must be a runtime login
 /// ([`login::create`]): a superuser, a BYPASSRLS login or the schema's owner is refused with
 /// `PermissionDenied` (`ALTO_ALLOW_OWNER_LOGIN=1` allows it for development, with a warning).
-pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     match StoreUrl::parse(url)? {
         StoreUrl::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "sqlite")]
