@@ -9,6 +9,7 @@
 //! - [`RuleSet::explain`] with [`Explanation`];
 //! - [`naive::NaiveEvaluator`], the one-rule-at-a-time reference.
 
+mod bracket;
 mod compile;
 mod error;
 mod eval;
