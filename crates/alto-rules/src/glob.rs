@@ -228,6 +228,7 @@ impl SingleGlob {
 /// assert!(g.is_match(r"C:\Media\clip.mov", true));
 /// assert!(!g.is_match("/srv/clip.mov", false));
 /// assert!(alto_rules::PathGlob::new("[").is_err());
+/// assert!(alto_rules::PathGlob::new("").is_err());
 /// let g = alto_rules::PathGlob::new("IMG[!_]*.jpg").unwrap();
 /// assert!(g.is_match("/photos/IMG1.jpg", false));
 /// assert!(!g.is_match("/photos/IMG/0001.jpg", false));
@@ -242,6 +243,10 @@ pub struct PathGlob {
 impl PathGlob {
     /// Compile `pattern`; the error names the pattern and what is wrong with it.
     pub fn new(pattern: &str) -> Result<Self, String> {
+        if pattern.is_empty() {
+            // As in a rule set: an empty glob is a mistake (it would match only an empty path).
+            return Err("bad glob \"\": empty glob".into());
+        }
         let build = |ci: bool| {
             SingleGlob::new(pattern, ci).map_err(|e| format!("bad glob {pattern:?}: {e}"))
         };
