@@ -8,6 +8,10 @@
 //! placeholder character; a glob with brackets then becomes globset's regex with the
 //! placeholders replaced by the bracket's own class, and all such globs run as one
 //! multi-pattern regex beside the `GlobSet`. Globs without brackets keep globset's strategies.
+//!
+//! Globset's `?` also matches a byte, not a character. On an ASCII path the two are the same, so
+//! a [`GlobGroup`] keeps `?` globs in the `GlobSet` for ASCII paths (all paths, in practice) and
+//! holds a second variant, where `?` is a placeholder for "one character but `/`", for the others.
 
 use std::fmt::Write;
 
@@ -41,8 +45,22 @@ pub(crate) enum Compiled {
 /// letters only, and NTFS/SMB names are case-insensitive beyond ASCII (`É` = `é`); folded
 /// globs also keep globset's fast literal and extension strategies.
 ///
-/// The error says what is wrong, to follow "bad glob …: ".
-pub(crate) fn compile(pattern: &str, insensitive: bool) -> Result<Compiled, String> {
+/// With `ascii_only`, `?` is left to globset, which matches one byte: right for ASCII paths
+/// only. The error says what is wrong, to follow "bad glob …: ".
+pub(crate) fn compile(
+    pattern: &str,
+    insensitive: bool,
+    ascii_only: bool,
+) -> Result<Compiled, String> {
+    compile_noting_any(pattern, insensitive, ascii_only).map(|(compiled, _)| compiled)
+}
+
+/// [`compile`], also saying whether the glob has a `?` wildcard (outside brackets).
+fn compile_noting_any(
+    pattern: &str,
+    insensitive: bool,
+    ascii_only: bool,
+) -> Result<(Compiled, bool), String> {
     let source: Vec<char> = glob_source(pattern).chars().collect();
     // Placeholders: private-use characters that the glob does not contain.
     let mut spare = (0xF_0000..=0xF_FFFD)
@@ -50,6 +68,7 @@ pub(crate) fn compile(pattern: &str, insensitive: bool) -> Result<Compiled, Stri
         .filter(|c| !source.contains(c));
     let mut text = String::with_capacity(source.len());
     let mut classes: Vec<(char, String)> = Vec::new();
+    let mut has_any = false;
     let mut i = 0;
     while i < source.len() {
         let c = source[i];
@@ -60,7 +79,14 @@ pub(crate) fn compile(pattern: &str, insensitive: bool) -> Result<Compiled, Stri
             text.push(stand_in);
             classes.push((stand_in, class));
             i = end;
+        } else if c == '?' && !ascii_only {
+            has_any = true;
+            let stand_in = spare.next().ok_or("too many wildcards")?;
+            text.push(stand_in);
+            classes.push((stand_in, "(?u:[^/])".into()));
+            i += 1;
         } else {
+            has_any |= c == '?';
             text.push(if insensitive { fold_char(c) } else { c });
             i += 1;
         }
@@ -71,7 +97,7 @@ pub(crate) fn compile(pattern: &str, insensitive: bool) -> Result<Compiled, Stri
         .build()
         .map_err(|e| e.kind().to_string())?;
     if classes.is_empty() {
-        return Ok(Compiled::Glob(glob));
+        return Ok((Compiled::Glob(glob), has_any));
     }
     let mut re = glob.regex().to_owned();
     for (stand_in, class) in classes {
@@ -85,7 +111,7 @@ pub(crate) fn compile(pattern: &str, insensitive: bool) -> Result<Compiled, Stri
         }
         re = re.replace(&escaped, &class);
     }
-    Ok(Compiled::Regex(re))
+    Ok((Compiled::Regex(re), has_any))
 }
 
 /// A regex built like globset builds its own (bytes, `.` matching any byte), holding `patterns`.
@@ -106,9 +132,17 @@ fn glob_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Many globs matched at once: the bracket-free ones in a `GlobSet`, the others in one regex.
+/// Many globs matched at once: the bracket-free ones in a `GlobSet`, the others in one regex;
+/// one such variant for ASCII paths and, when some glob has a `?`, one for the others.
 #[derive(Debug)]
 pub(crate) struct GlobGroup {
+    ascii: Variant,
+    unicode: Option<Variant>,
+}
+
+/// One way of matching all the globs of a group.
+#[derive(Debug)]
+struct Variant {
     set: GlobSet,
     /// Glob index of each glob of `set`.
     set_ids: Box<[usize]>,
@@ -117,13 +151,21 @@ pub(crate) struct GlobGroup {
     regex_ids: Box<[usize]>,
 }
 
-impl GlobGroup {
-    /// Compiles `patterns`; the error says which glob is wrong and why.
-    pub(crate) fn new(patterns: &[&str], insensitive: bool) -> Result<GlobGroup, String> {
+impl Variant {
+    /// The variant and whether some glob has a `?` wildcard.
+    fn new(
+        patterns: &[&str],
+        insensitive: bool,
+        ascii_only: bool,
+    ) -> Result<(Variant, bool), String> {
+        let mut has_any = false;
         let mut builder = GlobSetBuilder::new();
         let (mut set_ids, mut regex_ids, mut regexes) = (Vec::new(), Vec::new(), Vec::new());
         for (i, p) in patterns.iter().enumerate() {
-            match compile(p, insensitive).map_err(|e| format!("bad glob {p:?}: {e}"))? {
+            let compiled = compile_noting_any(p, insensitive, ascii_only);
+            let (compiled, any) = compiled.map_err(|e| format!("bad glob {p:?}: {e}"))?;
+            has_any |= any;
+            match compiled {
                 Compiled::Glob(g) => {
                     builder.add(g);
                     set_ids.push(i);
@@ -145,27 +187,24 @@ impl GlobGroup {
                 .map_err(|e| format!("the globs with brackets do not compile together: {e}"))?;
             Some(re)
         };
-        Ok(GlobGroup {
+        let variant = Variant {
             set,
             set_ids: set_ids.into(),
             regex,
             regex_ids: regex_ids.into(),
-        })
+        };
+        Ok((variant, has_any))
     }
 
-    /// The buffers [`matches_into`](Self::matches_into) needs.
-    pub(crate) fn scratch(&self) -> GlobScratch {
-        GlobScratch {
+    fn scratch(&self) -> VariantScratch {
+        VariantScratch {
             cache: self.regex.as_ref().map(meta::Regex::create_cache),
             patset: PatternSet::new(self.regex_ids.len()),
         }
     }
 
-    /// Writes the indices of the globs that match `subject` (a normalised path, folded for a
-    /// case-insensitive group) into `hits`, in increasing order. Does not allocate once `hits`
-    /// has room for every glob.
     #[inline]
-    pub(crate) fn matches_into(&self, subject: &str, s: &mut GlobScratch, hits: &mut Vec<usize>) {
+    fn matches_into(&self, subject: &str, s: &mut VariantScratch, hits: &mut Vec<usize>) {
         hits.clear();
         if !self.set_ids.is_empty() {
             self.set
@@ -186,9 +225,49 @@ impl GlobGroup {
     }
 }
 
+impl GlobGroup {
+    /// Compiles `patterns`; the error says which glob is wrong and why.
+    pub(crate) fn new(patterns: &[&str], insensitive: bool) -> Result<GlobGroup, String> {
+        let (ascii, has_any) = Variant::new(patterns, insensitive, true)?;
+        let unicode = if has_any {
+            Some(Variant::new(patterns, insensitive, false)?.0)
+        } else {
+            None
+        };
+        Ok(GlobGroup { ascii, unicode })
+    }
+
+    /// The buffers [`matches_into`](Self::matches_into) needs.
+    pub(crate) fn scratch(&self) -> GlobScratch {
+        GlobScratch {
+            ascii: self.ascii.scratch(),
+            unicode: self.unicode.as_ref().map(Variant::scratch),
+        }
+    }
+
+    /// Writes the indices of the globs that match `subject` (a normalised path, folded for a
+    /// case-insensitive group) into `hits`, in increasing order. Does not allocate once `hits`
+    /// has room for every glob.
+    #[inline]
+    pub(crate) fn matches_into(&self, subject: &str, s: &mut GlobScratch, hits: &mut Vec<usize>) {
+        match (&self.unicode, s.unicode.as_mut()) {
+            (Some(unicode), Some(scratch)) if !subject.is_ascii() => {
+                unicode.matches_into(subject, scratch, hits);
+            }
+            _ => self.ascii.matches_into(subject, &mut s.ascii, hits),
+        }
+    }
+}
+
 /// Per-thread buffers of a [`GlobGroup`].
 #[derive(Debug, Clone)]
 pub(crate) struct GlobScratch {
+    ascii: VariantScratch,
+    unicode: Option<VariantScratch>,
+}
+
+#[derive(Debug, Clone)]
+struct VariantScratch {
     cache: Option<meta::Cache>,
     patset: PatternSet,
 }
@@ -203,7 +282,7 @@ pub(crate) enum SingleGlob {
 impl SingleGlob {
     /// Compiles `pattern`; the error says what is wrong, to follow "bad glob …: ".
     pub(crate) fn new(pattern: &str, insensitive: bool) -> Result<SingleGlob, String> {
-        Ok(match compile(pattern, insensitive)? {
+        Ok(match compile(pattern, insensitive, false)? {
             Compiled::Glob(g) => SingleGlob::Glob(g.compile_matcher()),
             Compiled::Regex(re) => SingleGlob::Regex(glob_regex(&[&re])?),
         })

@@ -320,7 +320,7 @@ fn globs(
             return Err(cx.err(K::BadGlob, field, "empty glob".into()));
         }
         for &insensitive in needed_cases(case_mode) {
-            glob::compile(glob, insensitive)
+            glob::compile(glob, insensitive, false)
                 .map_err(|e| cx.err(K::BadGlob, field, format!("bad glob {glob:?}: {e}")))?;
         }
         out.push(glob.to_owned());

@@ -95,6 +95,28 @@ fn brackets_match_characters_not_bytes() {
 }
 
 #[test]
+fn question_mark_matches_one_character_not_one_byte() {
+    for (glob_, path, want) in [
+        ("'caf?.txt'", "/d/café.txt", true),
+        ("'caf?.txt'", "/d/cafe.txt", true),
+        ("'caf??.txt'", "/d/café.txt", false),
+        ("'/d/?'", "/d/☃", true),
+        ("'/d/?'", "/d/😀", true),
+        ("'/d/?x'", "/d/😀x", true),
+        ("'/d/?[!a]'", "/d/éé", true),
+        ("'?'", "/d/é", true),
+    ] {
+        assert_eq!(glob(glob_, path), want, "{glob_} {path}");
+        let rule = format!("include = [{glob_}]");
+        assert_eq!(
+            with_case("false", &rule, &path.to_uppercase()),
+            want,
+            "{glob_} {path}"
+        );
+    }
+}
+
+#[test]
 fn posix_classes() {
     assert!(glob("'[[:digit:]]*'", "/scans/2024.pdf"));
     assert!(!glob("'[[:digit:]]*'", "/scans/a2024.pdf"));

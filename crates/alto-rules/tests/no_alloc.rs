@@ -40,7 +40,7 @@ target = "t"
 
 [[rule]]
 name = "brackets"
-include = ["IMG[!_]*.jpg", "/scans/[[:digit:]][A-Z]*", "**/[Z-y]*.png"]
+include = ["IMG[!_]*.jpg", "/scans/[[:digit:]][A-Z]*", "**/[Z-y]*.png", "**/y20??/*"]
 exclude = ["**/[!a-z]tmp/**"]
 target = "t"
 
@@ -65,6 +65,8 @@ fn evaluate_does_not_allocate_after_warm_up() {
         "/photos/IMG0001.jpg",
         r"C:\Photos\img0002.JPG",
         "/scans/7Q.tif",
+        "/home/u/y20é1/x",
+        r"C:\Home\Y20É1\x",
         r"\\nas01\share\Scans\_x.png",
         "relative/path/without/ext",
         "/",
