@@ -272,27 +272,56 @@ struct VariantScratch {
     patset: PatternSet,
 }
 
-/// One compiled glob (one case mode), matched on its own.
+/// One compiled glob (one case mode), matched on its own: like a [`GlobGroup`] of one, with
+/// globset's form for ASCII paths and, when the glob has a `?`, a char-wise form for the others.
 #[derive(Debug, Clone)]
-pub(crate) enum SingleGlob {
+pub(crate) struct SingleGlob {
+    ascii: OneMatcher,
+    unicode: Option<OneMatcher>,
+}
+
+#[derive(Debug, Clone)]
+enum OneMatcher {
     Glob(GlobMatcher),
     Regex(meta::Regex),
+}
+
+impl OneMatcher {
+    fn new(compiled: Compiled) -> Result<OneMatcher, String> {
+        Ok(match compiled {
+            Compiled::Glob(g) => OneMatcher::Glob(g.compile_matcher()),
+            Compiled::Regex(re) => OneMatcher::Regex(glob_regex(&[&re])?),
+        })
+    }
+
+    fn is_match(&self, subject: &str) -> bool {
+        match self {
+            OneMatcher::Glob(g) => g.is_match_candidate(&Candidate::from_bytes(subject.as_bytes())),
+            OneMatcher::Regex(re) => re.is_match(Input::new(subject).anchored(Anchored::Yes)),
+        }
+    }
 }
 
 impl SingleGlob {
     /// Compiles `pattern`; the error says what is wrong, to follow "bad glob …: ".
     pub(crate) fn new(pattern: &str, insensitive: bool) -> Result<SingleGlob, String> {
-        Ok(match compile(pattern, insensitive, false)? {
-            Compiled::Glob(g) => SingleGlob::Glob(g.compile_matcher()),
-            Compiled::Regex(re) => SingleGlob::Regex(glob_regex(&[&re])?),
+        let (ascii, has_any) = compile_noting_any(pattern, insensitive, true)?;
+        let unicode = if has_any {
+            Some(OneMatcher::new(compile(pattern, insensitive, false)?)?)
+        } else {
+            None
+        };
+        Ok(SingleGlob {
+            ascii: OneMatcher::new(ascii)?,
+            unicode,
         })
     }
 
     /// Whether `subject` (a normalised path, folded for a case-insensitive glob) matches.
     pub(crate) fn is_match(&self, subject: &str) -> bool {
-        match self {
-            SingleGlob::Glob(g) => g.is_match_candidate(&Candidate::from_bytes(subject.as_bytes())),
-            SingleGlob::Regex(re) => re.is_match(Input::new(subject).anchored(Anchored::Yes)),
+        match &self.unicode {
+            Some(unicode) if !subject.is_ascii() => unicode.is_match(subject),
+            _ => self.ascii.is_match(subject),
         }
     }
 }
