@@ -197,8 +197,10 @@ impl Variant {
     }
 
     fn scratch(&self) -> VariantScratch {
+        // The cache is made on first use: a scratch is cheap to make (`explain` makes one per
+        // call) and the char-wise variant's cache is only needed once a non-ASCII path comes.
         VariantScratch {
-            cache: self.regex.as_ref().map(meta::Regex::create_cache),
+            cache: None,
             patset: PatternSet::new(self.regex_ids.len()),
         }
     }
@@ -213,7 +215,8 @@ impl Variant {
                 *h = self.set_ids[*h];
             }
         }
-        if let (Some(re), Some(cache)) = (&self.regex, s.cache.as_mut()) {
+        if let Some(re) = &self.regex {
+            let cache = s.cache.get_or_insert_with(|| re.create_cache());
             s.patset.clear();
             let input = Input::new(subject).anchored(Anchored::Yes);
             re.which_overlapping_matches_with(cache, &input, &mut s.patset);
@@ -268,6 +271,7 @@ pub(crate) struct GlobScratch {
 
 #[derive(Debug, Clone)]
 struct VariantScratch {
+    /// Made on first use.
     cache: Option<meta::Cache>,
     patset: PatternSet,
 }
