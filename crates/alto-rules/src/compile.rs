@@ -10,7 +10,7 @@
 //!   pass — one binary search per file finds it, whatever the number of rules;
 //! - extensions become a [`ExtMasks`] table from folded extension to the bitset of rules that
 //!   list it;
-//! - all globs of all enabled rules go into one [`GlobSet`] and all regexes into one
+//! - all globs of all enabled rules go into one [`GlobGroup`] and all regexes into one
 //!   multi-pattern regex (a `RegexSet`, built with `regex-automata` so that its cache and pattern
 //!   set can live in the caller's [`Scratch`](crate::Scratch)). With `case_sensitive = "auto"`
 //!   a case-sensitive and a case-insensitive variant of each are built, and each path picks one.
@@ -21,14 +21,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{MatchKind, meta};
 
 use crate::error::{RuleError, RuleErrorKind};
+use crate::glob::GlobGroup;
 use crate::parse::needed_cases;
-use crate::path::{fold_case, glob_source};
 use crate::{CaseMode, Micros, Rule};
 
 /// Size limit of one compiled regex (NFA, one-pass DFA and lazy-DFA cache each).
@@ -39,24 +38,6 @@ const REGEX_SET_SIZE_LIMIT: usize = 256 << 20;
 
 /// Distinguishes matchers so that a scratch made for another set is noticed.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// Compiles one glob as the rule language reads it: normalised, name-only globs anchored to the
-/// file name, `*` and `?` never crossing `/`, `\` never an escape.
-///
-/// The case-insensitive variant is the glob folded to lower case (see [`fold_case`]), to be
-/// matched against the path folded the same way: globset's own `case_insensitive` folds ASCII
-/// letters only, and NTFS/SMB names are case-insensitive beyond ASCII (`É` = `é`). As a bonus
-/// the folded globs keep globset's fast literal and extension strategies.
-pub(crate) fn build_glob(pattern: &str, insensitive: bool) -> Result<Glob, globset::Error> {
-    let mut source = glob_source(pattern);
-    if insensitive {
-        source = fold_case(&source);
-    }
-    GlobBuilder::new(&source)
-        .literal_separator(true)
-        .backslash_escape(false)
-        .build()
-}
 
 /// Compiles one rule regex on its own, with the size limits (used to validate and by the naive
 /// evaluator).
@@ -254,7 +235,7 @@ pub(crate) struct Matcher {
     pub(crate) plain: Box<[u64]>,
     pub(crate) glob_owner: Box<[GlobOwner]>,
     /// `[case-sensitive, case-insensitive]`; `None` when not needed or no globs.
-    pub(crate) globs: [Option<GlobSet>; 2],
+    pub(crate) globs: [Option<GlobGroup>; 2],
     /// Rank of each pattern of the regex set.
     pub(crate) regex_owner: Box<[u32]>,
     pub(crate) regexes: [Option<meta::Regex>; 2],
@@ -369,20 +350,10 @@ impl Matcher {
     }
 }
 
-fn glob_set(patterns: &[&str], insensitive: bool) -> Result<GlobSet, RuleError> {
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        // Every glob compiled on its own when the set was parsed: this cannot fail.
-        let glob = build_glob(p, insensitive).map_err(|e| {
-            let message = format!("bad glob {p:?}: {}", e.kind());
-            RuleError::global(RuleErrorKind::BadGlob, None, message)
-        })?;
-        builder.add(glob);
-    }
-    builder.build().map_err(|e| {
-        let message = format!("the globs do not compile together: {e}");
-        RuleError::global(RuleErrorKind::BadGlob, None, message)
-    })
+fn glob_set(patterns: &[&str], insensitive: bool) -> Result<GlobGroup, RuleError> {
+    // Every glob compiled on its own when the set was parsed: this should not fail.
+    GlobGroup::new(patterns, insensitive)
+        .map_err(|message| RuleError::global(RuleErrorKind::BadGlob, None, message))
 }
 
 fn regex_set(patterns: &[&str], insensitive: bool) -> Result<meta::Regex, RuleError> {

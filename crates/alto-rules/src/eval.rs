@@ -9,10 +9,11 @@
 //!    regex set. A file whose candidates are decided by scalars never touches a matcher.
 //! 4. The lowest candidate rank is the answer.
 
-use globset::Candidate;
 use regex_automata::{Input, PatternSet, meta};
 
+use crate::bracket::fold_glob_into;
 use crate::compile::{Matcher, age_key, ext_key};
+use crate::glob::GlobScratch;
 use crate::path::{extension_of_normal, fold_case_into, is_windows_path, normalize_path};
 use crate::{CaseMode, FileFacts, Micros};
 
@@ -39,6 +40,8 @@ pub struct Scratch {
 pub(crate) struct GlobHits {
     /// The path folded to lower case, for case-insensitive matching.
     folded: String,
+    /// The glob group's buffers, per case variant.
+    scratch: [Option<GlobScratch>; 2],
     /// Indices of the matching globs.
     pub(crate) hits: Vec<usize>,
     /// Per rank: some include glob matched.
@@ -97,6 +100,7 @@ impl Matcher {
             candidates: vec![0; self.words],
             globs: GlobHits {
                 folded: String::with_capacity(512),
+                scratch: [0, 1].map(|i| self.globs[i].as_ref().map(|g| g.scratch())),
                 hits: Vec::with_capacity(self.glob_owner.len()),
                 include: vec![0; self.words],
                 exclude: vec![0; self.words],
@@ -130,14 +134,16 @@ impl Matcher {
         out.include.fill(0);
         out.exclude.fill(0);
         out.hits.clear();
-        let Some(set) = &self.globs[case] else { return };
+        let (Some(group), Some(scratch)) = (&self.globs[case], out.scratch[case].as_mut()) else {
+            return;
+        };
         let subject = if case == 1 {
-            fold_case_into(path, &mut out.folded);
+            fold_glob_into(path, &mut out.folded);
             out.folded.as_str()
         } else {
             path
         };
-        set.matches_candidate_into(&Candidate::from_bytes(subject.as_bytes()), &mut out.hits);
+        group.matches_into(subject, scratch, &mut out.hits);
         for &g in &out.hits {
             let owner = self.glob_owner[g];
             let bits = if owner.exclude {

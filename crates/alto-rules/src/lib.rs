@@ -9,6 +9,7 @@
 //! - [`RuleSet::explain`] with [`Explanation`];
 //! - [`naive::NaiveEvaluator`], the one-rule-at-a-time reference.
 
+mod bracket;
 mod compile;
 mod error;
 mod eval;
@@ -50,8 +51,10 @@ pub enum Format {
 
 /// How paths are compared with globs and regexes (`case_sensitive` at the top of a rule set).
 ///
-/// Case-insensitive matching is Unicode-aware: a glob is compared in lower case with the path in
-/// lower case (character by character, so `É` matches `é`), and the regex runs with `(?i)`
+/// Case-insensitive matching is Unicode-aware: a glob's literal parts are compared in lower case
+/// with the path in lower case (character by character, so `É` matches `é`), a bracket matches a
+/// character when one of its members has the same lower case (so `[A-Z]` also matches `a`–`z`
+/// and `[Z-y]` keeps its range; see the crate's "Globs" section), and the regex runs with `(?i)`
 /// (Unicode simple case folding). Extensions always compare case-insensitively, whatever the mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CaseMode {

@@ -6,18 +6,18 @@
 //! (the path normal form, how one glob or regex is compiled, the extension rule), not how sets of
 //! them are matched. It allocates per file; do not use it in production code.
 
-use globset::GlobMatcher;
-
-use crate::compile::{build_glob, single_regex};
+use crate::bracket::fold_glob_into;
+use crate::compile::single_regex;
+use crate::glob::SingleGlob;
 use crate::parse::needed_cases;
-use crate::path::{extension, fold_case, is_windows_path, normalized};
+use crate::path::{extension, is_windows_path, normalized};
 use crate::{CaseMode, FileFacts, Micros, RuleSet};
 
 /// The matchers of one rule for one case variant.
 #[derive(Debug)]
 struct Matchers {
-    include: Vec<GlobMatcher>,
-    exclude: Vec<GlobMatcher>,
+    include: Vec<SingleGlob>,
+    exclude: Vec<SingleGlob>,
     regex: Option<regex::Regex>,
 }
 
@@ -45,11 +45,8 @@ impl NaiveEvaluator {
                 let mut pair = [None, None];
                 for &insensitive in needed_cases(set.case_mode()) {
                     // The set was validated when parsed: every glob and regex compiles.
-                    let glob = |g: &String| {
-                        build_glob(g, insensitive)
-                            .expect("validated glob")
-                            .compile_matcher()
-                    };
+                    let glob =
+                        |g: &String| SingleGlob::new(g, insensitive).expect("validated glob");
                     pair[usize::from(insensitive)] = Some(Matchers {
                         include: rule.include.iter().map(glob).collect(),
                         exclude: rule.exclude.iter().map(glob).collect(),
@@ -79,7 +76,9 @@ impl NaiveEvaluator {
         };
         // Case-insensitive globs are compiled folded, to match the folded path.
         let glob_path = if insensitive {
-            fold_case(&path)
+            let mut folded = String::new();
+            fold_glob_into(&path, &mut folded);
+            folded
         } else {
             path.clone()
         };

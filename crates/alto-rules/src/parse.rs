@@ -13,8 +13,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::compile::{build_glob, single_regex};
+use crate::compile::single_regex;
 use crate::error::{RuleError, RuleErrorKind as K};
+use crate::glob;
 use crate::path::fold_case;
 use crate::rule::{Rule, check_target};
 use crate::strict::StrictValue;
@@ -319,13 +320,8 @@ fn globs(
             return Err(cx.err(K::BadGlob, field, "empty glob".into()));
         }
         for &insensitive in needed_cases(case_mode) {
-            build_glob(glob, insensitive).map_err(|e| {
-                cx.err(
-                    K::BadGlob,
-                    field,
-                    format!("bad glob {glob:?}: {}", e.kind()),
-                )
-            })?;
+            glob::compile(glob, insensitive, false)
+                .map_err(|e| cx.err(K::BadGlob, field, format!("bad glob {glob:?}: {e}")))?;
         }
         out.push(glob.to_owned());
     }

@@ -185,6 +185,46 @@ fn bad_glob() {
 }
 
 #[test]
+fn bad_brackets() {
+    // Never misread: an unknown POSIX class, a reversed range, an unclosed bracket and a bracket
+    // that could only match a separator are refused, in every case mode.
+    for mode in ["\"auto\"", "true", "false"] {
+        let refuse_glob = |field: &str, glob: &str| {
+            refuse(&format!(
+                "case_sensitive = {mode}\n[[rule]]\nname = \"good\"\ntarget = \"t\"\n\n\
+                 [[rule]]\nname = \"bad\"\ntarget = \"t\"\n{field} = ['{glob}']\n"
+            ))
+        };
+        let e = refuse_glob("include", "[[:foo:]]*.jpg");
+        check(
+            &e,
+            K::BadGlob,
+            "include",
+            &[
+                "bad glob \"[[:foo:]]*.jpg\"",
+                "unknown character class \"[:foo:]\"",
+                "digit",
+            ],
+        );
+        let e = refuse_glob("exclude", "/data/[z-a]");
+        check(&e, K::BadGlob, "exclude", &["reversed range \"z-a\""]);
+        let e = refuse_glob("include", "/data/IMG[!_");
+        check(&e, K::BadGlob, "include", &["unclosed bracket"]);
+        let e = refuse_glob("include", "a[/]b");
+        check(&e, K::BadGlob, "include", &["never matches a separator"]);
+        let e = refuse_glob("include", "a[\\]b");
+        check(&e, K::BadGlob, "include", &["never matches a separator"]);
+    }
+    // A range that is valid as written stays valid whatever the case mode.
+    for mode in ["\"auto\"", "true", "false"] {
+        let text = format!(
+            "case_sensitive = {mode}\n[[rule]]\nname = \"r\"\ntarget = \"t\"\ninclude = ['[Z-y]*', '[A-z]']\n"
+        );
+        assert!(RuleSet::from_toml(&text).is_ok(), "{mode}");
+    }
+}
+
+#[test]
 fn bad_regex() {
     let e = refuse_rule("regex = 'render_v(\\d+'");
     check(&e, K::BadRegex, "regex", &["bad regex", "unclosed group"]);

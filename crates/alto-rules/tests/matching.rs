@@ -71,6 +71,112 @@ fn alternatives_and_classes() {
 }
 
 #[test]
+fn brackets_never_match_a_separator() {
+    // Name-only globs: the bracket cannot reach into the directory part.
+    assert!(!glob("'IMG[!_]*.jpg'", "/photos/IMG/0001.jpg"));
+    assert!(glob("'IMG[!_]*.jpg'", "/photos/IMG0001.jpg"));
+    assert!(!glob("'IMG[!_]*.jpg'", r"C:\photos\IMG\0001.jpg"));
+    // Path globs.
+    assert!(!glob("'x/foo[!a-z]bar'", "x/foo/bar"));
+    assert!(glob("'x/foo[!a-z]bar'", "x/foo-bar"));
+    assert!(!glob("'/d/a[+-3]b'", "/d/a/b"), "a range spanning `/`");
+    assert!(glob("'/d/a[+-3]b'", "/d/a.b"));
+    assert!(!glob("'/d/a[[:punct:]]b'", "/d/a/b"));
+    assert!(!glob("'/d/a[[:punct:]]b'", r"C:\d\a\b"));
+}
+
+#[test]
+fn brackets_match_characters_not_bytes() {
+    assert!(glob("'/d/x[!a]y'", "/d/xéy"));
+    assert!(glob("'/d/x[é]y'", "/d/xéy"));
+    assert!(glob("'/d/x[à-ÿ]y'", "/d/xüy"));
+    assert!(!glob("'/d/x[à-ÿ]y'", "/d/xuy"));
+    assert!(glob("'/d/x[!é]y'", "/d/x☃y"));
+}
+
+#[test]
+fn question_mark_matches_one_character_not_one_byte() {
+    for (glob_, path, want) in [
+        ("'caf?.txt'", "/d/café.txt", true),
+        ("'caf?.txt'", "/d/cafe.txt", true),
+        ("'caf??.txt'", "/d/café.txt", false),
+        ("'/d/?'", "/d/☃", true),
+        ("'/d/?'", "/d/😀", true),
+        ("'/d/?x'", "/d/😀x", true),
+        ("'/d/?[!a]'", "/d/éé", true),
+        ("'?'", "/d/é", true),
+    ] {
+        assert_eq!(glob(glob_, path), want, "{glob_} {path}");
+        let rule = format!("include = [{glob_}]");
+        assert_eq!(
+            with_case("false", &rule, &path.to_uppercase()),
+            want,
+            "{glob_} {path}"
+        );
+    }
+}
+
+#[test]
+fn posix_classes() {
+    assert!(glob("'[[:digit:]]*'", "/scans/2024.pdf"));
+    assert!(!glob("'[[:digit:]]*'", "/scans/a2024.pdf"));
+    assert!(glob("'[![:digit:]]*'", "/scans/a2024.pdf"));
+    assert!(glob("'x[[:digit:]a-f]'", "/d/xe"));
+    assert!(glob("'x[[:digit:]a-f]'", "/d/x7"));
+    assert!(!glob("'x[[:digit:]a-f]'", "/d/xg"));
+    assert!(glob(
+        "'[[:upper:]][[:lower:]][[:alnum:]][[:space:]][[:punct:]]'",
+        "/d/Ab1 !"
+    ));
+    assert!(glob("'[[:alpha:]]'", "/d/q"));
+    assert!(!glob("'[[:alpha:]]'", "/d/é"), "POSIX classes are ASCII");
+    assert!(glob(
+        "'[[:xdigit:]][[:blank:]][[:graph:]][[:print:]]'",
+        "/d/F\t~ "
+    ));
+    assert!(glob("'[[:cntrl:]]'", "/d/\u{7}"));
+}
+
+#[test]
+fn case_insensitive_brackets_keep_their_ranges() {
+    // `[A-Z]` also matches lower case letters; `[Z-y]` is the range it is (`Z`, `[`, …, `y`)
+    // plus the folds of its members (`z`), and `[A-z]` keeps the six characters between.
+    for (glob, name, want) in [
+        ("[A-Z].txt", "q.txt", true),
+        ("[A-Z].txt", "Q.txt", true),
+        ("[a-z].txt", "Q.txt", true),
+        ("[Z-y].txt", "z.txt", true),
+        ("[Z-y].txt", "_.txt", true),
+        ("[Z-y].txt", "B.txt", true),
+        ("[A-z].txt", "^.txt", true),
+        ("[A-z].txt", "{.txt", false),
+        ("[!A-Z].txt", "q.txt", false),
+        ("[!A-Z].txt", "7.txt", true),
+        ("[É].txt", "é.txt", true),
+        ("[[:upper:]].txt", "m.txt", true),
+        ("[[:lower:]].txt", "M.txt", true),
+    ] {
+        let rule = format!("include = ['{glob}']");
+        let windows = format!(r"C:\d\{name}");
+        assert_eq!(
+            with_case("\"auto\"", &rule, &windows),
+            want,
+            "{glob} {windows}"
+        );
+        let posix = format!("/d/{name}");
+        assert_eq!(with_case("false", &rule, &posix), want, "{glob} {posix}");
+    }
+    // Case-sensitive paths keep exact ranges, and the ranges are valid there too.
+    assert!(!with_case(
+        "\"auto\"",
+        "include = ['/d/[A-Z].txt']",
+        "/d/q.txt"
+    ));
+    assert!(!with_case("true", "include = ['/d/[Z-y].txt']", "/d/z.txt"));
+    assert!(with_case("true", "include = ['/d/[Z-y].txt']", "/d/_.txt"));
+}
+
+#[test]
 fn bracketed_star_is_literal() {
     assert!(glob("'a[*]b'", "/d/a*b"));
     assert!(!glob("'a[*]b'", "/d/axb"));

@@ -39,6 +39,12 @@ modified_after = "3650d"
 target = "t"
 
 [[rule]]
+name = "brackets"
+include = ["IMG[!_]*.jpg", "/scans/[[:digit:]][A-Z]*", "**/[Z-y]*.png", "**/y20??/*"]
+exclude = ["**/[!a-z]tmp/**"]
+target = "t"
+
+[[rule]]
 name = "names"
 regex = '(?:report|budget)_\d{4}'
 max_size = "1GiB"
@@ -56,6 +62,12 @@ fn evaluate_does_not_allocate_after_warm_up() {
         "/home/u/notes/report_2020.txt",
         "/home/u/Été/x.ÉTÉ",
         "/home/u/.bashrc",
+        "/photos/IMG0001.jpg",
+        r"C:\Photos\img0002.JPG",
+        "/scans/7Q.tif",
+        "/home/u/y20é1/x",
+        r"C:\Home\Y20É1\x",
+        r"\\nas01\share\Scans\_x.png",
         "relative/path/without/ext",
         "/",
         "",

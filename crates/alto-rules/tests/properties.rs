@@ -111,6 +111,12 @@ fn glob() -> impl Strategy<Value = &'static str> {
         "[!a]*",
         "*",
         "/**/x.txt",
+        "[[:upper:]]*",
+        "**/[A-Z]/**",
+        "[Z-y]*.txt",
+        "[!.]*.{tmp,pdf}",
+        "**/[é]*",
+        "C:/[D-d]ata/**",
     ])
 }
 
