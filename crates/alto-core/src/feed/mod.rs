@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod batch;
+#[cfg(feature = "feed-generator")]
 pub mod generate;
 pub mod lucid;
 
