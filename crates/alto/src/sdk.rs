@@ -439,6 +439,7 @@ impl TenantHandle {
         Pages::new(
             "files",
             limit,
+            |f: &FileRecord| format!("{}\u{0}{}", f.share, f.path_key),
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 let mut q = query.clone();
@@ -458,6 +459,7 @@ impl TenantHandle {
         Pages::new(
             "jobs",
             limit,
+            |j: &Job| j.id.to_string(),
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 let mut q = query.clone();
@@ -480,6 +482,7 @@ impl TenantHandle {
         Pages::new(
             "audit",
             0,
+            |e: &AuditEvent| e.id.to_string(),
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 Box::pin(async move {
@@ -1069,6 +1072,7 @@ pub struct Pages<T> {
     kind: &'static str,
     limit: usize,
     fetch: Fetch<T>,
+    position: fn(&T) -> String,
     after: Option<String>,
     done: bool,
 }
@@ -1084,11 +1088,12 @@ impl<T> std::fmt::Debug for Pages<T> {
 }
 
 impl<T: Send + 'static> Pages<T> {
-    fn new(kind: &'static str, limit: usize, fetch: Fetch<T>) -> Self {
+    fn new(kind: &'static str, limit: usize, position: fn(&T) -> String, fetch: Fetch<T>) -> Self {
         Pages {
             kind,
             limit,
             fetch,
+            position,
             after: None,
             done: false,
         }
@@ -1130,13 +1135,17 @@ impl<T: Send + 'static> Pages<T> {
             return Ok(None);
         }
         let page = (self.fetch)(self.after.clone(), self.limit).await?;
-        match page.next {
-            Some(n) => self.after = Some(n),
-            None => self.done = true,
+        // The cursor is the last item's position, whether or not the store says there is more:
+        // a listing resumed from the end returns what was appended since.
+        match page.items.last() {
+            Some(last) => self.after = Some((self.position)(last)),
+            None => {
+                self.done = true;
+                return Ok(None);
+            }
         }
-        if page.items.is_empty() {
+        if page.next.is_none() {
             self.done = true;
-            return Ok(None);
         }
         Ok(Some(page.items))
     }
