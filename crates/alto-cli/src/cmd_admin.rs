@@ -81,7 +81,7 @@ pub(crate) struct TenantCreateArgs {
 pub(crate) fn tenant(cmd: TenantCommand, quiet: bool) -> CmdResult {
     match cmd {
         TenantCommand::Create(a) => runtime()?.block_on(async {
-            let store = a.store.open(quiet).await?;
+            let alto = a.store.alto(quiet).await?;
             let settings = TenantSettings {
                 keep_history: !a.no_history,
                 planned_retention_days: a.planned_retention_days,
@@ -97,8 +97,8 @@ pub(crate) fn tenant(cmd: TenantCommand, quiet: bool) -> CmdResult {
                 },
                 ..TenantSettings::default()
             };
-            let t = store.create_tenant(&a.name, &settings).await?;
-            println!("created tenant {:?} (id {})", t.name, t.id);
+            let t = alto.create_tenant(&a.name, &settings).await?;
+            println!("created tenant {:?} (id {})", t.name(), t.record().id);
             Ok::<_, Failure>(())
         }),
     }

@@ -69,16 +69,16 @@ pub(crate) fn run(args: FindArgs, quiet: bool) -> CmdResult {
         .map(str::parse::<TierState>)
         .transpose()?;
     runtime()?.block_on(async {
-        let store = args.store.open(quiet).await?;
-        let tenant = store.tenant(&args.tenant).await?;
-        let mut q = FileQuery {
+        let alto = args.store.alto(quiet).await?;
+        let tenant = alto.tenant(&args.tenant).await?;
+        let mut pages = tenant.files(FileQuery {
             share: args.share.clone(),
             glob: args.glob.clone(),
             state,
             include_missing: args.missing,
             after: None,
             limit: 1000,
-        };
+        });
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         if matches!(args.format, Format::Table) {
@@ -89,18 +89,13 @@ pub(crate) fn run(args: FindArgs, quiet: bool) -> CmdResult {
             )?;
         }
         let mut shown = 0u64;
-        'pages: loop {
-            let page = store.files(tenant.id, &q).await?;
-            for f in &page.items {
+        'pages: while let Some(page) = pages.next_page().await? {
+            for f in &page {
                 if args.limit.is_some_and(|l| shown >= l) {
                     break 'pages;
                 }
                 shown += 1;
                 write_one(&mut out, f, args.format)?;
-            }
-            match page.next {
-                Some(n) => q.after = Some(n),
-                None => break,
             }
         }
         out.flush()?;

@@ -111,20 +111,18 @@ pub(crate) fn share(cmd: ShareCommand, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
         match cmd {
             ShareCommand::Create(a) => {
-                let store = a.store.open(quiet).await?;
-                let t = store.tenant(&a.tenant).await?;
+                let t = a.store.alto(quiet).await?.tenant(&a.tenant).await?;
                 let spec = ShareSpec {
                     case_sensitive: a.case_sensitive,
                     root: a.root.clone(),
                     ..ShareSpec::new(a.name.clone(), kind(&a.kind))
                 };
-                let s = store.create_share(t.id, &spec).await?;
+                let s = t.create_share(&spec).await?;
                 println!("created share {}", line(&s));
             }
             ShareCommand::List(a) => {
-                let store = a.store.open(quiet).await?;
-                let t = store.tenant(&a.tenant).await?;
-                for s in store.shares(t.id).await? {
+                let t = a.store.alto(quiet).await?.tenant(&a.tenant).await?;
+                for s in t.shares().await? {
                     if a.json {
                         println!(
                             "{}",
@@ -139,14 +137,13 @@ pub(crate) fn share(cmd: ShareCommand, quiet: bool) -> CmdResult {
                 }
             }
             ShareCommand::Set(a) => {
-                let store = a.store.open(quiet).await?;
-                let t = store.tenant(&a.tenant).await?;
+                let t = a.store.alto(quiet).await?.tenant(&a.tenant).await?;
                 let root = if a.clear_root {
                     None
                 } else {
                     a.root.as_deref()
                 };
-                let s = store.set_share_root(t.id, &a.name, root).await?;
+                let s = t.set_share_root(&a.name, root).await?;
                 println!("share {}", line(&s));
             }
         }

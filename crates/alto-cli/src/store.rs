@@ -33,6 +33,13 @@ impl StoreArgs {
         Ok(alto::open_store(&self.url(quiet)).await?)
     }
 
+    /// The library's handle on the store (what every command goes through).
+    pub(crate) async fn alto(&self, quiet: bool) -> Result<alto::Alto, Failure> {
+        Ok(alto::Alto::with_store(self.open(quiet).await?)
+            .connect()
+            .await?)
+    }
+
     /// Open a store that a command acting on files (`run`, `rehydrate`, `feed`) may trust: an
     /// SQLite file must be owned by the user running the command, and its directory must not be
     /// writable by group or others — root acting on a catalogue another user planted would tier
