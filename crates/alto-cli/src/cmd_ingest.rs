@@ -43,9 +43,14 @@ pub(crate) struct IngestArgs {
     /// is a drive-letter or UNC path, else `posix`.
     #[arg(long, value_enum)]
     kind: Option<Kind>,
-    /// The inventory covers the whole share: files it does not list are marked missing.
+    /// The inventory covers the whole share: files it does not list are marked missing — unless
+    /// a row was rejected (see --missing-despite-rejects).
     #[arg(long)]
     full_scan: bool,
+    /// With --full-scan: mark unlisted files missing even when rows were rejected (a rejected
+    /// row may be a file that still exists, so this is off by default).
+    #[arg(long, requires = "full_scan")]
+    missing_despite_rejects: bool,
     /// Rows per transaction. Default: the store's (PostgreSQL 50,000, SQLite 100,000).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     chunk_rows: Option<u64>,
@@ -84,6 +89,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         chunk_rows: args.chunk_rows.map(|n| n as usize),
         source: Some(source_identity(&args.inventory)?),
         path_prefix: args.path_prefix.clone(),
+        missing_despite_rejects: args.missing_despite_rejects,
     };
     let started = std::time::Instant::now();
     let report = runtime()?.block_on(async {
@@ -141,16 +147,24 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
     );
     if report.left_open {
         eprintln!(
-            "alto: {} rows were rejected, so this full scan marked nothing missing; fix them and \
-             ingest again",
-            fmt::count(report.rejected)
+            "alto: {} rows were rejected, so this full scan marked nothing missing (it would have \
+             marked {}); fix the rows and ingest again, or pass --missing-despite-rejects",
+            fmt::count(report.rejected),
+            fmt::count(report.would_be_missing)
         );
+    }
+    if report.accepted == 0 {
+        return Err(Failure::usage(format!(
+            "no row of {} was accepted",
+            args.inventory.display()
+        )));
     }
     check_strict(
         &input,
         alto::inventory::ReadStats {
             accepted: report.accepted,
             rejected: report.rejected,
+            ..Default::default()
         },
     )
 }

@@ -112,6 +112,7 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let bandwidth = args.plan.bandwidth.clone();
     let mut planner = Planner::new(&rules, opts);
     let mut rejected = 0;
+    let mut no_rows = false;
     match &args.inventory {
         Some(inventory) => {
             let input = InventoryArgs {
@@ -124,6 +125,7 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
                 Ok(())
             })?;
             rejected = stats.rejected;
+            no_rows = stats.accepted == 0;
         }
         None => {
             let Some(tenant) = &args.plan.tenant else {
@@ -163,7 +165,17 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         );
     }
     print_report(&report, args.format, &bandwidth)?;
-    // The report is printed either way: --strict only changes the exit code.
+    // The report is printed either way: --strict and an empty inventory only change the exit
+    // code.
+    if no_rows {
+        return Err(Failure::usage(format!(
+            "no row of {} was accepted",
+            args.inventory
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        )));
+    }
     if args.strict && rejected > 0 {
         return Err(Failure::usage(format!(
             "{rejected} rows rejected (--strict)"

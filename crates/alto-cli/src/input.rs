@@ -42,10 +42,7 @@ pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySo
         Some(spec) => ColumnMap::parse(spec)?,
         None => ColumnMap::new(),
     };
-    let opts = InventoryOptions {
-        columns,
-        format: None,
-    };
+    let opts = InventoryOptions::new().with_columns(columns);
     Ok(inventory::open(&args.inventory, &opts)?)
 }
 

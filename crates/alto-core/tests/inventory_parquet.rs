@@ -28,6 +28,7 @@ fn read_all(
         &InventoryOptions {
             columns: map,
             format: None,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -171,6 +172,7 @@ fn refused_files() {
         &InventoryOptions {
             columns: ColumnMap::new(),
             format: Some(InventoryFormat::Parquet),
+            ..Default::default()
         },
     )
     .unwrap_err();

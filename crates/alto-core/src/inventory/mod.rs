@@ -30,14 +30,20 @@
 //! indexed. It is below Linux's PATH_MAX (4,096); such paths are refused, not stored.
 
 mod csv;
+mod dates;
 mod fields;
+mod input;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod preset;
 
 pub use self::csv::CsvInventory;
 pub(crate) use self::fields::check_path_len;
+pub use self::input::Encoding;
 #[cfg(feature = "parquet")]
 pub use self::parquet::ParquetInventory;
+pub use self::preset::{Preset, s3_manifest};
+pub use crate::time::{DateOrder, Zone};
 
 use crate::error::{Error, Result};
 use crate::time::Micros;
@@ -202,13 +208,102 @@ pub enum InventoryFormat {
     Parquet,
 }
 
-/// How to read an inventory.
+/// How to read an inventory: one set of options for every place that reads one (the CLI's
+/// `ingest`, `plan --inventory` and `rules eval`, and the SDK). Owned, `Clone + Send + Sync`;
+/// build it with the `with_*` methods.
+///
+/// By default everything is guessed from the file: compression (gzip, zstd) and Parquet by magic
+/// bytes, the encoding by byte-order mark, the delimiter (`,` `;` tab `|`) and the header line
+/// (the first line, past `#` lines and a preamble, holding the mapped columns), and a preset from
+/// a header that only one tool writes.
 #[derive(Debug, Clone, Default)]
 pub struct InventoryOptions {
-    /// Column renames.
+    /// Column renames (`--map`); they win over a preset's names.
     pub columns: ColumnMap,
     /// Force a format; by default the file's first bytes decide (`PAR1` is Parquet).
     pub format: Option<InventoryFormat>,
+    /// The field delimiter; by default guessed from the header line.
+    pub delimiter: Option<u8>,
+    /// Lines before the header (or, headerless, before the first row); by default the header is
+    /// found.
+    pub skip_lines: Option<usize>,
+    /// The text encoding when the file has no byte-order mark; default UTF-8.
+    pub encoding: Option<Encoding>,
+    /// A headerless file's field names, in order (`--columns file_path,file_size`).
+    pub headerless: Option<Vec<String>>,
+    /// The tool that wrote the file; by default detected from the header where unambiguous.
+    pub preset: Option<Preset>,
+    /// Day order of `a/b/yyyy` dates; by default decided per column from the whole column.
+    pub date_order: Option<DateOrder>,
+    /// Zone of times written without one; default UTC.
+    pub zone: Option<Zone>,
+    /// Put in front of relative paths (`s3://bucket`, `/mnt/share`); without it a relative
+    /// path is kept as it is (ingest then refuses it).
+    pub path_prefix: Option<String>,
+}
+
+impl InventoryOptions {
+    /// The defaults: everything guessed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Column renames.
+    pub fn with_columns(mut self, columns: ColumnMap) -> Self {
+        self.columns = columns;
+        self
+    }
+    /// Force a format.
+    pub fn with_format(mut self, format: InventoryFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+    /// The field delimiter.
+    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+    /// Lines before the header.
+    pub fn with_skip_lines(mut self, n: usize) -> Self {
+        self.skip_lines = Some(n);
+        self
+    }
+    /// The encoding of a file without a byte-order mark.
+    pub fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = Some(encoding);
+        self
+    }
+    /// A headerless file's field names.
+    pub fn with_headerless<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.headerless = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+    /// The tool that wrote the file.
+    pub fn with_preset(mut self, preset: Preset) -> Self {
+        self.preset = Some(preset);
+        self
+    }
+    /// Day order of `a/b/yyyy` dates.
+    pub fn with_date_order(mut self, order: DateOrder) -> Self {
+        self.date_order = Some(order);
+        self
+    }
+    /// Zone of zone-less times.
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        self.zone = Some(zone);
+        self
+    }
+    /// Prefix of relative paths.
+    pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+    /// An S3 Inventory's `manifest.json` text: its `fileSchema` names the headerless columns.
+    pub fn with_s3_manifest(mut self, manifest: &str) -> Result<Self> {
+        let (names, _) = s3_manifest(manifest)?;
+        self.headerless = Some(names);
+        self.preset = Some(Preset::S3Inventory);
+        Ok(self)
+    }
 }
 
 /// One accepted row, borrowing the reader's buffers.
@@ -299,6 +394,10 @@ pub struct ReadStats {
     pub accepted: u64,
     /// Rows rejected.
     pub rejected: u64,
+    /// Folder rows (a trailing separator, or the preset's folder marker): skipped, not files.
+    pub folders: u64,
+    /// Rows that are not current files (an S3 inventory's older versions and delete markers).
+    pub skipped: u64,
 }
 
 /// How far a reader is, for progress bars.
@@ -329,6 +428,17 @@ pub trait InventorySource: Send + std::fmt::Debug {
 
     /// The source's name for messages.
     fn source(&self) -> &str;
+
+    /// Notes for the user gathered so far (a detected preset, a skipped preamble, times read as
+    /// UTC, a lossy export), each once; taking them empties the list.
+    fn take_notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Whether a path is a folder row: it ends in a separator (`/`, or `\` in a Windows path).
+pub fn is_folder_path(path: &str) -> bool {
+    path.ends_with('/') || (path.ends_with('\\') && crate::path::is_windows_path(path))
 }
 
 /// Open an inventory file, choosing CSV or Parquet by content (unless forced).
@@ -338,9 +448,27 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
         None => sniff(path)?,
     };
     match format {
-        InventoryFormat::Csv => Ok(Box::new(CsvInventory::open(path, &options.columns)?)),
+        InventoryFormat::Csv => Ok(Box::new(CsvInventory::open_with(path, options)?)),
         #[cfg(feature = "parquet")]
-        InventoryFormat::Parquet => Ok(Box::new(ParquetInventory::open(path, &options.columns)?)),
+        InventoryFormat::Parquet => {
+            let f = std::fs::File::open(path)
+                .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", path.display())))?;
+            let raw: Box<dyn Read + Send> = Box::new(f);
+            let (mut r, compression) = input::decompress(std::io::BufReader::new(raw))?;
+            if compression == input::Compression::None {
+                return Ok(Box::new(ParquetInventory::open(path, &options.columns)?));
+            }
+            // Parquet needs random access: a compressed one is unpacked into a temporary file
+            // first (removed at once; the open handle keeps it readable).
+            let mut tmp = tempfile::NamedTempFile::new()?;
+            std::io::copy(&mut r, tmp.as_file_mut())?;
+            let inv = ParquetInventory::open_as(
+                tmp.path(),
+                path.display().to_string(),
+                &options.columns,
+            )?;
+            Ok(Box::new(inv))
+        }
         #[cfg(not(feature = "parquet"))]
         InventoryFormat::Parquet => Err(Error::new(
             crate::ErrorKind::Unsupported,
@@ -353,10 +481,18 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
 }
 
 fn sniff(path: &Path) -> Result<InventoryFormat> {
-    let mut head = [0u8; 4];
-    let mut f = std::fs::File::open(path)
+    let f = std::fs::File::open(path)
         .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", path.display())))?;
-    let n = f.read(&mut head)?;
+    let raw: Box<dyn Read + Send> = Box::new(f);
+    let (mut r, _) = input::decompress(std::io::BufReader::new(raw))?;
+    let mut head = [0u8; 4];
+    let mut n = 0;
+    while n < 4 {
+        match r.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
     Ok(if n == 4 && &head == b"PAR1" {
         InventoryFormat::Parquet
     } else {

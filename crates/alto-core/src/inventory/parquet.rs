@@ -74,7 +74,11 @@ fn supported(column: Column, t: &DataType) -> bool {
 impl ParquetInventory {
     /// Open `path`, check its schema and set up the projection.
     pub fn open(path: &Path, map: &ColumnMap) -> Result<Self> {
-        let source = path.display().to_string();
+        Self::open_as(path, path.display().to_string(), map)
+    }
+
+    /// Open `path`, naming it `source` in messages (a decompressed copy of a `.gz` file).
+    pub(crate) fn open_as(path: &Path, source: String, map: &ColumnMap) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
@@ -206,20 +210,31 @@ fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
 
 impl InventorySource for ParquetInventory {
     fn next_item(&mut self) -> Result<Option<Item<'_>>> {
-        while self.next >= self.batch_len {
-            match self.reader.next() {
-                None => return Ok(None),
-                Some(Ok(batch)) => self.load(batch),
-                Some(Err(e)) => {
-                    return Err(Error::invalid_input(format!(
-                        "{}: cannot read Parquet: {e}",
-                        self.source
-                    )));
+        let i = loop {
+            while self.next >= self.batch_len {
+                match self.reader.next() {
+                    None => return Ok(None),
+                    Some(Ok(batch)) => self.load(batch),
+                    Some(Err(e)) => {
+                        return Err(Error::invalid_input(format!(
+                            "{}: cannot read Parquet: {e}",
+                            self.source
+                        )));
+                    }
                 }
             }
-        }
-        let i = self.next;
-        self.next += 1;
+            let i = self.next;
+            self.next += 1;
+            let folder = self.columns[Column::FilePath as usize]
+                .as_ref()
+                .and_then(|a| text(a, i))
+                .is_some_and(super::is_folder_path);
+            if folder {
+                self.stats.folders += 1;
+                continue;
+            }
+            break i;
+        };
         let line = self.rows_before + i as u64 + 1;
         let col = |c: Column| self.columns[c as usize].as_ref();
         let parsed = (|| {
