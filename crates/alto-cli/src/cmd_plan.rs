@@ -1,6 +1,6 @@
 //! `alto plan`: a dry run of a rule set over an inventory. Writes nothing anywhere.
 
-use crate::input::{InventoryArgs, parse_now, read_inventory};
+use crate::input::{InventoryArgs, ReadFlags, parse_now, read_inventory};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
 use alto::store::FileQuery;
@@ -32,6 +32,8 @@ pub(crate) struct PlanArgs {
     /// Exit with code 2 when any inventory row is rejected.
     #[arg(long)]
     pub(crate) strict: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadFlags,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
     #[command(flatten)]
@@ -119,6 +121,7 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
                 inventory: inventory.clone(),
                 map: args.map.clone(),
                 strict: args.strict,
+                read: args.read.clone(),
             };
             let stats = read_inventory(&input, quiet, |row| {
                 planner.add(&row.facts(), None);

@@ -110,7 +110,37 @@ impl CsvInventory {
     /// Open `path` as `options` say.
     pub fn open_with(path: &Path, options: &InventoryOptions) -> Result<Self> {
         let source = path.display().to_string();
-        let opened = open_records(path, options, &source)?;
+        let opened = open_records(open_file(path, &source)?, options, &source)?;
+        Self::build(opened, Some(path), options, source)
+    }
+
+    /// Read a stream (a pipe, stdin, a download) named `source` in messages. Compression and
+    /// encoding are found as for files. A stream cannot be read twice, so the day order of
+    /// `a/b/yyyy` dates is not decided from the whole column: without
+    /// [`InventoryOptions::date_order`] (or a preset that sets it) such dates are rejected per row
+    /// as ambiguous, never guessed.
+    pub fn from_reader(
+        reader: impl Read + Send + 'static,
+        source: impl Into<String>,
+        options: &InventoryOptions,
+    ) -> Result<Self> {
+        let source = source.into();
+        let (counting, consumed) = input::Counting::new(reader);
+        let raw = RawInput {
+            stream: Box::new(counting),
+            total: 0,
+            consumed,
+        };
+        let opened = open_records(raw, options, &source)?;
+        Self::build(opened, None, options, source)
+    }
+
+    fn build(
+        opened: Opened,
+        path: Option<&Path>,
+        options: &InventoryOptions,
+        source: String,
+    ) -> Result<Self> {
         let layout = opened.layout;
         let resolved = layout
             .columns
@@ -138,14 +168,14 @@ impl CsvInventory {
         let mut notes = layout.notes.clone();
         let fixed = options.date_order.or(spec.and_then(|s| s.date_order));
         let date_cols = [resolved[2], resolved[3]];
-        let orders = match fixed {
-            Some(o) => [Some(o), Some(o)],
-            None if date_cols.iter().any(Option::is_some) => {
+        let orders = match (fixed, path) {
+            (Some(o), _) => [Some(o), Some(o)],
+            (None, Some(path)) if date_cols.iter().any(Option::is_some) => {
                 let (orders, note) = decide_orders(path, options, &source, date_cols)?;
                 notes.extend(note);
                 orders
             }
-            None => [None, None],
+            _ => [None, None],
         };
         let rules = RowRules {
             delimiter: layout.delimiter,
@@ -188,13 +218,32 @@ impl CsvInventory {
     }
 }
 
-/// Open the byte stream, find the layout, and position a CSV reader at the first data line.
-fn open_records(path: &Path, options: &InventoryOptions, source: &str) -> Result<Opened> {
+/// The raw bytes of an inventory, counted as they are read.
+struct RawInput {
+    stream: Stream,
+    total: u64,
+    consumed: Arc<AtomicU64>,
+}
+
+fn open_file(path: &Path, source: &str) -> Result<RawInput> {
     let file =
         File::open(path).map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let (counting, consumed) = input::Counting::new(file);
-    let raw: Stream = Box::new(counting);
+    Ok(RawInput {
+        stream: Box::new(counting),
+        total,
+        consumed,
+    })
+}
+
+/// Open the byte stream, find the layout, and position a CSV reader at the first data line.
+fn open_records(raw: RawInput, options: &InventoryOptions, source: &str) -> Result<Opened> {
+    let RawInput {
+        stream: raw,
+        total,
+        consumed,
+    } = raw;
     let (mut stream, compression) = input::decompress(BufReader::with_capacity(1 << 16, raw))?;
     let mut head = vec![0u8; 8192];
     let n = read_up_to(&mut stream, &mut head)?;
@@ -534,7 +583,7 @@ fn decide_orders(
     source: &str,
     cols: [Option<usize>; 2],
 ) -> Result<([Option<DateOrder>; 2], Option<String>)> {
-    let mut opened = open_records(path, options, source)?;
+    let mut opened = open_records(open_file(path, source)?, options, source)?;
     let mut ev = [OrderEvidence::default(); 2];
     let mut rec = csv::ByteRecord::new();
     let mut rows = 0u64;
@@ -559,7 +608,12 @@ fn decide_orders(
         if !wanted && rows >= DATE_PROBE_ROWS {
             break;
         }
-        if wanted && ev.iter().all(|e| e.seen == 0 || e.settled()) {
+        // A column is decided only by all of it (a day above 12 on the last line still refuses
+        // a file whose first lines said month-first); only a contradiction ends the pass early.
+        if ev
+            .iter()
+            .any(|e| e.day_first.is_some() && e.month_first.is_some())
+        {
             break;
         }
     }

@@ -31,11 +31,6 @@ impl OrderEvidence {
             }
         }
     }
-
-    /// Both orders, or one: nothing more to learn.
-    pub(crate) fn settled(&self) -> bool {
-        self.day_first.is_some() || self.month_first.is_some()
-    }
 }
 
 /// The decision for each column (`None`: no `a/b/yyyy` values, or none needed), or why the file

@@ -378,6 +378,90 @@ impl fmt::Display for Rejection {
     }
 }
 
+/// Watches rejected rows for the case where every row fails the same way, to end a run with one
+/// line naming the column, the reason and a likely fix instead of a wall of identical lines.
+#[derive(Debug, Clone, Default)]
+pub struct RejectTally {
+    first: Option<(Option<&'static str>, String, Rejection)>,
+    same: bool,
+    count: u64,
+}
+
+impl RejectTally {
+    /// Count one rejection.
+    pub fn add(&mut self, r: &Rejection) {
+        self.count += 1;
+        let key = reason_kind(&r.reason);
+        match &self.first {
+            None => {
+                self.first = Some((r.column, key, r.clone()));
+                self.same = true;
+            }
+            Some((c, k, _)) => {
+                if *c != r.column || *k != key {
+                    self.same = false;
+                }
+            }
+        }
+    }
+
+    /// When every one of `rejected` rows (and no row was accepted) failed the same way: one line
+    /// saying so, with the column, the reason and a likely fix.
+    pub fn summary(&self, accepted: u64) -> Option<String> {
+        let (column, _, first) = self.first.as_ref()?;
+        if accepted > 0 || !self.same || self.count < 2 {
+            return None;
+        }
+        let column = column.map_or_else(|| "the row".to_owned(), |c| format!("column {c}"));
+        Some(format!(
+            "every row ({}) was rejected the same way: {column}: {} (first at line {}); {}",
+            self.count,
+            first.reason,
+            first.line,
+            likely_fix(first.column, &first.reason)
+        ))
+    }
+}
+
+/// A reason without its quoted values: rows failing "the same way" share it.
+fn reason_kind(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    let mut prev = '\0';
+    for c in reason.chars() {
+        if c == '"' && prev != '\\' {
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
+fn likely_fix(column: Option<&str>, reason: &str) -> String {
+    let fix = if reason.contains("ambiguous date") {
+        "say the day order with --date-order dmy or --date-order mdy"
+    } else if reason.contains("bad timestamp") {
+        "the column holds no time Alto reads: name the right column with --map, or give the \
+         tool's --preset"
+    } else if reason.contains("bad size") {
+        "the column holds no size: name the size column with --map file_size=HEADER, or give \
+         the tool's --preset"
+    } else if reason.starts_with("expected ") && reason.contains(" fields, found ") {
+        "the fields are split differently: give --delimiter (';', tab, '|'), or quote the paths"
+    } else if reason.contains("is relative") {
+        "the paths are relative: give --path-prefix (e.g. /mnt/share or s3://BUCKET)"
+    } else if reason.contains("not beneath the share root") {
+        "the paths lie outside the share's root: check the share (alto share) or the inventory"
+    } else if reason.contains("UTF-8") {
+        "the text is not UTF-8: give --encoding windows-1252 (or latin1, utf-16le)"
+    } else {
+        return format!("check the {} values", column.unwrap_or("inventory's"));
+    };
+    format!("likely fix: {fix}")
+}
+
 /// What a reader hands out.
 #[derive(Debug)]
 pub enum Item<'a> {
