@@ -615,6 +615,90 @@ mod tests {
         }
     }
 
+    fn with(s: &str, order: Option<DateOrder>, zone: Option<&str>) -> Result<String, String> {
+        let rules = TimeRules {
+            order,
+            zone: zone.map(|z| Zone::named(z).unwrap()),
+        };
+        parse_time_with(s, &rules).map(|p| format_rfc3339(p.at))
+    }
+
+    #[test]
+    fn inventory_forms() {
+        let dmy = Some(DateOrder::Dmy);
+        let mdy = Some(DateOrder::Mdy);
+        let want = "2025-11-20T14:03:05Z";
+        for (text, order) in [
+            ("2025/11/20 14:03:05", None),
+            ("2025/11/20 2:03:05 PM", None),
+            ("20.11.2025 14:03:05", None),
+            ("20/11/2025 14:03:05", dmy),
+            ("11/20/2025 2:03:05 PM", mdy),
+            ("11/20/2025 02:03:05PM", mdy),
+            ("2025-11-20T14:03:05", None),
+            ("2025-11-20 14:03:05.000", None),
+            ("134081209850000000", None),
+        ] {
+            assert_eq!(with(text, order, None).as_deref(), Ok(want), "{text}");
+        }
+        assert_eq!(
+            with("20.11.2025 14:03", None, None).as_deref(),
+            Ok("2025-11-20T14:03:00Z")
+        );
+        assert_eq!(
+            with("2025/11/20", None, None).as_deref(),
+            Ok("2025-11-20T00:00:00Z")
+        );
+        assert_eq!(
+            with("1/1/2025 12:00 AM", mdy, None).as_deref(),
+            Ok("2025-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            with("1/1/2025 12:30 PM", dmy, None).as_deref(),
+            Ok("2025-01-01T12:30:00Z")
+        );
+        // a/b/yyyy without an order is refused, never guessed.
+        let e = with("3/4/2025", None, None).unwrap_err();
+        assert!(e.contains("ambiguous") && e.contains("--date-order"), "{e}");
+        for bad in [
+            "31.02.2025",
+            "2025/13/01",
+            "13:00 PM",
+            "1/1/2025 13:00 PM",
+            "20.11.25",
+        ] {
+            assert!(with(bad, dmy, None).is_err(), "{bad}");
+        }
+        // Zones: zone-less text in the zone, explicit offsets and epoch numbers untouched.
+        let london = Some("Europe/London");
+        assert_eq!(
+            with("2025-07-01 12:00:00", None, london).as_deref(),
+            Ok("2025-07-01T11:00:00Z")
+        );
+        assert_eq!(
+            with("01.07.2025 12:00", None, london).as_deref(),
+            Ok("2025-07-01T11:00:00Z")
+        );
+        assert_eq!(
+            with("2025-07-01T12:00:00Z", None, london).as_deref(),
+            Ok("2025-07-01T12:00:00Z")
+        );
+        assert_eq!(
+            with("1751371200", None, london).as_deref(),
+            Ok("2025-07-01T12:00:00Z")
+        );
+        // 01:30 on the spring-forward day does not exist in London: read as the later time.
+        assert_eq!(
+            with("2025-03-30 01:30:00", None, london).as_deref(),
+            Ok("2025-03-30T01:30:00Z")
+        );
+        let p = parse_time_with("2025-01-01 00:00:00", &TimeRules::default()).unwrap();
+        assert!(p.zoneless);
+        let p = parse_time_with("2025-01-01T00:00:00+01:00", &TimeRules::default()).unwrap();
+        assert!(!p.zoneless);
+        assert!(Zone::named("Mars/Olympus").is_err());
+    }
+
     #[test]
     fn stored_range() {
         assert_eq!(format_rfc3339(STORED_MIN), "0001-01-01T00:00:00Z");
