@@ -356,3 +356,26 @@ fn lossy_export_warns_once() {
     assert_eq!(lossy.len(), 1, "{:?}", o.notes);
     assert!(lossy[0].contains(":2: "), "{lossy:?}");
 }
+
+#[test]
+fn skip_lines_and_options_are_shareable() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<InventoryOptions>();
+    let opts = InventoryOptions::new()
+        .with_preset(Preset::TreeSize)
+        .with_skip_lines(3)
+        .with_delimiter(b';');
+    let o = read(&fixture("treesize-de.csv"), &opts);
+    assert_eq!(counts(&o), (2, 1, 2, 0), "{:?}", o.rejected);
+    // Rejections still name the file's own lines.
+    assert!(o.rejected[0].contains(":9: "), "{:?}", o.rejected);
+    // Skipping past the header makes the first row look like one: refused with the cause.
+    let e = inventory::open(
+        &fixture("treesize-de.csv"),
+        &InventoryOptions::new()
+            .with_skip_lines(4)
+            .with_delimiter(b';'),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("not an inventory"), "{e}");
+}

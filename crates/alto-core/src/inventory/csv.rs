@@ -729,10 +729,12 @@ impl RowRules {
             }
         }
         if let Some(i) = path_col {
-            if let Ok(p) = std::str::from_utf8(padded(rec, i, self.trim)) {
-                if super::is_folder_path(p) {
-                    return Verdict::Folder;
-                }
+            // Only a path ending in a separator can be a folder: look at the last byte first.
+            let p = padded(rec, i, self.trim);
+            if matches!(p.last(), Some(b'/' | b'\\'))
+                && std::str::from_utf8(p).is_ok_and(super::is_folder_path)
+            {
+                return Verdict::Folder;
             }
         }
         Verdict::Keep
@@ -880,6 +882,9 @@ impl CsvInventory {
         let Some(pi) = self.columns[0] else {
             return Ok(false);
         };
+        if self.rules.s3.is_none() && self.rules.prefix.is_none() {
+            return Ok(false);
+        }
         let trim = self.rules.trim;
         let raw = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
         if let Some(s3) = self.rules.s3 {

@@ -7,6 +7,13 @@
 //! ([`parse_timestamp`](crate::time::parse_timestamp)), and an absent or empty extension is derived
 //! from the path.
 //!
+//! Inventories as other tools write them are read too ([`InventoryOptions`]): gzip and zstd,
+//! UTF-16 and Windows-1252, any of `,` `;` tab `|`, a header below `#TYPE` lines or a preamble,
+//! headerless files, and the [`Preset`]s of PowerShell, WizTree, TreeSize, Everything, S3 and
+//! Azure inventories, Robinhood and `find`. `a/b/yyyy` dates are decided per column from the
+//! whole column, never per row (see docs/adr/0009). Folder rows (a trailing separator or a
+//! preset's marker) are skipped and counted ([`ReadStats::folders`]), never handed out.
+//!
 //! Readers are lending iterators: [`InventorySource::next_item`] hands out an [`InventoryRow`] that
 //! borrows the reader's buffers, so reading allocates nothing per row. A bad row comes out as
 //! [`Item::Rejected`] with its line (or row) number, column and reason, and reading goes on; only a
