@@ -379,3 +379,16 @@ fn skip_lines_and_options_are_shareable() {
     .unwrap_err();
     assert!(e.to_string().contains("not an inventory"), "{e}");
 }
+
+#[test]
+fn powershell_folder_first_is_explained() {
+    // Export-Csv takes its columns from the first object: a DirectoryInfo has no Length.
+    let f = write_temp(
+        b"#TYPE System.IO.DirectoryInfo\r\n\"PSPath\",\"PSIsContainer\",\"FullName\",\"LastWriteTime\"\r\n\"x\",\"True\",\"C:\\\\Data\",\"20/11/2025 14:03:05\"\r\n",
+        ".csv",
+    );
+    let e = inventory::open(f.path(), &InventoryOptions::new()).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("no \"Length\" column"), "{e}");
+    assert!(e.contains("Get-ChildItem -Recurse -File"), "{e}");
+}

@@ -413,7 +413,7 @@ fn open_records(raw: RawInput, options: &InventoryOptions, source: &str) -> Resu
         tried.push((i, line.to_owned()));
     }
     let Some(mut layout) = layout else {
-        return Err(no_header(source, options, &tried, type_line.is_some()));
+        return Err(no_header(source, options, &tried, type_line.as_deref()));
     };
     notes.append(&mut layout.notes);
     layout.notes = notes;
@@ -442,12 +442,12 @@ fn no_header(
     source: &str,
     options: &InventoryOptions,
     tried: &[(usize, String)],
-    type_line: bool,
+    type_line: Option<&str>,
 ) -> Error {
     let Some((first_i, first)) = tried.first() else {
         return Error::invalid_input(format!(
             "{source}: not an inventory: no header line{}",
-            if type_line {
+            if type_line.is_some() {
                 " after the `#TYPE` line"
             } else {
                 ""
@@ -482,13 +482,21 @@ fn no_header(
         }
     }
     let names = split_line(first, options.delimiter.unwrap_or(b','));
-    let spec = options.preset.map(Preset::spec);
+    let preset = options.preset.or_else(|| Preset::detect(&names, type_line));
+    let spec = preset.map(Preset::spec);
     let map = effective_map(&options.columns, spec, &names);
     let base = match map.resolve(names.iter().map(String::as_str), source) {
         Err(e) => e.message().to_owned(),
         Ok(_) => format!("{source}: not an inventory"),
     };
     let mut hints = Vec::new();
+    if preset == Some(Preset::PowerShell) && !names.iter().any(|n| n.trim() == "Length") {
+        hints.push(
+            "a PowerShell export takes its columns from the first object, and a folder listed \
+             first has no Length: export files only (Get-ChildItem -Recurse -File | Export-Csv)"
+                .to_owned(),
+        );
+    }
     let looks_path = |s: &str| {
         let s = s.trim().trim_matches('"');
         s.starts_with('/') || crate::path::is_windows_path(s)
