@@ -547,16 +547,20 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
             let raw: Box<dyn Read + Send> = Box::new(f);
             let (mut r, compression) = input::decompress(std::io::BufReader::new(raw))?;
             if compression == input::Compression::None {
-                return Ok(Box::new(ParquetInventory::open(path, &options.columns)?));
+                return Ok(Box::new(ParquetInventory::open_with(path, options)?));
             }
             // Parquet needs random access: a compressed one is unpacked into a temporary file
             // first (removed at once; the open handle keeps it readable).
             let mut tmp = tempfile::NamedTempFile::new()?;
             std::io::copy(&mut r, tmp.as_file_mut())?;
-            let inv = ParquetInventory::open_as(
+            let inv = ParquetInventory::open_as_with(
                 tmp.path(),
                 path.display().to_string(),
                 &options.columns,
+                crate::time::TimeRules {
+                    order: options.date_order,
+                    zone: options.zone.clone(),
+                },
             )?;
             Ok(Box::new(inv))
         }

@@ -6,12 +6,13 @@
 //! Values are held to the same limits as CSV's (see the [module docs](super)): a `UInt64` size
 //! above 2^63 - 1 or a timestamp outside the years 1 to 9999 rejects its row.
 
-use super::fields::{check_path, check_size, extension, opt, parse_size, parse_time};
+use super::fields::{check_path, check_size, extension, opt, parse_size};
 use super::{
     Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection,
 };
 use crate::error::{Error, Result};
 use crate::time::{MICROS_PER_SEC, Micros, check_stored};
+use crate::time::{TimeRules, parse_time_with};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -34,6 +35,8 @@ pub struct ParquetInventory {
     total_rows: u64,
     source: String,
     stats: ReadStats,
+    /// How text timestamps are read (day order of `a/b/yyyy`, zone of zone-less times).
+    times: TimeRules,
 }
 
 impl std::fmt::Debug for ParquetInventory {
@@ -79,6 +82,29 @@ impl ParquetInventory {
 
     /// Open `path`, naming it `source` in messages (a decompressed copy of a `.gz` file).
     pub(crate) fn open_as(path: &Path, source: String, map: &ColumnMap) -> Result<Self> {
+        Self::open_as_with(path, source, map, TimeRules::default())
+    }
+
+    /// Open `path` with the column renames, day order and zone of `options` (text timestamps
+    /// only: a Parquet timestamp column is an instant already).
+    pub fn open_with(path: &Path, options: &super::InventoryOptions) -> Result<Self> {
+        Self::open_as_with(
+            path,
+            path.display().to_string(),
+            &options.columns,
+            TimeRules {
+                order: options.date_order,
+                zone: options.zone.clone(),
+            },
+        )
+    }
+
+    pub(crate) fn open_as_with(
+        path: &Path,
+        source: String,
+        map: &ColumnMap,
+        times: TimeRules,
+    ) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
@@ -120,6 +146,7 @@ impl ParquetInventory {
             total_rows,
             source,
             stats: ReadStats::default(),
+            times,
         })
     }
 
@@ -173,12 +200,16 @@ fn size(a: &ArrayRef, i: usize) -> Result<u64, String> {
     check_size(v)
 }
 
-fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
+fn time(a: &ArrayRef, i: usize, rules: &TimeRules) -> Result<Option<Micros>, String> {
     if a.is_null(i) {
         return Ok(None);
     }
     if let Some(s) = text(a, i) {
-        return parse_time(s);
+        // `a/b/yyyy` text is never guessed here: without a day order it is rejected per row.
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        return parse_time_with(s, rules).and_then(|p| check_stored(p.at).map(Some));
     }
     let v = match a.data_type() {
         DataType::Timestamp(unit, _) => match unit {
@@ -245,11 +276,11 @@ impl InventorySource for ParquetInventory {
             let size = size(col(Column::FileSize).expect("required column"), i)
                 .map_err(|r| ("file_size", r))?;
             let modified = match col(Column::LastModified) {
-                Some(a) => time(a, i).map_err(|r| ("last_modified", r))?,
+                Some(a) => time(a, i, &self.times).map_err(|r| ("last_modified", r))?,
                 None => None,
             };
             let accessed = match col(Column::LastAccessed) {
-                Some(a) => time(a, i).map_err(|r| ("last_accessed", r))?,
+                Some(a) => time(a, i, &self.times).map_err(|r| ("last_accessed", r))?,
                 None => None,
             };
             Ok::<_, (&'static str, String)>((path, size, modified, accessed))
