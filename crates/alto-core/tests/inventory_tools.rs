@@ -392,3 +392,12 @@ fn powershell_folder_first_is_explained() {
     assert!(e.contains("no \"Length\" column"), "{e}");
     assert!(e.contains("Get-ChildItem -Recurse -File"), "{e}");
 }
+
+#[test]
+fn endless_first_line_is_refused_in_bounded_memory() {
+    let mut bytes = b"file_path,file_size\r".to_vec();
+    bytes.extend(std::iter::repeat_n(b"/a/b,1\r".as_slice(), 200_000).flatten());
+    let f = write_temp(&bytes, ".csv");
+    let e = inventory::open(f.path(), &InventoryOptions::new()).unwrap_err();
+    assert!(e.to_string().contains("lines ending in `\\r` alone"), "{e}");
+}

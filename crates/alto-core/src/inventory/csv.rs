@@ -28,6 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Lines searched for the header before giving up.
 const HEADER_SEARCH_LINES: usize = 200;
+/// The longest line looked at while searching for the header.
+const MAX_HEADER_LINE_BYTES: u64 = 1 << 20;
 /// Rows looked at for an `a/b/yyyy` date before deciding a file has none (no pre-pass then).
 const DATE_PROBE_ROWS: u64 = 1000;
 
@@ -316,8 +318,20 @@ fn open_records(raw: RawInput, options: &InventoryOptions, source: &str) -> Resu
     let skip_lines = options.skip_lines.unwrap_or(0);
     for i in 0..HEADER_SEARCH_LINES.max(skip_lines + 1) {
         let start = pre.len();
-        if buffered.read_until(b'\n', &mut pre)? == 0 {
+        // A line without an end (`\r`-only line ends, one huge line) must not fill memory.
+        let n = (&mut buffered)
+            .take(MAX_HEADER_LINE_BYTES)
+            .read_until(b'\n', &mut pre)?;
+        if n == 0 {
             break;
+        }
+        if n as u64 == MAX_HEADER_LINE_BYTES && !pre.ends_with(b"\n") {
+            return Err(Error::invalid_input(format!(
+                "{source}:{}: not an inventory: a line longer than {} KiB before any header \
+                 (lines ending in `\\r` alone?)",
+                i + 1,
+                MAX_HEADER_LINE_BYTES / 1024
+            )));
         }
         starts.push(start);
         if i < skip_lines {
@@ -805,7 +819,7 @@ impl InventorySource for CsvInventory {
             }
         }
         // The path: as written, or built (S3 bucket and decoded key, a prefix).
-        let built = match self.build_path(line) {
+        let built = match self.build_path() {
             Ok(b) => b,
             Err(reason) => return Ok(Some(self.reject(line, Some("file_path"), reason))),
         };
@@ -886,7 +900,7 @@ impl InventorySource for CsvInventory {
 impl CsvInventory {
     /// Build the path into `path_buf` when it is not the field as written; `Ok(false)`: use the
     /// field.
-    fn build_path(&mut self, _line: u64) -> std::result::Result<bool, String> {
+    fn build_path(&mut self) -> std::result::Result<bool, String> {
         let Some(pi) = self.columns[0] else {
             return Ok(false);
         };
