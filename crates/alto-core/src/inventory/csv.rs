@@ -342,7 +342,9 @@ fn open_records(raw: RawInput, options: &InventoryOptions, source: &str) -> Resu
         if line.trim().is_empty() {
             continue;
         }
-        if line.starts_with('#') {
+        // A `#` line before the header is a comment (PowerShell's `#TYPE`); in a headerless
+        // file it may be a row (a relative name starting with `#`), so it is kept.
+        if line.starts_with('#') && headerless.is_none() {
             if line.starts_with("#TYPE") {
                 notes.push(format!(
                     "{source}:{}: skipped PowerShell's `{line}` line",
