@@ -40,6 +40,7 @@ mod csv;
 mod dates;
 mod fields;
 mod input;
+mod layout;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod preset;
