@@ -408,6 +408,18 @@ mod tests {
             PathVerdict::Keep(Some("/mnt/bucket/photos/a.jpg".into()))
         );
         assert!(matches!(check_path(&s3, "../x"), PathVerdict::Reject(_)));
+        // Object paths are absolute; under a root they must lie in its bucket or container.
+        let none = rules(None, false, None);
+        assert_eq!(check_path(&none, "s3://b/k/x.jpg"), PathVerdict::Keep(None));
+        assert_eq!(check_path(&none, "az://c/n.txt"), PathVerdict::Keep(None));
+        let bucket = rules(Some("s3://b"), false, None);
+        assert_eq!(check_path(&bucket, "s3://b/k"), PathVerdict::Keep(None));
+        for bad in ["s3://bx/k", "s3://other/k", "s3://b", "s3://b/../x"] {
+            assert!(
+                matches!(check_path(&bucket, bad), PathVerdict::Reject(_)),
+                "{bad}"
+            );
+        }
         // No root: only `..`, relative paths and folders are decided.
         let none = rules(None, false, None);
         assert_eq!(check_path(&none, "/anywhere/x"), PathVerdict::Keep(None));
