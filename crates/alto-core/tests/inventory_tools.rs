@@ -401,3 +401,25 @@ fn endless_first_line_is_refused_in_bounded_memory() {
     let e = inventory::open(f.path(), &InventoryOptions::new()).unwrap_err();
     assert!(e.to_string().contains("lines ending in `\\r` alone"), "{e}");
 }
+
+#[test]
+fn everything_window_csv_export_joins_path_and_name() {
+    let f = write_temp(
+        "Name,Path,Size,Date Modified,Attributes\r\n\
+         \"a, b.txt\",\"C:\\Media\",12,2025-11-20 14:03:05,32\r\n\
+         Sub,C:\\Media,,2025-11-20 14:03:05,16\r\n\
+         ü.bin,C:\\,0,2025-11-20 14:03:05,32\r\n"
+            .as_bytes(),
+        ".csv",
+    );
+    let o = read(f.path(), &InventoryOptions::new());
+    assert_eq!(counts(&o), (2, 0, 1, 0), "{:?}", o.rejected);
+    assert!(
+        o.notes.join("\n").contains("--preset everything"),
+        "{:?}",
+        o.notes
+    );
+    assert_eq!(o.rows[0].path, "C:\\Media\\a, b.txt");
+    assert_eq!(o.rows[0].extension.as_deref(), Some("txt"));
+    assert_eq!(o.rows[1].path, "C:\\ü.bin");
+}

@@ -49,6 +49,8 @@ pub struct CsvInventory {
 #[derive(Debug, Default)]
 struct RowRules {
     delimiter: u8,
+    /// A name column to join to the path (a folder) column: Everything's CSV export.
+    join_name: Option<usize>,
     trim: bool,
     folder: Option<(usize, FolderMarker)>,
     s3: Option<S3Columns>,
@@ -132,6 +134,13 @@ impl CsvInventory {
         let folder = spec
             .and_then(|s| s.folder)
             .and_then(|(cands, marker)| find(cands).map(|i| (i, marker)));
+        let join_name = (layout.preset == Some(Preset::Everything)
+            && layout
+                .columns
+                .header_for(Column::FilePath)
+                .eq_ignore_ascii_case("Path"))
+        .then(|| find(&["Name"]))
+        .flatten();
         let s3 = (layout.preset == Some(Preset::S3Inventory)).then(|| S3Columns {
             bucket: find(&["Bucket"]),
             is_latest: find(&["IsLatest"]),
@@ -158,6 +167,7 @@ impl CsvInventory {
             folder,
             s3,
             prefix,
+            join_name,
             times: orders.map(|order| TimeRules {
                 order,
                 zone: options.zone.clone(),
@@ -301,7 +311,10 @@ impl InventorySource for CsvInventory {
                 };
                 return Ok(Some(self.reject(line, None, reason)));
             }
-            match self.rules.verdict(&self.record, self.columns[0]) {
+            // With a folder column joined to a name, the folder column's trailing separator says
+            // nothing about the row.
+            let path_col = self.columns[0].filter(|_| self.rules.join_name.is_none());
+            match self.rules.verdict(&self.record, path_col) {
                 Verdict::Keep => break line,
                 Verdict::Folder => self.stats.folders += 1,
                 Verdict::NotCurrent => self.stats.skipped += 1,
@@ -406,10 +419,31 @@ impl CsvInventory {
         let Some(pi) = self.columns[0] else {
             return Ok(false);
         };
-        if self.rules.s3.is_none() && self.rules.prefix.is_none() {
+        if self.rules.s3.is_none() && self.rules.prefix.is_none() && self.rules.join_name.is_none()
+        {
             return Ok(false);
         }
         let trim = self.rules.trim;
+        if let Some(ni) = self.rules.join_name {
+            let dir = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
+            let name = std::str::from_utf8(padded(&self.record, ni, trim))
+                .map_err(|_| "the name is not valid UTF-8".to_owned())?;
+            if name.is_empty() {
+                return Err("empty name".into());
+            }
+            let sep = if crate::path::is_windows_path(dir) {
+                '\\'
+            } else {
+                '/'
+            };
+            self.path_buf.clear();
+            self.path_buf.push_str(dir);
+            if !(dir.ends_with(['/', '\\']) || dir.is_empty()) {
+                self.path_buf.push(sep);
+            }
+            self.path_buf.push_str(name);
+            return Ok(true);
+        }
         let raw = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
         if let Some(s3) = self.rules.s3 {
             url_decode(raw, &mut self.decode_buf)

@@ -9,7 +9,7 @@
 //! | `powershell` | `FullName`, `Length`, `LastWriteTimeUtc` or `LastWriteTime`, `LastAccessTimeUtc` or `LastAccessTime` | `PSIsContainer = True` | the culture's; `*Utc` columns preferred |
 //! | `wiztree` | `File Name`, `Size`, `Modified` (banner line first) | `Attributes` bit 0x10, trailing `\` | `yyyy/mm/dd hh:mm:ss` |
 //! | `treesize` | `Full Path` or `Path`, `Size` (units allowed), `Last Modified`, `Last Accessed`, `Owner` (preamble first) | `Type = Folder`, trailing `\` | the locale's |
-//! | `everything` | `Filename`, `Size`, `Date Modified`, `Date Accessed` (EFU) | `Attributes` bit 0x10 | FILETIME |
+//! | `everything` | `Filename` (EFU) or `Path` + `Name` (CSV export), `Size`, `Date Modified`, `Date Accessed` | `Attributes` bit 0x10 | FILETIME or local |
 //! | `s3-inventory` | headerless: `Bucket`, `Key` (URL-encoded), `Size`, `LastModifiedDate` from `manifest.json` | — | ISO 8601 |
 //! | `azure-inventory` | `Name`, `Content-Length`, `Last-Modified`, `LastAccessTime` | `hdi_isfolder = true` | ISO 8601 |
 //! | `robinhood` | `path`, `size`, `last_mod`, `last_access`, `owner` (fields padded) | `type = dir` | `yyyy/mm/dd hh:mm:ss` |
@@ -149,8 +149,10 @@ impl Preset {
                 ..none
             },
             Preset::Everything => PresetSpec {
+                // EFU lists hold the full path in `Filename`; the window's CSV export holds the
+                // folder in `Path` and the name in `Name` (joined by the reader).
                 columns: &[
-                    (FilePath, &["Filename"]),
+                    (FilePath, &["Filename", "Path"]),
                     (FileSize, &["Size"]),
                     (LastModified, &["Date Modified"]),
                     (LastAccessed, &["Date Accessed"]),
@@ -215,7 +217,7 @@ impl Preset {
         if has("Full Path") && has("Allocated") {
             return Some(Preset::TreeSize);
         }
-        if has("Filename") && has("Date Modified") {
+        if (has("Filename") || (has("Name") && has("Path"))) && has("Date Modified") {
             return Some(Preset::Everything);
         }
         if has("Name") && has("Content-Length") {
