@@ -30,6 +30,14 @@ echo "## Rule evaluation: 1,000,000 files x 100 mixed rules, one core"
 echo
 echo "## CSV reading and normalising (1M rows)"
 ./target/release/examples/read_bench bench-data/inv-1m.csv
+
+echo
+echo "## gzip: Alto decompressing as it reads, beside zcat | read_bench (target: at most 1.5x)"
+[ -f bench-data/inv-1m.csv.gz ] || gzip -k bench-data/inv-1m.csv
+TIMEFORMAT="alto      read_bench inv.csv.gz     : %R s wall"
+time ./target/release/examples/read_bench bench-data/inv-1m.csv.gz --only-alto > /dev/null
+TIMEFORMAT="baseline  zcat | read_bench -        : %R s wall"
+time (zcat bench-data/inv-1m.csv.gz | ./target/release/examples/read_bench - > /dev/null)
 if [ -n "$large" ]; then
   echo
   echo "## CSV reading and normalising (10M rows): peak memory must match the 1M run"

@@ -1,6 +1,9 @@
 //! `alto ingest`: load an inventory into a store, resumably.
 
-use crate::input::{InventoryArgs, RejectPrinter, check_strict, open_inventory, progress_bar};
+use crate::input::{
+    InventoryArgs, ReadFlags, RejectPrinter, check_strict, open_inventory, print_notes,
+    progress_bar,
+};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
 use alto::ingest::{IngestOptions, IngestReport, ingest, source_identity};
@@ -43,13 +46,18 @@ pub(crate) struct IngestArgs {
     /// is a drive-letter or UNC path, else `posix`.
     #[arg(long, value_enum)]
     kind: Option<Kind>,
-    /// The inventory covers the whole share: files it does not list are marked missing.
+    /// The inventory covers the whole share: files it does not list are marked missing — unless
+    /// a row was rejected (see --missing-despite-rejects).
     #[arg(long)]
     full_scan: bool,
+    /// With --full-scan: mark unlisted files missing even when rows were rejected (a rejected
+    /// row may be a file that still exists, so this is off by default).
+    #[arg(long, requires = "full_scan")]
+    missing_despite_rejects: bool,
     /// Rows per transaction. Default: the store's (PostgreSQL 50,000, SQLite 100,000).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     chunk_rows: Option<u64>,
-    /// The inventory: CSV with a header line, or Parquet.
+    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd) or Parquet.
     #[arg(value_name = "INVENTORY")]
     inventory: std::path::PathBuf,
     /// Column names, when they differ from the agents' format.
@@ -58,10 +66,8 @@ pub(crate) struct IngestArgs {
     /// Exit with code 2 when any row is rejected (good rows still land).
     #[arg(long)]
     strict: bool,
-    /// Put this in front of relative paths (object-store inventories list relative keys);
-    /// without it a relative path is rejected.
-    #[arg(long, value_name = "PREFIX")]
-    path_prefix: Option<String>,
+    #[command(flatten)]
+    read: ReadFlags,
 }
 
 pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
@@ -69,6 +75,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         inventory: args.inventory.clone(),
         map: args.map.clone(),
         strict: args.strict,
+        read: args.read.clone(),
     };
     let kind = match args.kind {
         Some(k) => k.into(),
@@ -83,7 +90,8 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         },
         chunk_rows: args.chunk_rows.map(|n| n as usize),
         source: Some(source_identity(&args.inventory)?),
-        path_prefix: args.path_prefix.clone(),
+        path_prefix: None,
+        missing_despite_rejects: args.missing_despite_rejects,
     };
     let started = std::time::Instant::now();
     let report = runtime()?.block_on(async {
@@ -107,6 +115,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         )
         .await
     })?;
+    print_notes(src.as_mut(), quiet);
     let secs = started.elapsed().as_secs_f64();
     if !quiet || report.rejected > 0 {
         eprintln!(
@@ -139,18 +148,32 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
             String::new()
         }
     );
+    if report.skipped > 0 {
+        eprintln!(
+            "alto: {} rows were older versions or delete markers, not current files: skipped",
+            fmt::count(report.skipped)
+        );
+    }
     if report.left_open {
         eprintln!(
-            "alto: {} rows were rejected, so this full scan marked nothing missing; fix them and \
-             ingest again",
-            fmt::count(report.rejected)
+            "alto: {} rows were rejected, so this full scan marked nothing missing (it would have \
+             marked {}); fix the rows and ingest again, or pass --missing-despite-rejects",
+            fmt::count(report.rejected),
+            fmt::count(report.would_be_missing)
         );
+    }
+    if report.accepted == 0 {
+        return Err(Failure::usage(format!(
+            "no row of {} was accepted",
+            args.inventory.display()
+        )));
     }
     check_strict(
         &input,
         alto::inventory::ReadStats {
             accepted: report.accepted,
             rejected: report.rejected,
+            ..Default::default()
         },
     )
 }
@@ -177,12 +200,14 @@ pub(crate) async fn ingest_with_progress(
     )
     .await?;
     bar.finish_and_clear();
+    rejects.finish(report.accepted);
     Ok(report)
 }
 
 /// NTFS when the first accepted path is a Windows path, POSIX otherwise.
 fn guess_kind(input: &InventoryArgs) -> Result<ShareKind, Failure> {
-    let mut src = open_inventory(input)?;
+    let opts = input.read.options(input.map.as_deref())?;
+    let mut src = alto::inventory::open(&input.inventory, &opts)?;
     while let Some(item) = src.next_item()? {
         if let Item::Row(r) = item {
             return Ok(if is_windows_path(r.path) {

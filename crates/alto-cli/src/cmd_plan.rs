@@ -1,6 +1,6 @@
 //! `alto plan`: a dry run of a rule set over an inventory. Writes nothing anywhere.
 
-use crate::input::{InventoryArgs, parse_now, read_inventory};
+use crate::input::{InventoryArgs, ReadFlags, parse_now, read_inventory};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
 use alto::store::FileQuery;
@@ -32,6 +32,8 @@ pub(crate) struct PlanArgs {
     /// Exit with code 2 when any inventory row is rejected.
     #[arg(long)]
     pub(crate) strict: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadFlags,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
     #[command(flatten)]
@@ -112,18 +114,21 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let bandwidth = args.plan.bandwidth.clone();
     let mut planner = Planner::new(&rules, opts);
     let mut rejected = 0;
+    let mut no_rows = false;
     match &args.inventory {
         Some(inventory) => {
             let input = InventoryArgs {
                 inventory: inventory.clone(),
                 map: args.map.clone(),
                 strict: args.strict,
+                read: args.read.clone(),
             };
             let stats = read_inventory(&input, quiet, |row| {
                 planner.add(&row.facts(), None);
                 Ok(())
             })?;
             rejected = stats.rejected;
+            no_rows = stats.accepted == 0;
         }
         None => {
             let Some(tenant) = &args.plan.tenant else {
@@ -163,7 +168,17 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         );
     }
     print_report(&report, args.format, &bandwidth)?;
-    // The report is printed either way: --strict only changes the exit code.
+    // The report is printed either way: --strict and an empty inventory only change the exit
+    // code.
+    if no_rows {
+        return Err(Failure::usage(format!(
+            "no row of {} was accepted",
+            args.inventory
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        )));
+    }
     if args.strict && rejected > 0 {
         return Err(Failure::usage(format!(
             "{rejected} rows rejected (--strict)"

@@ -16,7 +16,7 @@ pub(crate) enum RulesCommand {
         file: PathBuf,
     },
     /// For every inventory row, which rule catches it: JSON Lines on stdout, in input order.
-    Eval(EvalArgs),
+    Eval(Box<EvalArgs>),
 }
 
 #[derive(Debug, Args)]

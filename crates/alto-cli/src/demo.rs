@@ -175,6 +175,7 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
         inventory: path.clone(),
         map: None,
         strict: false,
+        read: Default::default(),
     };
     let db;
     let url = match &args.store {

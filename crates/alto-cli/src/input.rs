@@ -3,7 +3,8 @@
 
 use crate::{CmdResult, Failure};
 use alto_core::inventory::{
-    self, ColumnMap, InventoryOptions, InventoryRow, InventorySource, Item, ReadStats, Rejection,
+    self, ColumnMap, DateOrder, Encoding, InventoryOptions, InventoryRow, InventorySource, Item,
+    Preset, ReadStats, RejectTally, Rejection, Zone,
 };
 use alto_core::time::{Micros, now_micros, parse_timestamp};
 use clap::Args;
@@ -16,7 +17,7 @@ const SHOW_REJECTED: u64 = 100;
 
 #[derive(Debug, Args)]
 pub(crate) struct InventoryArgs {
-    /// The inventory: CSV with a header line, or Parquet.
+    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd) or Parquet.
     #[arg(long, short = 'i', value_name = "FILE")]
     pub(crate) inventory: PathBuf,
     /// Column names, when they differ from the agents' format:
@@ -26,6 +27,103 @@ pub(crate) struct InventoryArgs {
     /// Exit with code 2 when any row is rejected (the report is still printed).
     #[arg(long)]
     pub(crate) strict: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadFlags,
+}
+
+/// How to read an inventory: the flags every command that reads one shares (they map onto
+/// alto-core's `InventoryOptions`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ReadFlags {
+    /// The tool that wrote the inventory (its column names, date form, folder marker and quirks);
+    /// detected from the header where only one tool writes it.
+    #[arg(long, value_name = "TOOL", value_parser = parse_preset)]
+    pub(crate) preset: Option<Preset>,
+    /// Field delimiter: `,` `;` `tab` `|` (default: guessed from the header line).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
+    /// Lines to skip before the header (default: the header is found past `#` lines and a
+    /// preamble).
+    #[arg(long, value_name = "N")]
+    pub(crate) skip_lines: Option<usize>,
+    /// Encoding of a file without a byte-order mark: utf-8 (default), utf-16le, utf-16be,
+    /// windows-1252, latin1.
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub(crate) encoding: Option<Encoding>,
+    /// A headerless file's fields, in order: `file_path,file_size,last_modified`.
+    #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
+    pub(crate) columns: Option<Vec<String>>,
+    /// An S3 Inventory's manifest.json: its fileSchema names the columns (implies
+    /// --preset s3-inventory).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) manifest: Option<PathBuf>,
+    /// Day order of a/b/yyyy dates: dmy or mdy (default: decided from the whole column; refused
+    /// when every date fits both).
+    #[arg(long, value_name = "dmy|mdy", value_parser = parse_date_order)]
+    pub(crate) date_order: Option<DateOrder>,
+    /// IANA time zone of times written without one (default UTC): `Europe/London`.
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    pub(crate) timezone: Option<Zone>,
+    /// Put this in front of relative paths (`s3://bucket`, `/mnt/share`); without it a relative
+    /// path is rejected by ingest.
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) path_prefix: Option<String>,
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    Preset::parse(s).map_err(|e| e.message().to_owned())
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::parse(s).map_err(|e| e.message().to_owned())
+}
+
+fn parse_date_order(s: &str) -> Result<DateOrder, String> {
+    DateOrder::parse(s)
+}
+
+fn parse_zone(s: &str) -> Result<Zone, String> {
+    Zone::named(s)
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "comma" => Ok(b','),
+        "semicolon" => Ok(b';'),
+        "pipe" => Ok(b'|'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("bad delimiter {s:?}: one ASCII character, or tab")),
+    }
+}
+
+impl ReadFlags {
+    /// The reader options these flags and `--map` say.
+    pub(crate) fn options(&self, map: Option<&str>) -> Result<InventoryOptions, Failure> {
+        let columns = match map {
+            Some(spec) => ColumnMap::parse(spec)?,
+            None => ColumnMap::new(),
+        };
+        let mut o = InventoryOptions::new().with_columns(columns);
+        if let Some(m) = &self.manifest {
+            let text = std::fs::read_to_string(m)
+                .map_err(|e| Failure::usage(format!("--manifest {}: {e}", m.display())))?;
+            o = o.with_s3_manifest(&text).map_err(|e| {
+                Failure::usage(format!("--manifest {}: {}", m.display(), e.message()))
+            })?;
+        }
+        o.preset = self.preset.or(o.preset);
+        o.delimiter = self.delimiter;
+        o.skip_lines = self.skip_lines;
+        o.encoding = self.encoding;
+        if let Some(c) = &self.columns {
+            o.headerless = Some(c.iter().map(|s| s.trim().to_owned()).collect());
+        }
+        o.date_order = self.date_order;
+        o.zone = self.timezone.clone();
+        o.path_prefix = self.path_prefix.clone();
+        Ok(o)
+    }
 }
 
 /// `--now`: evaluation time (RFC 3339 or any accepted timestamp form); default the current time.
@@ -38,25 +136,39 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<Micros, Failure> {
 
 /// Open the inventory named by the arguments.
 pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySource>, Failure> {
-    let columns = match &args.map {
-        Some(spec) => ColumnMap::parse(spec)?,
-        None => ColumnMap::new(),
-    };
-    let opts = InventoryOptions {
-        columns,
-        format: None,
-    };
-    Ok(inventory::open(&args.inventory, &opts)?)
+    let opts = args.read.options(args.map.as_deref())?;
+    let mut src = inventory::open(&args.inventory, &opts)?;
+    print_notes(src.as_mut(), false);
+    Ok(src)
+}
+
+/// Print the reader's notes (a detected preset, a skipped preamble, times read as UTC) on stderr.
+pub(crate) fn print_notes(src: &mut dyn InventorySource, quiet: bool) {
+    for n in src.take_notes() {
+        if !quiet {
+            eprintln!("alto: note: {n}");
+        }
+    }
 }
 
 /// Prints rejected rows on stderr, the first [`SHOW_REJECTED`] one by one, then only counts.
 #[derive(Debug, Default)]
 pub(crate) struct RejectPrinter {
     seen: u64,
+    tally: RejectTally,
 }
 
 impl RejectPrinter {
+    /// After the run: when no row was accepted and every rejection was alike, one line naming
+    /// the column, the reason and a likely fix.
+    pub(crate) fn finish(&self, accepted: u64) {
+        if let Some(line) = self.tally.summary(accepted) {
+            eprintln!("alto: {line}");
+        }
+    }
+
     pub(crate) fn print(&mut self, r: &Rejection) {
+        self.tally.add(r);
         self.seen += 1;
         if self.seen <= SHOW_REJECTED {
             eprintln!("alto: rejected {r}");
@@ -88,15 +200,27 @@ pub(crate) fn read_inventory(
         }
     }
     bar.finish_and_clear();
+    print_notes(src.as_mut(), quiet);
     let stats = src.stats();
     if !quiet || stats.rejected > 0 {
         eprintln!(
-            "alto: read {}: {} rows accepted, {} rejected",
+            "alto: read {}: {} rows accepted, {} rejected{}{}",
             args.inventory.display(),
             stats.accepted,
-            stats.rejected
+            stats.rejected,
+            if stats.folders > 0 {
+                format!(", {} folder rows skipped", stats.folders)
+            } else {
+                String::new()
+            },
+            if stats.skipped > 0 {
+                format!(", {} non-current versions skipped", stats.skipped)
+            } else {
+                String::new()
+            }
         );
     }
+    rejects.finish(stats.accepted);
     Ok(stats)
 }
 

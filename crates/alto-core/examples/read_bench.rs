@@ -8,6 +8,15 @@
 //! Prints, for the same file in the same process: the baseline (csv `ByteRecord` loop, no field
 //! parsing), Alto's reader (UTF-8 checks, sizes, timestamps, extension) plus the path key, the
 //! ratio, and the peak resident memory (which must not grow with the file).
+//!
+//! A compressed inventory is read as it is (`read_bench inv.csv.gz` decompresses as it streams);
+//! `-` reads standard input, so the gzip path can be compared with an external decompressor:
+//!
+//! ```sh
+//! gzip -k /tmp/inv-1m.csv
+//! cargo run --release -p alto-core --example read_bench -- /tmp/inv-1m.csv.gz --only-alto
+//! zcat /tmp/inv-1m.csv.gz | cargo run --release -p alto-core --example read_bench -- -
+//! ```
 
 use alto_core::inventory::{self, InventoryOptions, Item};
 use alto_core::path::path_key_into;
@@ -28,7 +37,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .ok_or("usage: read_bench INVENTORY.csv [--only-alto]")?;
-    let only_alto = std::env::args().any(|a| a == "--only-alto");
+    let stdin = path == "-";
+    let only_alto = stdin || std::env::args().any(|a| a == "--only-alto");
 
     let mut base_rate = None;
     if !only_alto {
@@ -50,7 +60,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let t = Instant::now();
-    let mut src = inventory::open(path.as_ref(), &InventoryOptions::default())?;
+    let mut src: Box<dyn inventory::InventorySource> = if stdin {
+        Box::new(inventory::CsvInventory::from_reader(
+            std::io::stdin(),
+            "stdin",
+            &InventoryOptions::default(),
+        )?)
+    } else {
+        inventory::open(path.as_ref(), &InventoryOptions::default())?
+    };
     let mut key = String::new();
     let mut check = 0u64;
     while let Some(item) = src.next_item()? {

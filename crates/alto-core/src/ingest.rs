@@ -10,6 +10,8 @@
 //!
 //! A full scan with rejected rows marks nothing missing: it is left unfinished
 //! ([`IngestReport::left_open`]), since a row that could not be read is not a file that is gone.
+//! The report says how many files it would have marked ([`IngestReport::would_be_missing`]);
+//! [`IngestOptions::missing_despite_rejects`] finishes it anyway.
 //!
 //! While one chunk applies, the next is read and staged ([`Store::stage_chunk`]); chunks still
 //! apply one after the other, in order. Two chunks are in memory at a time, whatever the input's
@@ -40,6 +42,9 @@ pub struct IngestOptions {
     /// Put in front of relative paths to make them absolute (object-store inventories list
     /// relative keys). Without it a relative path is rejected.
     pub path_prefix: Option<String>,
+    /// Finish a full scan (marking unseen files missing) even when rows were rejected. Off by
+    /// default: a rejected row may be a file that still exists.
+    pub missing_despite_rejects: bool,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +54,7 @@ impl Default for IngestOptions {
             chunk_rows: None,
             source: None,
             path_prefix: None,
+            missing_despite_rejects: false,
         }
     }
 }
@@ -72,12 +78,17 @@ pub struct IngestReport {
     pub unchanged: u64,
     /// Files marked missing by a full scan.
     pub missing: u64,
+    /// Files a full scan left open ([`IngestReport::left_open`]) would have marked missing.
+    pub would_be_missing: u64,
     /// Chunks applied now.
     pub chunks_applied: u64,
     /// Chunks skipped because an earlier run applied them.
     pub chunks_skipped: u64,
-    /// Folder rows (a path ending in a separator): skipped, not files.
+    /// Folder rows (a path ending in a separator, or the preset's folder marker): skipped, not
+    /// files.
     pub folders: u64,
+    /// Rows that are not current files (an S3 inventory's older versions and delete markers).
+    pub skipped: u64,
     /// A full scan with rejected rows is left unfinished: it marks nothing missing (a row that
     /// could not be read is not a file that is gone). Fix the rows and ingest again.
     pub left_open: bool,
@@ -123,7 +134,9 @@ pub fn check_path(rules: &PathRules, path: &str) -> PathVerdict {
     if segs(path) {
         return PathVerdict::Reject(format!("path {path:?} has a `..` segment"));
     }
-    let absolute = path.starts_with('/') || crate::path::is_windows_path(path);
+    // `s3://bucket/key` and `az://container/name` name objects, not local files: absolute.
+    let url = crate::path::is_url_path(path);
+    let absolute = path.starts_with('/') || crate::path::is_windows_path(path) || url;
     let full = if absolute {
         None
     } else {
@@ -142,7 +155,18 @@ pub fn check_path(rules: &PathRules, path: &str) -> PathVerdict {
     };
     if let Some(root) = &rules.root {
         let p = full.as_deref().unwrap_or(path);
-        if !windows {
+        if url || crate::path::is_url_path(p) {
+            // An object path lies beneath a root only when the root is its bucket or container
+            // (or a prefix within it) on a segment boundary.
+            let r = root.trim_end_matches('/');
+            let beneath =
+                p.len() > r.len() + 1 && p.starts_with(r) && p.as_bytes()[r.len()] == b'/';
+            if !beneath {
+                return PathVerdict::Reject(format!(
+                    "path {p:?} is not beneath the share root {root:?}"
+                ));
+            }
+        } else if !windows {
             if let Err(e) = crate::path::components_beneath(root, p) {
                 return PathVerdict::Reject(e.message().to_owned());
             }
@@ -312,7 +336,8 @@ pub async fn ingest(
             let stats = src.stats();
             report.accepted = stats.accepted - refused.rejected - refused.folders;
             report.rejected = stats.rejected + refused.rejected;
-            report.folders = refused.folders;
+            report.folders = stats.folders + refused.folders;
+            report.skipped = stats.skipped;
             on_progress(&report, src.progress());
         }
         match next? {
@@ -323,9 +348,11 @@ pub async fn ingest(
     let stats = src.stats();
     report.accepted = stats.accepted - refused.rejected - refused.folders;
     report.rejected = stats.rejected + refused.rejected;
-    report.folders = refused.folders;
-    if opts.kind == ScanKind::Full && report.rejected > 0 {
+    report.folders = stats.folders + refused.folders;
+    report.skipped = stats.skipped;
+    if opts.kind == ScanKind::Full && report.rejected > 0 && !opts.missing_despite_rejects {
         report.left_open = true;
+        report.would_be_missing = store.count_unseen(tenant, scan.id).await?;
     } else {
         report.missing = store.finish_scan(tenant, scan.id).await?.missing;
     }
@@ -381,6 +408,18 @@ mod tests {
             PathVerdict::Keep(Some("/mnt/bucket/photos/a.jpg".into()))
         );
         assert!(matches!(check_path(&s3, "../x"), PathVerdict::Reject(_)));
+        // Object paths are absolute; under a root they must lie in its bucket or container.
+        let none = rules(None, false, None);
+        assert_eq!(check_path(&none, "s3://b/k/x.jpg"), PathVerdict::Keep(None));
+        assert_eq!(check_path(&none, "az://c/n.txt"), PathVerdict::Keep(None));
+        let bucket = rules(Some("s3://b"), false, None);
+        assert_eq!(check_path(&bucket, "s3://b/k"), PathVerdict::Keep(None));
+        for bad in ["s3://bx/k", "s3://other/k", "s3://b", "s3://b/../x"] {
+            assert!(
+                matches!(check_path(&bucket, bad), PathVerdict::Reject(_)),
+                "{bad}"
+            );
+        }
         // No root: only `..`, relative paths and folders are decided.
         let none = rules(None, false, None);
         assert_eq!(check_path(&none, "/anywhere/x"), PathVerdict::Keep(None));

@@ -16,6 +16,21 @@
 
 pub use alto_rules::{extension, is_windows_path, normalize_path, normalized};
 
+/// Whether a path is a URL-style object path (`s3://bucket/key`, `az://container/name`): a
+/// scheme of letters, digits, `+`, `-` or `.` starting with a letter, then `://`.
+pub fn is_url_path(p: &str) -> bool {
+    match p.find("://") {
+        Some(n) if n > 0 => {
+            let scheme = &p.as_bytes()[..n];
+            scheme[0].is_ascii_alphabetic()
+                && scheme
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        }
+        _ => false,
+    }
+}
+
 /// The key of `path`: normal form, case-folded when `case_insensitive`.
 pub fn path_key(path: &str, case_insensitive: bool) -> String {
     let mut out = String::with_capacity(path.len());

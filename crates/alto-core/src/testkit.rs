@@ -27,6 +27,8 @@ pub async fn run_all(store: &dyn Store) {
     ingest_survives_interruption(store).await;
     ingest_merges(store).await;
     full_scan_marks_missing(store).await;
+    full_scan_with_rejects(store, false).await;
+    full_scan_with_rejects(store, true).await;
     last_seen_follows_scans(store, true).await;
     last_seen_follows_scans(store, false).await;
     missing_keeps_the_scan_that_saw_it(store).await;
@@ -1731,6 +1733,9 @@ impl Store for Interrupting<'_> {
     async fn finish_scan(&self, t: TenantId, scan: i64) -> crate::Result<ScanSummary> {
         self.inner.finish_scan(t, scan).await
     }
+    async fn count_unseen(&self, t: TenantId, scan: i64) -> crate::Result<u64> {
+        self.inner.count_unseen(t, scan).await
+    }
     async fn files(&self, t: TenantId, q: &FileQuery) -> crate::Result<Page<FileRecord>> {
         self.inner.files(t, q).await
     }
@@ -1755,6 +1760,136 @@ impl Store for Interrupting<'_> {
     ) -> crate::Result<Page<AuditEvent>> {
         self.inner.audit(t, a, l).await
     }
+}
+
+/// A full scan whose inventory had rejected rows marks nothing missing, and its report says how
+/// many files it would have marked; with `missing_despite_rejects` it marks them. An inventory
+/// whose every row is rejected leaves the share as it was. With `keep_history` or without (stores
+/// may track "seen" differently then), the count is the one finishing the scan would mark.
+pub async fn full_scan_with_rejects(store: &dyn Store, keep_history: bool) {
+    use crate::ingest::{IngestOptions, ingest};
+    use crate::inventory::{ColumnMap, CsvInventory};
+    let t = store
+        .create_tenant(
+            &unique_name("rejects"),
+            &TenantSettings {
+                keep_history,
+                ..TenantSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+    let s = store
+        .ensure_share(t.id, &ShareSpec::new("fs", ShareKind::Posix))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(unique_name("alto-testkit-rejects"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, rows: &[&str]| {
+        let mut csv = String::from("file_path,file_size,last_modified\n");
+        for r in rows {
+            csv.push_str(r);
+            csv.push('\n');
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, csv).unwrap();
+        p
+    };
+    let (tid, share) = (t.id, s.name.clone());
+    let run = |path: std::path::PathBuf, despite: bool| {
+        let share = share.clone();
+        async move {
+            let opts = IngestOptions {
+                kind: ScanKind::Full,
+                chunk_rows: Some(2),
+                missing_despite_rejects: despite,
+                ..IngestOptions::default()
+            };
+            let mut src = CsvInventory::open(&path, &ColumnMap::new()).unwrap();
+            ingest(store, tid, &share, &mut src, &opts, |_| {}, |_, _| {})
+                .await
+                .unwrap()
+        }
+    };
+    let missing = || async {
+        let q = FileQuery {
+            include_missing: true,
+            ..Default::default()
+        };
+        all_files(store, t.id, q)
+            .await
+            .into_iter()
+            .filter(|f| f.missing_since.is_some())
+            .map(|f| f.path_key)
+            .collect::<Vec<_>>()
+    };
+    let all = write(
+        "all.csv",
+        &[
+            "/a,1,1700000000",
+            "/b,2,1700000000",
+            "/c,3,1700000000",
+            "/d,4,1700000000",
+        ],
+    );
+    let r = run(all.clone(), false).await;
+    assert_eq!((r.new, r.missing, r.left_open), (4, 0, false), "{r:?}");
+    // The same export again, unchanged, so that a store which leaves unchanged rows unwritten
+    // (history kept) has to count them as seen all the same.
+    let r = run(all, false).await;
+    assert_eq!(
+        (r.unchanged, r.missing, r.left_open),
+        (4, 0, false),
+        "{r:?}"
+    );
+    // /a seen unchanged, /b changed, one row rejected, /c and /d unlisted.
+    let some = write(
+        "some.csv",
+        &["/a,1,1700000000", "/b,20,1700000000", "/c,many,1700000000"],
+    );
+    let r = run(some.clone(), false).await;
+    assert_eq!(
+        (
+            r.accepted,
+            r.rejected,
+            r.missing,
+            r.would_be_missing,
+            r.left_open
+        ),
+        (2, 1, 0, 2, true),
+        "{r:?}"
+    );
+    assert_eq!(missing().await, Vec::<String>::new(), "nothing marked");
+    // Every row rejected: nothing marked, and all four would have been.
+    let none = write("none.csv", &["/a,x,1700000000", "relative,1,1700000000"]);
+    let r = run(none, false).await;
+    assert_eq!(
+        (
+            r.accepted,
+            r.rejected,
+            r.missing,
+            r.would_be_missing,
+            r.left_open
+        ),
+        (0, 2, 0, 4, true),
+        "{r:?}"
+    );
+    assert_eq!(missing().await, Vec::<String>::new(), "nothing marked");
+    // Told to: the unlisted files go missing despite the rejected row.
+    let r = run(some, true).await;
+    assert_eq!(
+        (
+            r.accepted,
+            r.rejected,
+            r.missing,
+            r.would_be_missing,
+            r.left_open
+        ),
+        (2, 1, 2, 0, false),
+        "{r:?}"
+    );
+    assert_eq!(missing().await, ["/c".to_owned(), "/d".to_owned()]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An ingest interrupted after any chunk and run again ends in the same state as one that ran

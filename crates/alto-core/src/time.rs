@@ -6,6 +6,7 @@
 //! row at over a million rows a second.
 
 pub use alto_rules::Micros;
+use serde::Serialize;
 
 /// Microseconds in one second.
 pub const MICROS_PER_SEC: i64 = 1_000_000;
@@ -136,6 +137,11 @@ fn fraction(b: &[u8]) -> Option<(i64, usize)> {
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.f][Z|±HH:MM|±HHMM]`; no zone means UTC.
 fn parse_iso(b: &[u8]) -> Option<Micros> {
+    parse_iso_zoned(b).map(|(t, _)| t)
+}
+
+/// [`parse_iso`], also saying whether the text had no zone (and was read as UTC).
+fn parse_iso_zoned(b: &[u8]) -> Option<(Micros, bool)> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }
@@ -157,6 +163,7 @@ fn parse_iso(b: &[u8]) -> Option<Micros> {
         frac = f;
         rest = &tail[n..];
     }
+    let zoneless = rest.is_empty();
     let offset_secs = match rest {
         [] | [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), tail @ ..] => {
@@ -175,7 +182,7 @@ fn parse_iso(b: &[u8]) -> Option<Micros> {
         }
         _ => return None,
     };
-    Some(base + frac - offset_secs * MICROS_PER_SEC)
+    Some((base + frac - offset_secs * MICROS_PER_SEC, zoneless))
 }
 
 /// `M/D/YYYY h:mm[:ss] AM|PM` (UTC), as Windows tools print them.
@@ -277,6 +284,285 @@ pub fn parse_timestamp(s: &str) -> Result<Micros, String> {
     })
 }
 
+/// Which field of an `a/b/yyyy` date is the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    /// `dd/mm/yyyy` (most of the world).
+    Dmy,
+    /// `mm/dd/yyyy` (the United States).
+    Mdy,
+}
+
+impl DateOrder {
+    /// `dmy` or `mdy`.
+    pub fn parse(s: &str) -> Result<DateOrder, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "dmy" => Ok(DateOrder::Dmy),
+            "mdy" => Ok(DateOrder::Mdy),
+            other => Err(format!("bad date order {other:?}: expected dmy or mdy")),
+        }
+    }
+
+    /// `dmy` or `mdy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+        }
+    }
+}
+
+/// A time zone for times written without one (`--timezone Europe/London`). Cheap to clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    name: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    /// An IANA zone name (`Europe/London`, `America/New_York`, `UTC`), from the tz database built
+    /// into Alto (the same on every host).
+    pub fn named(name: &str) -> Result<Zone, String> {
+        let tz = jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
+            format!("unknown time zone {name:?}: expected an IANA name such as Europe/London")
+        })?;
+        Ok(Zone {
+            name: name.trim().to_owned(),
+            tz,
+        })
+    }
+
+    /// The name given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The instant of a wall-clock time in this zone (a time skipped by a clock change is read as
+    /// the later one, a repeated one as the earlier: jiff's "compatible" choice, as RFC 5545).
+    fn instant(&self, wall_secs: i64, frac: i64) -> Option<Micros> {
+        let days = wall_secs.div_euclid(86_400);
+        let sod = wall_secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let dt = jiff::civil::DateTime::new(
+            i16::try_from(y).ok()?,
+            m as i8,
+            d as i8,
+            (sod / 3600) as i8,
+            ((sod / 60) % 60) as i8,
+            (sod % 60) as i8,
+            0,
+        )
+        .ok()?;
+        let ts = self.tz.to_ambiguous_timestamp(dt).compatible().ok()?;
+        Some(ts.as_second() * MICROS_PER_SEC + frac)
+    }
+}
+
+/// How to read the times of one inventory column: the day order of `a/b/yyyy` dates and the
+/// zone of times written without one (UTC when `None`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeRules {
+    /// Day order of `a/b/yyyy`; `None`: such a date is refused as ambiguous.
+    pub order: Option<DateOrder>,
+    /// Zone of zone-less times; `None`: UTC.
+    pub zone: Option<Zone>,
+}
+
+/// A parsed time, and whether it was written without a zone (so read in [`TimeRules::zone`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parsed {
+    /// The instant.
+    pub at: Micros,
+    /// The text named no zone.
+    pub zoneless: bool,
+}
+
+/// Windows FILETIME: 100-nanosecond ticks since 1601-01-01 UTC; 18 digits for the years
+/// 1632 to 4769, which no Unix time in seconds or milliseconds reaches.
+fn parse_filetime(b: &[u8]) -> Option<Micros> {
+    if b.len() != 18 {
+        return None;
+    }
+    let ticks = digits(b)?;
+    // 1601-01-01 is 11,644,473,600 s before the Unix epoch.
+    Some(ticks / 10 - 11_644_473_600 * MICROS_PER_SEC)
+}
+
+/// The fields of a wall-clock time `h[h]:mm[:ss[.f]][ AM|PM]`.
+fn parse_clock(t: &str) -> Option<(i64, i64, i64, i64)> {
+    let t = t.trim();
+    let (clock, ampm) = match t.rsplit_once(' ') {
+        Some((c, ap)) => (c.trim(), Some(ap)),
+        None => match t
+            .len()
+            .checked_sub(2)
+            .and_then(|i| t.get(i..).map(|s| (i, s)))
+        {
+            Some((i, ap)) if ap.eq_ignore_ascii_case("AM") || ap.eq_ignore_ascii_case("PM") => {
+                (&t[..i], Some(ap))
+            }
+            _ => (t, None),
+        },
+    };
+    let mut tp = clock.split(':');
+    let mut h = digits(tp.next()?.as_bytes())?;
+    let mi = digits(tp.next()?.as_bytes())?;
+    let (sec, frac) = match tp.next() {
+        Some(x) => match x.split_once(['.', ',']) {
+            Some((s, f)) => {
+                let (v, n) = fraction(f.as_bytes())?;
+                if n != f.len() {
+                    return None;
+                }
+                (digits(s.as_bytes())?, v)
+            }
+            None => (digits(x.as_bytes())?, 0),
+        },
+        None => (0, 0),
+    };
+    if tp.next().is_some() || mi > 59 {
+        return None;
+    }
+    match ampm {
+        Some(ap) if ap.eq_ignore_ascii_case("AM") || ap.eq_ignore_ascii_case("PM") => {
+            if !(1..=12).contains(&h) {
+                return None;
+            }
+            let pm = ap.eq_ignore_ascii_case("PM");
+            h = match (h, pm) {
+                (12, false) => 0,
+                (12, true) => 12,
+                (h, true) => h + 12,
+                (h, false) => h,
+            };
+        }
+        Some(_) => return None,
+        None => {}
+    }
+    Some((h, mi, sec, frac))
+}
+
+/// The date forms with a separator other than `-`: `yyyy/mm/dd`, `dd.mm.yyyy`, `a/b/yyyy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateForm {
+    /// Year, month, day known.
+    Ymd(i64, i64, i64),
+    /// `a/b/yyyy`: which of a and b is the day is the column's to say.
+    Slash(i64, i64, i64),
+}
+
+fn parse_date(d: &str) -> Option<DateForm> {
+    let b = d.as_bytes();
+    let sep = *b.iter().find(|c| matches!(c, b'/' | b'.' | b'-'))?;
+    let mut it = d.split(sep as char);
+    let (p1, p2, p3) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || p2.is_empty() || p2.len() > 2 {
+        return None;
+    }
+    let (n1, n2, n3) = (
+        digits(p1.as_bytes())?,
+        digits(p2.as_bytes())?,
+        digits(p3.as_bytes())?,
+    );
+    if p1.len() == 4 && p3.len() <= 2 && sep != b'.' {
+        return Some(DateForm::Ymd(n1, n2, n3));
+    }
+    if p3.len() != 4 || p1.len() > 2 {
+        return None;
+    }
+    match sep {
+        b'.' => Some(DateForm::Ymd(n3, n2, n1)),
+        b'/' => Some(DateForm::Slash(n1, n2, n3)),
+        _ => None,
+    }
+}
+
+/// The two numbers of an `a/b/yyyy` date at the start of `s`, if it is one (for deciding a
+/// column's day order).
+pub fn slash_fields(s: &str) -> Option<(u32, u32)> {
+    let t = s.trim();
+    let date = t.split([' ', 'T']).next()?;
+    match parse_date(date)? {
+        DateForm::Slash(a, b, _) => Some((a as u32, b as u32)),
+        DateForm::Ymd(..) => None,
+    }
+}
+
+/// Parse a timestamp of an inventory column in any accepted form, with the column's rules.
+///
+/// Forms: RFC 3339 / ISO 8601 (`T` or space, optional fraction and zone), `yyyy/mm/dd`,
+/// `dd.mm.yyyy` and `a/b/yyyy` dates, each with an optional `h:mm[:ss[.f]]` time on a 24-hour or
+/// 12-hour (`AM`/`PM`) clock, Unix seconds (optionally fractional), and 18-digit Windows FILETIME.
+/// An `a/b/yyyy` date needs [`TimeRules::order`]. A time with no zone is read in
+/// [`TimeRules::zone`] (UTC by default) and says so in [`Parsed::zoneless`].
+pub fn parse_time_with(s: &str, rules: &TimeRules) -> Result<Parsed, String> {
+    let t = s.trim();
+    let b = t.as_bytes();
+    if b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && b[13] == b':' {
+        if let Some((at, zoneless)) = parse_iso_zoned(b) {
+            return match (&rules.zone, zoneless) {
+                (Some(z), true) => {
+                    let sub = at.rem_euclid(MICROS_PER_SEC);
+                    z.instant(at.div_euclid(MICROS_PER_SEC), sub)
+                        .map(|at| Parsed { at, zoneless })
+                        .ok_or_else(|| bad(t))
+                }
+                _ => Ok(Parsed { at, zoneless }),
+            };
+        }
+    }
+    if !b.is_empty() && b.iter().all(|c| c.is_ascii_digit()) && b.len() == 18 {
+        return parse_filetime(b)
+            .map(|at| Parsed {
+                at,
+                zoneless: false,
+            })
+            .ok_or_else(|| bad(t));
+    }
+    if let Some(at) = parse_unix(b) {
+        return Ok(Parsed {
+            at,
+            zoneless: false,
+        });
+    }
+    let (date, clock) = match t.find([' ', 'T']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let (y, mo, d) = match parse_date(date).ok_or_else(|| bad(t))? {
+        DateForm::Ymd(y, m, d) => (y, m, d),
+        DateForm::Slash(a, b2, y) => match rules.order {
+            Some(DateOrder::Dmy) => (y, b2, a),
+            Some(DateOrder::Mdy) => (y, a, b2),
+            None => {
+                return Err(format!(
+                    "ambiguous date {t:?}: day-first or month-first? (--date-order dmy|mdy)"
+                ));
+            }
+        },
+    };
+    let (h, mi, sec, frac) = match clock {
+        Some(c) => parse_clock(c).ok_or_else(|| bad(t))?,
+        None => (0, 0, 0, 0),
+    };
+    let base = civil_micros(y, mo, d, h, mi, sec).ok_or_else(|| bad(t))?;
+    let at = match &rules.zone {
+        Some(z) => z
+            .instant(base.div_euclid(MICROS_PER_SEC), frac)
+            .ok_or_else(|| bad(t))?,
+        None => base + frac,
+    };
+    Ok(Parsed { at, zoneless: true })
+}
+
+fn bad(t: &str) -> String {
+    format!(
+        "bad timestamp {t:?}: expected RFC 3339, Unix seconds, a FILETIME, or a date \
+         (yyyy-mm-dd, yyyy/mm/dd, dd.mm.yyyy, a/b/yyyy) with an optional h:mm[:ss] [AM|PM]"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +613,90 @@ mod tests {
             let e = parse_timestamp(bad).unwrap_err();
             assert!(e.contains("bad timestamp"), "{bad}: {e}");
         }
+    }
+
+    fn with(s: &str, order: Option<DateOrder>, zone: Option<&str>) -> Result<String, String> {
+        let rules = TimeRules {
+            order,
+            zone: zone.map(|z| Zone::named(z).unwrap()),
+        };
+        parse_time_with(s, &rules).map(|p| format_rfc3339(p.at))
+    }
+
+    #[test]
+    fn inventory_forms() {
+        let dmy = Some(DateOrder::Dmy);
+        let mdy = Some(DateOrder::Mdy);
+        let want = "2025-11-20T14:03:05Z";
+        for (text, order) in [
+            ("2025/11/20 14:03:05", None),
+            ("2025/11/20 2:03:05 PM", None),
+            ("20.11.2025 14:03:05", None),
+            ("20/11/2025 14:03:05", dmy),
+            ("11/20/2025 2:03:05 PM", mdy),
+            ("11/20/2025 02:03:05PM", mdy),
+            ("2025-11-20T14:03:05", None),
+            ("2025-11-20 14:03:05.000", None),
+            ("134081209850000000", None),
+        ] {
+            assert_eq!(with(text, order, None).as_deref(), Ok(want), "{text}");
+        }
+        assert_eq!(
+            with("20.11.2025 14:03", None, None).as_deref(),
+            Ok("2025-11-20T14:03:00Z")
+        );
+        assert_eq!(
+            with("2025/11/20", None, None).as_deref(),
+            Ok("2025-11-20T00:00:00Z")
+        );
+        assert_eq!(
+            with("1/1/2025 12:00 AM", mdy, None).as_deref(),
+            Ok("2025-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            with("1/1/2025 12:30 PM", dmy, None).as_deref(),
+            Ok("2025-01-01T12:30:00Z")
+        );
+        // a/b/yyyy without an order is refused, never guessed.
+        let e = with("3/4/2025", None, None).unwrap_err();
+        assert!(e.contains("ambiguous") && e.contains("--date-order"), "{e}");
+        for bad in [
+            "31.02.2025",
+            "2025/13/01",
+            "13:00 PM",
+            "1/1/2025 13:00 PM",
+            "20.11.25",
+        ] {
+            assert!(with(bad, dmy, None).is_err(), "{bad}");
+        }
+        // Zones: zone-less text in the zone, explicit offsets and epoch numbers untouched.
+        let london = Some("Europe/London");
+        assert_eq!(
+            with("2025-07-01 12:00:00", None, london).as_deref(),
+            Ok("2025-07-01T11:00:00Z")
+        );
+        assert_eq!(
+            with("01.07.2025 12:00", None, london).as_deref(),
+            Ok("2025-07-01T11:00:00Z")
+        );
+        assert_eq!(
+            with("2025-07-01T12:00:00Z", None, london).as_deref(),
+            Ok("2025-07-01T12:00:00Z")
+        );
+        assert_eq!(
+            with("1751371200", None, london).as_deref(),
+            Ok("2025-07-01T12:00:00Z")
+        );
+        // 01:30 on the spring-forward day does not exist in London: read as the later time.
+        assert_eq!(
+            with("2025-03-30 01:30:00", None, london).as_deref(),
+            Ok("2025-03-30T01:30:00Z")
+        );
+        let p = parse_time_with("2025-01-01 00:00:00", &TimeRules::default()).unwrap();
+        assert!(p.zoneless);
+        let p = parse_time_with("2025-01-01T00:00:00+01:00", &TimeRules::default()).unwrap();
+        assert!(!p.zoneless);
+        assert!(Zone::named("Mars/Olympus").is_err());
     }
 
     #[test]

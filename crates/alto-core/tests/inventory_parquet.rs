@@ -23,14 +23,14 @@ fn read_all(
     path: &std::path::Path,
     map: ColumnMap,
 ) -> (Vec<(u64, alto_core::FileEntry)>, Vec<inventory::Rejection>) {
-    let mut src = inventory::open(
-        path,
-        &InventoryOptions {
-            columns: map,
-            format: None,
-        },
-    )
-    .unwrap();
+    read_with(path, InventoryOptions::new().with_columns(map))
+}
+
+fn read_with(
+    path: &std::path::Path,
+    opts: InventoryOptions,
+) -> (Vec<(u64, alto_core::FileEntry)>, Vec<inventory::Rejection>) {
+    let mut src = inventory::open(path, &opts).unwrap();
     let (mut rows, mut rej) = (vec![], vec![]);
     while let Some(item) = src.next_item().unwrap() {
         match item {
@@ -109,7 +109,16 @@ fn text_columns_mapping_and_bad_rows() {
     let f = write(batch);
     let map = ColumnMap::parse("file_path=FullName,file_size=Length,last_modified=LastWriteTime")
         .unwrap();
-    let (rows, rej) = read_all(f.path(), map);
+    // An a/b/yyyy text date is never guessed: without a day order its row is rejected.
+    let (rows, rej) = read_all(f.path(), map.clone());
+    assert_eq!(rows.len(), 0);
+    assert!(rej[0].reason.contains("ambiguous date"), "{:?}", rej[0]);
+    let (rows, rej) = read_with(
+        f.path(),
+        InventoryOptions::new()
+            .with_columns(map)
+            .with_date_order(inventory::DateOrder::Mdy),
+    );
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0].1.modified,
@@ -171,6 +180,7 @@ fn refused_files() {
         &InventoryOptions {
             columns: ColumnMap::new(),
             format: Some(InventoryFormat::Parquet),
+            ..Default::default()
         },
     )
     .unwrap_err();

@@ -106,6 +106,7 @@ async fn bench(
         chunk_rows: None,
         source: Some(source_identity(path)?),
         path_prefix: None,
+        ..IngestOptions::default()
     };
     let started = Instant::now();
     let mut src = alto_core::inventory::open(path, &Default::default())?;

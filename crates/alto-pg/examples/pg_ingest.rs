@@ -37,6 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunk_rows,
         source: Some(source_identity(path)?),
         path_prefix: None,
+        ..IngestOptions::default()
     };
     let mut src = alto_core::inventory::open(path, &Default::default())?;
     let mut out = std::io::stdout();

@@ -61,6 +61,7 @@ async fn main() -> Result<(), BoxError> {
         chunk_rows,
         source: Some(source_identity(path)?),
         path_prefix: None,
+        ..IngestOptions::default()
     };
     println!(
         "inventory {inventory}, {} rows per chunk, snapshot history on",

@@ -577,6 +577,49 @@ async fn send_copy(conn: &mut PgConnection, payload: Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// What `finish_scan` would mark missing now, counted without writing (the same predicate).
+pub(crate) async fn count_unseen(store: &PgStore, tenant: TenantId, scan: i64) -> Result<u64> {
+    let mut tx = store.begin(tenant).await?;
+    let row = sqlx::query(
+        "SELECT share_id, kind, finished_utc IS NOT NULL FROM scan \
+         WHERE tenant_id = $1 AND scan_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(scan)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+    let share: i64 = row.try_get(0).map_err(db_err)?;
+    let kind: String = row.try_get(1).map_err(db_err)?;
+    let finished: bool = row.try_get(2).map_err(db_err)?;
+    if finished || kind != tenant::scan_kind_str(alto_core::store::ScanKind::Full) {
+        return Ok(0);
+    }
+    for set in [
+        "SET LOCAL work_mem = '128MB'",
+        "SET LOCAL enable_nestloop = off",
+        "SET LOCAL enable_mergejoin = off",
+    ] {
+        sqlx::query(set).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM file_current fc \
+         WHERE fc.tenant_id = $1 AND fc.share_id = $2 AND fc.last_seen_scan_id <> $3 \
+           AND fc.missing_since IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM file f WHERE f.tenant_id = $1 AND f.scan_id = $3 \
+               AND f.share_id = $2 AND f.path_key = fc.path_key)",
+    )
+    .bind(tenant.0)
+    .bind(share)
+    .bind(scan)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.rollback().await.map_err(db_err)?;
+    Ok(n as u64)
+}
+
 pub(crate) async fn finish_scan(
     store: &PgStore,
     tenant: TenantId,

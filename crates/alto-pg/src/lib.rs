@@ -295,6 +295,10 @@ impl Store for PgStore {
         ingest::finish_scan(self, tenant, scan).await
     }
 
+    async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
+        ingest::count_unseen(self, tenant, scan).await
+    }
+
     async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
         files::files(self, tenant, query).await
     }

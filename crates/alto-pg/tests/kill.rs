@@ -120,6 +120,7 @@ fn ingest_child() {
             chunk_rows: Some(chunk.parse().unwrap()),
             source: Some(alto_core::ingest::source_identity(path).unwrap()),
             path_prefix: None,
+            ..IngestOptions::default()
         };
         let mut src = alto_core::inventory::open(path, &Default::default()).unwrap();
         let report = ingest(
@@ -244,6 +245,7 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
                 chunk_rows: Some(chunk as usize),
                 source: None,
                 path_prefix: None,
+                ..IngestOptions::default()
             };
             ingest(&store, t.id, "data", &mut *src, &opts, |_| {}, |_, _| {})
                 .await

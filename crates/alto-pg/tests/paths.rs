@@ -94,6 +94,7 @@ async fn run(
         chunk_rows: Some(5),
         source: None,
         path_prefix: None,
+        ..IngestOptions::default()
     };
     let mut rejected = Vec::new();
     let report = ingest(

@@ -136,6 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunk_rows: a.chunk_rows,
         source: Some(source),
         path_prefix: None,
+        ..IngestOptions::default()
     };
     let mut src = inventory::open(&a.inventory, &InventoryOptions::default())?;
     let t = Instant::now();

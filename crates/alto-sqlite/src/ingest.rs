@@ -406,6 +406,30 @@ impl SqliteStore {
         Ok((ids, learned))
     }
 
+    pub(crate) async fn count_unseen_impl(&self, tenant: TenantId, scan: i64) -> Result<u64> {
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        let row = sqlx::query(sql::SCAN_WITH_SHARE)
+            .bind(tenant.0)
+            .bind(scan)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+        let share_id: i64 = row.try_get(0).map_err(db)?;
+        let kind = codec::scan_kind(row.try_get(1).map_err(db)?)?;
+        if kind != ScanKind::Full || row.try_get::<bool, _>(3).map_err(db)? {
+            return Ok(0);
+        }
+        let n: i64 = sqlx::query_scalar(sql::COUNT_UNSEEN)
+            .bind(tenant.0)
+            .bind(share_id)
+            .bind(scan)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
     pub(crate) async fn finish_scan_impl(
         &self,
         tenant: TenantId,

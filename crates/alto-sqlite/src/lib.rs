@@ -175,6 +175,10 @@ impl Store for SqliteStore {
         self.finish_scan_impl(tenant, scan).await
     }
 
+    async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
+        self.count_unseen_impl(tenant, scan).await
+    }
+
     async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
         self.files_impl(tenant, query).await
     }

@@ -108,6 +108,13 @@ pub(crate) const MARK_MISSING: &str = concat!(
          AND s.file_current_id = f.file_current_id)"
 );
 
+/// What [`MARK_MISSING`] would mark, counted without writing.
+pub(crate) const COUNT_UNSEEN: &str = "SELECT count(*) FROM file_current AS f \
+     WHERE f.tenant_id = ?1 AND f.share_id = ?2 AND f.last_seen_scan_id <> ?3 \
+     AND f.missing_since_utc IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM file AS s WHERE s.tenant_id = ?1 AND s.scan_id = ?3 \
+         AND s.file_current_id = f.file_current_id)";
+
 /// A full scan has finished: every file of the share not missing now was seen by it.
 pub(crate) const SHARE_SEEN: &str = "UPDATE share SET seen_scan_id = ?3, \
      seen_chunk_seq = chunk_seq WHERE tenant_id = ?1 AND share_id = ?2";
@@ -352,6 +359,7 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("SCAN_WITH_SHARE", SCAN_WITH_SHARE),
     ("SCAN_FINISH", SCAN_FINISH),
     ("MARK_MISSING", MARK_MISSING),
+    ("COUNT_UNSEEN", COUNT_UNSEEN),
     ("SHARE_SEEN", SHARE_SEEN),
     ("SHARE_NEXT_CHUNK", SHARE_NEXT_CHUNK),
     ("HISTORY_PRUNE", HISTORY_PRUNE),

@@ -147,6 +147,7 @@ async fn csv_paths_are_byte_exact() {
         chunk_rows: Some(4),
         source: None,
         path_prefix: None,
+        ..IngestOptions::default()
     };
     for round in 0..2 {
         let mut src = CsvInventory::open(&inv, &ColumnMap::new()).unwrap();

@@ -1,26 +1,72 @@
 //! The CSV inventory reader.
 //!
 //! One reused `ByteRecord` per reader: fields are checked and parsed in place, and the accepted row
-//! borrows them. Paths must be UTF-8 (a row whose path is not is rejected with its line number, so
-//! nothing is silently mangled); a file whose first bytes look binary is refused whole. Row limits
-//! (size, times, path length, NUL) are the [module's](super).
+//! borrows them (a path built from parts — a prefix, an S3 bucket and URL-decoded key — goes
+//! through one reused buffer). Paths must be UTF-8 (a row whose path is not is rejected with its
+//! line number, so nothing is silently mangled); a file whose first bytes look binary is refused
+//! whole. Row limits (size, times, path length, NUL) are the [module's](super).
+//!
+//! Opening finds the layout ([`super::layout`]): compression, encoding, the header line and
+//! the delimiter. When a date column holds `a/b/yyyy` dates and nothing says their order, a first
+//! pass over the file decides it per column ([`super::dates`]) before any row is handed out.
 
-use super::fields::{check_path, extension, opt, parse_size, parse_time};
-use super::{ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection};
+use super::fields::{check_path, extension, opt, parse_size};
+use super::input;
+use super::layout::{
+    Opened, RawInput, Stream, decide_orders, delimiter_name, open_file, open_records,
+};
+use super::preset::{FolderMarker, Preset, url_decode};
+use super::{
+    Column, ColumnMap, InventoryOptions, InventoryRow, InventorySource, Item, Progress, ReadStats,
+    Rejection,
+};
 use crate::error::{Error, Result};
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use crate::time::{Micros, TimeRules, check_stored, parse_time_with};
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Streams a CSV inventory.
 pub struct CsvInventory {
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<Stream>,
     record: csv::ByteRecord,
     columns: [Option<usize>; 8],
     width: usize,
+    /// Lines before the first data line.
+    line_offset: u64,
     source: String,
     stats: ReadStats,
     total_bytes: u64,
+    consumed: Arc<AtomicU64>,
+    rules: RowRules,
+    notes: Vec<String>,
+    path_buf: String,
+    decode_buf: Vec<u8>,
+}
+
+/// What the layout and options say about each row.
+#[derive(Debug, Default)]
+struct RowRules {
+    delimiter: u8,
+    /// A name column to join to the path (a folder) column: Everything's CSV export.
+    join_name: Option<usize>,
+    trim: bool,
+    folder: Option<(usize, FolderMarker)>,
+    s3: Option<S3Columns>,
+    prefix: Option<String>,
+    times: [TimeRules; 2],
+    zone_given: bool,
+    warned_utc: bool,
+    warned_lossy: bool,
+    pending_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct S3Columns {
+    bucket: Option<usize>,
+    is_latest: Option<usize>,
+    is_delete_marker: Option<usize>,
 }
 
 impl std::fmt::Debug for CsvInventory {
@@ -33,52 +79,116 @@ impl std::fmt::Debug for CsvInventory {
 }
 
 impl CsvInventory {
-    /// Open `path` and read its header.
+    /// Open `path` with default options and these column renames.
     pub fn open(path: &Path, columns: &ColumnMap) -> Result<Self> {
+        Self::open_with(path, &InventoryOptions::new().with_columns(columns.clone()))
+    }
+
+    /// Open `path` as `options` say.
+    pub fn open_with(path: &Path, options: &InventoryOptions) -> Result<Self> {
         let source = path.display().to_string();
-        let mut file = File::open(path)
-            .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
-        let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut head = vec![0u8; 8192];
-        let n = read_up_to(&mut file, &mut head)?;
-        head.truncate(n);
-        if n == 0 {
-            return Err(Error::invalid_input(format!(
-                "{source}: not an inventory: the file is empty"
-            )));
-        }
-        if looks_binary(&head) {
-            return Err(Error::invalid_input(format!(
-                "{source}: not an inventory: binary data (expected CSV with a header line, or Parquet)"
-            )));
-        }
-        file.seek(SeekFrom::Start(0))?;
-        // Records end at `\n` only; a `\r` before it is stripped from the last field (see
-        // `field`). With the default CRLF terminator the reader reports the line *before* a
-        // record that follows a `\r\n`, and every rejection would name the wrong line.
-        let mut reader = csv::ReaderBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .flexible(true)
-            .has_headers(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
-        let headers = reader
-            .byte_headers()
-            .map_err(|e| Error::invalid_input(format!("{source}: cannot read the header: {e}")))?
-            .clone();
-        let names: Vec<String> = headers
-            .iter()
-            .map(|h| String::from_utf8_lossy(strip_cr(h)).into_owned())
-            .collect();
-        let resolved = columns.resolve(names.iter().map(String::as_str), &source)?;
+        let opened = open_records(open_file(path, &source)?, options, &source)?;
+        Self::build(opened, Some(path), options, source)
+    }
+
+    /// Read a stream (a pipe, stdin, a download) named `source` in messages. Compression and
+    /// encoding are found as for files. A stream cannot be read twice, so the day order of
+    /// `a/b/yyyy` dates is not decided from the whole column: without
+    /// [`InventoryOptions::date_order`] (or a preset that sets it) such dates are rejected per row
+    /// as ambiguous, never guessed.
+    pub fn from_reader(
+        reader: impl Read + Send + 'static,
+        source: impl Into<String>,
+        options: &InventoryOptions,
+    ) -> Result<Self> {
+        let source = source.into();
+        let (counting, consumed) = input::Counting::new(reader);
+        let raw = RawInput {
+            stream: Box::new(counting),
+            total: 0,
+            consumed,
+        };
+        let opened = open_records(raw, options, &source)?;
+        Self::build(opened, None, options, source)
+    }
+
+    fn build(
+        opened: Opened,
+        path: Option<&Path>,
+        options: &InventoryOptions,
+        source: String,
+    ) -> Result<Self> {
+        let layout = opened.layout;
+        let resolved = layout
+            .columns
+            .resolve(layout.names.iter().map(String::as_str), &source)?;
+        let spec = layout.preset.map(Preset::spec);
+        let find = |cands: &[&str]| -> Option<usize> {
+            cands.iter().find_map(|c| {
+                layout
+                    .names
+                    .iter()
+                    .position(|n| n.trim().eq_ignore_ascii_case(c))
+            })
+        };
+        let folder = spec
+            .and_then(|s| s.folder)
+            .and_then(|(cands, marker)| find(cands).map(|i| (i, marker)));
+        let join_name = (layout.preset == Some(Preset::Everything)
+            && layout
+                .columns
+                .header_for(Column::FilePath)
+                .eq_ignore_ascii_case("Path"))
+        .then(|| find(&["Name"]))
+        .flatten();
+        let s3 = (layout.preset == Some(Preset::S3Inventory)).then(|| S3Columns {
+            bucket: find(&["Bucket"]),
+            is_latest: find(&["IsLatest"]),
+            is_delete_marker: find(&["IsDeleteMarker"]),
+        });
+        let prefix = options.path_prefix.clone().or_else(|| {
+            (layout.preset == Some(Preset::AzureInventory)).then(|| "az://".to_owned())
+        });
+        let mut notes = layout.notes.clone();
+        let fixed = options.date_order.or(spec.and_then(|s| s.date_order));
+        let date_cols = [resolved[2], resolved[3]];
+        let orders = match (fixed, path) {
+            (Some(o), _) => [Some(o), Some(o)],
+            (None, Some(path)) if date_cols.iter().any(Option::is_some) => {
+                let (orders, note) = decide_orders(path, options, &source, date_cols)?;
+                notes.extend(note);
+                orders
+            }
+            _ => [None, None],
+        };
+        let rules = RowRules {
+            delimiter: layout.delimiter,
+            trim: spec.is_some_and(|s| s.trim),
+            folder,
+            s3,
+            prefix,
+            join_name,
+            times: orders.map(|order| TimeRules {
+                order,
+                zone: options.zone.clone(),
+            }),
+            zone_given: options.zone.is_some(),
+            ..RowRules::default()
+        };
         Ok(CsvInventory {
-            reader,
+            reader: opened.reader,
             record: csv::ByteRecord::new(),
             columns: resolved,
-            width: names.len(),
+            width: layout.names.len(),
+            line_offset: layout.data_line as u64,
             source,
             stats: ReadStats::default(),
-            total_bytes,
+            total_bytes: opened.total,
+            consumed: opened.consumed,
+            rules,
+            notes,
+            path_buf: String::new(),
+            decode_buf: Vec::new(),
         })
     }
 
@@ -98,112 +208,187 @@ fn strip_cr(b: &[u8]) -> &[u8] {
 }
 
 /// Field `i` of `rec`, without the `\r` of a CRLF line end.
-fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
+pub(super) fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
     let f = &rec[i];
     if i + 1 == rec.len() { strip_cr(f) } else { f }
 }
 
-fn read_up_to(f: &mut File, buf: &mut [u8]) -> Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
+/// Field `i`, trimmed of the padding of formats that pad.
+fn padded(rec: &csv::ByteRecord, i: usize, trim: bool) -> &[u8] {
+    let f = field(rec, i);
+    if trim { f.trim_ascii() } else { f }
 }
 
-/// A high share of control bytes (NUL included) or of bytes that are not UTF-8: not text. A few
-/// NUL bytes are not enough, so a path with a NUL near the top is rejected on its own line like
-/// anywhere else. (UTF-8 validity is judged per field.)
-fn looks_binary(head: &[u8]) -> bool {
-    let control = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
-        .count();
-    if control * 10 > head.len() {
-        return true;
-    }
-    // Compressed or random data: most bytes at or above 0x80 break UTF-8.
-    let (mut bad, mut rest) = (0usize, head);
-    while let Err(e) = std::str::from_utf8(rest) {
-        match e.error_len() {
-            Some(n) => {
-                bad += n;
-                rest = &rest[e.valid_up_to() + n..];
+/// What to do with a record before parsing it.
+enum Verdict {
+    Keep,
+    Folder,
+    NotCurrent,
+}
+
+fn truthy(b: &[u8]) -> bool {
+    b.trim_ascii().eq_ignore_ascii_case(b"true")
+}
+
+impl RowRules {
+    fn verdict(&self, rec: &csv::ByteRecord, path_col: Option<usize>) -> Verdict {
+        if let Some(s3) = self.s3 {
+            if s3.is_latest.is_some_and(|i| !truthy(padded(rec, i, true))) {
+                return Verdict::NotCurrent;
             }
-            // Cut off at the end of the head: not an error.
-            None => break,
+            if s3
+                .is_delete_marker
+                .is_some_and(|i| truthy(padded(rec, i, true)))
+            {
+                return Verdict::NotCurrent;
+            }
         }
+        if let Some((i, marker)) = self.folder {
+            let v = padded(rec, i, true);
+            let folder = match marker {
+                FolderMarker::AttributesBit => std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| {
+                        let s = s.trim();
+                        match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                            Some(h) => u64::from_str_radix(h, 16).ok(),
+                            None => s.parse::<u64>().ok(),
+                        }
+                    })
+                    .is_some_and(|a| a & 0x10 != 0),
+                FolderMarker::Equals(t) => v.eq_ignore_ascii_case(t.as_bytes()),
+            };
+            if folder {
+                return Verdict::Folder;
+            }
+        }
+        if let Some(i) = path_col {
+            // Only a path ending in a separator can be a folder: look at the last byte first.
+            let p = padded(rec, i, self.trim);
+            if matches!(p.last(), Some(b'/' | b'\\'))
+                && std::str::from_utf8(p).is_ok_and(super::is_folder_path)
+            {
+                return Verdict::Folder;
+            }
+        }
+        Verdict::Keep
     }
-    bad * 10 > head.len()
-}
-
-/// Outcome of checking one record: either the parsed scalar fields or the rejection.
-struct Parsed {
-    size: u64,
-    modified: Option<i64>,
-    accessed: Option<i64>,
 }
 
 impl InventorySource for CsvInventory {
     fn next_item(&mut self) -> Result<Option<Item<'_>>> {
-        let more = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source)))?;
-        if !more {
-            return Ok(None);
-        }
-        let line = self.record.position().map_or(0, |p| p.line());
-        if self.record.len() != self.width {
-            // A blank line is not a row worth reporting.
-            if self.record.len() == 1 && field(&self.record, 0).is_empty() {
-                return self.next_item();
+        let line = loop {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| {
+                    Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source))
+                })?;
+            if !more {
+                return Ok(None);
             }
-            let reason = format!(
-                "expected {} fields, found {} (an unquoted comma in a path?)",
-                self.width,
-                self.record.len()
-            );
-            return Ok(Some(self.reject(line, None, reason)));
-        }
+            let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
+            if self.record.len() != self.width {
+                // A blank line is not a row worth reporting.
+                if self.record.len() == 1 && field(&self.record, 0).trim_ascii().is_empty() {
+                    continue;
+                }
+                let d = delimiter_name(self.rules.delimiter);
+                let reason = if self.record.len() > self.width {
+                    format!(
+                        "expected {} fields, found {} (a path holding one of the {d} that \
+                         separate fields, without quotes?)",
+                        self.width,
+                        self.record.len()
+                    )
+                } else {
+                    format!(
+                        "expected {} fields, found {} (a line cut short, or fields not \
+                         separated by {d}?)",
+                        self.width,
+                        self.record.len()
+                    )
+                };
+                return Ok(Some(self.reject(line, None, reason)));
+            }
+            // With a folder column joined to a name, the folder column's trailing separator says
+            // nothing about the row.
+            let path_col = self.columns[0].filter(|_| self.rules.join_name.is_none());
+            match self.rules.verdict(&self.record, path_col) {
+                Verdict::Keep => break line,
+                Verdict::Folder => self.stats.folders += 1,
+                Verdict::NotCurrent => self.stats.skipped += 1,
+            }
+        };
         // Validate every used field as UTF-8 first, then parse the scalars.
-        let mut bad: Option<(&'static str, String)> = None;
-        for (col, idx) in super::Column::ALL.iter().zip(self.columns) {
+        let trim = self.rules.trim;
+        for (col, idx) in Column::ALL.iter().zip(self.columns) {
             if let Some(i) = idx {
-                if std::str::from_utf8(field(&self.record, i)).is_err() {
-                    bad = Some((col.name(), "not valid UTF-8".into()));
-                    break;
+                if std::str::from_utf8(padded(&self.record, i, trim)).is_err() {
+                    return Ok(Some(self.reject(
+                        line,
+                        Some(col.name()),
+                        "not valid UTF-8 (another encoding? give --encoding)".into(),
+                    )));
                 }
             }
         }
-        let parsed = match bad {
-            Some(b) => Err(b),
-            None => parse_scalars(&self.record, &self.columns),
+        // The path: as written, or built (S3 bucket and decoded key, a prefix).
+        let built = match self.build_path() {
+            Ok(b) => b,
+            Err(reason) => return Ok(Some(self.reject(line, Some("file_path"), reason))),
         };
+        let parsed = parse_scalars(&self.record, &self.columns, &mut self.rules, trim, line);
         let parsed = match parsed {
             Ok(p) => p,
             Err((col, reason)) => return Ok(Some(self.reject(line, Some(col), reason))),
         };
-        self.stats.accepted += 1;
+        if let Some(n) = self.rules.pending_note.take() {
+            self.notes.push(format!("{}{n}", self.source));
+        }
         let rec = &self.record;
         // Checked above: every used field is UTF-8.
-        let field = |c: usize| -> Option<&str> {
-            self.columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default())
+        let text = |c: usize| -> Option<&str> {
+            self.columns[c].map(|i| std::str::from_utf8(padded(rec, i, trim)).unwrap_or_default())
         };
-        let path = field(0).unwrap_or_default();
+        let path = if built {
+            self.path_buf.as_str()
+        } else {
+            text(0).unwrap_or_default()
+        };
+        if let Err(reason) = check_path(path) {
+            self.stats.rejected += 1;
+            return Ok(Some(Item::Rejected(Rejection {
+                source: self.source.clone(),
+                line,
+                column: Some("file_path"),
+                reason,
+            })));
+        }
+        if !self.rules.warned_lossy
+            && path.contains('?')
+            && crate::path::is_windows_path(path)
+            && !path.starts_with("\\\\?\\")
+        {
+            self.rules.warned_lossy = true;
+            self.notes.push(format!(
+                "{}:{line}: a Windows path holds `?`, which Windows never allows in a name: the \
+                 export probably replaced characters it could not write (a lossy ASCII export); \
+                 export as UTF-8 or UTF-16 instead (PowerShell: -Encoding UTF8)",
+                self.source
+            ));
+        }
+        self.stats.accepted += 1;
         Ok(Some(Item::Row(InventoryRow {
             line,
             path,
             size: parsed.size,
             modified: parsed.modified,
             accessed: parsed.accessed,
-            extension: extension(field(4), path),
-            permissions: field(5).and_then(opt),
-            owner: field(6).and_then(opt),
-            hash: field(7).and_then(opt),
+            extension: extension(text(4), path),
+            permissions: text(5).and_then(opt),
+            owner: text(6).and_then(opt),
+            hash: text(7).and_then(opt),
         })))
     }
 
@@ -213,7 +398,7 @@ impl InventorySource for CsvInventory {
 
     fn progress(&self) -> Progress {
         Progress {
-            done: self.reader.position().byte(),
+            done: self.consumed.load(Ordering::Relaxed),
             total: Some(self.total_bytes),
         }
     }
@@ -221,52 +406,133 @@ impl InventorySource for CsvInventory {
     fn source(&self) -> &str {
         &self.source
     }
+
+    fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+}
+
+impl CsvInventory {
+    /// Build the path into `path_buf` when it is not the field as written; `Ok(false)`: use the
+    /// field.
+    fn build_path(&mut self) -> std::result::Result<bool, String> {
+        let Some(pi) = self.columns[0] else {
+            return Ok(false);
+        };
+        if self.rules.s3.is_none() && self.rules.prefix.is_none() && self.rules.join_name.is_none()
+        {
+            return Ok(false);
+        }
+        let trim = self.rules.trim;
+        if let Some(ni) = self.rules.join_name {
+            let dir = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
+            let name = std::str::from_utf8(padded(&self.record, ni, trim))
+                .map_err(|_| "the name is not valid UTF-8".to_owned())?;
+            if name.is_empty() {
+                return Err("empty name".into());
+            }
+            let sep = if crate::path::is_windows_path(dir) {
+                '\\'
+            } else {
+                '/'
+            };
+            self.path_buf.clear();
+            self.path_buf.push_str(dir);
+            if !(dir.ends_with(['/', '\\']) || dir.is_empty()) {
+                self.path_buf.push(sep);
+            }
+            self.path_buf.push_str(name);
+            return Ok(true);
+        }
+        let raw = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
+        if let Some(s3) = self.rules.s3 {
+            url_decode(raw, &mut self.decode_buf)
+                .ok_or_else(|| format!("bad URL-encoded key {raw:?}"))?;
+            let key = std::str::from_utf8(&self.decode_buf)
+                .map_err(|_| format!("key {raw:?} decodes to bytes that are not UTF-8"))?;
+            self.path_buf.clear();
+            match (&self.rules.prefix, s3.bucket) {
+                (Some(p), _) => join(&mut self.path_buf, p, key),
+                (None, Some(b)) => {
+                    let bucket = std::str::from_utf8(padded(&self.record, b, true))
+                        .map_err(|_| "bucket name is not UTF-8".to_owned())?;
+                    self.path_buf.push_str("s3://");
+                    self.path_buf.push_str(bucket);
+                    self.path_buf.push('/');
+                    self.path_buf.push_str(key);
+                }
+                (None, None) => {
+                    return Err(
+                        "an S3 key without a Bucket column: give --path-prefix s3://BUCKET".into(),
+                    );
+                }
+            }
+            return Ok(true);
+        }
+        if let Some(p) = &self.rules.prefix {
+            let absolute = raw.starts_with('/')
+                || crate::path::is_windows_path(raw)
+                || crate::path::is_url_path(raw);
+            if !absolute && !raw.is_empty() {
+                self.path_buf.clear();
+                join(&mut self.path_buf, p, raw);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn join(out: &mut String, prefix: &str, rel: &str) {
+    out.push_str(prefix);
+    if !(prefix.ends_with('/') || prefix.ends_with('\\')) {
+        out.push('/');
+    }
+    out.push_str(rel);
+}
+
+/// Outcome of checking one record: the parsed scalar fields.
+struct Parsed {
+    size: u64,
+    modified: Option<Micros>,
+    accessed: Option<Micros>,
 }
 
 fn parse_scalars(
     rec: &csv::ByteRecord,
     columns: &[Option<usize>; 8],
-) -> Result<Parsed, (&'static str, String)> {
-    let text =
-        |c: usize| columns[c].map(|i| std::str::from_utf8(field(rec, i)).unwrap_or_default());
-    let path = text(0).unwrap_or_default();
-    check_path(path).map_err(|r| ("file_path", r))?;
+    rules: &mut RowRules,
+    trim: bool,
+    line: u64,
+) -> std::result::Result<Parsed, (&'static str, String)> {
+    let text = |c: usize| {
+        columns[c].map(|i| std::str::from_utf8(padded(rec, i, trim)).unwrap_or_default())
+    };
     let size = parse_size(text(1).unwrap_or_default()).map_err(|r| ("file_size", r))?;
-    let modified = match text(2) {
-        Some(s) => parse_time(s).map_err(|r| ("last_modified", r))?,
-        None => None,
-    };
-    let accessed = match text(3) {
-        Some(s) => parse_time(s).map_err(|r| ("last_accessed", r))?,
-        None => None,
-    };
+    let mut times = [None, None];
+    for (k, (slot, name)) in times
+        .iter_mut()
+        .zip(["last_modified", "last_accessed"])
+        .enumerate()
+    {
+        let Some(s) = text(2 + k) else { continue };
+        if s.trim().is_empty() {
+            continue;
+        }
+        let p = parse_time_with(s, &rules.times[k]).map_err(|r| (name, r))?;
+        let at = check_stored(p.at).map_err(|r| (name, r))?;
+        if p.zoneless && !rules.zone_given && !rules.warned_utc {
+            rules.warned_utc = true;
+            rules.pending_note = Some(format!(
+                ":{line}: column {name}: times without a zone are read as UTC (the default); \
+                 give --timezone ZONE (e.g. Europe/London) if they are local times"
+            ));
+        }
+        *slot = Some(at);
+    }
     Ok(Parsed {
         size,
-        modified,
-        accessed,
+        modified: times[0],
+        accessed: times[1],
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::looks_binary;
-
-    #[test]
-    fn binary_sniff() {
-        assert!(looks_binary(b"\x00\x01\x02binary\x00stuff"));
-        assert!(looks_binary(&[0u8, 0x61].repeat(100)), "UTF-16");
-        let random: Vec<u8> = (0..8192u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
-        assert!(looks_binary(&random));
-        // A NUL in a path near the top is a row's problem, not the file's.
-        let mut csv = b"file_path,file_size\n/a/nul\x00byte,1\n".to_vec();
-        for i in 0..20 {
-            csv.extend_from_slice(format!("/a/file{i},{i}\n").as_bytes());
-        }
-        assert!(!looks_binary(&csv));
-        assert!(!looks_binary(
-            "file_path,file_size\n/é/日本/🎉,1\n".as_bytes()
-        ));
-    }
 }

@@ -3,7 +3,6 @@
 
 use super::MAX_PATH_BYTES;
 use crate::path::{KeyRule, share_key};
-use crate::time::{Micros, check_stored, parse_timestamp};
 
 /// A size: ASCII digits, surrounding spaces allowed.
 pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
@@ -12,11 +11,89 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
         return Err("empty size".into());
     }
     if !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("bad size {t:?}: expected a whole number of bytes"));
+        return parse_size_text(t);
     }
     let v = t
         .parse::<u64>()
         .map_err(|_| format!("bad size {t:?}: too large"))?;
+    check_size(v)
+}
+
+/// A size that is not bare digits: thousands separators (`1,234,567`, `1.234.567`, `1 234 567`,
+/// `1'234'567`) or a unit as disk tools write them (`47.1 KB`, `3,5 MB`, `12 Bytes`; KB, MB, GB,
+/// TB and their KiB forms are powers of 1024 here, as Windows tools mean them).
+fn parse_size_text(t: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "bad size {t:?}: expected a number of bytes (thousands separators and units such as \
+             KB, MB, GB allowed)"
+        )
+    };
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = (t[..split].trim(), t[split..].trim());
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" | "byte" | "bytes" => 1,
+        "kb" | "kib" | "k" => 1 << 10,
+        "mb" | "mib" | "m" => 1 << 20,
+        "gb" | "gib" | "g" => 1 << 30,
+        "tb" | "tib" | "t" => 1 << 40,
+        "pb" | "pib" | "p" => 1 << 50,
+        _ => return Err(bad()),
+    };
+    if num.is_empty() || !num.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let is_sep = |c: char| matches!(c, ',' | '.' | ' ' | '\'' | '\u{a0}' | '\u{202f}');
+    // Thousands groups: at most three digits, then groups of exactly three after one separator.
+    let grouped = |n: &str, sep: char| {
+        let mut parts = n.split(sep);
+        let first = parts.next().unwrap_or("");
+        let rest: Vec<&str> = parts.collect();
+        !first.is_empty()
+            && first.len() <= 3
+            && first.bytes().all(|b| b.is_ascii_digit())
+            && !rest.is_empty()
+            && rest
+                .iter()
+                .all(|p| p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let seps: Vec<char> = num.chars().filter(|c| is_sep(*c)).collect();
+    let whole = |digits: &str| digits.parse::<u64>().map_err(|_| bad());
+    let value: u128 = if seps.is_empty() {
+        u128::from(whole(num)?) * u128::from(mult)
+    } else if mult == 1 {
+        // A byte count has no fraction: every separator groups thousands.
+        let sep = seps[0];
+        if seps.iter().any(|c| *c != sep) || !grouped(num, sep) {
+            return Err(bad());
+        }
+        let digits: String = num.chars().filter(|c| *c != sep).collect();
+        u128::from(whole(&digits)?)
+    } else {
+        // With a unit, a last `.` or `,` is the decimal mark unless both kinds appear and it
+        // groups three digits; the other separators group thousands.
+        let last = num.rfind(['.', ',']);
+        let (int, frac) = match last {
+            Some(i) => (&num[..i], &num[i + 1..]),
+            None => (num, ""),
+        };
+        let int_sep: Vec<char> = int.chars().filter(|c| is_sep(*c)).collect();
+        if let Some(s0) = int_sep.first() {
+            if int_sep.iter().any(|c| c != s0) || !grouped(int, *s0) {
+                return Err(bad());
+            }
+        }
+        let digits: String = int.chars().filter(|c| !is_sep(*c)).collect();
+        if frac.is_empty() && last.is_some() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let i = u128::from(whole(&digits)?);
+        let (f, scale) = frac.bytes().take(9).fold((0u128, 1u128), |(v, s), b| {
+            (v * 10 + u128::from(b - b'0'), s * 10)
+        });
+        i * u128::from(mult) + (f * u128::from(mult) + scale / 2) / scale
+    };
+    let v = u64::try_from(value).map_err(|_| format!("bad size {t:?}: too large"))?;
     check_size(v)
 }
 
@@ -35,8 +112,10 @@ pub(crate) fn check_size(v: u64) -> Result<u64, String> {
     }
 }
 
-/// An optional timestamp: empty means unknown.
-pub(crate) fn parse_time(s: &str) -> Result<Option<Micros>, String> {
+/// An optional timestamp: empty means unknown (the plain form, for the limit tests).
+#[cfg(test)]
+pub(crate) fn parse_time(s: &str) -> Result<Option<crate::time::Micros>, String> {
+    use crate::time::{check_stored, parse_timestamp};
     if s.trim().is_empty() {
         Ok(None)
     } else {
@@ -109,6 +188,37 @@ pub(crate) fn check_path_len(p: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_with_units_and_separators() {
+        for (text, want) in [
+            ("1,234,567", 1_234_567),
+            ("1.234.567", 1_234_567),
+            ("1 234 567", 1_234_567),
+            ("1'234", 1_234),
+            ("12 Bytes", 12),
+            ("0 KB", 0),
+            ("47.1 KB", 48_230),
+            ("3,5 MB", 3_670_016),
+            ("1 GB", 1 << 30),
+            ("2 TB", 2 << 40),
+            ("1.024 KB", 1_049),
+            ("1,234.5 KB", 1_264_128),
+        ] {
+            assert_eq!(parse_size(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "1,23",
+            "12 parsecs",
+            "-1 KB",
+            "KB",
+            "1,2,3 KB",
+            "1.5",
+            "1,234.5",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn limits() {

@@ -7,6 +7,13 @@
 //! ([`parse_timestamp`](crate::time::parse_timestamp)), and an absent or empty extension is derived
 //! from the path.
 //!
+//! Inventories as other tools write them are read too ([`InventoryOptions`]): gzip and zstd,
+//! UTF-16 and Windows-1252, any of `,` `;` tab `|`, a header below `#TYPE` lines or a preamble,
+//! headerless files, and the [`Preset`]s of PowerShell, WizTree, TreeSize, Everything, S3 and
+//! Azure inventories, Robinhood and `find`. `a/b/yyyy` dates are decided per column from the
+//! whole column, never per row (see docs/adr/0009). Folder rows (a trailing separator or a
+//! preset's marker) are skipped and counted ([`ReadStats::folders`]), never handed out.
+//!
 //! Readers are lending iterators: [`InventorySource::next_item`] hands out an [`InventoryRow`] that
 //! borrows the reader's buffers, so reading allocates nothing per row. A bad row comes out as
 //! [`Item::Rejected`] with its line (or row) number, column and reason, and reading goes on; only a
@@ -30,14 +37,21 @@
 //! indexed. It is below Linux's PATH_MAX (4,096); such paths are refused, not stored.
 
 mod csv;
+mod dates;
 mod fields;
+mod input;
+mod layout;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod preset;
 
 pub use self::csv::CsvInventory;
 pub(crate) use self::fields::check_path_len;
+pub use self::input::Encoding;
 #[cfg(feature = "parquet")]
 pub use self::parquet::ParquetInventory;
+pub use self::preset::{Preset, s3_manifest};
+pub use crate::time::{DateOrder, Zone};
 
 use crate::error::{Error, Result};
 use crate::time::Micros;
@@ -202,13 +216,102 @@ pub enum InventoryFormat {
     Parquet,
 }
 
-/// How to read an inventory.
+/// How to read an inventory: one set of options for every place that reads one (the CLI's
+/// `ingest`, `plan --inventory` and `rules eval`, and the SDK). Owned, `Clone + Send + Sync`;
+/// build it with the `with_*` methods.
+///
+/// By default everything is guessed from the file: compression (gzip, zstd) and Parquet by magic
+/// bytes, the encoding by byte-order mark, the delimiter (`,` `;` tab `|`) and the header line
+/// (the first line, past `#` lines and a preamble, holding the mapped columns), and a preset from
+/// a header that only one tool writes.
 #[derive(Debug, Clone, Default)]
 pub struct InventoryOptions {
-    /// Column renames.
+    /// Column renames (`--map`); they win over a preset's names.
     pub columns: ColumnMap,
     /// Force a format; by default the file's first bytes decide (`PAR1` is Parquet).
     pub format: Option<InventoryFormat>,
+    /// The field delimiter; by default guessed from the header line.
+    pub delimiter: Option<u8>,
+    /// Lines before the header (or, headerless, before the first row); by default the header is
+    /// found.
+    pub skip_lines: Option<usize>,
+    /// The text encoding when the file has no byte-order mark; default UTF-8.
+    pub encoding: Option<Encoding>,
+    /// A headerless file's field names, in order (`--columns file_path,file_size`).
+    pub headerless: Option<Vec<String>>,
+    /// The tool that wrote the file; by default detected from the header where unambiguous.
+    pub preset: Option<Preset>,
+    /// Day order of `a/b/yyyy` dates; by default decided per column from the whole column.
+    pub date_order: Option<DateOrder>,
+    /// Zone of times written without one; default UTC.
+    pub zone: Option<Zone>,
+    /// Put in front of relative paths (`s3://bucket`, `/mnt/share`); without it a relative
+    /// path is kept as it is (ingest then refuses it).
+    pub path_prefix: Option<String>,
+}
+
+impl InventoryOptions {
+    /// The defaults: everything guessed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Column renames.
+    pub fn with_columns(mut self, columns: ColumnMap) -> Self {
+        self.columns = columns;
+        self
+    }
+    /// Force a format.
+    pub fn with_format(mut self, format: InventoryFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+    /// The field delimiter.
+    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+    /// Lines before the header.
+    pub fn with_skip_lines(mut self, n: usize) -> Self {
+        self.skip_lines = Some(n);
+        self
+    }
+    /// The encoding of a file without a byte-order mark.
+    pub fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = Some(encoding);
+        self
+    }
+    /// A headerless file's field names.
+    pub fn with_headerless<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.headerless = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+    /// The tool that wrote the file.
+    pub fn with_preset(mut self, preset: Preset) -> Self {
+        self.preset = Some(preset);
+        self
+    }
+    /// Day order of `a/b/yyyy` dates.
+    pub fn with_date_order(mut self, order: DateOrder) -> Self {
+        self.date_order = Some(order);
+        self
+    }
+    /// Zone of zone-less times.
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        self.zone = Some(zone);
+        self
+    }
+    /// Prefix of relative paths.
+    pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+    /// An S3 Inventory's `manifest.json` text: its `fileSchema` names the headerless columns.
+    pub fn with_s3_manifest(mut self, manifest: &str) -> Result<Self> {
+        let (names, _) = s3_manifest(manifest)?;
+        self.headerless = Some(names);
+        self.preset = Some(Preset::S3Inventory);
+        Ok(self)
+    }
 }
 
 /// One accepted row, borrowing the reader's buffers.
@@ -283,6 +386,90 @@ impl fmt::Display for Rejection {
     }
 }
 
+/// Watches rejected rows for the case where every row fails the same way, to end a run with one
+/// line naming the column, the reason and a likely fix instead of a wall of identical lines.
+#[derive(Debug, Clone, Default)]
+pub struct RejectTally {
+    first: Option<(Option<&'static str>, String, Rejection)>,
+    same: bool,
+    count: u64,
+}
+
+impl RejectTally {
+    /// Count one rejection.
+    pub fn add(&mut self, r: &Rejection) {
+        self.count += 1;
+        let key = reason_kind(&r.reason);
+        match &self.first {
+            None => {
+                self.first = Some((r.column, key, r.clone()));
+                self.same = true;
+            }
+            Some((c, k, _)) => {
+                if *c != r.column || *k != key {
+                    self.same = false;
+                }
+            }
+        }
+    }
+
+    /// When every one of `rejected` rows (and no row was accepted) failed the same way: one line
+    /// saying so, with the column, the reason and a likely fix.
+    pub fn summary(&self, accepted: u64) -> Option<String> {
+        let (column, _, first) = self.first.as_ref()?;
+        if accepted > 0 || !self.same || self.count < 2 {
+            return None;
+        }
+        let column = column.map_or_else(|| "the row".to_owned(), |c| format!("column {c}"));
+        Some(format!(
+            "every row ({}) was rejected the same way: {column}: {} (first at line {}); {}",
+            self.count,
+            first.reason,
+            first.line,
+            likely_fix(first.column, &first.reason)
+        ))
+    }
+}
+
+/// A reason without its quoted values: rows failing "the same way" share it.
+fn reason_kind(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    let mut prev = '\0';
+    for c in reason.chars() {
+        if c == '"' && prev != '\\' {
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
+fn likely_fix(column: Option<&str>, reason: &str) -> String {
+    let fix = if reason.contains("ambiguous date") {
+        "say the day order with --date-order dmy or --date-order mdy"
+    } else if reason.contains("bad timestamp") {
+        "the column holds no time Alto reads: name the right column with --map, or give the \
+         tool's --preset"
+    } else if reason.contains("bad size") {
+        "the column holds no size: name the size column with --map file_size=HEADER, or give \
+         the tool's --preset"
+    } else if reason.starts_with("expected ") && reason.contains(" fields, found ") {
+        "the fields are split differently: give --delimiter (';', tab, '|'), or quote the paths"
+    } else if reason.contains("is relative") {
+        "the paths are relative: give --path-prefix (e.g. /mnt/share or s3://BUCKET)"
+    } else if reason.contains("not beneath the share root") {
+        "the paths lie outside the share's root: check the share (alto share) or the inventory"
+    } else if reason.contains("UTF-8") {
+        "the text is not UTF-8: give --encoding windows-1252 (or latin1, utf-16le)"
+    } else {
+        return format!("check the {} values", column.unwrap_or("inventory's"));
+    };
+    format!("likely fix: {fix}")
+}
+
 /// What a reader hands out.
 #[derive(Debug)]
 pub enum Item<'a> {
@@ -299,6 +486,10 @@ pub struct ReadStats {
     pub accepted: u64,
     /// Rows rejected.
     pub rejected: u64,
+    /// Folder rows (a trailing separator, or the preset's folder marker): skipped, not files.
+    pub folders: u64,
+    /// Rows that are not current files (an S3 inventory's older versions and delete markers).
+    pub skipped: u64,
 }
 
 /// How far a reader is, for progress bars.
@@ -329,6 +520,17 @@ pub trait InventorySource: Send + std::fmt::Debug {
 
     /// The source's name for messages.
     fn source(&self) -> &str;
+
+    /// Notes for the user gathered so far (a detected preset, a skipped preamble, times read as
+    /// UTC, a lossy export), each once; taking them empties the list.
+    fn take_notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Whether a path is a folder row: it ends in a separator (`/`, or `\` in a Windows path).
+pub fn is_folder_path(path: &str) -> bool {
+    path.ends_with('/') || (path.ends_with('\\') && crate::path::is_windows_path(path))
 }
 
 /// Open an inventory file, choosing CSV or Parquet by content (unless forced).
@@ -338,9 +540,31 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
         None => sniff(path)?,
     };
     match format {
-        InventoryFormat::Csv => Ok(Box::new(CsvInventory::open(path, &options.columns)?)),
+        InventoryFormat::Csv => Ok(Box::new(CsvInventory::open_with(path, options)?)),
         #[cfg(feature = "parquet")]
-        InventoryFormat::Parquet => Ok(Box::new(ParquetInventory::open(path, &options.columns)?)),
+        InventoryFormat::Parquet => {
+            let f = std::fs::File::open(path)
+                .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", path.display())))?;
+            let raw: Box<dyn Read + Send> = Box::new(f);
+            let (mut r, compression) = input::decompress(std::io::BufReader::new(raw))?;
+            if compression == input::Compression::None {
+                return Ok(Box::new(ParquetInventory::open_with(path, options)?));
+            }
+            // Parquet needs random access: a compressed one is unpacked into a temporary file
+            // first (removed at once; the open handle keeps it readable).
+            let mut tmp = tempfile::NamedTempFile::new()?;
+            std::io::copy(&mut r, tmp.as_file_mut())?;
+            let inv = ParquetInventory::open_as_with(
+                tmp.path(),
+                path.display().to_string(),
+                &options.columns,
+                crate::time::TimeRules {
+                    order: options.date_order,
+                    zone: options.zone.clone(),
+                },
+            )?;
+            Ok(Box::new(inv))
+        }
         #[cfg(not(feature = "parquet"))]
         InventoryFormat::Parquet => Err(Error::new(
             crate::ErrorKind::Unsupported,
@@ -353,10 +577,18 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
 }
 
 fn sniff(path: &Path) -> Result<InventoryFormat> {
-    let mut head = [0u8; 4];
-    let mut f = std::fs::File::open(path)
+    let f = std::fs::File::open(path)
         .map_err(|e| Error::from(e).prefixed(&format!("cannot open {}", path.display())))?;
-    let n = f.read(&mut head)?;
+    let raw: Box<dyn Read + Send> = Box::new(f);
+    let (mut r, _) = input::decompress(std::io::BufReader::new(raw))?;
+    let mut head = [0u8; 4];
+    let mut n = 0;
+    while n < 4 {
+        match r.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
     Ok(if n == 4 && &head == b"PAR1" {
         InventoryFormat::Parquet
     } else {

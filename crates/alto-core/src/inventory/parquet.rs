@@ -6,12 +6,13 @@
 //! Values are held to the same limits as CSV's (see the [module docs](super)): a `UInt64` size
 //! above 2^63 - 1 or a timestamp outside the years 1 to 9999 rejects its row.
 
-use super::fields::{check_path, check_size, extension, opt, parse_size, parse_time};
+use super::fields::{check_path, check_size, extension, opt, parse_size};
 use super::{
     Column, ColumnMap, InventoryRow, InventorySource, Item, Progress, ReadStats, Rejection,
 };
 use crate::error::{Error, Result};
 use crate::time::{MICROS_PER_SEC, Micros, check_stored};
+use crate::time::{TimeRules, parse_time_with};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -34,6 +35,8 @@ pub struct ParquetInventory {
     total_rows: u64,
     source: String,
     stats: ReadStats,
+    /// How text timestamps are read (day order of `a/b/yyyy`, zone of zone-less times).
+    times: TimeRules,
 }
 
 impl std::fmt::Debug for ParquetInventory {
@@ -74,7 +77,34 @@ fn supported(column: Column, t: &DataType) -> bool {
 impl ParquetInventory {
     /// Open `path`, check its schema and set up the projection.
     pub fn open(path: &Path, map: &ColumnMap) -> Result<Self> {
-        let source = path.display().to_string();
+        Self::open_as(path, path.display().to_string(), map)
+    }
+
+    /// Open `path`, naming it `source` in messages (a decompressed copy of a `.gz` file).
+    pub(crate) fn open_as(path: &Path, source: String, map: &ColumnMap) -> Result<Self> {
+        Self::open_as_with(path, source, map, TimeRules::default())
+    }
+
+    /// Open `path` with the column renames, day order and zone of `options` (text timestamps
+    /// only: a Parquet timestamp column is an instant already).
+    pub fn open_with(path: &Path, options: &super::InventoryOptions) -> Result<Self> {
+        Self::open_as_with(
+            path,
+            path.display().to_string(),
+            &options.columns,
+            TimeRules {
+                order: options.date_order,
+                zone: options.zone.clone(),
+            },
+        )
+    }
+
+    pub(crate) fn open_as_with(
+        path: &Path,
+        source: String,
+        map: &ColumnMap,
+        times: TimeRules,
+    ) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
@@ -116,6 +146,7 @@ impl ParquetInventory {
             total_rows,
             source,
             stats: ReadStats::default(),
+            times,
         })
     }
 
@@ -169,12 +200,16 @@ fn size(a: &ArrayRef, i: usize) -> Result<u64, String> {
     check_size(v)
 }
 
-fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
+fn time(a: &ArrayRef, i: usize, rules: &TimeRules) -> Result<Option<Micros>, String> {
     if a.is_null(i) {
         return Ok(None);
     }
     if let Some(s) = text(a, i) {
-        return parse_time(s);
+        // `a/b/yyyy` text is never guessed here: without a day order it is rejected per row.
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        return parse_time_with(s, rules).and_then(|p| check_stored(p.at).map(Some));
     }
     let v = match a.data_type() {
         DataType::Timestamp(unit, _) => match unit {
@@ -206,20 +241,31 @@ fn time(a: &ArrayRef, i: usize) -> Result<Option<Micros>, String> {
 
 impl InventorySource for ParquetInventory {
     fn next_item(&mut self) -> Result<Option<Item<'_>>> {
-        while self.next >= self.batch_len {
-            match self.reader.next() {
-                None => return Ok(None),
-                Some(Ok(batch)) => self.load(batch),
-                Some(Err(e)) => {
-                    return Err(Error::invalid_input(format!(
-                        "{}: cannot read Parquet: {e}",
-                        self.source
-                    )));
+        let i = loop {
+            while self.next >= self.batch_len {
+                match self.reader.next() {
+                    None => return Ok(None),
+                    Some(Ok(batch)) => self.load(batch),
+                    Some(Err(e)) => {
+                        return Err(Error::invalid_input(format!(
+                            "{}: cannot read Parquet: {e}",
+                            self.source
+                        )));
+                    }
                 }
             }
-        }
-        let i = self.next;
-        self.next += 1;
+            let i = self.next;
+            self.next += 1;
+            let folder = self.columns[Column::FilePath as usize]
+                .as_ref()
+                .and_then(|a| text(a, i))
+                .is_some_and(super::is_folder_path);
+            if folder {
+                self.stats.folders += 1;
+                continue;
+            }
+            break i;
+        };
         let line = self.rows_before + i as u64 + 1;
         let col = |c: Column| self.columns[c as usize].as_ref();
         let parsed = (|| {
@@ -230,11 +276,11 @@ impl InventorySource for ParquetInventory {
             let size = size(col(Column::FileSize).expect("required column"), i)
                 .map_err(|r| ("file_size", r))?;
             let modified = match col(Column::LastModified) {
-                Some(a) => time(a, i).map_err(|r| ("last_modified", r))?,
+                Some(a) => time(a, i, &self.times).map_err(|r| ("last_modified", r))?,
                 None => None,
             };
             let accessed = match col(Column::LastAccessed) {
-                Some(a) => time(a, i).map_err(|r| ("last_accessed", r))?,
+                Some(a) => time(a, i, &self.times).map_err(|r| ("last_accessed", r))?,
                 None => None,
             };
             Ok::<_, (&'static str, String)>((path, size, modified, accessed))

@@ -431,6 +431,28 @@ impl Store for MemoryStore {
         Ok(ScanSummary { missing })
     }
 
+    async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
+        let g = self.lock();
+        let (s, finished) = g
+            .scans
+            .iter()
+            .find(|(t, s, _)| *t == tenant && s.id == scan)
+            .map(|(_, s, f)| (s.clone(), *f))
+            .ok_or_else(|| Error::not_found(format!("scan {scan} does not exist")))?;
+        if finished || s.kind != ScanKind::Full {
+            return Ok(0);
+        }
+        Ok(g.files
+            .iter()
+            .filter(|((t, share, _), rec)| {
+                *t == tenant
+                    && *share == s.share
+                    && rec.last_seen_scan != scan
+                    && rec.missing_since.is_none()
+            })
+            .count() as u64)
+    }
+
     async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {
         let g = self.lock();
         let limit = if query.limit == 0 { 1000 } else { query.limit };

@@ -352,6 +352,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// - Finishing twice is harmless (the second marks nothing new).
     async fn finish_scan(&self, tenant: TenantId, scan: i64) -> Result<ScanSummary>;
 
+    /// How many files [`Store::finish_scan`] would mark missing if the scan finished now.
+    ///
+    /// The ingest driver asks this instead of finishing a full scan that rejected rows, so its
+    /// report can say how many files that scan would have marked missing.
+    ///
+    /// # Behavior
+    /// - Writes nothing.
+    /// - 0 for a partial scan and for a finished one.
+    /// - `NotFound` when the scan does not exist for this tenant.
+    /// - The default is `Unsupported`.
+    async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
+        let _ = (tenant, scan);
+        Err(crate::Error::unsupported(
+            "counting unseen files",
+            self.backend(),
+        ))
+    }
+
     /// List file records in (share, path key) order, one page at a time.
     ///
     /// # Behavior

@@ -174,6 +174,7 @@ pub async fn run(
         chunk_rows: Some(4),
         source: None,
         path_prefix: None,
+        ..IngestOptions::default()
     };
     let mut rejected = Vec::new();
     let report = ingest(
