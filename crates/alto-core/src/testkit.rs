@@ -42,6 +42,7 @@ pub async fn run_all(store: &dyn Store) {
     shares_and_roots(store).await;
     stored_object_kept(store).await;
     audit_trail(store).await;
+    long_paths(store).await;
 }
 
 /// A tenant name no other run uses.
@@ -3179,4 +3180,161 @@ pub async fn feed_moves_keep_target_roots(store: &dyn Store) {
             );
         }
     }
+}
+
+/// `start`, then 100-byte segments (`/`, `tag`, `y`…) up to `len` bytes.
+fn deep_path(start: &str, len: usize, tag: char) -> String {
+    let mut p = start.to_owned();
+    while p.len() < len {
+        let seg = format!("/{tag}{}", "y".repeat(98));
+        p.push_str(&seg[..seg.len().min(len - p.len())]);
+    }
+    p
+}
+
+/// Long paths: a 4,000-byte path and another sharing its first 3,000 bytes are stored (under
+/// bounded keys, [`crate::path::bound_key`], the same in every store), each is found by its path
+/// — listed byte-exact, matched by a glob on the path, looked up by its key, planned as a tier
+/// object, touched and moved by feed events when the store has feeds — and a re-ingest leaves
+/// them unchanged.
+pub async fn long_paths(store: &dyn Store) {
+    use crate::path::{KeyRule, MAX_KEY_BYTES, object_key, share_key};
+    let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
+    let mut spec = ShareSpec::new("long", ShareKind::Lucidlink);
+    spec.mount_root = Some("/Volumes/fs".into());
+    let share = store.ensure_share(t.id, &spec).await.unwrap();
+    let rule = KeyRule::of(&share);
+    let common = deep_path("/Volumes/fs/long", 3_000, 'd');
+    let a = deep_path(&common, 3_996, 'a') + ".mov";
+    let b = deep_path(&common, 3_996, 'b') + ".txt";
+    assert_eq!((a.len(), b.len(), &a[..3_000]), (4_000, 4_000, &b[..3_000]));
+    let (ka, kb) = (share_key(rule, &a), share_key(rule, &b));
+    assert!(ka != kb && ka.len() <= MAX_KEY_BYTES && kb.len() <= MAX_KEY_BYTES);
+    let old = 1_000_000_000_000_000;
+    let listing = vec![
+        entry(&a, 10, Some(old)),
+        entry(&b, 20, Some(old)),
+        entry("/Volumes/fs/short", 30, Some(old)),
+    ];
+    let (outs, _) = ingest(
+        store,
+        t.id,
+        "long",
+        ScanKind::Full,
+        &[("x", listing.clone())],
+    )
+    .await;
+    assert_eq!(counts(&outs), [(3, 0, 0)], "long paths are stored");
+    let q = FileQuery {
+        share: Some("long".into()),
+        ..Default::default()
+    };
+    let found = |recs: &[FileRecord], path: &str| -> FileRecord {
+        recs.iter()
+            .find(|r| r.entry.path == path)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of the {}-byte path", path.len()))
+    };
+    let files = all_files(store, t.id, q.clone()).await;
+    assert_eq!(files.len(), 3);
+    let (ra, rb) = (found(&files, &a), found(&files, &b));
+    assert_eq!((ra.path_key.as_str(), ra.entry.size), (ka.as_str(), 10));
+    assert_eq!((rb.path_key.as_str(), rb.entry.size), (kb.as_str(), 20));
+    // Globs match the path, not the bounded key (which ends in its marker).
+    let mov = all_files(
+        store,
+        t.id,
+        FileQuery {
+            glob: Some("*.mov".into()),
+            ..q.clone()
+        },
+    )
+    .await;
+    assert_eq!(
+        mov.iter()
+            .map(|r| r.entry.path.as_str())
+            .collect::<Vec<_>>(),
+        [a.as_str()]
+    );
+    // Again: nothing changes, nothing is added.
+    let (outs, _) = ingest(store, t.id, "long", ScanKind::Full, &[("x", listing)]).await;
+    assert_eq!(
+        counts(&outs),
+        [(0, 0, 3)],
+        "a re-ingest leaves them unchanged"
+    );
+    let again = all_files(store, t.id, q.clone()).await;
+    assert_eq!(
+        again.iter().map(|r| &r.path_key).collect::<Vec<_>>(),
+        files.iter().map(|r| &r.path_key).collect::<Vec<_>>()
+    );
+    // A tier object, as the planner makes it.
+    let target_uri = crate::planner::join_target("file:///tier", &object_key(&ka).unwrap());
+    let o = store
+        .transition(
+            t.id,
+            &TransitionRequest {
+                share: "long".into(),
+                path_key: ka.clone(),
+                action: Action::Plan,
+                expected: None,
+                stored: None,
+                plan: Some(PlanInfo {
+                    rule: "cold".into(),
+                    target_uri: target_uri.clone(),
+                }),
+                at: 42,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((o.state, o.path.as_str()), (TierState::Planned, a.as_str()));
+    let o = store.tier_object(t.id, "long", &ka).await.unwrap();
+    assert_eq!(
+        (o.path.as_str(), o.target_uri.as_str()),
+        (a.as_str(), target_uri.as_str())
+    );
+    assert_eq!(crate::worker::target_root(&o).unwrap(), "file:///tier/");
+    let Some(tq) = store.tiering() else { return };
+    assert_eq!(tq.file(t.id, "long", &kb).await.unwrap().entry.path, b);
+    let Some(f) = store.feeds() else { return };
+    use crate::feed::{AccessEvent, FeedAction};
+    use crate::store::feeds::EventBatch;
+    let rel = |p: &str| p["/Volumes/fs".len()..].to_owned();
+    let b2 = format!("{b}.moved");
+    let kb2 = share_key(rule, &b2);
+    let now = 2_000_000_000_000_000;
+    let ev = |id: &str, action, path: &str, target: Option<String>| AccessEvent {
+        id: id.into(),
+        at: now - 100,
+        action,
+        path: rel(path),
+        target_path: target,
+        user: None,
+    };
+    let batch = EventBatch {
+        feed: "lucid".into(),
+        events: vec![
+            ev("n/s/0", FeedAction::FileRead, &a, None),
+            ev("n/s/1", FeedAction::Move, &b, Some(rel(&b2))),
+        ],
+        cursors: vec![],
+        now,
+    };
+    let out = f.apply_events(t.id, "long", &batch).await.unwrap();
+    assert_eq!((out.applied, out.moved, out.unknown), (2, 1, 0), "{out:?}");
+    assert_eq!(
+        out.warmed.iter().map(|w| &w.path_key).collect::<Vec<_>>(),
+        [&ka]
+    );
+    let ra = tq.file(t.id, "long", &ka).await.unwrap();
+    assert_eq!(
+        (ra.entry.path.as_str(), ra.entry.accessed),
+        (a.as_str(), Some(now - 100))
+    );
+    let e = tq.file(t.id, "long", &kb).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let rb2 = tq.file(t.id, "long", &kb2).await.unwrap();
+    assert_eq!((rb2.entry.path.as_str(), rb2.entry.size), (b2.as_str(), 20));
 }

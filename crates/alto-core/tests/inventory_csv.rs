@@ -272,7 +272,7 @@ fn limits_reject_one_row_each_with_line_and_column() {
     assert!(r.rejected[0].reason.contains("NUL"));
     assert!(r.rejected[1].reason.contains("2^63 - 1"));
     assert!(r.rejected[2].reason.contains("years 1 to 9999"));
-    assert!(r.rejected[4].reason.contains("limit is 2600 bytes"));
+    assert!(r.rejected[4].reason.contains("limit is 32767 bytes"));
     let paths: Vec<_> = r.rows.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["/a/max", "/a/late", "/a/new\nline\ttab"]);
     assert_eq!(r.rows[0].size, i64::MAX as u64);

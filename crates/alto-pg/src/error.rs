@@ -85,9 +85,9 @@ fn by_sqlstate(code: &str) -> (ErrorKind, bool, &'static str) {
         "54000" => (
             ErrorKind::InvalidInput,
             false,
-            "a value is too large for PostgreSQL to index (a path key longer than the btree \
-             index entry limit of about 2,700 bytes?); inventories and feeds refuse paths longer \
-             than alto_core::inventory::MAX_PATH_BYTES",
+            "a value is too large for PostgreSQL to index (the btree index entry limit is about \
+             2,700 bytes; path keys are bounded below it, alto_core::path::MAX_KEY_BYTES, so \
+             another indexed value is too long)",
         ),
         "22P05" | "22021" => (
             ErrorKind::InvalidInput,

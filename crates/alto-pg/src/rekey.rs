@@ -166,6 +166,7 @@ async fn rekey_tenant(
          JOIN share s ON s.tenant_id = f.tenant_id AND s.share_id = f.share_id \
          WHERE f.tenant_id = $1 \
          AND (octet_length(f.full_path) <> char_length(f.full_path) \
+              OR octet_length(f.path_key) > 2600 \
               OR (s.kind IN ('posix', 'lucidlink') AND (strpos(f.full_path, '\\') > 0 \
                   OR strpos(f.full_path, '//') > 0 OR right(f.full_path, 1) = '/')))",
     )

@@ -1,15 +1,15 @@
 //! Issue 14: limits are per-row rejects, the same in every store. The hostile rows of
 //! `hostile/mod.rs` (size 2^63, times in year 10000 and before year 1, a NUL in a path, a
-//! 4,000-byte path, newlines and tabs, weird UTF-8, paths at the limit) go into PostgreSQL and
-//! into the memory store through the ingest driver, and both end the same. (`alto-sqlite`'s
+//! path over the limit, newlines and tabs, weird UTF-8, 4,000-byte paths and paths at the limits)
+//! go into PostgreSQL and into the memory store through the ingest driver, and both end the same. (`alto-sqlite`'s
 //! `hostile_rows` runs the same rows against SQLite.)
 
 mod common;
 mod hostile;
 
-use alto_core::inventory::MAX_PATH_BYTES;
+use alto_core::path::{KeyRule, MAX_KEY_BYTES, share_key};
 use alto_core::store::{IngestChunk, ScanKind, ScanSpec};
-use alto_core::{ErrorKind, FileEntry, Store};
+use alto_core::{FileEntry, ShareKind, Store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_rows_match_the_memory_store() {
@@ -30,9 +30,15 @@ async fn hostile_rows_match_the_memory_store() {
         assert_eq!(n, 1, "{} is not stored byte-exact", p.escape_debug());
     }
 
-    // What the reader's limit protects from: a chunk handed to the store directly with a
-    // 4,000-byte path (beyond the btree index entry limit) is refused as bad input, naming the
-    // cause and the rows, not as a raw index error.
+    // Long paths are stored under keys PostgreSQL indexes: none is longer than the bound.
+    let longest: i32 = sqlx::query_scalar("SELECT max(octet_length(path_key)) FROM file_current")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert!(longest as usize <= MAX_KEY_BYTES, "{longest}");
+
+    // A chunk handed to the store directly, past the reader, with a 4,000-byte path: stored
+    // too, under its bounded key, and found by it.
     let scan = pg
         .begin_scan(
             t,
@@ -44,26 +50,20 @@ async fn hostile_rows_match_the_memory_store() {
         )
         .await
         .unwrap();
+    let path = hostile::long_path("/direct/", 4000, &hostile::ascii_alphabet());
     let chunk = IngestChunk {
         id: "0+1".into(),
         entries: vec![FileEntry {
-            path: hostile::long_path("/direct/", 4000, &hostile::ascii_alphabet()),
+            path: path.clone(),
             size: 1,
-            modified: None,
-            accessed: None,
-            extension: None,
-            permissions: None,
-            owner: None,
-            hash: None,
+            ..Default::default()
         }],
     };
-    assert!(chunk.entries[0].path.len() > MAX_PATH_BYTES);
-    let e = pg.ingest_chunk(t, scan.id, &chunk).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
-    let msg = e.to_string();
-    assert!(msg.contains("too large for PostgreSQL to index"), "{msg}");
-    assert!(msg.contains("inventory rows 0+1"), "{msg}");
-    assert!(!e.is_retryable());
+    let out = pg.ingest_chunk(t, scan.id, &chunk).await.unwrap();
+    assert_eq!(out.new, 1);
+    let key = share_key(KeyRule::new(ShareKind::Posix, true), &path);
+    let rec = pg.tiering().unwrap().file(t, "s", &key).await.unwrap();
+    assert_eq!(rec.entry.path, path);
 
     pg.pool().close().await;
     db.drop().await;

@@ -44,12 +44,15 @@ const SHARES: &str = "SELECT tenant_id, share_id, kind, case_sensitive FROM shar
 /// Rows whose key the new rule may change, after the id `?1`, at most `?2`, in id order: one
 /// pass over the table (`CROSS JOIN` keeps `file_current` the outer loop, walked by rowid).
 /// `length` counts characters and the blob's length bytes: they differ exactly for non-ASCII
-/// text (or text with a NUL, which only adds a candidate).
+/// text (or text with a NUL, which only adds a candidate). A key longer than
+/// [`MAX_KEY_BYTES`](alto_core::path::MAX_KEY_BYTES) (2,600 bytes; stored before keys were
+/// bounded) is a candidate too: its new key is bounded.
 const CANDIDATES: &str = "SELECT f.file_current_id, f.tenant_id, f.share_id, f.path_key, \
      f.full_path FROM file_current AS f CROSS JOIN share AS h \
      ON h.tenant_id = f.tenant_id AND h.share_id = f.share_id \
      WHERE f.file_current_id > ?1 \
      AND (length(f.full_path) <> length(CAST(f.full_path AS BLOB)) \
+          OR length(CAST(f.path_key AS BLOB)) > 2600 \
           OR (h.kind IN ('posix', 'lucidlink') AND (instr(f.full_path, '\\') > 0 \
               OR instr(f.full_path, '//') > 0 OR substr(f.full_path, -1) = '/'))) \
      ORDER BY f.file_current_id LIMIT ?2";

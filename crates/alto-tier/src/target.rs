@@ -250,9 +250,26 @@ impl ObjectTarget {
     }
 }
 
+/// The longest object key S3, Azure Blob Storage and Google Cloud Storage accept: 1,024 bytes
+/// (Azure counts characters, never more than bytes).
+const MAX_CLOUD_KEY_BYTES: usize = 1_024;
+
+/// Where `key` lives under `prefix`. A key longer than a cloud store accepts (a deep path's: paths
+/// may be 32 KiB long, path keys 2,600 bytes) is refused here, as `InvalidInput` for that one
+/// file, rather than sent and answered with an error a worker would retry for the whole job.
 fn location(prefix: &ObjPath, key: &str) -> Result<ObjPath> {
     let key = object_key(key)?;
-    Ok(prefix.parts().chain(obj_path(&key).parts()).collect())
+    let loc: ObjPath = prefix.parts().chain(obj_path(&key).parts()).collect();
+    let n = loc.as_ref().len();
+    if n > MAX_CLOUD_KEY_BYTES {
+        let start: String = key.chars().take(80).collect();
+        return Err(Error::invalid_input(format!(
+            "object key {start:?}… is {n} bytes long with the target's prefix: cloud object \
+             stores (S3, Azure Blob, GCS) accept at most {MAX_CLOUD_KEY_BYTES}; the file is \
+             left on its share (a file:// target holds such paths)"
+        )));
+    }
+    Ok(loc)
 }
 
 #[async_trait]
@@ -408,6 +425,41 @@ impl TierTarget for ObjectTarget {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_keys_longer_than_stores_accept_are_refused_per_file() {
+        let prefix = obj_path("tier");
+        let fits = format!("a/{}", "k".repeat(MAX_CLOUD_KEY_BYTES - "tier/a/".len()));
+        assert_eq!(
+            location(&prefix, &fits).unwrap().as_ref().len(),
+            MAX_CLOUD_KEY_BYTES
+        );
+        let e = location(&prefix, &format!("{fits}k")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("1025 bytes long"), "{e}");
+    }
+
+    /// A long path's object (its key bounded, the marker without padding) on a file target.
+    #[tokio::test]
+    async fn a_file_target_holds_a_long_paths_object() {
+        use alto_core::path::{KeyRule, share_key};
+        let mut path = String::from("/srv");
+        while path.len() < 4_000 {
+            path.push_str(&format!("/{}", "d".repeat(199)));
+        }
+        let key = share_key(KeyRule::new(alto_core::ShareKind::Posix, true), &path);
+        let key = format!("acme/s/{}.~1.1", object_key(&key).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let t = ObjectTarget::open(&format!("file://{}/t", dir.path().display())).unwrap();
+        let src = dir.path().join("src");
+        std::fs::write(&src, b"data").unwrap();
+        assert_eq!(t.put_file(&key, &src).await.unwrap().size, 4);
+        t.get_file(&key, &dir.path().join("back")).await.unwrap();
+        assert_eq!(std::fs::read(dir.path().join("back")).unwrap(), b"data");
+    }
+
     #[test]
     fn decodes_path_parts() {
         assert_eq!(super::percent_decode("q %22x%22,y"), "q \"x\",y");

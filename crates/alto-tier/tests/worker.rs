@@ -590,3 +590,118 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
         .unwrap();
     assert_eq!(obj.state, TierState::Stubbed);
 }
+
+/// A share with a file at a path of about 4,050 bytes (directories of 200-byte names; its key is
+/// bounded) and a short one, both cold.
+async fn long_setup(store: &MemoryStore, primary: &Path) -> (Tenant, std::path::PathBuf) {
+    let t = store
+        .create_tenant("acme", &TenantSettings::default())
+        .await
+        .unwrap();
+    store
+        .ensure_share(
+            t.id,
+            &ShareSpec::new("data", ShareKind::Posix).with_root(primary.display().to_string()),
+        )
+        .await
+        .unwrap();
+    let mut deep = primary.to_path_buf();
+    while deep.as_os_str().len() < 3_800 {
+        deep.push("d".repeat(200));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let long = deep.join("f".repeat(4_050 - deep.as_os_str().len()));
+    assert!(long.as_os_str().len() >= 4_000);
+    std::fs::write(&long, b"long path's data").unwrap();
+    let short = primary.join("short.bin");
+    std::fs::write(&short, b"short").unwrap();
+    let now = alto_core::time::now_micros();
+    let scan = store
+        .begin_scan(t.id, &ScanSpec::new("data", ScanKind::Full))
+        .await
+        .unwrap();
+    let entries = vec![
+        entry_of(&long, now - 400 * DAY),
+        entry_of(&short, now - 400 * DAY),
+    ];
+    let chunk = IngestChunk {
+        id: "0".into(),
+        entries,
+    };
+    store.ingest_chunk(t.id, scan.id, &chunk).await.unwrap();
+    store.finish_scan(t.id, scan.id).await.unwrap();
+    (t, long)
+}
+
+/// A long path is tiered to a file:// target and rehydrated by its bounded key; a cloud target
+/// refuses its object key (over the 1,024 bytes S3 and Azure accept) for that file alone, and
+/// the rest of the job goes on.
+#[tokio::test]
+async fn long_paths_tier_to_files_and_fail_alone_on_clouds() {
+    use alto_core::path::{KeyRule, share_key};
+    let driver = PosixStubDriver;
+    let opts = WorkerOptions::default();
+    let key_of = |p: &Path| {
+        share_key(
+            KeyRule::new(ShareKind::Posix, true),
+            &p.display().to_string(),
+        )
+    };
+
+    let (primary, tier) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = MemoryStore::new();
+    let (t, long) = long_setup(&store, primary.path()).await;
+    assert_eq!(
+        plan_and_commit(&store, &t, tier.path(), 10).await.planned,
+        2
+    );
+    let targets = opener();
+    let r = run_one_job(&store, &t, &targets, &driver, &opts)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.stubbed, r.failed), (2, 0), "{:?}", r.errors);
+    assert!(alto_tier::read_stub_at(&long).unwrap().is_some());
+    let obj = store
+        .tier_object(t.id, "data", &key_of(&long))
+        .await
+        .unwrap();
+    assert_eq!(
+        (obj.state, &obj.path),
+        (TierState::Stubbed, &long.display().to_string())
+    );
+    rehydrate_one(&store, &t, &obj, &targets, &driver)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&long).unwrap(), b"long path's data");
+
+    let (primary, tier) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = MemoryStore::new();
+    let (t, long) = long_setup(&store, primary.path()).await;
+    plan_and_commit(&store, &t, tier.path(), 10).await;
+    let cloud: Box<TargetOpener> = Box::new(|uri: &str| {
+        let mem = Arc::new(object_store::memory::InMemory::new());
+        Ok(Arc::new(ObjectTarget::with_store(uri, mem)) as Arc<dyn TierTarget>)
+    });
+    let r = run_one_job(&store, &t, &cloud, &driver, &opts)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.stubbed, r.failed), (1, 1), "{:?}", r.errors);
+    assert!(
+        r.errors[0].contains("cloud object stores"),
+        "{:?}",
+        r.errors
+    );
+    assert!(
+        alto_tier::read_stub_at(&long).unwrap().is_none(),
+        "the file keeps its data"
+    );
+    assert!(
+        run_one_job(&store, &t, &cloud, &driver, &opts)
+            .await
+            .unwrap()
+            .is_none(),
+        "the job is finished, not queued again"
+    );
+}

@@ -378,6 +378,15 @@ mod tests {
             let e = parse_line(&line, "i".into()).unwrap_err();
             assert!(e.contains(why), "{why}: {e}");
         }
+        // A 4,000-byte path is an event like any other (its key is bounded).
+        let deep = format!("/{}", "d/".repeat(2_000));
+        let line = format!(
+            r#"{{"timestamp":1,"operation":{{"action":"FileRead","entryPath":"{deep}x"}}}}"#
+        );
+        assert_eq!(
+            parse_line(&line, "i".into()).unwrap().unwrap().path.len(),
+            4_002
+        );
         // Newlines and tabs are legal in names.
         let line = r#"{"timestamp":1,"operation":{"action":"FileRead","entryPath":"/a\nb\tc"}}"#;
         assert_eq!(

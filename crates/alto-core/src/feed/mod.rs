@@ -141,8 +141,9 @@ pub(crate) fn refuse_dotdot(path: &str) -> Result<(), String> {
 /// The checks every event's path and target path pass, in both parsers, so that an event no
 /// store could hold is malformed on its own instead of refusing its whole batch in one store: no
 /// `..` segment ([`refuse_dotdot`]), no NUL byte, at most
-/// [`MAX_PATH_BYTES`](crate::inventory::MAX_PATH_BYTES) as written and as a key, the inventory's
-/// limits. Newlines, tabs and other control characters are legal and kept.
+/// [`MAX_PATH_BYTES`](crate::inventory::MAX_PATH_BYTES) as written and no segment of a long
+/// key's form, the inventory's limits (a longer key is bounded, as the inventory's are). Newlines,
+/// tabs and other control characters are legal and kept.
 pub(crate) fn check_event_path(what: &str, path: &str) -> Result<(), String> {
     if path.contains('\0') {
         return Err(format!("{what} contains a NUL byte"));

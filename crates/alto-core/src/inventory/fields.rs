@@ -2,7 +2,7 @@
 //! extension derived from the path.
 
 use super::MAX_PATH_BYTES;
-use crate::path::{KeyRule, share_key};
+use crate::path::{LONG_KEY_MARKER, LONG_KEY_SEGMENT, is_long_key_marker};
 
 /// A size: ASCII digits, surrounding spaces allowed.
 pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
@@ -136,9 +136,11 @@ pub(crate) fn extension<'a>(given: Option<&'a str>, path: &'a str) -> Option<&'a
     }
 }
 
-/// A path must be non-empty, free of NUL (no file system allows it; it truncates C strings), and
-/// it and its key under any share's rule at most [`MAX_PATH_BYTES`] long. Every other character,
-/// control characters and newlines included, is legal and kept byte-exact.
+/// A path must be non-empty, free of NUL (no file system allows it; it truncates C strings), at
+/// most [`MAX_PATH_BYTES`] long and free of a segment of a long key's marker form
+/// ([`is_long_key_marker`]). Every other character, control characters and newlines included, is
+/// legal and kept byte-exact. Its key may be longer than a store indexes: it is bounded
+/// ([`crate::path::bound_key`]).
 pub(crate) fn check_path(p: &str) -> Result<(), String> {
     if p.is_empty() {
         Err("empty path".into())
@@ -149,38 +151,21 @@ pub(crate) fn check_path(p: &str) -> Result<(), String> {
     }
 }
 
-/// The length limit alone (shared with the feed parsers).
+/// The length limit and the marker check alone (shared with the feed parsers).
 pub(crate) fn check_path_len(p: &str) -> Result<(), String> {
-    let too_long = |n: usize, what: &str| {
-        Err(format!(
-            "path is {n} bytes long{what}: the limit is {MAX_PATH_BYTES} bytes, the longest \
-             every store can index"
-        ))
-    };
     if p.len() > MAX_PATH_BYTES {
-        return too_long(p.len(), "");
+        return Err(format!(
+            "path is {} bytes long: the limit is {MAX_PATH_BYTES} bytes (a Windows extended \
+             path's length)",
+            p.len()
+        ));
     }
-    // An ASCII key is never longer than its path (separators only collapse, ASCII case folds in
-    // place). A non-ASCII one may be: NFC can triple a character, case folding lengthen a few.
-    // Only a path long enough for that to matter pays for computing its keys.
-    if !p.is_ascii() && p.len() > MAX_PATH_BYTES / 5 {
-        let longest = [false, true]
-            .into_iter()
-            .map(|case_sensitive| {
-                share_key(
-                    KeyRule {
-                        windows: false,
-                        case_sensitive,
-                    },
-                    p,
-                )
-                .len()
-            })
-            .max()
-            .unwrap_or(0);
-        if longest > MAX_PATH_BYTES {
-            return too_long(longest, " as a key (Unicode NFC, case-folded)");
-        }
+    // Only a path long enough to hold such a segment pays for looking.
+    if p.len() >= LONG_KEY_SEGMENT && p.split(['/', '\\']).any(is_long_key_marker) {
+        return Err(format!(
+            "path has a {LONG_KEY_SEGMENT}-byte segment starting with {LONG_KEY_MARKER:?}, the \
+             form Alto gives the keys of long paths (longer than any file system allows a name)"
+        ));
     }
     Ok(())
 }
@@ -238,11 +223,21 @@ mod tests {
             e.contains(&format!("{} bytes long", MAX_PATH_BYTES + 1)),
             "{e}"
         );
-        // Within the limit as written, beyond it as a key: U+0344 is 2 bytes, its NFC 4.
-        let nfd = format!("/{}", "\u{344}".repeat(MAX_PATH_BYTES / 2 - 1));
-        assert!(nfd.len() <= MAX_PATH_BYTES);
-        let e = check_path(&nfd).unwrap_err();
-        assert!(e.contains("as a key"), "{e}");
+        // Real paths fit: PATH_MAX and more, as written and however long their keys.
+        assert!(check_path(&format!("/{}", "a/".repeat(2_000))).is_ok());
+        assert!(check_path(&format!("/{}", "\u{344}".repeat(MAX_PATH_BYTES / 2 - 1))).is_ok());
+        // A segment that could pose as a long path's key is refused, in any case.
+        let marker = format!("{LONG_KEY_MARKER}{}", "~".repeat(LONG_KEY_SEGMENT - 16));
+        for p in [
+            format!("/a/{marker}"),
+            format!("/a/{}/b", marker.to_uppercase()),
+            format!("C:\\a\\{marker}"),
+        ] {
+            let e = check_path(&p).unwrap_err();
+            assert!(e.contains("long paths"), "{e}");
+        }
+        assert!(check_path(&format!("/a/{}", &marker[1..])).is_ok());
+        assert!(check_path(&format!("/a/{marker}x")).is_ok());
         assert!(check_path("/a/new\nline\tand\u{1}ctl").is_ok());
         assert!(check_path("/a/nul\0").is_err());
     }

@@ -28,13 +28,15 @@
 //! - `last_modified` / `last_accessed` outside the years 1 to 9999
 //!   ([`STORED_MIN`](crate::time::STORED_MIN)..=[`STORED_MAX`](crate::time::STORED_MAX));
 //!   PostgreSQL's own range is wider, SQLite's too, this is the documented common one;
-//! - `file_path` empty, containing a NUL byte, or longer than [`MAX_PATH_BYTES`] bytes, as written
-//!   or as its key (Unicode NFC, case-folded). Every other character — newlines, tabs, other
-//!   control characters, any Unicode — is legal in a POSIX name and is stored byte-exact.
+//! - `file_path` empty, containing a NUL byte, longer than [`MAX_PATH_BYTES`] bytes as written, or
+//!   with a segment of the form of a long path's key ([`crate::path::is_long_key_marker`]: 300
+//!   bytes, longer than any file system allows a name). Every other character — newlines, tabs,
+//!   other control characters, any Unicode — is legal in a POSIX name and is stored byte-exact.
 //!
-//! The path limit is PostgreSQL's: its unique btree indexes over `(tenant, share, path key)` hold
-//! an entry of at most 2,704 bytes, so an incompressible key of more than 2,676 bytes cannot be
-//! indexed. It is below Linux's PATH_MAX (4,096); such paths are refused, not stored.
+//! Long paths are stored, not refused: the path itself is kept byte-exact and unindexed, and its
+//! key — what every store indexes, and PostgreSQL's btree entries hold at most about 2,700 bytes —
+//! is bounded to [`MAX_KEY_BYTES`](crate::path::MAX_KEY_BYTES) by the core
+//! ([`bound_key`](crate::path::bound_key)), the same in every store.
 
 mod csv;
 mod dates;
@@ -61,10 +63,12 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// The longest path (and path key) an inventory row or a feed event may have, in UTF-8 bytes:
-/// what PostgreSQL's btree index on `(tenant, share, path key)` holds with room to spare (see the
-/// module docs). The same in every store.
-pub const MAX_PATH_BYTES: usize = 2_600;
+/// The longest path an inventory row or a feed event may have, as written, in UTF-8 bytes: 32,767,
+/// the length of a Windows extended (`\\?\`) path in UTF-16 units, and eight times Linux's
+/// PATH_MAX (4,096), so every real path fits (a non-ASCII Windows path of that many units may
+/// not). The path is stored byte-exact and unindexed; its key is bounded
+/// ([`bound_key`](crate::path::bound_key)) whatever the path's length. The same in every store.
+pub const MAX_PATH_BYTES: usize = 32_767;
 
 /// A column of the inventory format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

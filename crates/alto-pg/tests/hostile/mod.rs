@@ -8,6 +8,7 @@
 
 use alto_core::ingest::{IngestOptions, IngestReport, ingest};
 use alto_core::inventory::{ColumnMap, CsvInventory, MAX_PATH_BYTES, Rejection};
+use alto_core::path::{LONG_KEY_MARKER, LONG_KEY_SEGMENT, MAX_KEY_BYTES};
 use alto_core::store::{FileQuery, ScanKind, ShareSpec};
 use alto_core::types::{ShareKind, TenantSettings};
 use alto_core::{MemoryStore, Store, TenantId};
@@ -33,6 +34,10 @@ pub fn long_path(prefix: &str, len: usize, alphabet: &[char]) -> String {
     s
 }
 
+pub fn utf8_alphabet() -> Vec<char> {
+    vec!['é', 'ß', '日', '本', 'ж', 'ü', '🎉', 'a', 'Q']
+}
+
 pub fn ascii_alphabet() -> Vec<char> {
     ('a'..='z').chain('A'..='Z').chain('0'..='9').collect()
 }
@@ -55,13 +60,18 @@ pub fn legal_paths() -> Vec<String> {
         "/h/zalgo a\u{300}\u{301}\u{302}\u{303}\u{304}\u{305}".to_owned(),
         "/h/\u{301}lone combining".to_owned(),
         "/h/ideographic\u{3000}space and nbsp\u{a0}".to_owned(),
-        // At the limit: kept, and PostgreSQL indexes it (incompressible).
-        long_path("/h/at-limit/", MAX_PATH_BYTES, &ascii_alphabet()),
-        long_path(
-            "/h/at-limit-utf8/",
-            MAX_PATH_BYTES,
-            &['é', 'ß', '日', '本', 'ж', 'ü', '🎉', 'a', 'Q'],
+        // At the key limit: its own key, which PostgreSQL indexes (incompressible).
+        long_path("/h/at-key-limit/", MAX_KEY_BYTES, &ascii_alphabet()),
+        long_path("/h/at-key-limit-utf8/", MAX_KEY_BYTES, &utf8_alphabet()),
+        // Longer: stored under a bounded key (PATH_MAX, and two paths alike for 3,000 bytes).
+        long_path("/h/4000/", 4_000, &ascii_alphabet()),
+        format!(
+            "{}/other",
+            &long_path("/h/4000/", 4_000, &ascii_alphabet())[..3_000]
         ),
+        long_path("/h/4000-utf8/", 4_000, &utf8_alphabet()),
+        // At the path limit.
+        long_path("/h/at-limit/", MAX_PATH_BYTES, &ascii_alphabet()),
     ]
 }
 
@@ -126,10 +136,11 @@ pub fn inventory() -> (Vec<u8>, Vec<(u64, &'static str)>) {
         b"/h/bc,1,-62135596801,,,,,\n",
         Some("last_modified"),
     );
-    let over = long_path("/h/4000/", 4000, &ascii_alphabet());
+    // A segment that could pose as a long path's key.
+    let marker = format!("/h/{LONG_KEY_MARKER}{}", "~".repeat(LONG_KEY_SEGMENT - 16));
     row(
         &mut out,
-        format!("{},1,,,,,,\n", q(&over)).as_bytes(),
+        format!("{},1,,,,,,\n", q(&marker)).as_bytes(),
         Some("file_path"),
     );
     let just_over = long_path("/h/over/", MAX_PATH_BYTES + 1, &ascii_alphabet());
