@@ -149,9 +149,7 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         let out = runtime()?.block_on(async {
             let store = args.store.open(true).await?;
             let t = store.tenant(tenant).await?;
-            let q = store
-                .tiering()
-                .ok_or_else(|| alto::Error::unsupported("committing plans", store.backend()))?;
+            let q = store.tiering();
             Ok::<_, Failure>(q.commit_plan(t.id, &report.to_commit(now)).await?)
         })?;
         committed = Some(out);

@@ -501,7 +501,7 @@ pub async fn missing_keeps_the_scan_that_saw_it(store: &dyn Store) {
     let again = store.finish_scan(t.id, s2).await.unwrap();
     assert_eq!(again.missing, 0);
     assert_eq!(seen(all_files(store, t.id, q.clone()).await), after_s3);
-    let Some(feeds) = store.feeds() else { return };
+    let feeds = store.feeds();
     let now = 2_000_000_000_000_000;
     let batch = EventBatch {
         feed: "lucid".into(),
@@ -1516,9 +1516,7 @@ pub async fn stored_object_kept(store: &dyn Store) {
     assert_eq!(o.stored, None, "a stub without a record records none");
 
     // Through the job queue: the fenced stub, the job's objects, and a committed re-plan.
-    let Some(q) = store.tiering() else {
-        return;
-    };
+    let q = store.tiering();
     use crate::store::tiering::*;
     let commit = |at| PlanCommit {
         at,
@@ -1694,6 +1692,12 @@ struct Interrupting<'a> {
 impl Store for Interrupting<'_> {
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+    fn tiering(&self) -> &dyn crate::store::Tiering {
+        self.inner.tiering()
+    }
+    fn feeds(&self) -> &dyn crate::store::Feeds {
+        self.inner.feeds()
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
@@ -2031,7 +2035,7 @@ pub async fn ingest_survives_interruption(store: &dyn Store) {
 /// then [`unfinished_files_stay_planned`].
 pub async fn tiering_queue(store: &dyn Store) {
     use crate::store::tiering::*;
-    let q = store.tiering().expect("this store supports tiering");
+    let q = store.tiering();
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let files: Vec<_> = (0..6)
         .map(|i| entry(&format!("/q/f{i}"), 100 + i, None))
@@ -2416,7 +2420,7 @@ async fn events_since(store: &dyn Store, t: TenantId, after: &mut Option<i64>) -
 /// still withdraws.
 pub async fn unfinished_files_stay_planned(store: &dyn Store) {
     use crate::store::tiering::*;
-    let q = store.tiering().expect("this store supports tiering");
+    let q = store.tiering();
     let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
     let files: Vec<_> = (0..6)
         .map(|i| entry(&format!("/r/f{i}"), 100 + i, None))
@@ -2718,7 +2722,7 @@ pub async fn feeds_apply(store: &dyn Store) {
     use crate::feed::lucid::Cursor;
     use crate::feed::{AccessEvent, FeedAction};
     use crate::store::feeds::*;
-    let f = store.feeds().expect("this store supports feeds");
+    let f = store.feeds();
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
     let mut spec = ShareSpec::new("fs", ShareKind::Lucidlink);
     spec.mount_root = Some("/Volumes/fs".into());
@@ -2798,7 +2802,7 @@ pub async fn feeds_apply(store: &dyn Store) {
         "{out:?}"
     );
     assert_eq!((out.moved, out.deleted, out.newest), (1, 1, Some(now - 10)));
-    let q = store.tiering().expect("feeds need tiering too");
+    let q = store.tiering();
     let a = q.file(t.id, "fs", "/Volumes/fs/P/a.mov").await.unwrap();
     assert_eq!(
         (a.entry.accessed, a.accessed_source, a.atime_updated),
@@ -2995,7 +2999,7 @@ pub async fn feed_moves_keep_target_roots(store: &dyn Store) {
     use crate::path::object_key;
     use crate::store::feeds::*;
     use crate::worker::{object_key_of, split_target_uri, target_root};
-    let f = store.feeds().expect("this store supports feeds");
+    let f = store.feeds();
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
     let mut spec = ShareSpec::new("lf", ShareKind::Lucidlink);
     spec.mount_root = Some("/Volumes/lf".into());
@@ -3296,9 +3300,9 @@ pub async fn long_paths(store: &dyn Store) {
         (a.as_str(), target_uri.as_str())
     );
     assert_eq!(crate::worker::target_root(&o).unwrap(), "file:///tier/");
-    let Some(tq) = store.tiering() else { return };
+    let tq = store.tiering();
     assert_eq!(tq.file(t.id, "long", &kb).await.unwrap().entry.path, b);
-    let Some(f) = store.feeds() else { return };
+    let f = store.feeds();
     use crate::feed::{AccessEvent, FeedAction};
     use crate::store::feeds::EventBatch;
     let rel = |p: &str| p["/Volumes/fs".len()..].to_owned();

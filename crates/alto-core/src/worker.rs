@@ -328,9 +328,7 @@ pub async fn run_one_job_with_progress(
     opts: &WorkerOptions,
     on_file: &(dyn Fn(FileProgress) + Send + Sync),
 ) -> Result<Option<JobReport>> {
-    let q = store
-        .tiering()
-        .ok_or_else(|| Error::unsupported("running tiering jobs", store.backend()))?;
+    let q = store.tiering();
     let req = ClaimRequest {
         worker: opts.name.clone(),
         lease: opts.lease,
@@ -478,7 +476,7 @@ struct FileCtx<'a> {
 }
 
 async fn withdraw(ctx: &FileCtx<'_>, obj: &TierObject) -> Result<FileOutcome> {
-    let q = ctx.store.tiering().expect("checked by the caller");
+    let q = ctx.store.tiering();
     let req = TransitionRequest {
         share: obj.share.clone(),
         path_key: obj.path_key.clone(),
@@ -501,7 +499,7 @@ async fn tier_file(
     obj: &TierObject,
 ) -> Result<FileOutcome> {
     let (store, tenant) = (ctx.store, ctx.tenant);
-    let q = store.tiering().expect("checked by the caller");
+    let q = store.tiering();
     let rec: FileRecord = q.file(tenant.id, &obj.share, &obj.path_key).await?;
     let share = shares.get(store, tenant, &obj.share).await?;
     let located = locate(share, ctx.roots, &rec.entry.path)?;
@@ -786,9 +784,7 @@ async fn rehydrate_inner(
     driver: &dyn StubDriver,
     roots: &ShareRoots,
 ) -> Result<u64> {
-    let q = store
-        .tiering()
-        .ok_or_else(|| Error::unsupported("rehydration", store.backend()))?;
+    let q = store.tiering();
     if obj.state != TierState::Stubbed {
         return Err(Error::new(
             ErrorKind::InvalidTransition,

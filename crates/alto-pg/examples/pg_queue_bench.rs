@@ -73,7 +73,7 @@ async fn main() -> Result<(), BoxError> {
         )
         .await?;
     store.finish_scan(t.id, scan.id).await?;
-    let q = store.tiering().ok_or("no tiering")?;
+    let q = store.tiering();
     let plan = PlanCommit {
         at: now_micros(),
         jobs: (0..jobs)
@@ -111,7 +111,7 @@ async fn main() -> Result<(), BoxError> {
         let tenant = t.id;
         handles.push(tokio::spawn(async move {
             let store = PgStore::connect(&url).await?;
-            let q = store.tiering().ok_or("no tiering")?;
+            let q = store.tiering();
             let mut claims = Vec::new();
             let mut finishes = Vec::new();
             loop {
@@ -177,7 +177,7 @@ async fn main() -> Result<(), BoxError> {
 }
 
 async fn count_done(store: &PgStore, tenant: alto_core::TenantId) -> Result<usize, BoxError> {
-    let q = store.tiering().ok_or("no tiering")?;
+    let q = store.tiering();
     let mut n = 0;
     let mut query = JobQuery {
         state: Some(JobState::Done),

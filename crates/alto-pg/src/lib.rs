@@ -212,12 +212,12 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn tiering(&self) -> Option<&dyn Tiering> {
-        Some(self)
+    fn tiering(&self) -> &dyn Tiering {
+        self
     }
 
-    fn feeds(&self) -> Option<&dyn Feeds> {
-        Some(self)
+    fn feeds(&self) -> &dyn Feeds {
+        self
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -70,7 +70,7 @@ async fn setup(store: &dyn Store, tenant: &str, policy: UnknownPathPolicy) -> Te
         .unwrap();
     store.finish_scan(t.id, scan.id).await.unwrap();
     // Tier objects: f0..f11 planned in one job; f0..f5 stubbed, f6..f7 stubbed then rehydrated.
-    let q = store.tiering().unwrap();
+    let q = store.tiering();
     let files = |r: std::ops::Range<u64>| -> Vec<PlannedFile> {
         r.map(|i| PlannedFile {
             share: "fs".into(),
@@ -276,7 +276,7 @@ async fn state(store: &dyn Store, t: &Tenant) -> Vec<String> {
             None => break,
         }
     }
-    let f = store.feeds().unwrap();
+    let f = store.feeds();
     for e in f.unknown_events(t.id, "fs", 100_000).await.unwrap() {
         out.push(format!("unknown {e:?}"));
     }
@@ -319,18 +319,8 @@ async fn random_batches_match_the_memory_store() {
             let tp = setup(&pg, &tname, policy).await;
             same(&state(&mem, &tm).await, &state(&pg, &tp).await, "setup");
             for (b, batch) in random_batches(seed * 7919).iter().enumerate() {
-                let om = mem
-                    .feeds()
-                    .unwrap()
-                    .apply_events(tm.id, "fs", batch)
-                    .await
-                    .unwrap();
-                let op = pg
-                    .feeds()
-                    .unwrap()
-                    .apply_events(tp.id, "fs", batch)
-                    .await
-                    .unwrap();
+                let om = mem.feeds().apply_events(tm.id, "fs", batch).await.unwrap();
+                let op = pg.feeds().apply_events(tp.id, "fs", batch).await.unwrap();
                 assert_eq!(om, op, "seed {seed} {policy:?} batch {b}: outcome");
                 same(
                     &state(&mem, &tm).await,
@@ -349,7 +339,7 @@ async fn random_batches_match_the_memory_store() {
                 let existing: Vec<PlannedFile> = {
                     let mut v = Vec::new();
                     for k in &keys {
-                        if store.tiering().unwrap().file(t.id, "fs", k).await.is_ok() {
+                        if store.tiering().file(t.id, "fs", k).await.is_ok() {
                             v.push(PlannedFile {
                                 share: "fs".into(),
                                 path_key: k.clone(),
@@ -380,12 +370,7 @@ async fn random_batches_match_the_memory_store() {
                         },
                     ],
                 };
-                let out = store
-                    .tiering()
-                    .unwrap()
-                    .commit_plan(t.id, &plan)
-                    .await
-                    .unwrap();
+                let out = store.tiering().commit_plan(t.id, &plan).await.unwrap();
                 eprintln!("{} {policy:?} seed {seed}: {out:?}", store.backend());
             }
             same(
@@ -395,7 +380,7 @@ async fn random_batches_match_the_memory_store() {
             );
             // And with the first plan's job cancelled, a third plan withdraws what is queued.
             for (store, t) in [(&mem as &dyn Store, &tm), (&pg as &dyn Store, &tp)] {
-                let q = store.tiering().unwrap();
+                let q = store.tiering();
                 let plan = PlanCommit {
                     at: NOW + 200,
                     jobs: vec![],
@@ -415,7 +400,6 @@ async fn random_batches_match_the_memory_store() {
             );
             let jm: Vec<_> = mem
                 .tiering()
-                .unwrap()
                 .jobs(tm.id, &Default::default())
                 .await
                 .unwrap()
@@ -425,7 +409,6 @@ async fn random_batches_match_the_memory_store() {
                 .collect();
             let jp: Vec<_> = pg
                 .tiering()
-                .unwrap()
                 .jobs(tp.id, &Default::default())
                 .await
                 .unwrap()

@@ -62,7 +62,7 @@ async fn hostile_rows_match_the_memory_store() {
     let out = pg.ingest_chunk(t, scan.id, &chunk).await.unwrap();
     assert_eq!(out.new, 1);
     let key = share_key(KeyRule::new(ShareKind::Posix, true), &path);
-    let rec = pg.tiering().unwrap().file(t, "s", &key).await.unwrap();
+    let rec = pg.tiering().file(t, "s", &key).await.unwrap();
     assert_eq!(rec.entry.path, path);
 
     pg.pool().close().await;

@@ -56,12 +56,7 @@ async fn fill(store: &PgStore, t: TenantId) {
             }],
         }],
     };
-    let out = store
-        .tiering()
-        .unwrap()
-        .commit_plan(t, &plan)
-        .await
-        .unwrap();
+    let out = store.tiering().commit_plan(t, &plan).await.unwrap();
     assert_eq!(out.planned, 1);
     let batch = EventBatch {
         feed: "batch".into(),
@@ -76,12 +71,7 @@ async fn fill(store: &PgStore, t: TenantId) {
         cursors: vec![],
         now: T0 + 2_000_000,
     };
-    store
-        .feeds()
-        .unwrap()
-        .apply_events(t, "data", &batch)
-        .await
-        .unwrap();
+    store.feeds().apply_events(t, "data", &batch).await.unwrap();
     let ev = NewAuditEvent {
         kind: "x".into(),
         subject: "y".into(),
@@ -181,7 +171,6 @@ async fn bound_login_works_for_its_tenant_alone() {
     assert_eq!(store.tenant("tenant-a").await.unwrap().id, a.id);
     let listed: Vec<String> = store
         .tiering()
-        .unwrap()
         .tenants()
         .await
         .unwrap()

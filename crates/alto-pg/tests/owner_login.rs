@@ -30,7 +30,7 @@ async fn refused_then_allowed(url: &str, why: &str) {
         .await
         .unwrap();
     assert_eq!(who, "alto_app");
-    store.tiering().unwrap().tenants().await.unwrap();
+    store.tiering().tenants().await.unwrap();
     store.pool().close().await;
 }
 

@@ -421,7 +421,6 @@ async fn app_role_lists_tenants_with_an_ordinary_owner() {
         .unwrap();
     let names: Vec<String> = store
         .tiering()
-        .unwrap()
         .tenants()
         .await
         .unwrap()

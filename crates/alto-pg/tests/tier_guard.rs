@@ -64,12 +64,7 @@ async fn plan(store: &PgStore, t: TenantId, paths: &[&str]) {
                 .collect(),
         }],
     };
-    store
-        .tiering()
-        .unwrap()
-        .commit_plan(t, &plan)
-        .await
-        .unwrap();
+    store.tiering().commit_plan(t, &plan).await.unwrap();
 }
 
 fn stored_for(tenant: &str, obj: &TierObject) -> StoredObject {

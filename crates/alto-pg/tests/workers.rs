@@ -121,7 +121,6 @@ async fn tenant_with_plan(
     }
     let out = store
         .tiering()
-        .unwrap()
         .commit_plan(t.id, &planner.finish().to_commit(now))
         .await
         .unwrap();
@@ -369,7 +368,6 @@ async fn four_worker_processes_tier_every_file_once() {
     assert_eq!(kinds.get("job.done"), Some(&40), "{kinds:?}");
     let jobs = store
         .tiering()
-        .unwrap()
         .jobs(t.id, &JobQuery::default())
         .await
         .unwrap()
@@ -439,7 +437,6 @@ async fn a_worker_killed_at_any_crash_point_loses_nothing() {
         }
         let jobs = store
             .tiering()
-            .unwrap()
             .jobs(t.id, &JobQuery::default())
             .await
             .unwrap()
@@ -474,7 +471,6 @@ async fn a_worker_killed_at_any_crash_point_loses_nothing() {
         }
         let jobs = store
             .tiering()
-            .unwrap()
             .jobs(t.id, &JobQuery::default())
             .await
             .unwrap()

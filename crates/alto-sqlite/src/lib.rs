@@ -103,12 +103,12 @@ impl Store for SqliteStore {
         100_000
     }
 
-    fn tiering(&self) -> Option<&dyn alto_core::store::Tiering> {
-        Some(self)
+    fn tiering(&self) -> &dyn alto_core::store::Tiering {
+        self
     }
 
-    fn feeds(&self) -> Option<&dyn alto_core::store::Feeds> {
-        Some(self)
+    fn feeds(&self) -> &dyn alto_core::store::Feeds {
+        self
     }
 
     async fn create_tenant(&self, name: &str, settings: &TenantSettings) -> Result<Tenant> {

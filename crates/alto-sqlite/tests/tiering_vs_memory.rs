@@ -97,7 +97,7 @@ impl Side<'_> {
     }
 
     async fn refresh_jobs(&mut self) {
-        let q = self.store.tiering().unwrap();
+        let q = self.store.tiering();
         self.jobs = q
             .jobs(self.tenant.id, &JobQuery::default())
             .await
@@ -111,8 +111,8 @@ impl Side<'_> {
     /// Everything visible, normalised (of the audit trail, the events since the last call).
     async fn state(&mut self) -> String {
         let (s, t) = (self.store, self.tenant.id);
-        let q = s.tiering().unwrap();
-        let f = s.feeds().unwrap();
+        let q = s.tiering();
+        let f = s.feeds();
         let mut out = String::new();
         let mut query = FileQuery {
             include_missing: true,
@@ -253,7 +253,7 @@ enum Op {
 }
 
 async fn run(side: &mut Side<'_>, op: &Op) -> String {
-    let (t, q) = (side.tenant.id, side.store.tiering().unwrap());
+    let (t, q) = (side.tenant.id, side.store.tiering());
     let fence = |s: &Side<'_>, h: &Held| Fence {
         job: s.job_id(h.job),
         token: h.token,
@@ -288,13 +288,7 @@ async fn run(side: &mut Side<'_>, op: &Op) -> String {
             Ok(o) => format!("{:?}", o.map(|o| (o.state, o.version))),
             Err(e) => err(&e),
         },
-        Op::Apply(batch) => match side
-            .store
-            .feeds()
-            .unwrap()
-            .apply_events(t, "fs", batch)
-            .await
-        {
+        Op::Apply(batch) => match side.store.feeds().apply_events(t, "fs", batch).await {
             Ok(o) => format!("{o:?}"),
             Err(e) => err(&e),
         },
@@ -312,7 +306,7 @@ async fn next_op(
     ids: &mut u64,
 ) -> Op {
     let (s, t) = (m.store, m.tenant.id);
-    let q = s.tiering().unwrap();
+    let q = s.tiering();
     *now += rng.below(3) as i64 * SEC;
     // Path keys known now (moves change them), and the unknown ones.
     let files = s

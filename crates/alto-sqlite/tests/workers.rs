@@ -125,7 +125,6 @@ async fn tenant_with_plan(
     let report = planner.finish();
     let out = store
         .tiering()
-        .unwrap()
         .commit_plan(t.id, &report.to_commit(now))
         .await
         .unwrap();
@@ -207,7 +206,6 @@ async fn audit_kinds(store: &SqliteStore, t: &Tenant) -> HashMap<String, usize> 
 async fn jobs(store: &SqliteStore, t: &Tenant) -> Vec<alto_core::Job> {
     store
         .tiering()
-        .unwrap()
         .jobs(t.id, &JobQuery::default())
         .await
         .unwrap()
@@ -236,7 +234,6 @@ async fn a_worker_tiers_every_file() {
         assert!(
             store
                 .tiering()
-                .unwrap()
                 .job_objects(t.id, j.id)
                 .await
                 .unwrap()

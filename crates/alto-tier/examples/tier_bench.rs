@@ -218,7 +218,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plan = planner.finish();
     store
         .tiering()
-        .unwrap()
         .commit_plan(tenant.id, &plan.to_commit(now))
         .await?;
 

@@ -141,7 +141,6 @@ async fn make_plan(store: &MemoryStore, t: &Tenant, tier: &Path) -> PlanCommit {
 async fn commit(store: &MemoryStore, t: &Tenant, plan: &PlanCommit) -> u64 {
     store
         .tiering()
-        .unwrap()
         .commit_plan(t.id, plan)
         .await
         .unwrap()
@@ -1149,7 +1148,6 @@ async fn a_file_swapped_before_the_stub_rename_fails_alone() {
     assert_eq!(audited_failures(&store, &t).await.len(), 1);
     let jobs = store
         .tiering()
-        .unwrap()
         .jobs(t.id, &Default::default())
         .await
         .unwrap()
@@ -1191,7 +1189,6 @@ async fn a_forged_stub_of_another_object_fails_alone() {
     );
     let jobs = store
         .tiering()
-        .unwrap()
         .jobs(t.id, &Default::default())
         .await
         .unwrap()

@@ -108,12 +108,7 @@ async fn worker_tiers_to_az_and_rehydrates() {
         planner.add_record(&f);
     }
     let commit = planner.finish().to_commit(now);
-    let out = store
-        .tiering()
-        .unwrap()
-        .commit_plan(t.id, &commit)
-        .await
-        .unwrap();
+    let out = store.tiering().commit_plan(t.id, &commit).await.unwrap();
     assert_eq!(out.planned, 3);
 
     let options = server.options();

@@ -212,7 +212,6 @@ mod transient {
         }
         let out = store
             .tiering()
-            .unwrap()
             .commit_plan(t.id, &planner.finish().to_commit(now))
             .await
             .unwrap();
@@ -315,7 +314,7 @@ mod transient {
             (0, 1),
             "one file tried, then the attempt ends: {r:?}"
         );
-        let q = store.tiering().unwrap();
+        let q = store.tiering();
         let job = q.jobs(t.id, &Default::default()).await.unwrap().items[0].clone();
         assert_eq!(job.state, JobState::Queued, "{job:?}");
         assert_eq!(job.attempts, 1);

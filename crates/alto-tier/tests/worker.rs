@@ -120,7 +120,6 @@ async fn plan_and_commit(
     let report = planner.finish();
     store
         .tiering()
-        .unwrap()
         .commit_plan(t.id, &report.to_commit(now))
         .await
         .unwrap()
@@ -453,12 +452,7 @@ async fn a_feed_racing_a_worker_loses_nothing() {
         store.tier_object(t.id, "data", &key).await.is_err(),
         "the plan stays withdrawn"
     );
-    let rec = store
-        .tiering()
-        .unwrap()
-        .file(t.id, "data", &key)
-        .await
-        .unwrap();
+    let rec = store.tiering().file(t.id, "data", &key).await.unwrap();
     assert_eq!(
         rec.accessed_source,
         alto_core::AccessSource::LucidlinkAudit,

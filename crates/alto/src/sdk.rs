@@ -141,7 +141,7 @@ impl Alto {
 
     /// Every tenant this login may act for (one, for a tenant-bound PostgreSQL login).
     pub async fn tenants(&self) -> Result<Vec<TenantHandle>> {
-        let q = tiering(self.inner.store.as_ref(), "listing tenants")?;
+        let q = self.inner.store.as_ref().tiering();
         Ok(q.tenants()
             .await?
             .into_iter()
@@ -294,15 +294,6 @@ impl AltoBuilder {
     }
 }
 
-fn tiering<'s>(
-    store: &'s dyn Store,
-    what: &str,
-) -> Result<&'s dyn alto_core::store::tiering::Tiering> {
-    store
-        .tiering()
-        .ok_or_else(|| Error::unsupported(what, store.backend()))
-}
-
 /// One tenant of an [`Alto`]: its shares, files, plans, jobs, feeds and audit trail.
 #[derive(Clone, Debug)]
 pub struct TenantHandle {
@@ -420,7 +411,7 @@ impl TenantHandle {
         }
         let report = planner.finish();
         let committed = if opts.commit {
-            let q = tiering(self.store(), "committing plans")?;
+            let q = self.store().tiering();
             Some(
                 q.commit_plan(self.tenant.id, &report.to_commit(now))
                     .await?,
@@ -469,7 +460,7 @@ impl TenantHandle {
                         None => None,
                     };
                     q.limit = limit;
-                    tiering(t.store(), "jobs")?.jobs(t.tenant.id, &q).await
+                    t.store().tiering().jobs(t.tenant.id, &q).await
                 })
             }),
         )
@@ -501,7 +492,8 @@ impl TenantHandle {
     /// Cancel a queued or running job (its files not yet stubbed stay PLANNED for a later
     /// plan).
     pub async fn cancel_job(&self, job: i64) -> Result<Job> {
-        tiering(self.store(), "jobs")?
+        self.store()
+            .tiering()
             .cancel_job(self.tenant.id, job, now_micros())
             .await
     }

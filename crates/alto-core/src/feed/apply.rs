@@ -110,9 +110,7 @@ impl FeedReport {
 }
 
 fn feeds(store: &dyn Store) -> Result<&dyn crate::store::Feeds> {
-    store
-        .feeds()
-        .ok_or_else(|| Error::unsupported("access feeds", store.backend()))
+    Ok(store.feeds())
 }
 
 /// Apply events pushed by an agent (`feed` names the source for idempotency, e.g. `batch`).
@@ -254,7 +252,7 @@ async fn after_batch(
         }
         let mut state = w.state;
         if state == TierState::Planned {
-            let (Some(rules), Some(q)) = (&opts.rules, q) else {
+            let Some(rules) = &opts.rules else {
                 continue;
             };
             let rec = q.file(tenant.id, &w.share, &w.path_key).await?;

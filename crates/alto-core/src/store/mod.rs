@@ -224,15 +224,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         crate::ingest::DEFAULT_CHUNK_ROWS
     }
 
-    /// The committed-plan and job-queue part of the contract, when this backend has it.
-    fn tiering(&self) -> Option<&dyn Tiering> {
-        None
-    }
+    /// The committed-plan and job-queue part of the contract (every backend has it; usually
+    /// `self`).
+    fn tiering(&self) -> &dyn Tiering;
 
-    /// The access-feed part of the contract, when this backend has it.
-    fn feeds(&self) -> Option<&dyn Feeds> {
-        None
-    }
+    /// The access-feed part of the contract (every backend has it; usually `self`).
+    fn feeds(&self) -> &dyn Feeds;
 
     /// Create a tenant.
     ///
