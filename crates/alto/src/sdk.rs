@@ -1164,6 +1164,8 @@ impl<T: Send + 'static> Pages<T> {
     }
 }
 
+// The bindings append their additions after this module, apart from the handle above.
+#[allow(clippy::items_after_test_module)]
 #[cfg(test)]
 mod tests {
     use super::*;
