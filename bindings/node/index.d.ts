@@ -242,6 +242,12 @@ export interface ConnectOptions {
   allowedTargets?: Array<string>
 }
 
+/** Create a PostgreSQL runtime login `role` (with the owner's URL); `connect` with it. */
+export declare function createLogin(ownerUrl: string, role: string, options?: LoginOptions | undefined | null): Promise<undefined>
+
+/** Drop the PostgreSQL runtime login `role` (with the owner's URL). */
+export declare function dropLogin(ownerUrl: string, role: string): Promise<undefined>
+
 /** An estimate of moving some files. */
 export interface Estimate {
   /** Files. */
@@ -446,6 +452,17 @@ export interface LargeMatch {
   /** The rule that caught it. */
   rule: string
 }
+
+/** A runtime login for `createLogin()`. */
+export interface LoginOptions {
+  /** Bind the login to this tenant (row-level security): it sees and acts for no other. */
+  tenant?: string
+  /** The login's password. */
+  password?: string
+}
+
+/** Create or upgrade the store's schema at `url` (for PostgreSQL, the schema owner's URL). */
+export declare function migrate(url: string): Promise<undefined>
 
 /**
  * A dry run of `rules` over the inventory file at `path` (CSV or Parquet), as `alto plan

@@ -843,4 +843,7 @@ module.exports.Plan = nativeBinding.Plan
 module.exports.RuleSet = nativeBinding.RuleSet
 module.exports.Tenant = nativeBinding.Tenant
 module.exports.connect = nativeBinding.connect
+module.exports.createLogin = nativeBinding.createLogin
+module.exports.dropLogin = nativeBinding.dropLogin
+module.exports.migrate = nativeBinding.migrate
 module.exports.planInventory = nativeBinding.planInventory

@@ -4,5 +4,18 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const binding = require('./index.js')
 
-export const { Alto, AuditList, FileList, JobList, Plan, RuleSet, Tenant, connect, planInventory } = binding
+export const {
+  Alto,
+  AuditList,
+  FileList,
+  JobList,
+  Plan,
+  RuleSet,
+  Tenant,
+  connect,
+  createLogin,
+  dropLogin,
+  migrate,
+  planInventory,
+} = binding
 export default binding

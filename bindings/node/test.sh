@@ -15,4 +15,7 @@ for f in index.d.ts index.js; do
     exit 1
   fi
 done
+# PostgreSQL for test/postgres.test.cjs: DATABASE_URL, the local server, or a throwaway one.
+# shellcheck source=../../scripts/pg-env.sh
+source ../../scripts/pg-env.sh
 node --test test/*.test.cjs test/*.test.mjs

@@ -77,3 +77,18 @@ where
 pub(crate) fn sync<T>(env: &Env, r: alto::Result<T>) -> Result<T> {
     r.map_err(|e| js_error(env, &e))
 }
+
+/// Run a future that is not `Send` (some of the store openers hold a borrowed connection across
+/// an await; rust-lang/rust#102211) on a blocking thread of napi's runtime, as a `Send` future.
+/// For calls made once (connecting, migrating, managing logins), not per request.
+pub(crate) async fn on_own_thread<T, F>(
+    make: impl FnOnce() -> F + Send + 'static,
+) -> alto::Result<T>
+where
+    T: Send + 'static,
+    F: Future<Output = alto::Result<T>>,
+{
+    tokio::task::spawn_blocking(move || tokio::runtime::Handle::current().block_on(make()))
+        .await
+        .map_err(|e| alto::Error::new(alto::ErrorKind::Backend, format!("task failed: {e}")))?
+}

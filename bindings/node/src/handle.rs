@@ -1,7 +1,7 @@
 //! `connect(url)` and `Alto`: the store, how this host reaches tier targets and share roots,
 //! tenants, and the worker pool.
 
-use crate::error::{invalid, promise};
+use crate::error::{invalid, on_own_thread, promise};
 use crate::records::RunReport;
 use crate::tenant::Tenant;
 use napi::bindgen_prelude::*;
@@ -36,16 +36,7 @@ pub fn connect<'env>(
             builder = builder.allow_target(prefix);
         }
     }
-    // `AltoBuilder::connect`'s future is not `Send` (the SQLite opener holds a borrowed
-    // connection across an await; rust-lang/rust#102211), so it cannot be spawned: it is driven
-    // on a blocking thread of napi's runtime instead. Connecting happens once.
-    let connecting = async move {
-        tokio::task::spawn_blocking(move || {
-            tokio::runtime::Handle::current().block_on(builder.connect())
-        })
-        .await
-        .map_err(|e| alto::Error::new(alto::ErrorKind::Backend, format!("connect failed: {e}")))?
-    };
+    let connecting = on_own_thread(move || builder.connect());
     promise(env, connecting, |inner| Ok(Alto { inner }))
 }
 

@@ -6,9 +6,11 @@
 //! never blocks. Listings are async iterables with a resumable `cursor`.
 //!
 //! Module map (one file per concept, as in the Rust crate): [`handle`] (`connect`, `Alto`),
+//! [`admin`] (`migrate`, PostgreSQL logins),
 //! [`tenant`], [`pages`] (async iterables), [`rules`] (`RuleSet`, `planInventory`), [`plan`],
 //! [`records`] (files, jobs, audit events, reports) and [`error`] (`err.code`).
 
+pub mod admin;
 pub mod error;
 pub mod handle;
 pub mod pages;
