@@ -45,6 +45,12 @@ export declare class Alto {
  */
 export declare class AuditList {
   /**
+   * The next page of items (the rest of the current one when iteration stopped inside it),
+   * or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+   * with the failure's `code`. The `cursor` moves after the page's last item.
+   */
+  nextPage(): Promise<Array<AuditEvent> | undefined | null>
+  /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.
    */
@@ -62,6 +68,12 @@ export declare class AuditList {
  */
 export declare class FileList {
   /**
+   * The next page of items (the rest of the current one when iteration stopped inside it),
+   * or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+   * with the failure's `code`. The `cursor` moves after the page's last item.
+   */
+  nextPage(): Promise<Array<FileInfo> | undefined | null>
+  /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.
    */
@@ -78,6 +90,12 @@ export declare class FileList {
  * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Iteration_protocols#the_async_iterator_and_async_iterable_protocols
  */
 export declare class JobList {
+  /**
+   * The next page of items (the rest of the current one when iteration stopped inside it),
+   * or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+   * with the failure's `code`. The `cursor` moves after the page's last item.
+   */
+  nextPage(): Promise<Array<JobInfo> | undefined | null>
   /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.

@@ -18,14 +18,9 @@ const MAX_PAGE = 1000
 // Dates as ISO strings (Date#toJSON), sizes past 2^53 (bigint) as strings.
 const json = (value) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
 
+// One page, fetched whole (`nextPage`), with the cursor after its last item.
 async function page(listing, limit) {
-  const items = []
-  if (limit > 0) {
-    for await (const item of listing) {
-      items.push(item)
-      if (items.length >= limit) break
-    }
-  }
+  const items = limit > 0 ? ((await listing.nextPage()) ?? []) : []
   return { items, cursor: listing.cursor }
 }
 

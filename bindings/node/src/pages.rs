@@ -2,6 +2,7 @@
 //! the position after the last item it yielded, which `after` of the same listing accepts, here
 //! or in another process. Pages are fetched on napi's Tokio runtime as the loop asks for items.
 
+use crate::error::promise;
 use crate::records::{AuditEvent, FileInfo, JobInfo};
 use alto::{Cursor, Pages};
 use napi::bindgen_prelude::*;
@@ -68,6 +69,30 @@ impl<T: Send + 'static> Lister<T> {
         *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.as_str().to_owned());
         Ok(Some(js(item)))
     }
+
+    /// The rest of the current page, or the next page (`None` at the end); the cursor moves
+    /// after its last item. Errors keep their kind (the store's failure).
+    async fn next_page<J>(
+        &self,
+        after: fn(&Pages<T>, &T) -> Cursor,
+        js: fn(T) -> J,
+    ) -> alto::Result<Option<Vec<J>>> {
+        let mut guard = self.pages.lock().await;
+        let (pages, buf) = &mut *guard;
+        let items: Vec<T> = if buf.is_empty() {
+            match pages.next_page().await? {
+                Some(items) => items,
+                None => return Ok(None),
+            }
+        } else {
+            buf.drain(..).collect()
+        };
+        if let Some(last) = items.last() {
+            let c = after(pages, last);
+            *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.as_str().to_owned());
+        }
+        Ok(Some(items.into_iter().map(js).collect()))
+    }
 }
 
 /// The tenant's files, as an async iterable (`tenant.files()`).
@@ -103,6 +128,26 @@ impl AsyncGenerator for FileList {
 
 #[napi]
 impl FileList {
+    /// The next page of items (the rest of the current one when iteration stopped inside it),
+    /// or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+    /// with the failure's `code`. The `cursor` moves after the page's last item.
+    #[napi]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<PromiseRaw<'env, Option<Vec<FileInfo>>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page(Pages::<alto::FileRecord>::cursor_after, FileInfo::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
     /// Where the listing stands: after the last item yielded (`null` before the first one,
     /// unless it was resumed). Pass it as `after` to resume.
     #[napi(getter)]
@@ -144,6 +189,26 @@ impl AsyncGenerator for JobList {
 
 #[napi]
 impl JobList {
+    /// The next page of items (the rest of the current one when iteration stopped inside it),
+    /// or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+    /// with the failure's `code`. The `cursor` moves after the page's last item.
+    #[napi]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<PromiseRaw<'env, Option<Vec<JobInfo>>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page(Pages::<alto::Job>::cursor_after, JobInfo::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
     /// Where the listing stands: after the last item yielded (`null` before the first one,
     /// unless it was resumed). Pass it as `after` to resume.
     #[napi(getter)]
@@ -185,6 +250,26 @@ impl AsyncGenerator for AuditList {
 
 #[napi]
 impl AuditList {
+    /// The next page of items (the rest of the current one when iteration stopped inside it),
+    /// or `null` at the end. Faster than item-by-item iteration for pages served whole; rejects
+    /// with the failure's `code`. The `cursor` moves after the page's last item.
+    #[napi]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<PromiseRaw<'env, Option<Vec<AuditEvent>>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page(Pages::<alto::AuditEvent>::cursor_after, AuditEvent::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
     /// Where the listing stands: after the last item yielded (`null` before the first one,
     /// unless it was resumed). Pass it as `after` to resume.
     #[napi(getter)]

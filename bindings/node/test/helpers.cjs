@@ -129,6 +129,16 @@ async function journey(url, backend, fx) {
   const tail = await collect(rest)
   assert.deepEqual([...head, ...tail].map((e) => e.id), all.map((e) => e.id))
 
+  // Whole pages: nextPage() gives the rest of the page iteration stopped in, then whole pages.
+  const paged = tenant.audit({ pageSize: 2 })
+  const one = await collect(paged, 1)
+  const pages = [one]
+  for (let p = await paged.nextPage(); p !== null; p = await paged.nextPage()) pages.push(p)
+  assert.deepEqual(pages.flat().map((e) => e.id), all.map((e) => e.id))
+  assert.equal(pages[1].length, 1, 'the rest of the first page')
+  assert.ok(pages.slice(2, -1).every((p) => p.length === 2))
+  assert.equal(paged.cursor, rest.cursor)
+
   // Tenants and a second connection see the same store.
   const again = await connect(url)
   assert.deepEqual((await again.tenants()).map((t) => t.name), ['acme'])
