@@ -638,6 +638,9 @@ export interface ShareOptions {
   mountRoot?: string
 }
 
+/** A byte count: `number` below 2^53, `bigint` above. */
+export type Size = number | bigint
+
 /** A tenant's settings (`alto.createTenant(name, settings)`). */
 export interface TenantSettings {
   /** Keep per-scan snapshot rows beside the current ones (default true). */

@@ -9,6 +9,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 /// A byte count: `number` below 2^53, `bigint` above.
+#[napi]
 pub type Size = Either<i64, BigInt>;
 
 const EXACT: u64 = 1 << 53;
