@@ -28,6 +28,7 @@ test('store errors reject with their kind', async (t) => {
   await assert.rejects(tenant.rehydrate('media', fx.note), code('NotFound'))
   await assert.rejects(tenant.rehydrate('nope', fx.note), code('NotFound'))
   await assert.rejects(tenant.applyEvents('media', [1, 2]), code('InvalidInput'))
+  await assert.rejects(tenant.cancelJob(999), code('NotFound'))
   await assert.rejects(connect('ftp://example.org/'), code('InvalidInput'))
 })
 

@@ -113,6 +113,7 @@ async function journey(url, backend, fx) {
   assert.equal(back.bytes, 256 * 1024)
   assert.equal(fs.statSync(fx.old).size, 256 * 1024)
   assert.ok(fs.readFileSync(fx.old).every((b) => b === 7))
+  await assert.rejects(tenant.rehydrate('media', fx.old), (e) => e.code === 'InvalidTransition')
 
   // The audit trail, two events per page; stop after three and resume from the cursor.
   const all = await collect(tenant.audit())
