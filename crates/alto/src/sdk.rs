@@ -1165,6 +1165,8 @@ impl<T: Send + 'static> Pages<T> {
     }
 }
 
+// The bindings append their additions after this module, apart from the handle above.
+#[allow(clippy::items_after_test_module)]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1183,5 +1185,82 @@ mod tests {
         for bad in ["", "ac1", "ac1zz", "xx6669", "ac16", "ac1666"] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Additions for the Node binding (issue 18): item-level cursors for async iterables, a dry run
+// over an inventory file, and an agents' batch given as text. Kept apart from the handle above.
+// ---------------------------------------------------------------------------------------------
+
+impl Pages<FileRecord> {
+    /// The cursor right after `file` (an item this listing returned): a listing resumed from it
+    /// starts with the file after it. For iterators that stop in the middle of a page.
+    pub fn cursor_after(&self, file: &FileRecord) -> Cursor {
+        Cursor::new(self.kind, &format!("{}\u{0}{}", file.share, file.path_key))
+    }
+}
+
+impl Pages<Job> {
+    /// The cursor right after `job` (an item this listing returned).
+    pub fn cursor_after(&self, job: &Job) -> Cursor {
+        Cursor::new(self.kind, &job.id.to_string())
+    }
+}
+
+impl Pages<AuditEvent> {
+    /// The cursor right after `event` (an item this listing returned).
+    pub fn cursor_after(&self, event: &AuditEvent) -> Cursor {
+        Cursor::new(self.kind, &event.id.to_string())
+    }
+}
+
+impl Alto {
+    /// A dry run of `rules` over the inventory file at `path` (CSV or Parquet), as `alto plan
+    /// --inventory` does: nothing is read from or written to any store. Rejected rows are
+    /// counted in the report's `rows_rejected`. CPU and file work: call it off an async
+    /// executor's threads (`spawn_blocking`) for large inventories.
+    pub fn plan_inventory(
+        rules: &RuleSet,
+        path: &Path,
+        inventory: &alto_core::inventory::InventoryOptions,
+        options: PlanOptions,
+    ) -> Result<PlanReport> {
+        let mut src = alto_core::inventory::open(path, inventory)?;
+        let mut planner = Planner::new(rules, options);
+        let mut rejected = 0;
+        while let Some(item) = src.next_item()? {
+            match item {
+                alto_core::inventory::Item::Row(row) => {
+                    planner.add(&row.facts(), None);
+                }
+                alto_core::inventory::Item::Rejected(_) => rejected += 1,
+            }
+        }
+        let mut report = planner.finish();
+        report.rows_rejected = rejected;
+        Ok(report)
+    }
+}
+
+impl TenantHandle {
+    /// Apply an access-event batch in the agents' JSON format (the `alto feed events` file
+    /// format, given as text) to `share`; `source` names it in errors. Bad updates are counted
+    /// as malformed; a text that is not a batch at all is `InvalidInput`.
+    pub async fn apply_batch(
+        &self,
+        share: &str,
+        batch: &str,
+        source: &str,
+        opts: &FeedRequest,
+    ) -> Result<FeedReport> {
+        let batch = alto_core::feed::batch::parse_batch(batch, source)?;
+        let malformed = batch.malformed.len() as u64;
+        let mut report = self
+            .apply_events(share, "batch", batch.events, opts)
+            .await?;
+        report.read += malformed;
+        report.malformed = malformed;
+        Ok(report)
     }
 }

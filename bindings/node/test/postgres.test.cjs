@@ -1,0 +1,42 @@
+// The whole journey on PostgreSQL: a database of its own, migrated with the owner's URL, used
+// through a runtime login, as the README's PostgreSQL quick start does it. DATABASE_URL is a
+// superuser's URL (bindings/node/test.sh sources scripts/pg-env.sh, which finds or starts one);
+// without it this test fails rather than skipping.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const { connect, migrate, createLogin, dropLogin } = require('..')
+const { fixture, journey } = require('./helpers.cjs')
+
+function withUrl(url, { user, password, db }) {
+  const u = new URL(url)
+  if (user !== undefined) u.username = user
+  if (password !== undefined) u.password = password
+  if (db !== undefined) u.pathname = `/${db}`
+  return u.toString()
+}
+
+function sql(admin, statement) {
+  execFileSync('psql', [admin, '-v', 'ON_ERROR_STOP=1', '-qc', statement], { stdio: 'pipe' })
+}
+
+test('the whole journey on PostgreSQL', async (t) => {
+  const admin = process.env.DATABASE_URL
+  assert.ok(admin, 'DATABASE_URL is not set: run bindings/node/test.sh (it finds or starts PostgreSQL)')
+  const db = `alto_node_${process.pid}`
+  const role = `alto_node_${process.pid}`
+  const owner = withUrl(admin, { db })
+  sql(admin, `DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)
+  sql(admin, `CREATE DATABASE "${db}"`)
+  const fx = fixture()
+  t.after(async () => {
+    await dropLogin(owner, role).catch(() => {})
+    sql(admin, `DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`)
+    fx.cleanup()
+  })
+  await migrate(owner)
+  // The owner (a superuser here) is refused: row-level security would not bind it.
+  await assert.rejects(connect(owner), (e) => e.code === 'PermissionDenied')
+  await createLogin(owner, role, { password: 'node-secret' })
+  await journey(withUrl(owner, { user: role, password: 'node-secret' }), 'postgres', fx)
+})

@@ -1,0 +1,33 @@
+// Type-checked by test.sh (`tsc --noEmit --strict`), never run: the generated index.d.ts is
+// valid TypeScript and types the API as the README documents it.
+import { connect, planInventory, RuleSet, type FileInfo, type Plan } from '../index.js'
+
+export async function usage(): Promise<void> {
+  const alto = await connect('memory://', { shareRoots: { media: '/mnt/media' } })
+  const tenant = await alto.createTenant('acme', { keepHistory: false, stubAccess: 'alert' })
+  await tenant.createShare('media', { root: '/mnt/media', kind: 'posix', caseSensitive: true })
+  const ingested: number = (await tenant.ingest('media', 'scan.csv', { fullScan: true })).accepted
+  const rules = RuleSet.fromToml('[[rule]]\nname = "all"\ntarget = "file:///t/"\n')
+  const plan: Plan = await tenant.plan(rules, { commit: true, now: new Date() })
+  const matched: number = plan.filesMatched + ingested
+  const saved: number | bigint = plan.toJSON().bytesSaved
+  const files = tenant.files({ glob: '**/*.mov', state: 'STUBBED' })
+  for await (const f of files) {
+    const file: FileInfo = f
+    const when: Date | undefined = file.modified
+    const size: number | bigint = file.size
+    void [when, size]
+  }
+  const cursor: string | null = files.cursor
+  const page: FileInfo[] | null | undefined = await tenant.files({ after: cursor ?? undefined }).nextPage()
+  for await (const e of tenant.audit({ after: cursor ?? undefined })) {
+    const at: Date = e.at
+    void at
+  }
+  const run: number = (await alto.runWorkers({ tenant: 'acme', once: true, workers: 2 })).stubbed
+  const rule: string | null = rules.evaluate({ path: '/a.mov', size: 10n, modified: new Date() })
+  const dry: Plan = await planInventory(rules, 'scan.csv', { now: new Date() })
+  // @ts-expect-error an option that does not exist
+  tenant.files({ color: 'red' })
+  void [matched, saved, page, run, rule, dry]
+}
