@@ -72,3 +72,6 @@ export ALTO_AZURITE
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> Node package (bindings/node: the real addon, called from Node)"
+bindings/node/test.sh
