@@ -145,13 +145,19 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrateReport> {
     setup(conn, GRANT_ROLE).await.map_err(|e| {
         e.prefixed("cannot grant alto_app to the owner (the owner needs CREATEROLE)")
     })?;
-    MIGRATOR.run(&mut *conn).await.map_err(|e| {
-        use sqlx::migrate::MigrateError;
-        match e {
-            MigrateError::VersionMissing(v) => newer_schema(v),
-            e => Error::new(ErrorKind::Backend, "migrating the Alto schema failed").with_source(e),
-        }
-    })?;
+    // `run_direct`, not `run` through `Acquire`, keeps `migrate`'s future provably `Send`
+    // (rust-lang/rust#102211).
+    MIGRATOR
+        .run_direct(None, &mut *conn, false)
+        .await
+        .map_err(|e| {
+            use sqlx::migrate::MigrateError;
+            match e {
+                MigrateError::VersionMissing(v) => newer_schema(v),
+                e => Error::new(ErrorKind::Backend, "migrating the Alto schema failed")
+                    .with_source(e),
+            }
+        })?;
     conn.execute(GRANT_MIGRATIONS).await.map_err(db_err)?;
     // Version 8's step in Rust (pending until it has committed, so an interrupted run resumes).
     let path_keys = rekey::run(conn)

@@ -461,16 +461,22 @@ async fn migrate(conn: &mut SqliteConnection, name: &str, wal: bool) -> Result<(
         return Err(e);
     }
     if id != Identity::Alto(schema_version()) {
-        MIGRATOR.run(&mut *tx).await.map_err(|e| {
-            Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "cannot migrate {name} to Alto schema version {}",
-                    schema_version()
-                ),
-            )
-            .with_source(e)
-        })?;
+        // `run_direct` on the connection, not `run` through `Acquire`: the latter's
+        // higher-ranked bound makes the compiler fail to prove `alto::connect`'s future `Send`
+        // (rust-lang/rust#102211), and a service could not spawn it.
+        MIGRATOR
+            .run_direct(None, &mut *tx, false)
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "cannot migrate {name} to Alto schema version {}",
+                        schema_version()
+                    ),
+                )
+                .with_source(e)
+            })?;
     }
     // Version 5's step in Rust (again after version 6 when a key is too long), in the same
     // transaction: the keys SQL cannot derive.

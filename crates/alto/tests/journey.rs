@@ -98,3 +98,15 @@ async fn journey_on_postgres() {
     );
     result.unwrap();
 }
+
+/// A service spawns what it calls: the handle's futures are `Send`.
+#[test]
+fn the_handles_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let connect = alto::connect("memory://");
+    send(&connect);
+    let builder = alto::Alto::builder("memory://").connect();
+    send(&builder);
+    let migrate = alto::migrate("memory://");
+    send(&migrate);
+}
