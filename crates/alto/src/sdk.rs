@@ -1184,3 +1184,74 @@ mod tests {
         }
     }
 }
+
+/// Cursors at one item, for callers that hand a listing out item by item (the Python and Node
+/// bindings' iterators): resuming from the cursor of the last item handed out returns what
+/// follows it, even in the middle of a page.
+impl Cursor {
+    /// The position just after `file` in a [`TenantHandle::files`] listing.
+    pub fn after_file(file: &FileRecord) -> Cursor {
+        // The stores' file order: share name, then path key (`share NUL key`).
+        Cursor::new("files", &format!("{}\u{0}{}", file.share, file.path_key))
+    }
+
+    /// The position just after `job` in a [`TenantHandle::jobs`] listing.
+    pub fn after_job(job: &Job) -> Cursor {
+        Cursor::new("jobs", &job.id.to_string())
+    }
+
+    /// The position just after `event` in a [`TenantHandle::audit`] listing.
+    pub fn after_audit(event: &AuditEvent) -> Cursor {
+        Cursor::new("audit", &event.id.to_string())
+    }
+}
+
+/// Feeds given as text, and plans from an inventory file without a store.
+impl TenantHandle {
+    /// Apply an access-event batch given as JSON text (the `alto feed events` format, which
+    /// [`apply_batch_file`](Self::apply_batch_file) reads from a file) to `share`. `source`
+    /// names the batch in messages. Malformed updates are counted in the report; a text that is
+    /// not a batch is `InvalidInput`.
+    pub async fn apply_batch(
+        &self,
+        share: &str,
+        text: &str,
+        source: &str,
+        opts: &FeedRequest,
+    ) -> Result<FeedReport> {
+        let batch = alto_core::feed::batch::parse_batch(text, source)?;
+        let malformed = batch.malformed.len() as u64;
+        let mut report = self
+            .apply_events(share, "batch", batch.events, opts)
+            .await?;
+        report.read += malformed;
+        report.malformed = malformed;
+        Ok(report)
+    }
+}
+
+impl Alto {
+    /// The dry run of `rules` over the inventory at `path` (CSV or Parquet), without a store:
+    /// what `alto plan --inventory` prints. Rejected rows are counted in `rows_rejected`.
+    pub fn plan_inventory(
+        rules: &RuleSet,
+        path: &Path,
+        inventory: &alto_core::inventory::InventoryOptions,
+        options: PlanOptions,
+    ) -> Result<PlanReport> {
+        let mut src = alto_core::inventory::open(path, inventory)?;
+        let mut planner = Planner::new(rules, options);
+        let mut rejected = 0;
+        while let Some(item) = src.next_item()? {
+            match item {
+                alto_core::inventory::Item::Row(r) => {
+                    planner.add(&r.facts(), None);
+                }
+                alto_core::inventory::Item::Rejected(_) => rejected += 1,
+            }
+        }
+        let mut report = planner.finish();
+        report.rows_rejected = rejected;
+        Ok(report)
+    }
+}
