@@ -1164,27 +1164,6 @@ impl<T: Send + 'static> Pages<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_strangers() {
-        for (kind, after) in [("files", "7\u{0}/a,b"), ("audit", "42"), ("jobs", "")] {
-            let c = Cursor::new(kind, after);
-            let parsed = Cursor::parse(&c.to_string()).unwrap();
-            assert_eq!(parsed, c);
-            assert_eq!(
-                Cursor::decode(parsed.as_str()).unwrap(),
-                (kind.to_owned(), after.to_owned())
-            );
-        }
-        for bad in ["", "ac1", "ac1zz", "xx6669", "ac16", "ac1666"] {
-            assert!(Cursor::parse(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// Cursors at one item, for callers that hand a listing out item by item (the Python and Node
 /// bindings' iterators): resuming from the cursor of the last item handed out returns what
 /// follows it, even in the middle of a page.
@@ -1253,5 +1232,26 @@ impl Alto {
         let mut report = planner.finish();
         report.rows_rejected = rejected;
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_strangers() {
+        for (kind, after) in [("files", "7\u{0}/a,b"), ("audit", "42"), ("jobs", "")] {
+            let c = Cursor::new(kind, after);
+            let parsed = Cursor::parse(&c.to_string()).unwrap();
+            assert_eq!(parsed, c);
+            assert_eq!(
+                Cursor::decode(parsed.as_str()).unwrap(),
+                (kind.to_owned(), after.to_owned())
+            );
+        }
+        for bad in ["", "ac1", "ac1zz", "xx6669", "ac16", "ac1666"] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
     }
 }
