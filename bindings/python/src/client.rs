@@ -106,7 +106,9 @@ impl Alto {
         loop {
             let done = py.detach(|| {
                 crate::runtime().block_on(async {
-                    tokio::time::timeout(Duration::from_millis(200), &mut task).await.ok()
+                    tokio::time::timeout(Duration::from_millis(200), &mut task)
+                        .await
+                        .ok()
                 })
             });
             if let Some(joined) = done {
@@ -141,7 +143,10 @@ fn tenant_settings(py: Python<'_>, s: &Bound<'_, PyDict>) -> PyResult<TenantSett
             let names: Vec<_> = known.keys().map(String::as_str).collect();
             return Err(invalid_input(
                 py,
-                format!("unknown tenant setting {k:?} (settings: {})", names.join(", ")),
+                format!(
+                    "unknown tenant setting {k:?} (settings: {})",
+                    names.join(", ")
+                ),
             ));
         }
     }
@@ -166,7 +171,10 @@ pub(crate) fn create_login(
     tenant: Option<&str>,
     password: Option<&str>,
 ) -> PyResult<()> {
-    block_on(py, || alto::login::create(owner_url, role, tenant, password)).or_raise(py)?;
+    block_on(py, || {
+        alto::login::create(owner_url, role, tenant, password)
+    })
+    .or_raise(py)?;
     Ok(())
 }
 

@@ -15,7 +15,11 @@ fn epoch(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .get_or_try_init(py, || {
             let dt = py.import("datetime")?;
             let utc = dt.getattr("timezone")?.getattr("utc")?;
-            Ok::<_, PyErr>(dt.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?.unbind())
+            Ok::<_, PyErr>(
+                dt.getattr("datetime")?
+                    .call1((1970, 1, 1, 0, 0, 0, 0, utc))?
+                    .unbind(),
+            )
         })
         .map(|e| e.bind(py))
 }
@@ -75,7 +79,12 @@ pub(crate) fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<P
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
             (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
+            _ => n
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind(),
         },
         Value::String(s) => s.into_pyobject(py)?.into_any().unbind(),
         Value::Array(a) => {
@@ -133,7 +142,10 @@ pub(crate) fn inventory_options(
             let names: Vec<_> = Column::ALL.iter().map(|c| c.name()).collect();
             invalid_input(
                 py,
-                format!("column_map: unknown column {col:?} (columns: {})", names.join(", ")),
+                format!(
+                    "column_map: unknown column {col:?} (columns: {})",
+                    names.join(", ")
+                ),
             )
         })?;
         columns = columns.rename(column, header);

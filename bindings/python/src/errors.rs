@@ -13,16 +13,46 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 
 /// Every kind with a class, and the class's docstring.
 const KINDS: &[(ErrorKind, &str)] = &[
-    (ErrorKind::NotFound, "The tenant, share, file, object or job does not exist."),
-    (ErrorKind::AlreadyExists, "A thing with this identity already exists."),
-    (ErrorKind::Conflict, "The row changed since it was read; retry after re-reading."),
-    (ErrorKind::InvalidRule, "The rule set is invalid (`.rule` and `.field` say where)."),
-    (ErrorKind::InvalidTransition, "A lifecycle transition that the state machine refuses."),
-    (ErrorKind::InvalidInput, "Bad input: not an inventory, a bad argument, a malformed value."),
-    (ErrorKind::PermissionDenied, "The store's credentials may not do this."),
-    (ErrorKind::Unsupported, "The backend or driver does not support this operation."),
-    (ErrorKind::Backend, "The storage backend failed (connection, I/O, constraint)."),
-    (ErrorKind::Io, "Reading or writing a local file failed (also an OSError)."),
+    (
+        ErrorKind::NotFound,
+        "The tenant, share, file, object or job does not exist.",
+    ),
+    (
+        ErrorKind::AlreadyExists,
+        "A thing with this identity already exists.",
+    ),
+    (
+        ErrorKind::Conflict,
+        "The row changed since it was read; retry after re-reading.",
+    ),
+    (
+        ErrorKind::InvalidRule,
+        "The rule set is invalid (`.rule` and `.field` say where).",
+    ),
+    (
+        ErrorKind::InvalidTransition,
+        "A lifecycle transition that the state machine refuses.",
+    ),
+    (
+        ErrorKind::InvalidInput,
+        "Bad input: not an inventory, a bad argument, a malformed value.",
+    ),
+    (
+        ErrorKind::PermissionDenied,
+        "The store's credentials may not do this.",
+    ),
+    (
+        ErrorKind::Unsupported,
+        "The backend or driver does not support this operation.",
+    ),
+    (
+        ErrorKind::Backend,
+        "The storage backend failed (connection, I/O, constraint).",
+    ),
+    (
+        ErrorKind::Io,
+        "Reading or writing a local file failed (also an OSError).",
+    ),
 ];
 
 struct Classes {
@@ -104,7 +134,12 @@ fn raise(py: Python<'_>, kind: ErrorKind, message: String) -> PyResult<Bound<'_,
     Ok(exc)
 }
 
-fn build(py: Python<'_>, kind: ErrorKind, message: String, f: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<()>) -> PyErr {
+fn build(
+    py: Python<'_>,
+    kind: ErrorKind,
+    message: String,
+    f: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<()>,
+) -> PyErr {
     match raise(py, kind, message.clone()).and_then(|e| f(&e).map(|()| e)) {
         Ok(exc) => PyErr::from_value(exc),
         Err(_) => PyRuntimeError::new_err(message),
@@ -114,7 +149,9 @@ fn build(py: Python<'_>, kind: ErrorKind, message: String, f: impl FnOnce(&Bound
 /// The exception for an Alto error.
 pub(crate) fn to_py(py: Python<'_>, e: alto::Error) -> PyErr {
     let source = std::error::Error::source(&e).map(ToString::to_string);
-    let err = build(py, e.kind(), e.to_string(), |exc| exc.setattr("retryable", e.is_retryable()));
+    let err = build(py, e.kind(), e.to_string(), |exc| {
+        exc.setattr("retryable", e.is_retryable())
+    });
     if let Some(s) = source {
         if let Ok(cause) = c_base(py).and_then(|b| b.call1((s,))) {
             err.set_cause(py, Some(PyErr::from_value(cause)));

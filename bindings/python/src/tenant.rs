@@ -1,12 +1,12 @@
 //! `Tenant`: one tenant of an `Alto` (`alto::TenantHandle`): shares, ingest, plans, listings,
 //! rehydration and feeds.
 
+use crate::block_on;
 use crate::convert::{datetime, inventory_options, opt_micros, path, py_to_json};
 use crate::errors::{OrRaise, invalid_input};
 use crate::pages::{AuditIterator, FileIterator, JobIterator};
 use crate::records::{FeedReport, IngestReport, Job, RehydrateReport, Rejection, Share};
 use crate::rules::{Plan, RuleSet};
-use crate::block_on;
 use alto::store::tiering::JobQuery;
 use alto::store::{FileQuery, ShareSpec};
 use alto::{FeedRequest, IngestRequest, PlanRequest, TenantHandle, TierState};
@@ -158,7 +158,12 @@ impl Tenant {
     /// The tenant's tiering jobs, optionally only those in `state` (`"queued"`, `"running"`,
     /// `"done"`, `"failed"`, `"cancelled"`); `after` resumes from a cursor.
     #[pyo3(signature = (state=None, after=None))]
-    fn jobs(&self, py: Python<'_>, state: Option<&str>, after: Option<&str>) -> PyResult<JobIterator> {
+    fn jobs(
+        &self,
+        py: Python<'_>,
+        state: Option<&str>,
+        after: Option<&str>,
+    ) -> PyResult<JobIterator> {
         let state = match state {
             Some(s) => Some(alto::JobState::parse(s).ok_or_else(|| {
                 invalid_input(
