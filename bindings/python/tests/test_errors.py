@@ -90,3 +90,15 @@ def test_an_unknown_store_lists_the_schemes():
     with pytest.raises(alto.AltoError) as e:
         alto.connect("mysql://x")
     assert "sqlite" in str(e.value) and "postgres" in str(e.value)
+
+
+def test_a_rust_cause_is_chained():
+    import os
+    from urllib.parse import urlsplit
+
+    u = urlsplit(os.environ["DATABASE_URL"])
+    with pytest.raises(alto.BackendError) as e:
+        alto.connect(f"postgres://alto_nobody:x@{u.hostname}:{u.port or 5432}/postgres")
+    assert "alto_nobody" in str(e.value)
+    assert isinstance(e.value.__cause__, alto.AltoError)
+    assert "alto_nobody" in str(e.value.__cause__)
