@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package's tests: build the wheel once (debug, abi3, reusing the workspace's target
 # directory), install it into a fresh virtual environment with pytest, run tests/ (the journey on
-# SQLite and PostgreSQL, error mapping, rules, the examples, the stub-drift check).
+# SQLite and PostgreSQL, error mapping, rules, the examples, the stub-drift check, the same plan
+# as the `alto plan` command's, which it builds).
 #
 #   bindings/python/test.sh [PYTEST ARGS...]
 #
@@ -33,6 +34,10 @@ wheels="$target/python-wheels"
 rm -rf "$wheels"
 "$tools/bin/maturin" build --quiet --profile dev --manifest-path "$here/Cargo.toml" \
   --interpreter "$python" --out "$wheels"
+
+echo "==> the alto command (tests/test_cli_agreement.py compares plans with it)"
+cargo build --quiet -p alto-cli --bin alto --manifest-path "$root/Cargo.toml"
+export ALTO_CLI="$target/debug/alto"
 
 echo "==> a fresh virtual environment with the wheel and pytest"
 venv="$cache/python-test-venv"
