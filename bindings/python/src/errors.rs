@@ -153,14 +153,14 @@ pub(crate) fn to_py(py: Python<'_>, e: alto::Error) -> PyErr {
         exc.setattr("retryable", e.is_retryable())
     });
     if let Some(s) = source {
-        if let Ok(cause) = c_base(py).and_then(|b| b.call1((s,))) {
+        if let Ok(cause) = base_class(py).and_then(|b| b.call1((s,))) {
             err.set_cause(py, Some(PyErr::from_value(cause)));
         }
     }
     err
 }
 
-fn c_base(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+fn base_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     Ok(classes(py)?.base.bind(py).clone().into_any())
 }
 
