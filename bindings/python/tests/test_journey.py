@@ -39,6 +39,12 @@ def test_the_whole_journey(store_url, share_dir):
     assert f_old.modified.tzinfo is not None
     assert abs(f_old.modified.timestamp() - old.stat().st_mtime) < 1e-5
 
+    assert [f.path for f in tenant.files(glob="**/*.mov")] == [str(old)]
+    assert [f.path for f in tenant.files(share="media", glob="**/note.*")] == [
+        str(share / "projects" / "note.txt")
+    ]
+    assert list(tenant.files(share="other")) == []
+
     rules = cold_rules(tier2)
     assert rules.evaluate(str(old), f_old.size, accessed=f_old.accessed) == "cold"
 
