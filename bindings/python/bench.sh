@@ -21,6 +21,7 @@ python="${PYTHON:-python3}"
 dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
 
 inv="bench-data/inv-$rows.csv"
+[ "$rows" = 1000000 ] && inv="bench-data/inv-1m.csv"   # scripts/bench.sh's
 mkdir -p bench-data
 if [ ! -s "$inv" ]; then
   echo "generating $rows rows into $inv …"
