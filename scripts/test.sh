@@ -75,3 +75,6 @@ cargo test --workspace --locked
 
 echo "==> Node package (bindings/node: the real addon, called from Node)"
 bindings/node/test.sh
+
+echo "==> Python package (bindings/python: the real wheel, called from Python)"
+bindings/python/test.sh

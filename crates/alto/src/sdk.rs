@@ -1165,6 +1165,27 @@ impl<T: Send + 'static> Pages<T> {
     }
 }
 
+/// Cursors at one item, for callers that hand a listing out item by item (the Python and Node
+/// bindings' iterators): resuming from the cursor of the last item handed out returns what
+/// follows it, even in the middle of a page.
+impl Cursor {
+    /// The position just after `file` in a [`TenantHandle::files`] listing.
+    pub fn after_file(file: &FileRecord) -> Cursor {
+        // The stores' file order: share name, then path key (`share NUL key`).
+        Cursor::new("files", &format!("{}\u{0}{}", file.share, file.path_key))
+    }
+
+    /// The position just after `job` in a [`TenantHandle::jobs`] listing.
+    pub fn after_job(job: &Job) -> Cursor {
+        Cursor::new("jobs", &job.id.to_string())
+    }
+
+    /// The position just after `event` in a [`TenantHandle::audit`] listing.
+    pub fn after_audit(event: &AuditEvent) -> Cursor {
+        Cursor::new("audit", &event.id.to_string())
+    }
+}
+
 // The bindings append their additions after this module, apart from the handle above.
 #[allow(clippy::items_after_test_module)]
 #[cfg(test)]

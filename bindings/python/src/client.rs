@@ -1,0 +1,185 @@
+//! `alto.connect` and `Alto`: a connected store (`alto::Alto`), its tenants and its workers.
+
+use crate::block_on;
+use crate::convert::py_to_json;
+use crate::errors::{OrRaise, invalid_input};
+use crate::records::RunReport;
+use crate::tenant::Tenant;
+use alto::{CancelToken, RunOptions, TenantSettings};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A connected Alto: a store plus how this host reaches tier targets and primary storage.
+#[pyclass(module = "alto", frozen)]
+pub(crate) struct Alto {
+    alto: alto::Alto,
+}
+
+/// Connect to the store at `url` (`sqlite://FILE`, `postgres://…`, `memory://`); embedded
+/// stores are created and migrated on first use. `share_roots` maps share names to where they
+/// are mounted on this host; `allow_targets` limits the tier targets to these prefixes.
+#[pyfunction]
+#[pyo3(signature = (url, share_roots=None, allow_targets=None))]
+pub(crate) fn connect(
+    py: Python<'_>,
+    url: &str,
+    share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
+    allow_targets: Option<Vec<String>>,
+) -> PyResult<Alto> {
+    let mut b = alto::Alto::builder(url);
+    for (name, dir) in share_roots.unwrap_or_default() {
+        b = b.share_root(name, dir);
+    }
+    for prefix in allow_targets.unwrap_or_default() {
+        b = b.allow_target(prefix);
+    }
+    let alto = block_on(py, move || b.connect()).or_raise(py)?;
+    Ok(Alto { alto })
+}
+
+fn tenant(handle: alto::TenantHandle) -> Tenant {
+    Tenant { handle }
+}
+
+#[pymethods]
+impl Alto {
+    /// The store's backend: `"memory"`, `"sqlite"` or `"postgres"`.
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.alto.backend()
+    }
+
+    /// Create the tenant `name`; `settings` are the tenant settings (`keep_history`,
+    /// `history_scans`, `planned_retention_days`, `unknown_paths`, `stub_access`).
+    #[pyo3(signature = (name, **settings))]
+    fn create_tenant(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Tenant> {
+        let settings = match settings {
+            Some(s) if !s.is_empty() => tenant_settings(py, s)?,
+            _ => TenantSettings::default(),
+        };
+        let t = block_on(py, || self.alto.create_tenant(name, &settings)).or_raise(py)?;
+        Ok(tenant(t))
+    }
+
+    /// The tenant `name` (`NotFoundError` when there is none).
+    fn tenant(&self, py: Python<'_>, name: &str) -> PyResult<Tenant> {
+        let t = block_on(py, || self.alto.tenant(name)).or_raise(py)?;
+        Ok(tenant(t))
+    }
+
+    /// Every tenant this login may act for.
+    fn tenants(&self, py: Python<'_>) -> PyResult<Vec<Tenant>> {
+        let ts = block_on(py, || self.alto.tenants()).or_raise(py)?;
+        Ok(ts.into_iter().map(tenant).collect())
+    }
+
+    /// Run tiering workers (of one tenant, or all) until the queue is empty (`once`), or until
+    /// interrupted (Ctrl-C stops them after the file each one is on).
+    #[pyo3(signature = (tenant=None, once=true, workers=1))]
+    fn run_workers(
+        &self,
+        py: Python<'_>,
+        tenant: Option<String>,
+        once: bool,
+        workers: usize,
+    ) -> PyResult<RunReport> {
+        let cancel = CancelToken::new();
+        let mut opts = RunOptions::default()
+            .workers(workers)
+            .once(once)
+            .cancel(cancel.clone());
+        if let Some(t) = tenant {
+            opts = opts.tenant(t);
+        }
+        let alto = self.alto.clone();
+        let task = crate::runtime().spawn(async move { alto.run_workers(&opts).await });
+        let mut task = std::pin::pin!(task);
+        // Wait in slices, checking for Python signals between them, so Ctrl-C reaches a
+        // long run: it cancels the workers, then waits for them to stop.
+        loop {
+            let done = py.detach(|| {
+                crate::runtime().block_on(async {
+                    tokio::time::timeout(Duration::from_millis(200), &mut task)
+                        .await
+                        .ok()
+                })
+            });
+            if let Some(joined) = done {
+                let r = joined.map_err(|e| {
+                    crate::errors::to_py(
+                        py,
+                        alto::Error::new(alto::ErrorKind::Backend, format!("workers failed: {e}")),
+                    )
+                })?;
+                return Ok(r.or_raise(py)?.into());
+            }
+            if let Err(e) = py.check_signals() {
+                cancel.cancel();
+                let _ = py.detach(|| crate::runtime().block_on(&mut task));
+                return Err(e);
+            }
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Alto(backend={:?})", self.alto.backend())
+    }
+}
+
+fn tenant_settings(py: Python<'_>, s: &Bound<'_, PyDict>) -> PyResult<TenantSettings> {
+    let value = py_to_json("the tenant settings", s)?;
+    // Unknown names are refused, not ignored: a misspelt setting would silently keep its default.
+    let known = serde_json::to_value(TenantSettings::default())
+        .map_err(|e| invalid_input(py, e.to_string()))?;
+    if let (Some(given), Some(known)) = (value.as_object(), known.as_object()) {
+        if let Some(k) = given.keys().find(|k| !known.contains_key(*k)) {
+            let names: Vec<_> = known.keys().map(String::as_str).collect();
+            return Err(invalid_input(
+                py,
+                format!(
+                    "unknown tenant setting {k:?} (settings: {})",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| invalid_input(py, format!("tenant settings: {e}")))
+}
+
+/// Create or upgrade the store's schema at `url` (PostgreSQL: as the database's owner; embedded
+/// stores migrate themselves on connect).
+#[pyfunction]
+pub(crate) fn migrate(py: Python<'_>, url: &str) -> PyResult<()> {
+    block_on(py, || alto::migrate(url)).or_raise(py)
+}
+
+/// PostgreSQL: create the runtime login `role` as the owner (`owner_url`), bound to the tenant
+/// named `tenant`, or acting for every tenant when `None`.
+#[pyfunction]
+#[pyo3(signature = (owner_url, role, tenant=None, password=None))]
+pub(crate) fn create_login(
+    py: Python<'_>,
+    owner_url: &str,
+    role: &str,
+    tenant: Option<&str>,
+    password: Option<&str>,
+) -> PyResult<()> {
+    block_on(py, || {
+        alto::login::create(owner_url, role, tenant, password)
+    })
+    .or_raise(py)?;
+    Ok(())
+}
+
+/// PostgreSQL: drop the runtime login `role` as the owner.
+#[pyfunction]
+pub(crate) fn drop_login(py: Python<'_>, owner_url: &str, role: &str) -> PyResult<()> {
+    block_on(py, || alto::login::drop(owner_url, role)).or_raise(py)
+}

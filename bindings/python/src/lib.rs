@@ -1,0 +1,62 @@
+//! `alto._alto`, the native half of the `alto` Python package: PyO3 classes over the `alto` SDK
+//! handle. Conversion and error mapping only; every decision is the handle's.
+//!
+//! One file per concept, as in the handle: [`client`] (`connect`, `Alto`), [`tenant`]
+//! (`Tenant`), [`pages`] (the resumable iterators), [`records`] (files, jobs, audit events,
+//! reports), [`rules`] (`RuleSet`, `Plan`, `plan_inventory`), [`errors`] (the one place Rust
+//! errors become Python exceptions) and [`convert`] (times, JSON values, paths).
+//!
+//! Blocking calls run on the module's one Tokio runtime with the GIL released.
+
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod errors;
+mod pages;
+mod records;
+mod rules;
+mod tenant;
+
+/// The module's Tokio runtime (made on first use; its threads serve every call).
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("alto-python")
+            .build()
+            .expect("the Tokio runtime of the alto module")
+    })
+}
+
+/// Run the future `make` makes to completion on the runtime with the GIL released. The future
+/// is made on the detached thread, so it need not be `Send` (only what it borrows is shared).
+pub(crate) fn block_on<M, F>(py: Python<'_>, make: M) -> F::Output
+where
+    M: FnOnce() -> F + Send,
+    F: std::future::Future,
+    F::Output: Send,
+{
+    py.detach(|| runtime().block_on(make()))
+}
+
+#[pymodule]
+fn _alto(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(client::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(client::migrate, m)?)?;
+    m.add_function(wrap_pyfunction!(client::create_login, m)?)?;
+    m.add_function(wrap_pyfunction!(client::drop_login, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::plan_inventory, m)?)?;
+    m.add_class::<client::Alto>()?;
+    m.add_class::<tenant::Tenant>()?;
+    m.add_class::<rules::RuleSet>()?;
+    m.add_class::<rules::Plan>()?;
+    m.add_class::<pages::FileIterator>()?;
+    m.add_class::<pages::JobIterator>()?;
+    m.add_class::<pages::AuditIterator>()?;
+    records::register(m)?;
+    errors::register(m)?;
+    Ok(())
+}
