@@ -3,8 +3,6 @@
 use crate::input::{InventoryArgs, ReadFlags, parse_now, read_inventory};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto::store::FileQuery;
-use alto::{Store, TenantId};
 use alto_core::planner::{PlanOptions, PlanReport, Planner, parse_rate};
 use alto_rules::RuleSet;
 use clap::{Args, ValueEnum};
@@ -112,11 +110,12 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     opts.keep_files = args.commit;
     let now = opts.now;
     let bandwidth = args.plan.bandwidth.clone();
-    let mut planner = Planner::new(&rules, opts);
     let mut rejected = 0;
     let mut no_rows = false;
-    match &args.inventory {
+    let mut committed = None;
+    let report = match &args.inventory {
         Some(inventory) => {
+            let mut planner = Planner::new(&rules, opts);
             let input = InventoryArgs {
                 inventory: inventory.clone(),
                 map: args.map.clone(),
@@ -129,6 +128,9 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
             })?;
             rejected = stats.rejected;
             no_rows = stats.accepted == 0;
+            let mut report = planner.finish();
+            report.rows_rejected = rejected;
+            report
         }
         None => {
             let Some(tenant) = &args.plan.tenant else {
@@ -136,24 +138,19 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
                     "give --inventory FILE, or --tenant NAME to plan from the store",
                 ));
             };
-            runtime()?.block_on(plan_from_store(&args.store, tenant, &mut planner, quiet))?;
+            // The handle plans from the store and, with --commit, commits before anything is
+            // printed: a report that cannot be written (a closed stdout) must not hide whether
+            // the plan was committed, and a failed commit prints no report that looks final.
+            let mut req = alto::PlanRequest::at(now).commit(args.commit);
+            req.options = opts;
+            let out = runtime()?.block_on(async {
+                let t = args.store.alto(quiet).await?.tenant(tenant).await?;
+                Ok::<_, Failure>(t.plan(&rules, &req).await?)
+            })?;
+            committed = out.committed;
+            out.report
         }
-    }
-    let mut report = planner.finish();
-    report.rows_rejected = rejected;
-    // Commit first, then print: a report that cannot be written (a closed stdout) must not hide
-    // whether the plan was committed, and a commit that fails prints no report that looks final.
-    let mut committed = None;
-    if args.commit {
-        let tenant = args.plan.tenant.as_deref().unwrap_or_default();
-        let out = runtime()?.block_on(async {
-            let store = args.store.open(true).await?;
-            let t = store.tenant(tenant).await?;
-            let q = store.tiering();
-            Ok::<_, Failure>(q.commit_plan(t.id, &report.to_commit(now)).await?)
-        })?;
-        committed = Some(out);
-    }
+    };
     if let Some(out) = committed {
         eprintln!(
             "alto: committed: {} jobs, {} files planned, {} requeued, {} already planned, {} already stubbed, {} plans withdrawn",
@@ -183,40 +180,6 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         )));
     }
     Ok(())
-}
-
-/// Stream the tenant's current file records (not missing ones) through the planner.
-async fn plan_from_store(
-    store: &StoreArgs,
-    tenant: &str,
-    planner: &mut Planner<'_>,
-    quiet: bool,
-) -> CmdResult {
-    let store = store.open(quiet).await?;
-    let tenant = store.tenant(tenant).await?;
-    plan_records(store.as_ref(), tenant.id, planner).await
-}
-
-/// Stream a tenant's current file records (not missing ones) through the planner.
-pub(crate) async fn plan_records(
-    store: &dyn Store,
-    tenant: TenantId,
-    planner: &mut Planner<'_>,
-) -> CmdResult {
-    let mut q = FileQuery {
-        limit: 5000,
-        ..FileQuery::default()
-    };
-    loop {
-        let page = store.files(tenant, &q).await?;
-        for f in &page.items {
-            planner.add_record(f);
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => return Ok(()),
-        }
-    }
 }
 
 pub(crate) fn print_report(report: &PlanReport, format: Format, bandwidth: &str) -> CmdResult {

@@ -7,14 +7,13 @@
 //! it is deterministic: the same seed gives the same file.
 
 use crate::cmd_ingest::ingest_with_progress;
-use crate::cmd_plan::{Format, PlanFlags, plan_records, print_report};
+use crate::cmd_plan::{Format, PlanFlags, print_report};
 use crate::input::{InventoryArgs, open_inventory};
 use crate::store::runtime;
 use crate::{CmdResult, Failure, fmt};
 use alto::ingest::IngestOptions;
 use alto::store::{ScanKind, ShareSpec};
 use alto::{ErrorKind, ShareKind, TenantSettings};
-use alto_core::planner::Planner;
 use alto_core::time::{MICROS_PER_SEC, format_rfc3339, parse_timestamp};
 use alto_rules::RuleSet;
 use clap::Args;
@@ -185,8 +184,8 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
             format!("sqlite://{}", db.0.display())
         }
     };
-    let mut planner = Planner::new(&rules, flags.options()?);
-    let (ingested, took) = runtime()?.block_on(async {
+    let plan_opts = flags.options()?;
+    let (ingested, took, mut report) = runtime()?.block_on(async {
         let store = alto::open_store(&url).await?;
         let tenant = match store.tenant("demo").await {
             Ok(t) => t,
@@ -227,10 +226,12 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
             );
         }
         let started = std::time::Instant::now();
-        plan_records(store.as_ref(), tenant.id, &mut planner).await?;
-        Ok::<_, Failure>((ingested, started.elapsed()))
+        let handle = alto::Alto::with_store(store).connect().await?;
+        let mut req = alto::PlanRequest::at(plan_opts.now);
+        req.options = plan_opts;
+        let planned = handle.tenant("demo").await?.plan(&rules, &req).await?;
+        Ok::<_, Failure>((ingested, started.elapsed(), planned.report))
     })?;
-    let mut report = planner.finish();
     report.rows_rejected = ingested.rejected;
     print_report(&report, args.format, &flags.bandwidth)?;
     if !quiet {
