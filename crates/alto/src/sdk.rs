@@ -430,7 +430,7 @@ impl TenantHandle {
         Pages::new(
             "files",
             limit,
-            |f: &FileRecord| format!("{}\u{0}{}", f.share, f.path_key),
+            file_position,
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 let mut q = query.clone();
@@ -450,7 +450,7 @@ impl TenantHandle {
         Pages::new(
             "jobs",
             limit,
-            |j: &Job| j.id.to_string(),
+            job_position,
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 let mut q = query.clone();
@@ -473,7 +473,7 @@ impl TenantHandle {
         Pages::new(
             "audit",
             0,
-            |e: &AuditEvent| e.id.to_string(),
+            audit_position,
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
                 Box::pin(async move {
@@ -1121,6 +1121,12 @@ impl<T: Send + 'static> Pages<T> {
         self.after.as_deref().map(|a| Cursor::new(self.kind, a))
     }
 
+    /// The cursor right after `item` (one this listing returned): a listing resumed from it
+    /// starts with the item after it. For iterators that stop in the middle of a page.
+    pub fn cursor_after(&self, item: &T) -> Cursor {
+        Cursor::new(self.kind, &(self.position)(item))
+    }
+
     /// The next page, or `None` at the end.
     pub async fn next_page(&mut self) -> Result<Option<Vec<T>>> {
         if self.done {
@@ -1171,19 +1177,33 @@ impl<T: Send + 'static> Pages<T> {
 impl Cursor {
     /// The position just after `file` in a [`TenantHandle::files`] listing.
     pub fn after_file(file: &FileRecord) -> Cursor {
-        // The stores' file order: share name, then path key (`share NUL key`).
-        Cursor::new("files", &format!("{}\u{0}{}", file.share, file.path_key))
+        Cursor::new("files", &file_position(file))
     }
 
     /// The position just after `job` in a [`TenantHandle::jobs`] listing.
     pub fn after_job(job: &Job) -> Cursor {
-        Cursor::new("jobs", &job.id.to_string())
+        Cursor::new("jobs", &job_position(job))
     }
 
     /// The position just after `event` in a [`TenantHandle::audit`] listing.
     pub fn after_audit(event: &AuditEvent) -> Cursor {
-        Cursor::new("audit", &event.id.to_string())
+        Cursor::new("audit", &audit_position(event))
     }
+}
+
+/// A file's position in the stores' file order: share name, then path key (`share NUL key`).
+fn file_position(f: &FileRecord) -> String {
+    format!("{}\u{0}{}", f.share, f.path_key)
+}
+
+/// A job's position: its id.
+fn job_position(j: &Job) -> String {
+    j.id.to_string()
+}
+
+/// An audit event's position: its id.
+fn audit_position(e: &AuditEvent) -> String {
+    e.id.to_string()
 }
 
 // The bindings append their additions after this module, apart from the handle above.
@@ -1210,31 +1230,9 @@ mod tests {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Additions for the Node binding (issue 18): item-level cursors for async iterables, a dry run
-// over an inventory file, and an agents' batch given as text. Kept apart from the handle above.
+// Additions for the bindings (issues 17 and 18): a dry run over an inventory file, and an
+// agents' batch given as text. Kept apart from the handle above.
 // ---------------------------------------------------------------------------------------------
-
-impl Pages<FileRecord> {
-    /// The cursor right after `file` (an item this listing returned): a listing resumed from it
-    /// starts with the file after it. For iterators that stop in the middle of a page.
-    pub fn cursor_after(&self, file: &FileRecord) -> Cursor {
-        Cursor::new(self.kind, &format!("{}\u{0}{}", file.share, file.path_key))
-    }
-}
-
-impl Pages<Job> {
-    /// The cursor right after `job` (an item this listing returned).
-    pub fn cursor_after(&self, job: &Job) -> Cursor {
-        Cursor::new(self.kind, &job.id.to_string())
-    }
-}
-
-impl Pages<AuditEvent> {
-    /// The cursor right after `event` (an item this listing returned).
-    pub fn cursor_after(&self, event: &AuditEvent) -> Cursor {
-        Cursor::new(self.kind, &event.id.to_string())
-    }
-}
 
 impl Alto {
     /// A dry run of `rules` over the inventory file at `path` (CSV or Parquet), as `alto plan
