@@ -1,9 +1,9 @@
 //! `alto plan`: a dry run of a rule set over an inventory. Writes nothing anywhere.
 
-use crate::input::{InventoryArgs, ReadFlags, parse_now, read_inventory};
+use crate::input::{InventoryArgs, ReadFlags, RejectPrinter, finish_read, parse_now, progress_bar};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto_core::planner::{PlanOptions, PlanReport, Planner, parse_rate};
+use alto_core::planner::{PlanEvent, PlanOptions, PlanReport, parse_rate};
 use alto_rules::RuleSet;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -30,6 +30,10 @@ pub(crate) struct PlanArgs {
     /// Exit with code 2 when any inventory row is rejected.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Threads reading and evaluating an inventory (default 0: one per core). The plan is the
+    /// same with any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) threads: usize,
     #[command(flatten)]
     pub(crate) read: ReadFlags,
     #[command(flatten)]
@@ -115,21 +119,15 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let mut committed = None;
     let report = match &args.inventory {
         Some(inventory) => {
-            let mut planner = Planner::new(&rules, opts);
             let input = InventoryArgs {
                 inventory: inventory.clone(),
                 map: args.map.clone(),
                 strict: args.strict,
                 read: args.read.clone(),
             };
-            let stats = read_inventory(&input, quiet, |row| {
-                planner.add(&row.facts(), None);
-                Ok(())
-            })?;
+            let (report, stats) = plan_file(&rules, &input, opts, args.threads, quiet)?;
             rejected = stats.rejected;
             no_rows = stats.accepted == 0;
-            let mut report = planner.finish();
-            report.rows_rejected = rejected;
             report
         }
         None => {
@@ -180,6 +178,54 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         )));
     }
     Ok(())
+}
+
+/// Plan an inventory file on `threads` threads (0: one per core), printing notes, rejections
+/// and progress as the one-thread read did.
+fn plan_file(
+    rules: &RuleSet,
+    input: &InventoryArgs,
+    opts: alto_core::planner::PlanOptions,
+    threads: usize,
+    quiet: bool,
+) -> Result<(PlanReport, alto_core::inventory::ReadStats), Failure> {
+    let options = input.read.options(input.map.as_deref())?;
+    let threads = if threads == 0 {
+        alto_core::inventory::default_threads()
+    } else {
+        threads
+    };
+    let total = std::fs::metadata(&input.inventory).ok().map(|m| m.len());
+    let bar = progress_bar(quiet, total);
+    let mut rejects = RejectPrinter::default();
+    let mut rows_seen = false;
+    let (report, stats) = alto_core::planner::plan_inventory(
+        rules,
+        &input.inventory,
+        &options,
+        opts,
+        threads,
+        |event| match event {
+            PlanEvent::Rejected(r) => {
+                rows_seen = true;
+                rejects.print(r);
+            }
+            // The file's notes (before any row) are printed even when quiet, as they always
+            // were; the rows' notes only when not.
+            PlanEvent::Note(n) => {
+                if !quiet || !rows_seen {
+                    bar.suspend(|| eprintln!("alto: note: {n}"));
+                }
+            }
+            PlanEvent::Progress(p) => {
+                rows_seen = true;
+                bar.set_position(p.done);
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    finish_read(input, quiet, stats, &rejects);
+    Ok((report, stats))
 }
 
 pub(crate) fn print_report(report: &PlanReport, format: Format, bandwidth: &str) -> CmdResult {

@@ -202,6 +202,18 @@ pub(crate) fn read_inventory(
     bar.finish_and_clear();
     print_notes(src.as_mut(), quiet);
     let stats = src.stats();
+    finish_read(args, quiet, stats, &rejects);
+    Ok(stats)
+}
+
+/// After reading: the counts on stderr (unless quiet and nothing was rejected), and the one-line
+/// summary when every row failed alike.
+pub(crate) fn finish_read(
+    args: &InventoryArgs,
+    quiet: bool,
+    stats: ReadStats,
+    rejects: &RejectPrinter,
+) {
     if !quiet || stats.rejected > 0 {
         eprintln!(
             "alto: read {}: {} rows accepted, {} rejected{}{}",
@@ -221,7 +233,6 @@ pub(crate) fn read_inventory(
         );
     }
     rejects.finish(stats.accepted);
-    Ok(stats)
 }
 
 /// Exit 2 under `--strict` when rows were rejected.

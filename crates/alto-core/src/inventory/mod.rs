@@ -43,6 +43,7 @@ mod dates;
 mod fields;
 mod input;
 mod layout;
+mod parallel;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod preset;
@@ -50,6 +51,7 @@ mod preset;
 pub use self::csv::CsvInventory;
 pub(crate) use self::fields::check_path_len;
 pub use self::input::Encoding;
+pub use self::parallel::{Mapped, default_threads, map_rows};
 #[cfg(feature = "parquet")]
 pub use self::parquet::ParquetInventory;
 pub use self::preset::{Preset, s3_manifest};
