@@ -257,32 +257,11 @@ pub(crate) fn url_decode(s: &str, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// The column names of an S3 Inventory from its `manifest.json` (`fileSchema`), and the data
-/// files it lists (`files[].key`, relative to the destination bucket).
+/// The column names of an S3 Inventory from its `manifest.json` (`fileSchema`: CSV's list, or the
+/// field names of a Parquet schema), and the data files it lists (`files[].key`, relative to the
+/// destination bucket). An ORC inventory is refused: ORC is not read.
 pub fn s3_manifest(text: &str) -> Result<(Vec<String>, Vec<String>)> {
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Error::invalid_input(format!("not an S3 Inventory manifest: {e}")))?;
-    let schema = v
-        .get("fileSchema")
-        .and_then(|s| s.as_str())
-        .ok_or_else(|| Error::invalid_input("S3 Inventory manifest has no \"fileSchema\""))?;
-    if let Some(f) = v.get("fileFormat").and_then(|f| f.as_str()) {
-        if !f.eq_ignore_ascii_case("CSV") {
-            return Err(Error::invalid_input(format!(
-                "S3 Inventory manifest names format {f:?}: only CSV inventories are read \
-                 (ORC is not supported; Parquet files can be read one by one)"
-            )));
-        }
-    }
-    let columns = schema.split(',').map(|c| c.trim().to_owned()).collect();
-    let files = v
-        .get("files")
-        .and_then(|f| f.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f.get("key")?.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((columns, files))
+    let m = super::manifest::S3Manifest::parse(text)?;
+    m.check_readable()?;
+    Ok((m.columns, m.files.into_iter().map(|f| f.key).collect()))
 }
