@@ -22,6 +22,7 @@ use super::{Preset, Progress, ReadStats};
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::Micros;
 use md5::{Digest, Md5};
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -48,7 +49,8 @@ pub trait ChainPart: Send + fmt::Debug {
 }
 
 /// Several inventory sources read one after the other as one: items in order, stats summed,
-/// progress weighted by each part's [`ChainPart::weight`], notes of every part kept. Rejections
+/// progress weighted by each part's [`ChainPart::weight`], the notes of every part kept (a note
+/// every part makes alike, only once). Rejections
 /// keep the name and line of the part they came from.
 pub struct ChainedInventory {
     name: String,
@@ -59,6 +61,8 @@ pub struct ChainedInventory {
     done_weight: u64,
     total_weight: u64,
     notes: Vec<String>,
+    /// What the parts' notes said, without the part's name: each is said once.
+    said: HashSet<String>,
     row: OwnedRow,
 }
 
@@ -83,6 +87,7 @@ impl ChainedInventory {
             done_weight: 0,
             total_weight,
             notes: Vec::new(),
+            said: HashSet::new(),
             row: OwnedRow::default(),
         }
     }
@@ -99,15 +104,29 @@ impl ChainedInventory {
             return Ok(false);
         };
         let mut src = part.open()?;
-        self.notes.extend(src.take_notes());
+        self.keep_notes(src.as_mut());
         self.current = Some((part, src));
         Ok(true)
+    }
+
+    /// Take a part's notes, each said once: the same note of every part (`FILE: gzip
+    /// compressed`) only for the first.
+    fn keep_notes(&mut self, src: &mut dyn InventorySource) {
+        for n in src.take_notes() {
+            let what = n.strip_prefix(src.source()).unwrap_or(&n);
+            let what = what
+                .strip_prefix(':')
+                .map_or(what, |w| w.trim_start_matches(|c: char| c.is_ascii_digit()));
+            if self.said.insert(what.to_owned()) {
+                self.notes.push(n);
+            }
+        }
     }
 
     /// The current part handed out its last item: check it and count it as done.
     fn end_current(&mut self) -> Result<()> {
         if let Some((mut part, mut src)) = self.current.take() {
-            self.notes.extend(src.take_notes());
+            self.keep_notes(src.as_mut());
             self.before = add(self.before, src.stats());
             self.done_weight += part.weight();
             part.finish()?;
@@ -178,8 +197,10 @@ impl InventorySource for ChainedInventory {
     }
 
     fn take_notes(&mut self) -> Vec<String> {
-        if let Some((_, src)) = self.current.as_mut() {
-            self.notes.extend(src.take_notes());
+        if let Some((part, src)) = self.current.take() {
+            let mut src = src;
+            self.keep_notes(src.as_mut());
+            self.current = Some((part, src));
         }
         std::mem::take(&mut self.notes)
     }
@@ -447,7 +468,12 @@ pub(crate) fn locate(manifest: &Path, key: &str) -> Vec<PathBuf> {
         }
     };
     push(dir.join(rel));
-    push(dir.join("..").join("data").join(base));
+    // `DIR/../data`, written without `..` where the folder has a name.
+    let up = match (dir.file_name(), dir.parent()) {
+        (Some(_), Some(parent)) => parent.to_path_buf(),
+        _ => dir.join(".."),
+    };
+    push(up.join("data").join(base));
     push(dir.join("data").join(base));
     push(dir.join(base));
     out
@@ -751,7 +777,7 @@ mod tests {
         let got = locate(m, "src/cfg/data/a.csv.gz");
         let want: Vec<PathBuf> = [
             "inv/src/cfg/2025-11-20T00-00Z/src/cfg/data/a.csv.gz",
-            "inv/src/cfg/2025-11-20T00-00Z/../data/a.csv.gz",
+            "inv/src/cfg/data/a.csv.gz",
             "inv/src/cfg/2025-11-20T00-00Z/data/a.csv.gz",
             "inv/src/cfg/2025-11-20T00-00Z/a.csv.gz",
         ]
@@ -759,5 +785,9 @@ mod tests {
         .map(PathBuf::from)
         .collect();
         assert_eq!(got, want);
+        assert_eq!(
+            locate(Path::new("manifest.json"), "a/b/c.csv.gz")[1],
+            Path::new("../data/c.csv.gz")
+        );
     }
 }
