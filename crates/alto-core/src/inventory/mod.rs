@@ -10,7 +10,8 @@
 //! Inventories as other tools write them are read too ([`InventoryOptions`]): gzip and zstd,
 //! UTF-16 and Windows-1252, any of `,` `;` tab `|`, a header below `#TYPE` lines or a preamble,
 //! headerless files, and the [`Preset`]s of PowerShell, WizTree, TreeSize, Everything, S3 and
-//! Azure inventories, Robinhood and `find`. `a/b/yyyy` dates are decided per column from the
+//! Azure inventories, Robinhood and `find`. An S3 Inventory's `manifest.json`, opened as the
+//! inventory, reads every data file it lists as one source ([`ChainedInventory`]). `a/b/yyyy` dates are decided per column from the
 //! whole column, never per row (see docs/adr/0009). Folder rows (a trailing separator or a
 //! preset's marker) are skipped and counted ([`ReadStats::folders`]), never handed out.
 //!

@@ -127,8 +127,9 @@ impl ParquetInventory {
     /// Open `path` with the column renames, day order and zone of `options` (text timestamps
     /// only: a Parquet timestamp column is an instant already).
     ///
-    /// With the `s3-inventory` preset the file is read as an S3 Inventory data file (see the
-    /// [module docs](self)).
+    /// With the `s3-inventory` preset the file is read as an S3 Inventory data file: S3's column
+    /// names (`bucket`, `key`, `size`, `last_modified_date`, `e_tag`), paths `s3://BUCKET/KEY`,
+    /// older versions and delete markers skipped.
     pub fn open_with(path: &Path, options: &super::InventoryOptions) -> Result<Self> {
         Self::open_as_options(path, path.display().to_string(), options)
     }

@@ -10,7 +10,7 @@
 //! | `wiztree` | `File Name`, `Size`, `Modified` (banner line first) | `Attributes` bit 0x10, trailing `\` | `yyyy/mm/dd hh:mm:ss` |
 //! | `treesize` | `Full Path` or `Path`, `Size` (units allowed), `Last Modified`, `Last Accessed`, `Owner` (preamble first) | `Type = Folder`, trailing `\` | the locale's |
 //! | `everything` | `Filename` (EFU) or `Path` + `Name` (CSV export), `Size`, `Date Modified`, `Date Accessed` | `Attributes` bit 0x10 | FILETIME or local |
-//! | `s3-inventory` | headerless: `Bucket`, `Key` (URL-encoded), `Size`, `LastModifiedDate` from `manifest.json` | — | ISO 8601 |
+//! | `s3-inventory` | CSV: headerless, `Bucket`, `Key` (URL-encoded), `Size`, `LastModifiedDate`, `ETag` named by `manifest.json`'s `fileSchema`; Parquet: `bucket`, `key`, `size`, `last_modified_date`, `e_tag`; older versions (`IsLatest`) and delete markers skipped; paths `s3://BUCKET/KEY`; the manifest itself reads every data file it lists (ORC is not read) | key ending in `/` | ISO 8601 (Parquet: a timestamp) |
 //! | `azure-inventory` | `Name`, `Content-Length`, `Last-Modified`, `LastAccessTime` | `hdi_isfolder = true` | ISO 8601 |
 //! | `robinhood` | `path`, `size`, `last_mod`, `last_access`, `owner` (fields padded) | `type = dir` | `yyyy/mm/dd hh:mm:ss` |
 //! | `find` | headerless, tab-separated `%p %s %T@ %A@` | trailing `/` | Unix seconds |
@@ -30,7 +30,8 @@ pub enum Preset {
     TreeSize,
     /// voidtools Everything: EFU file lists (`Filename,Size,Date Modified,Date Created,Attributes`).
     Everything,
-    /// Amazon S3 Inventory, CSV (headerless, usually gzip), read through its `manifest.json`.
+    /// Amazon S3 Inventory, CSV (headerless, usually gzip) or Parquet, read through its
+    /// `manifest.json` (opening the manifest reads every data file it lists).
     S3Inventory,
     /// Azure Blob Storage inventory, CSV.
     AzureInventory,
