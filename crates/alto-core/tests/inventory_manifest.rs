@@ -216,9 +216,11 @@ fn a_checksum_mismatch_is_refused() {
     assert!(m.contains(FILE_A), "{m}");
     assert!(m.contains("MD5 "), "{m}");
     assert!(m.contains("478252a851d09f4c264ad7f25b0cd9b2"), "{m}");
-    // The manifest's MD5 differing is refused the same way.
+    // The manifest's MD5 differing is refused the same way (the manifest edited, without its
+    // manifest.checksum, which would refuse the edit).
     let (_dir, root) = copy_report();
     let path = root.join(MANIFEST);
+    std::fs::remove_file(path.with_extension("checksum")).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
@@ -238,6 +240,7 @@ fn a_checksum_mismatch_is_refused() {
 fn orc_is_refused() {
     let (_dir, root) = copy_report();
     let path = root.join(MANIFEST);
+    std::fs::remove_file(path.with_extension("checksum")).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
@@ -428,4 +431,49 @@ mod parquet_report {
             .expect("refused");
         assert!(e.to_string().contains("p2.parquet: MD5"), "{e}");
     }
+}
+
+#[test]
+fn an_edited_manifest_is_refused_by_its_checksum_file() {
+    let (_dir, root) = copy_report();
+    let path = root.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"size\" : 307", "\"size\" : 308")).unwrap();
+    let e = read(&path, &InventoryOptions::new())
+        .err()
+        .expect("refused");
+    let m = e.to_string();
+    assert!(m.contains("manifest.checksum says"), "{m}");
+}
+
+#[test]
+fn a_data_file_without_rows() {
+    let (_dir, root) = copy_report();
+    let path = root.join(MANIFEST);
+    std::fs::remove_file(path.with_extension("checksum")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"").unwrap();
+    let empty = gz.finish().unwrap();
+    std::fs::write(root.join("data/empty.csv.gz"), &empty).unwrap();
+    let md5: String = Md5::digest(&empty)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace(
+        "\"files\" : [ {",
+        &format!(
+            "\"files\" : [ {{\"key\" : \"inventory/{REPORT}/data/empty.csv.gz\", \"size\" : {}, \
+             \"MD5checksum\" : \"{md5}\"}}, {{",
+            empty.len()
+        ),
+    );
+    std::fs::write(&path, text).unwrap();
+    let o = read(&path, &InventoryOptions::new()).unwrap();
+    assert_eq!(counts(o.stats), (4, 1, 1, 2), "{:?}", o.rejected);
+    assert!(
+        o.notes.iter().any(|n| n.contains("in 3 CSV data files")),
+        "{:?}",
+        o.notes
+    );
 }

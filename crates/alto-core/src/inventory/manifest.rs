@@ -14,6 +14,8 @@
 //! its line, stats and progress add up. Each data file is looked for beside the manifest as such
 //! a download leaves it (see [`locate`]); every one must be there, with the manifest's size,
 //! before any row is read, and its MD5 is checked as it is read (a CSV file) or before (Parquet).
+//! A `manifest.checksum` beside the manifest (AWS writes one: the MD5 of `manifest.json`) is
+//! checked too.
 //! `fileFormat` `CSV` is read as the `s3-inventory` preset with the `fileSchema` columns,
 //! `Parquet` through the Parquet reader with S3's column names; `ORC` is refused.
 
@@ -446,9 +448,23 @@ pub(crate) fn sniff(path: &Path) -> Result<Option<S3Manifest>> {
             path.display()
         )));
     }
-    S3Manifest::from_json(&v)
-        .map(Some)
-        .map_err(|e| e.prefixed(&path.display().to_string()))
+    let manifest =
+        S3Manifest::from_json(&v).map_err(|e| e.prefixed(&path.display().to_string()))?;
+    // AWS writes `manifest.checksum` beside it: the MD5 of the manifest's bytes.
+    let sum = path.with_extension("checksum");
+    if let Ok(want) = std::fs::read_to_string(&sum) {
+        let want = want.trim().to_ascii_lowercase();
+        let got = hex(&Md5::digest(text.as_bytes()));
+        if is_md5_hex(&want) && got != want {
+            return Err(Error::invalid_input(format!(
+                "{}: MD5 {got}, but {} says {want}: the manifest is damaged or not the one of \
+                 that report; download both again",
+                path.display(),
+                sum.display()
+            )));
+        }
+    }
+    Ok(Some(manifest))
 }
 
 /// Where a manifest's data file `key` may lie beside the manifest `manifest` once downloaded,
@@ -664,8 +680,15 @@ impl S3Part {
         ))
     }
 
-    /// Hash the whole file now (Parquet is read out of order).
-    #[cfg(feature = "parquet")]
+    /// Whether the file holds no text once decompressed.
+    fn is_empty(&self) -> Result<bool> {
+        let raw: Box<dyn Read + Send> = Box::new(self.open_file()?);
+        let (mut r, _) = super::input::decompress(std::io::BufReader::new(raw))?;
+        let mut one = [0u8; 1];
+        Ok(super::layout::read_up_to(&mut r, &mut one)? == 0)
+    }
+
+    /// Hash the whole file now (Parquet is read out of order, an empty file not at all).
     fn verify_whole(&self) -> Result<()> {
         let Some(want) = &self.md5 else {
             return Ok(());
@@ -687,6 +710,31 @@ impl S3Part {
     }
 }
 
+/// A data file without rows.
+#[derive(Debug)]
+struct Empty(String);
+
+impl InventorySource for Empty {
+    fn next_item(&mut self) -> Result<Option<Item<'_>>> {
+        Ok(None)
+    }
+
+    fn stats(&self) -> ReadStats {
+        ReadStats::default()
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: 0,
+            total: None,
+        }
+    }
+
+    fn source(&self) -> &str {
+        &self.0
+    }
+}
+
 impl ChainPart for S3Part {
     fn weight(&self) -> u64 {
         self.len
@@ -696,6 +744,11 @@ impl ChainPart for S3Part {
         let source = self.path.display().to_string();
         match self.format {
             InventoryFormat::Csv => {
+                if self.is_empty()? {
+                    // A data file of no rows (a report of a prefix holding nothing).
+                    self.verify_whole()?;
+                    return Ok(Box::new(Empty(source)));
+                }
                 let file = self.open_file()?;
                 let state = Arc::new(Mutex::new(Hashing::default()));
                 if self.md5.is_some() {
