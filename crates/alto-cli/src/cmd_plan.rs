@@ -20,8 +20,8 @@ pub(crate) struct PlanArgs {
     /// The rule set (TOML, JSON or YAML).
     #[arg(long, short, value_name = "FILE")]
     pub(crate) rules: PathBuf,
-    /// Plan from this inventory (CSV or Parquet). Without it, plan from the store's current file
-    /// records of `--tenant`.
+    /// Plan from this inventory (CSV, Parquet, or an S3 Inventory's manifest.json). Without it
+    /// (or --manifest), plan from the store's current file records of `--tenant`.
     #[arg(long, short = 'i', value_name = "FILE")]
     pub(crate) inventory: Option<PathBuf>,
     /// Column names, when they differ from the agents' format (inventory only).
@@ -44,7 +44,7 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
     /// Commit the plan (store only): PLANNED tier objects and queued jobs for `alto run`.
-    #[arg(long, conflicts_with = "inventory")]
+    #[arg(long, conflicts_with_all = ["inventory", "manifest"])]
     pub(crate) commit: bool,
 }
 
@@ -117,10 +117,11 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let mut rejected = 0;
     let mut no_rows = false;
     let mut committed = None;
-    let report = match &args.inventory {
+    let inventory = args.inventory.as_ref().or(args.read.manifest.as_ref());
+    let report = match inventory {
         Some(inventory) => {
             let input = InventoryArgs {
-                inventory: inventory.clone(),
+                inventory: Some(inventory.clone()),
                 map: args.map.clone(),
                 strict: args.strict,
                 read: args.read.clone(),
@@ -166,8 +167,8 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     if no_rows {
         return Err(Failure::usage(format!(
             "no row of {} was accepted",
-            args.inventory
-                .as_deref()
+            inventory
+                .map(PathBuf::as_path)
                 .unwrap_or(std::path::Path::new(""))
                 .display()
         )));
@@ -195,13 +196,13 @@ fn plan_file(
     } else {
         threads
     };
-    let total = std::fs::metadata(&input.inventory).ok().map(|m| m.len());
+    let total = std::fs::metadata(input.path()).ok().map(|m| m.len());
     let bar = progress_bar(quiet, total);
     let mut rejects = RejectPrinter::default();
     let mut rows_seen = false;
     let (report, stats) = alto_core::planner::plan_inventory(
         rules,
-        &input.inventory,
+        input.path(),
         &options,
         opts,
         threads,

@@ -7,7 +7,7 @@
 //! order) into batches, and the other threads check and parse their fields
 //! ([`RowParser`](super::csv::RowParser)) and run the function; the calling thread puts the
 //! batches back in order. Memory stays bounded: at most a few batches per thread are in flight.
-//! Other inventories (Parquet, a stream) are read on the calling thread.
+//! Other inventories (Parquet, an S3 Inventory's manifest) are read on the calling thread.
 
 use super::csv::{CsvInventory, RowNote, RowParser, Screen};
 use super::{
@@ -62,11 +62,13 @@ where
     M: Fn(&mut W, &InventoryRow<'_>) -> T + Sync,
     S: FnMut(Mapped<T>, Progress) -> Result<()>,
 {
+    // An S3 Inventory manifest (several data files) and Parquet are read on this thread.
     let format = match options.format {
-        Some(f) => f,
-        None => super::sniff(path)?,
+        Some(f) => Some(f),
+        None if super::manifest::sniff(path)?.is_some() => None,
+        None => Some(super::sniff(path)?),
     };
-    if threads <= 1 || format != InventoryFormat::Csv {
+    if threads <= 1 || format != Some(InventoryFormat::Csv) {
         let mut src = super::open(path, options)?;
         let mut state = init();
         for n in src.take_notes() {
