@@ -185,6 +185,17 @@ fn parse_iso_zoned(b: &[u8]) -> Option<(Micros, bool)> {
     Some((base + frac - offset_secs * MICROS_PER_SEC, zoneless))
 }
 
+/// `s` without surrounding whitespace (Unicode's, as `str::trim`), returned at once when it
+/// starts and ends with a visible ASCII character (every well-formed field): this runs for
+/// every time of every row.
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [a, .., b] if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        [a] if a.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// `M/D/YYYY h:mm[:ss] AM|PM` (UTC), as Windows tools print them.
 fn parse_us(s: &str) -> Option<Micros> {
     let (date, rest) = s.split_once(' ')?;
@@ -497,7 +508,7 @@ pub fn slash_fields(s: &str) -> Option<(u32, u32)> {
 /// An `a/b/yyyy` date needs [`TimeRules::order`]. A time with no zone is read in
 /// [`TimeRules::zone`] (UTC by default) and says so in [`Parsed::zoneless`].
 pub fn parse_time_with(s: &str, rules: &TimeRules) -> Result<Parsed, String> {
-    let t = s.trim();
+    let t = trim(s);
     let b = t.as_bytes();
     if b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && b[13] == b':' {
         if let Some((at, zoneless)) = parse_iso_zoned(b) {
@@ -566,6 +577,16 @@ fn bad(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "", " ", "x", " x", "x ", "\u{a0}12\u{a0}", "12\u{2003}", "\t1 2\n", "é", " é ", "1é",
+            "\u{85}7",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     fn ts(s: &str) -> Micros {
         parse_timestamp(s).unwrap()

@@ -649,7 +649,7 @@ fn parse_scalars(
         .enumerate()
     {
         let Some(s) = text(2 + k) else { continue };
-        if s.trim().is_empty() {
+        if crate::time::trim(s).is_empty() {
             continue;
         }
         let p = parse_time_with(s, &rules.times[k]).map_err(|r| (name, r))?;

@@ -6,7 +6,7 @@ use crate::path::{LONG_KEY_MARKER, LONG_KEY_SEGMENT, is_long_key_marker};
 
 /// A size: ASCII digits, surrounding spaces allowed.
 pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
+    let t = crate::time::trim(s);
     if t.is_empty() {
         return Err("empty size".into());
     }
