@@ -37,9 +37,9 @@ mod sdk;
 mod url;
 
 pub use sdk::{
-    Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, OnFile, OnJob, OnProgress,
-    OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport, TenantHandle,
-    default_targets,
+    Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
+    OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport,
+    TenantHandle, default_targets,
 };
 
 #[cfg(feature = "postgres")]
