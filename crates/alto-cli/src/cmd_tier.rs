@@ -113,6 +113,8 @@ impl RunProgress {
             FileProgress::Failed => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
             }
+            // A kind of outcome this CLI does not know yet: counted as done, nothing more.
+            _ => {}
         }
         if self.bar.position() >= self.bar.length().unwrap_or(0) {
             self.bar.inc_length(1);

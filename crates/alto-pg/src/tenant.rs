@@ -255,10 +255,7 @@ pub(crate) async fn share_id(conn: &mut PgConnection, tenant: TenantId, name: &s
 }
 
 pub(crate) fn scan_kind_str(kind: ScanKind) -> &'static str {
-    match kind {
-        ScanKind::Full => "full",
-        ScanKind::Partial => "partial",
-    }
+    kind.as_str()
 }
 
 pub(crate) async fn begin_scan(store: &PgStore, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {
