@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A tenant's identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct TenantId(pub i64);
 
@@ -119,7 +121,8 @@ impl TenantSettings {
 }
 
 /// A tenant: one customer, whose rows no other tenant can see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tenant {
     /// Store key.
     pub id: TenantId,
@@ -165,7 +168,8 @@ impl ShareKind {
 }
 
 /// A share: one file system (or part of one) of a tenant, scanned as a unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Share {
     /// Store key.
     pub id: i64,
@@ -237,7 +241,8 @@ pub struct FileEntry {
 }
 
 /// The current state of one file (`file_current`): what the planner reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileRecord {
     /// Share name.
     pub share: String,
@@ -334,11 +339,12 @@ pub struct Estimate {
 }
 
 /// The state of a tiering job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JobState {
     /// Waiting for a worker.
+    #[default]
     Queued,
     /// Claimed by a worker holding a lease.
     Running,
@@ -351,7 +357,8 @@ pub enum JobState {
 }
 
 /// A batch of files of one rule going to one target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Job {
     /// Store key (0 for a dry-run plan's jobs).
     pub id: i64,
@@ -416,7 +423,8 @@ impl JobState {
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuditEvent {
     /// Store key, increasing.
     pub id: i64,
