@@ -20,7 +20,7 @@ WITH f AS (
     SELECT file_size AS s,
            coalesce(last_accessed, last_modified) AS a,
            last_modified AS m,
-           lower(ltrim(file_extension, '.')) AS e,
+           coalesce(lower(ltrim(file_extension, '.')), '') AS e,
            lower(replace(file_path, '\', '/')) AS p
     FROM read_csv($inv, header = true, columns = {
         'file_path': 'VARCHAR', 'file_size': 'UBIGINT', 'last_modified': 'TIMESTAMPTZ',

@@ -55,9 +55,10 @@ pub(crate) struct IngestArgs {
     /// Rows per transaction. Default: the store's (PostgreSQL 50,000, SQLite 100,000).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     chunk_rows: Option<u64>,
-    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd) or Parquet.
-    #[arg(value_name = "INVENTORY")]
-    inventory: std::path::PathBuf,
+    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd), Parquet, or an S3
+    /// Inventory's manifest.json (every data file it lists is read). Not needed with --manifest.
+    #[arg(value_name = "INVENTORY", required_unless_present = "manifest")]
+    inventory: Option<std::path::PathBuf>,
     /// Column names, when they differ from the agents' format.
     #[arg(long, value_name = "COLUMN=HEADER,…")]
     map: Option<String>,
@@ -106,7 +107,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
     if !quiet || report.rejected > 0 {
         eprintln!(
             "alto: ingested {} into {}/{} in {secs:.1}s ({:.0} rows/s){}",
-            args.inventory.display(),
+            input.path().display(),
             args.tenant,
             args.share,
             (report.accepted + report.rejected) as f64 / secs.max(1e-9),
@@ -151,7 +152,7 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
     if report.accepted == 0 {
         return Err(Failure::usage(format!(
             "no row of {} was accepted",
-            args.inventory.display()
+            input.path().display()
         )));
     }
     check_strict(

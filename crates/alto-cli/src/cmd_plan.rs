@@ -1,9 +1,9 @@
 //! `alto plan`: a dry run of a rule set over an inventory. Writes nothing anywhere.
 
-use crate::input::{InventoryArgs, ReadFlags, parse_now, read_inventory};
+use crate::input::{InventoryArgs, ReadFlags, RejectPrinter, finish_read, parse_now, progress_bar};
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto_core::planner::{PlanOptions, PlanReport, Planner, parse_rate};
+use alto_core::planner::{PlanEvent, PlanOptions, PlanReport, parse_rate};
 use alto_rules::RuleSet;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -20,8 +20,8 @@ pub(crate) struct PlanArgs {
     /// The rule set (TOML, JSON or YAML).
     #[arg(long, short, value_name = "FILE")]
     pub(crate) rules: PathBuf,
-    /// Plan from this inventory (CSV or Parquet). Without it, plan from the store's current file
-    /// records of `--tenant`.
+    /// Plan from this inventory (CSV, Parquet, or an S3 Inventory's manifest.json). Without it
+    /// (or --manifest), plan from the store's current file records of `--tenant`.
     #[arg(long, short = 'i', value_name = "FILE")]
     pub(crate) inventory: Option<PathBuf>,
     /// Column names, when they differ from the agents' format (inventory only).
@@ -30,6 +30,10 @@ pub(crate) struct PlanArgs {
     /// Exit with code 2 when any inventory row is rejected.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Threads reading and evaluating an inventory (default 0: one per core). The plan is the
+    /// same with any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) threads: usize,
     #[command(flatten)]
     pub(crate) read: ReadFlags,
     #[command(flatten)]
@@ -40,7 +44,7 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
     /// Commit the plan (store only): PLANNED tier objects and queued jobs for `alto run`.
-    #[arg(long, conflicts_with = "inventory")]
+    #[arg(long, conflicts_with_all = ["inventory", "manifest"])]
     pub(crate) commit: bool,
 }
 
@@ -113,23 +117,18 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     let mut rejected = 0;
     let mut no_rows = false;
     let mut committed = None;
-    let report = match &args.inventory {
+    let inventory = args.inventory.as_ref().or(args.read.manifest.as_ref());
+    let report = match inventory {
         Some(inventory) => {
-            let mut planner = Planner::new(&rules, opts);
             let input = InventoryArgs {
-                inventory: inventory.clone(),
+                inventory: Some(inventory.clone()),
                 map: args.map.clone(),
                 strict: args.strict,
                 read: args.read.clone(),
             };
-            let stats = read_inventory(&input, quiet, |row| {
-                planner.add(&row.facts(), None);
-                Ok(())
-            })?;
+            let (report, stats) = plan_file(&rules, &input, opts, args.threads, quiet)?;
             rejected = stats.rejected;
             no_rows = stats.accepted == 0;
-            let mut report = planner.finish();
-            report.rows_rejected = rejected;
             report
         }
         None => {
@@ -168,8 +167,8 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
     if no_rows {
         return Err(Failure::usage(format!(
             "no row of {} was accepted",
-            args.inventory
-                .as_deref()
+            inventory
+                .map(PathBuf::as_path)
                 .unwrap_or(std::path::Path::new(""))
                 .display()
         )));
@@ -180,6 +179,54 @@ pub(crate) fn run(args: PlanArgs, quiet: bool) -> CmdResult {
         )));
     }
     Ok(())
+}
+
+/// Plan an inventory file on `threads` threads (0: one per core), printing notes, rejections
+/// and progress as the one-thread read did.
+fn plan_file(
+    rules: &RuleSet,
+    input: &InventoryArgs,
+    opts: alto_core::planner::PlanOptions,
+    threads: usize,
+    quiet: bool,
+) -> Result<(PlanReport, alto_core::inventory::ReadStats), Failure> {
+    let options = input.read.options(input.map.as_deref())?;
+    let threads = if threads == 0 {
+        alto_core::inventory::default_threads()
+    } else {
+        threads
+    };
+    let total = std::fs::metadata(input.path()).ok().map(|m| m.len());
+    let bar = progress_bar(quiet, total);
+    let mut rejects = RejectPrinter::default();
+    let mut rows_seen = false;
+    let (report, stats) = alto_core::planner::plan_inventory(
+        rules,
+        input.path(),
+        &options,
+        opts,
+        threads,
+        |event| match event {
+            PlanEvent::Rejected(r) => {
+                rows_seen = true;
+                rejects.print(r);
+            }
+            // The file's notes (before any row) are printed even when quiet, as they always
+            // were; the rows' notes only when not.
+            PlanEvent::Note(n) => {
+                if !quiet || !rows_seen {
+                    bar.suspend(|| eprintln!("alto: note: {n}"));
+                }
+            }
+            PlanEvent::Progress(p) => {
+                rows_seen = true;
+                bar.set_position(p.done);
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    finish_read(input, quiet, stats, &rejects);
+    Ok((report, stats))
 }
 
 pub(crate) fn print_report(report: &PlanReport, format: Format, bandwidth: &str) -> CmdResult {

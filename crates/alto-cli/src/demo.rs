@@ -169,7 +169,7 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
         share: "data".into(),
     };
     let input = InventoryArgs {
-        inventory: path.clone(),
+        inventory: Some(path.clone()),
         map: None,
         strict: false,
         read: Default::default(),

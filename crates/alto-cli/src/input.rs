@@ -10,16 +10,22 @@ use alto_core::time::{Micros, now_micros, parse_timestamp};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How many rejected rows are printed one by one before only counting.
 const SHOW_REJECTED: u64 = 100;
 
 #[derive(Debug, Args)]
 pub(crate) struct InventoryArgs {
-    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd) or Parquet.
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub(crate) inventory: PathBuf,
+    /// The inventory: CSV (any delimiter, UTF-8 or UTF-16, gzip or zstd), Parquet, or an S3
+    /// Inventory's manifest.json (every data file it lists is read). Not needed with --manifest.
+    #[arg(
+        long,
+        short = 'i',
+        value_name = "FILE",
+        required_unless_present = "manifest"
+    )]
+    pub(crate) inventory: Option<PathBuf>,
     /// Column names, when they differ from the agents' format:
     /// `file_path=FullName,file_size=Length,last_accessed=LastAccessTime`.
     #[arg(long, value_name = "COLUMN=HEADER,…")]
@@ -53,8 +59,11 @@ pub(crate) struct ReadFlags {
     /// A headerless file's fields, in order: `file_path,file_size,last_modified`.
     #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
     pub(crate) columns: Option<Vec<String>>,
-    /// An S3 Inventory's manifest.json: its fileSchema names the columns (implies
-    /// --preset s3-inventory).
+    /// An S3 Inventory's manifest.json. Alone, the inventory is every data file it lists, in
+    /// order, looked for beside it as a download of the report leaves them (the key below the
+    /// manifest's folder, then ../data/, data/, the folder itself), each checked against the
+    /// manifest's size and MD5 (CSV or Parquet; ORC is not read). With an inventory file, its
+    /// fileSchema names that one data file's columns. Implies --preset s3-inventory.
     #[arg(long, value_name = "FILE")]
     pub(crate) manifest: Option<PathBuf>,
     /// Day order of a/b/yyyy dates: dmy or mdy (default: decided from the whole column; refused
@@ -134,10 +143,24 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<Micros, Failure> {
     }
 }
 
+impl InventoryArgs {
+    /// The file to open: the inventory, else the manifest (read whole).
+    pub(crate) fn path(&self) -> &Path {
+        inventory_path(self.inventory.as_deref(), &self.read)
+    }
+}
+
+/// The file to open: `inventory`, else `--manifest` (an S3 Inventory read whole through it).
+pub(crate) fn inventory_path<'a>(inventory: Option<&'a Path>, read: &'a ReadFlags) -> &'a Path {
+    inventory
+        .or(read.manifest.as_deref())
+        .unwrap_or(Path::new(""))
+}
+
 /// Open the inventory named by the arguments.
 pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySource>, Failure> {
     let opts = args.read.options(args.map.as_deref())?;
-    let mut src = inventory::open(&args.inventory, &opts)?;
+    let mut src = inventory::open(args.path(), &opts)?;
     print_notes(src.take_notes(), false);
     Ok(src)
 }
@@ -146,7 +169,7 @@ pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySo
 /// yet: [`print_notes`]).
 pub(crate) fn open_inventory_file(args: &InventoryArgs) -> Result<alto::InventoryFile, Failure> {
     let opts = args.read.options(args.map.as_deref())?;
-    Ok(alto::InventoryFile::open(&args.inventory, &opts)?)
+    Ok(alto::InventoryFile::open(args.path(), &opts)?)
 }
 
 /// Print the reader's notes (a detected preset, a skipped preamble, times read as UTC) on stderr.
@@ -209,10 +232,22 @@ pub(crate) fn read_inventory(
     bar.finish_and_clear();
     print_notes(src.take_notes(), quiet);
     let stats = src.stats();
+    finish_read(args, quiet, stats, &rejects);
+    Ok(stats)
+}
+
+/// After reading: the counts on stderr (unless quiet and nothing was rejected), and the one-line
+/// summary when every row failed alike.
+pub(crate) fn finish_read(
+    args: &InventoryArgs,
+    quiet: bool,
+    stats: ReadStats,
+    rejects: &RejectPrinter,
+) {
     if !quiet || stats.rejected > 0 {
         eprintln!(
             "alto: read {}: {} rows accepted, {} rejected{}{}",
-            args.inventory.display(),
+            args.path().display(),
             stats.accepted,
             stats.rejected,
             if stats.folders > 0 {
@@ -228,7 +263,6 @@ pub(crate) fn read_inventory(
         );
     }
     rejects.finish(stats.accepted);
-    Ok(stats)
 }
 
 /// Exit 2 under `--strict` when rows were rejected.

@@ -277,3 +277,113 @@ fn s3_inventory_lands_as_object_paths() {
         "{listed}"
     );
 }
+
+/// The S3 Inventory report of alto-core's fixtures, as downloaded: `manifest.json` in its
+/// timestamped folder, the data files in `data/` beside it.
+fn s3_report(sub: &str) -> String {
+    fixture(&format!("s3-report/media-archive/daily-full/{sub}"))
+}
+
+#[test]
+fn s3_inventory_read_whole_through_its_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let manifest = s3_report("2025-11-20T01-00Z/manifest.json");
+    let rules = write(
+        d,
+        "r.toml",
+        "[[rule]]\nname = \"all\"\ntarget = \"file:///t/\"\n",
+    );
+    let rules = rules.display().to_string();
+    // `--manifest` alone, or the manifest as the inventory: every data file, as one inventory.
+    for flag in ["--manifest", "--inventory"] {
+        let o = alto_in(
+            d,
+            &[
+                "plan", "--rules", &rules, flag, &manifest, "--format", "json",
+            ],
+        );
+        let json = ok(&o);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["files_scanned"], 4, "{flag}: {json}");
+        assert_eq!(v["rows_rejected"], 1, "{flag}: {json}");
+        let e = err(&o);
+        assert!(
+            e.contains("a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d.csv.gz:3: column file_size"),
+            "{flag}: {e}"
+        );
+        assert!(
+            e.contains(
+                "4 rows accepted, 1 rejected, 1 folder rows skipped, 2 non-current versions \
+                 skipped"
+            ),
+            "{flag}: {e}"
+        );
+        assert!(e.contains("in 2 CSV data files, MD5 checked for 2"), "{e}");
+    }
+    // rules eval: one line per current object, keys decoded.
+    let o = alto_in(
+        d,
+        &["rules", "eval", "--rules", &rules, "--manifest", &manifest],
+    );
+    let lines = ok(&o);
+    assert_eq!(lines.lines().count(), 4, "{lines}");
+    assert!(
+        lines.contains("s3://media-archive/日本/写真 1.png"),
+        "{lines}"
+    );
+    // ingest with no inventory file but the manifest.
+    ok(&alto_in(d, &["tenant", "create", "acme"]));
+    let o = alto_in(
+        d,
+        &[
+            "ingest",
+            "--tenant",
+            "acme",
+            "--share",
+            "media",
+            "--manifest",
+            &manifest,
+        ],
+    );
+    let stdout = ok(&o);
+    assert!(
+        stdout.contains("accepted 4, rejected 1"),
+        "{stdout}\n{}",
+        err(&o)
+    );
+    let listed = ok(&alto_in(
+        d,
+        &["find", "--tenant", "acme", "--format", "json"],
+    ));
+    for p in [
+        "s3://media-archive/reports/Q3, final (v2).pdf",
+        "s3://media-archive/video/clip 1.mov",
+    ] {
+        assert!(listed.contains(p), "{p}: {listed}");
+    }
+    // Neither an inventory nor a manifest: a usage error.
+    let o = alto_in(d, &["rules", "eval", "--rules", &rules]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    // A data file missing: refused, naming it.
+    let m = d.join("manifest.json");
+    std::fs::copy(&manifest, &m).unwrap();
+    let o = alto_in(
+        d,
+        &[
+            "plan",
+            "--rules",
+            &rules,
+            "--manifest",
+            &m.display().to_string(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains(
+            "data file inventory/media-archive/daily-full/data/6f1d2c3a-8b4e-4e0f-9a1b-2c3d4e5f6a7b.csv.gz not found"
+        ),
+        "{}",
+        err(&o)
+    );
+}

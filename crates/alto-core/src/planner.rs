@@ -300,10 +300,33 @@ impl<'r> Planner<'r> {
         let idx = self
             .rules
             .evaluate(file, self.opts.now, &mut self.scratch)?;
-        let saved = file.size.saturating_sub(self.opts.stub_size);
+        self.tally(idx, file.size, file.path, key);
+        Some(idx)
+    }
+
+    /// Count a file whose rule was found elsewhere ([`plan_inventory`] evaluates on several
+    /// threads): `idx` is the rule that caught it (`None`: no rule did). The same as
+    /// [`add`](Self::add) of an inventory file with that outcome.
+    pub fn add_evaluated(&mut self, idx: Option<usize>, size: u64, path: &str) {
+        self.scanned += 1;
+        if let Some(idx) = idx {
+            self.tally(idx, size, path, None);
+        }
+    }
+
+    /// Whether a match of `size` bytes would be among the largest so far (so its path is
+    /// needed).
+    fn could_be_largest(&self, size: u64) -> bool {
+        self.opts.top_n > 0
+            && (self.largest.len() < self.opts.top_n
+                || self.largest.peek().is_some_and(|Reverse(t)| size > t.0))
+    }
+
+    fn tally(&mut self, idx: usize, size: u64, path: &str, key: Option<(&str, &str)>) {
+        let saved = size.saturating_sub(self.opts.stub_size);
         let t = &mut self.tallies[idx];
         t.0 += 1;
-        t.1 += file.size;
+        t.1 += size;
         t.2 += saved;
         let open = self.open[idx].get_or_insert(Open {
             files: 0,
@@ -312,7 +335,7 @@ impl<'r> Planner<'r> {
             members: Vec::new(),
         });
         open.files += 1;
-        open.bytes += file.size;
+        open.bytes += size;
         open.bytes_saved += saved;
         if let (true, Some((share, path_key))) = (self.opts.keep_files, key) {
             if let Ok(k) = object_key(path_key) {
@@ -326,23 +349,15 @@ impl<'r> Planner<'r> {
         if open.files as usize >= self.opts.batch_size {
             self.close(idx);
         }
-        if self.opts.top_n > 0 {
-            let smallest = self.largest.peek().map(|Reverse(t)| t.0);
-            if self.largest.len() < self.opts.top_n || smallest.is_some_and(|s| file.size > s) {
-                self.seq += 1;
-                // Ties keep the earlier file: a later sequence number sorts first for removal.
-                self.largest.push(Reverse((
-                    file.size,
-                    u64::MAX - self.seq,
-                    file.path.to_owned(),
-                    idx,
-                )));
-                if self.largest.len() > self.opts.top_n {
-                    self.largest.pop();
-                }
+        if self.could_be_largest(size) {
+            self.seq += 1;
+            // Ties keep the earlier file: a later sequence number sorts first for removal.
+            self.largest
+                .push(Reverse((size, u64::MAX - self.seq, path.to_owned(), idx)));
+            if self.largest.len() > self.opts.top_n {
+                self.largest.pop();
             }
         }
-        Some(idx)
     }
 
     /// Evaluate a file record of the store (its own share and tier state), keeping it in its job
@@ -484,4 +499,79 @@ pub fn evaluation_order(rules: &RuleSet) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rules.rules().len()).collect();
     order.sort_by_key(|&i| (rules.rules()[i].priority, i));
     order
+}
+
+/// What [`plan_inventory`] hands its caller besides the report: each rejection and note, in
+/// input order, and the read's progress.
+#[derive(Debug)]
+pub enum PlanEvent<'a> {
+    /// A rejected row.
+    Rejected(&'a crate::inventory::Rejection),
+    /// A note of the reader (see [`crate::inventory::Mapped::Note`]).
+    Note(&'a str),
+    /// Bytes of the inventory read so far (after a row, when it changed; never before the
+    /// first row, so a note before any progress is one of the file's).
+    Progress(crate::inventory::Progress),
+}
+
+/// A dry run of `rules` over the inventory file at `path`, read and evaluated on `threads`
+/// threads ([`crate::inventory::map_rows`]; [`crate::inventory::default_threads`] is the
+/// machine's cores): the report is exactly the one a one-thread read gives, since results go
+/// into the [`Planner`] in input order. Nothing is read from or written to any store.
+/// `on_event` sees each rejection and note in input order, and the progress. Returns the report
+/// (its `rows_rejected` filled in) and the read's counts.
+pub fn plan_inventory(
+    rules: &RuleSet,
+    path: &std::path::Path,
+    inventory: &crate::inventory::InventoryOptions,
+    opts: PlanOptions,
+    threads: usize,
+    mut on_event: impl FnMut(PlanEvent<'_>),
+) -> Result<(PlanReport, crate::inventory::ReadStats)> {
+    use crate::inventory::Mapped;
+    let now = opts.now;
+    let top_n = opts.top_n;
+    let mut planner = Planner::new(rules, opts);
+    let mut last_done = None;
+    // Each thread keeps the sizes of its own largest matches: a match that is not among them
+    // cannot be among the plan's largest, so only those carry their path back.
+    let stats = crate::inventory::map_rows(
+        path,
+        inventory,
+        threads,
+        || (rules.scratch(), BinaryHeap::<Reverse<u64>>::new()),
+        |(scratch, largest), row| {
+            let idx = rules.evaluate(&row.facts(), now, scratch);
+            let keep_path = idx.is_some()
+                && top_n > 0
+                && (largest.len() < top_n || largest.peek().is_some_and(|m| row.size > m.0));
+            if keep_path {
+                largest.push(Reverse(row.size));
+                if largest.len() > top_n {
+                    largest.pop();
+                }
+            }
+            (idx, row.size, keep_path.then(|| row.path.to_owned()))
+        },
+        |item, progress| {
+            match item {
+                Mapped::Row((idx, size, path)) => {
+                    planner.add_evaluated(idx, size, path.as_deref().unwrap_or_default());
+                }
+                Mapped::Rejected(r) => on_event(PlanEvent::Rejected(&r)),
+                Mapped::Note(n) => {
+                    on_event(PlanEvent::Note(&n));
+                    return Ok(());
+                }
+            }
+            if last_done != Some(progress.done) {
+                last_done = Some(progress.done);
+                on_event(PlanEvent::Progress(progress));
+            }
+            Ok(())
+        },
+    )?;
+    let mut report = planner.finish();
+    report.rows_rejected = stats.rejected;
+    Ok((report, stats))
 }

@@ -1350,7 +1350,8 @@ mod tests {
 impl Alto {
     /// A dry run of `rules` over the inventory file at `path` (CSV or Parquet), as `alto plan
     /// --inventory` does: nothing is read from or written to any store. Rejected rows are
-    /// counted in the report's `rows_rejected`. CPU and file work: call it off an async
+    /// counted in the report's `rows_rejected`. A CSV inventory is read and evaluated on one
+    /// thread per core (the plan is the same as on one). CPU and file work: call it off an async
     /// executor's threads (`spawn_blocking`) for large inventories.
     pub fn plan_inventory(
         rules: &RuleSet,
@@ -1358,19 +1359,14 @@ impl Alto {
         inventory: &alto_core::inventory::InventoryOptions,
         options: PlanOptions,
     ) -> Result<PlanReport> {
-        let mut src = alto_core::inventory::open(path, inventory)?;
-        let mut planner = Planner::new(rules, options);
-        let mut rejected = 0;
-        while let Some(item) = src.next_item()? {
-            match item {
-                alto_core::inventory::Item::Row(row) => {
-                    planner.add(&row.facts(), None);
-                }
-                alto_core::inventory::Item::Rejected(_) => rejected += 1,
-            }
-        }
-        let mut report = planner.finish();
-        report.rows_rejected = rejected;
+        let (report, _) = alto_core::planner::plan_inventory(
+            rules,
+            path,
+            inventory,
+            options,
+            alto_core::inventory::default_threads(),
+            |_| {},
+        )?;
         Ok(report)
     }
 }

@@ -31,22 +31,52 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct CsvInventory {
     reader: csv::Reader<Stream>,
     record: csv::ByteRecord,
-    columns: [Option<usize>; 8],
-    width: usize,
     /// Lines before the first data line.
     line_offset: u64,
-    source: String,
-    stats: ReadStats,
     total_bytes: u64,
     consumed: Arc<AtomicU64>,
+    rows: RowParser,
+}
+
+/// Everything that turns one CSV record into a row or a rejection: the column positions and the
+/// row rules, with their own counts, notes and buffers. Cloned (fresh, see
+/// [`RowParser::fork`]) for each thread of a parallel read ([`super::parallel`]).
+#[derive(Debug, Clone)]
+pub(super) struct RowParser {
+    columns: [Option<usize>; 8],
+    width: usize,
+    source: String,
+    stats: ReadStats,
     rules: RowRules,
     notes: Vec<String>,
+    /// Notes a row raised once per parser (see [`RowNote`]): a parallel read keeps the first of
+    /// each kind across its parsers.
+    row_notes: Vec<(RowNote, String)>,
     path_buf: String,
     decode_buf: Vec<u8>,
 }
 
+/// The kinds of note a row can raise (once per read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RowNote {
+    /// Times without a zone read as UTC.
+    ZonelessUtc,
+    /// A `?` in a Windows path (a lossy export).
+    LossyWindows,
+}
+
+/// What to do with a record, decided before its fields are parsed.
+pub(super) enum Screen {
+    /// Parse it.
+    Keep,
+    /// Skip it (a blank line; counted where counted).
+    Skip,
+    /// Reject it.
+    Reject(Rejection),
+}
+
 /// What the layout and options say about each row.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct RowRules {
     delimiter: u8,
     /// A name column to join to the path (a folder) column: Everything's CSV export.
@@ -72,8 +102,8 @@ struct S3Columns {
 impl std::fmt::Debug for CsvInventory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CsvInventory")
-            .field("source", &self.source)
-            .field("stats", &self.stats)
+            .field("source", &self.rows.source)
+            .field("stats", &self.rows.stats)
             .finish_non_exhaustive()
     }
 }
@@ -178,28 +208,45 @@ impl CsvInventory {
         Ok(CsvInventory {
             reader: opened.reader,
             record: csv::ByteRecord::new(),
-            columns: resolved,
-            width: layout.names.len(),
             line_offset: layout.data_line as u64,
-            source,
-            stats: ReadStats::default(),
             total_bytes: opened.total,
             consumed: opened.consumed,
-            rules,
-            notes,
-            path_buf: String::new(),
-            decode_buf: Vec::new(),
+            rows: RowParser {
+                columns: resolved,
+                width: layout.names.len(),
+                source,
+                stats: ReadStats::default(),
+                rules,
+                notes,
+                row_notes: Vec::new(),
+                path_buf: String::new(),
+                decode_buf: Vec::new(),
+            },
         })
     }
 
-    fn reject(&mut self, line: u64, column: Option<&'static str>, reason: String) -> Item<'_> {
-        self.stats.rejected += 1;
-        Item::Rejected(Rejection {
-            source: self.source.clone(),
-            line,
-            column,
-            reason,
-        })
+    /// The parts of a parallel read: the record reader (with the line offset and the bytes read
+    /// so far, and the total), and the row parser.
+    pub(super) fn into_parts(
+        self,
+    ) -> (
+        csv::Reader<Stream>,
+        u64,
+        Progress,
+        Arc<AtomicU64>,
+        RowParser,
+    ) {
+        let progress = Progress {
+            done: self.consumed.load(Ordering::Relaxed),
+            total: Some(self.total_bytes),
+        };
+        (
+            self.reader,
+            self.line_offset,
+            progress,
+            self.consumed,
+            self.rows,
+        )
     }
 }
 
@@ -282,118 +329,23 @@ impl InventorySource for CsvInventory {
                 .reader
                 .read_byte_record(&mut self.record)
                 .map_err(|e| {
-                    Error::invalid_input(format!("{}: cannot read CSV: {e}", self.source))
+                    Error::invalid_input(format!("{}: cannot read CSV: {e}", self.rows.source))
                 })?;
             if !more {
                 return Ok(None);
             }
             let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
-            if self.record.len() != self.width {
-                // A blank line is not a row worth reporting.
-                if self.record.len() == 1 && field(&self.record, 0).trim_ascii().is_empty() {
-                    continue;
-                }
-                let d = delimiter_name(self.rules.delimiter);
-                let reason = if self.record.len() > self.width {
-                    format!(
-                        "expected {} fields, found {} (a path holding one of the {d} that \
-                         separate fields, without quotes?)",
-                        self.width,
-                        self.record.len()
-                    )
-                } else {
-                    format!(
-                        "expected {} fields, found {} (a line cut short, or fields not \
-                         separated by {d}?)",
-                        self.width,
-                        self.record.len()
-                    )
-                };
-                return Ok(Some(self.reject(line, None, reason)));
-            }
-            // With a folder column joined to a name, the folder column's trailing separator says
-            // nothing about the row.
-            let path_col = self.columns[0].filter(|_| self.rules.join_name.is_none());
-            match self.rules.verdict(&self.record, path_col) {
-                Verdict::Keep => break line,
-                Verdict::Folder => self.stats.folders += 1,
-                Verdict::NotCurrent => self.stats.skipped += 1,
+            match self.rows.screen(&self.record, line) {
+                Screen::Keep => break line,
+                Screen::Skip => {}
+                Screen::Reject(r) => return Ok(Some(Item::Rejected(r))),
             }
         };
-        // Validate every used field as UTF-8 first, then parse the scalars.
-        let trim = self.rules.trim;
-        for (col, idx) in Column::ALL.iter().zip(self.columns) {
-            if let Some(i) = idx {
-                if std::str::from_utf8(padded(&self.record, i, trim)).is_err() {
-                    return Ok(Some(self.reject(
-                        line,
-                        Some(col.name()),
-                        "not valid UTF-8 (another encoding? give --encoding)".into(),
-                    )));
-                }
-            }
-        }
-        // The path: as written, or built (S3 bucket and decoded key, a prefix).
-        let built = match self.build_path() {
-            Ok(b) => b,
-            Err(reason) => return Ok(Some(self.reject(line, Some("file_path"), reason))),
-        };
-        let parsed = parse_scalars(&self.record, &self.columns, &mut self.rules, trim, line);
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err((col, reason)) => return Ok(Some(self.reject(line, Some(col), reason))),
-        };
-        if let Some(n) = self.rules.pending_note.take() {
-            self.notes.push(format!("{}{n}", self.source));
-        }
-        let rec = &self.record;
-        // Checked above: every used field is UTF-8.
-        let text = |c: usize| -> Option<&str> {
-            self.columns[c].map(|i| std::str::from_utf8(padded(rec, i, trim)).unwrap_or_default())
-        };
-        let path = if built {
-            self.path_buf.as_str()
-        } else {
-            text(0).unwrap_or_default()
-        };
-        if let Err(reason) = check_path(path) {
-            self.stats.rejected += 1;
-            return Ok(Some(Item::Rejected(Rejection {
-                source: self.source.clone(),
-                line,
-                column: Some("file_path"),
-                reason,
-            })));
-        }
-        if !self.rules.warned_lossy
-            && path.contains('?')
-            && crate::path::is_windows_path(path)
-            && !path.starts_with("\\\\?\\")
-        {
-            self.rules.warned_lossy = true;
-            self.notes.push(format!(
-                "{}:{line}: a Windows path holds `?`, which Windows never allows in a name: the \
-                 export probably replaced characters it could not write (a lossy ASCII export); \
-                 export as UTF-8 or UTF-16 instead (PowerShell: -Encoding UTF8)",
-                self.source
-            ));
-        }
-        self.stats.accepted += 1;
-        Ok(Some(Item::Row(InventoryRow {
-            line,
-            path,
-            size: parsed.size,
-            modified: parsed.modified,
-            accessed: parsed.accessed,
-            extension: extension(text(4), path),
-            permissions: text(5).and_then(opt),
-            owner: text(6).and_then(opt),
-            hash: text(7).and_then(opt),
-        })))
+        Ok(Some(self.rows.parse(&self.record, line)))
     }
 
     fn stats(&self) -> ReadStats {
-        self.stats
+        self.rows.stats
     }
 
     fn progress(&self) -> Progress {
@@ -404,19 +356,205 @@ impl InventorySource for CsvInventory {
     }
 
     fn source(&self) -> &str {
-        &self.source
+        &self.rows.source
     }
 
     fn take_notes(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.notes)
+        self.rows.take_notes()
     }
 }
 
-impl CsvInventory {
-    /// Build the path into `path_buf` when it is not the field as written; `Ok(false)`: use the
-    /// field.
-    fn build_path(&mut self) -> std::result::Result<bool, String> {
-        let Some(pi) = self.columns[0] else {
+impl RowParser {
+    /// A parser with the same columns and rules and nothing counted or noted yet: one per thread
+    /// of a parallel read.
+    pub(super) fn fork(&self) -> RowParser {
+        RowParser {
+            columns: self.columns,
+            width: self.width,
+            source: self.source.clone(),
+            stats: ReadStats::default(),
+            rules: self.rules.clone(),
+            notes: Vec::new(),
+            row_notes: Vec::new(),
+            path_buf: String::new(),
+            decode_buf: Vec::new(),
+        }
+    }
+
+    pub(super) fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    pub(super) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The notes of the file, then those rows raised.
+    pub(super) fn take_notes(&mut self) -> Vec<String> {
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.extend(self.row_notes.drain(..).map(|(_, n)| n));
+        notes
+    }
+
+    /// The notes rows raised since the last call, with their kinds.
+    pub(super) fn take_row_notes(&mut self) -> Vec<(RowNote, String)> {
+        std::mem::take(&mut self.row_notes)
+    }
+
+    fn reject(&mut self, line: u64, column: Option<&'static str>, reason: String) -> Rejection {
+        self.stats.rejected += 1;
+        Rejection {
+            source: self.source.clone(),
+            line,
+            column,
+            reason,
+        }
+    }
+
+    /// Decide what to do with `rec` (from line `line`) before parsing its fields: a record of the
+    /// wrong width is rejected, a blank line skipped, a folder row or a non-current version
+    /// counted and skipped.
+    pub(super) fn screen(&mut self, rec: &csv::ByteRecord, line: u64) -> Screen {
+        if rec.len() != self.width {
+            // A blank line is not a row worth reporting.
+            if rec.len() == 1 && field(rec, 0).trim_ascii().is_empty() {
+                return Screen::Skip;
+            }
+            let d = delimiter_name(self.rules.delimiter);
+            let reason = if rec.len() > self.width {
+                format!(
+                    "expected {} fields, found {} (a path holding one of the {d} that \
+                     separate fields, without quotes?)",
+                    self.width,
+                    rec.len()
+                )
+            } else {
+                format!(
+                    "expected {} fields, found {} (a line cut short, or fields not \
+                     separated by {d}?)",
+                    self.width,
+                    rec.len()
+                )
+            };
+            return Screen::Reject(self.reject(line, None, reason));
+        }
+        // With a folder column joined to a name, the folder column's trailing separator says
+        // nothing about the row.
+        let path_col = self.columns[0].filter(|_| self.rules.join_name.is_none());
+        match self.rules.verdict(rec, path_col) {
+            Verdict::Keep => Screen::Keep,
+            Verdict::Folder => {
+                self.stats.folders += 1;
+                Screen::Skip
+            }
+            Verdict::NotCurrent => {
+                self.stats.skipped += 1;
+                Screen::Skip
+            }
+        }
+    }
+
+    /// Parse a record [`screen`](Self::screen) kept.
+    pub(super) fn parse<'a>(&'a mut self, rec: &'a csv::ByteRecord, line: u64) -> Item<'a> {
+        let trim = self.rules.trim;
+        // Every used field as text. Usually the whole record is valid UTF-8 and each field a
+        // slice of it (one check per row); otherwise each used field is checked alone, so bytes
+        // that are not UTF-8 in a column Alto does not use reject nothing.
+        let whole = std::str::from_utf8(rec.as_slice()).ok();
+        let last = rec.len().saturating_sub(1);
+        let mut texts: [Option<&'a str>; 8] = [None; 8];
+        for (k, col) in Column::ALL.iter().enumerate() {
+            let Some(i) = self.columns[k] else { continue };
+            let t = whole
+                .and_then(|w| rec.range(i).and_then(|r| w.get(r)))
+                .map(|t| {
+                    if i == last {
+                        t.strip_suffix('\r').unwrap_or(t)
+                    } else {
+                        t
+                    }
+                })
+                .map(|t| if trim { t.trim_ascii() } else { t });
+            let t = match t {
+                Some(t) => t,
+                None => match std::str::from_utf8(padded(rec, i, trim)) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        return Item::Rejected(self.reject(
+                            line,
+                            Some(col.name()),
+                            "not valid UTF-8 (another encoding? give --encoding)".into(),
+                        ));
+                    }
+                },
+            };
+            texts[k] = Some(t);
+        }
+        // The path: as written, or built (S3 bucket and decoded key, a prefix).
+        let built = match self.build_path(rec, texts[0]) {
+            Ok(b) => b,
+            Err(reason) => return Item::Rejected(self.reject(line, Some("file_path"), reason)),
+        };
+        let parsed = match parse_scalars(&texts, &mut self.rules, line) {
+            Ok(p) => p,
+            Err((col, reason)) => return Item::Rejected(self.reject(line, Some(col), reason)),
+        };
+        if let Some(n) = self.rules.pending_note.take() {
+            self.row_notes
+                .push((RowNote::ZonelessUtc, format!("{}{n}", self.source)));
+        }
+        let path = if built {
+            self.path_buf.as_str()
+        } else {
+            texts[0].unwrap_or_default()
+        };
+        if let Err(reason) = check_path(path) {
+            self.stats.rejected += 1;
+            return Item::Rejected(Rejection {
+                source: self.source.clone(),
+                line,
+                column: Some("file_path"),
+                reason,
+            });
+        }
+        if !self.rules.warned_lossy
+            && path.contains('?')
+            && crate::path::is_windows_path(path)
+            && !path.starts_with("\\\\?\\")
+        {
+            self.rules.warned_lossy = true;
+            self.row_notes.push((
+                RowNote::LossyWindows,
+                format!(
+                    "{}:{line}: a Windows path holds `?`, which Windows never allows in a name: \
+                     the export probably replaced characters it could not write (a lossy ASCII \
+                     export); export as UTF-8 or UTF-16 instead (PowerShell: -Encoding UTF8)",
+                    self.source
+                ),
+            ));
+        }
+        self.stats.accepted += 1;
+        Item::Row(InventoryRow {
+            line,
+            path,
+            size: parsed.size,
+            modified: parsed.modified,
+            accessed: parsed.accessed,
+            extension: extension(texts[4], path),
+            permissions: texts[5].and_then(opt),
+            owner: texts[6].and_then(opt),
+            hash: texts[7].and_then(opt),
+        })
+    }
+
+    /// Build the path into `path_buf` when it is not the field as written (`raw`, already
+    /// checked as UTF-8); `Ok(false)`: use the field.
+    fn build_path(
+        &mut self,
+        rec: &csv::ByteRecord,
+        raw: Option<&str>,
+    ) -> std::result::Result<bool, String> {
+        let Some(raw) = raw else {
             return Ok(false);
         };
         if self.rules.s3.is_none() && self.rules.prefix.is_none() && self.rules.join_name.is_none()
@@ -425,8 +563,8 @@ impl CsvInventory {
         }
         let trim = self.rules.trim;
         if let Some(ni) = self.rules.join_name {
-            let dir = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
-            let name = std::str::from_utf8(padded(&self.record, ni, trim))
+            let dir = raw;
+            let name = std::str::from_utf8(padded(rec, ni, trim))
                 .map_err(|_| "the name is not valid UTF-8".to_owned())?;
             if name.is_empty() {
                 return Err("empty name".into());
@@ -444,7 +582,6 @@ impl CsvInventory {
             self.path_buf.push_str(name);
             return Ok(true);
         }
-        let raw = std::str::from_utf8(padded(&self.record, pi, trim)).unwrap_or_default();
         if let Some(s3) = self.rules.s3 {
             url_decode(raw, &mut self.decode_buf)
                 .ok_or_else(|| format!("bad URL-encoded key {raw:?}"))?;
@@ -454,7 +591,7 @@ impl CsvInventory {
             match (&self.rules.prefix, s3.bucket) {
                 (Some(p), _) => join(&mut self.path_buf, p, key),
                 (None, Some(b)) => {
-                    let bucket = std::str::from_utf8(padded(&self.record, b, true))
+                    let bucket = std::str::from_utf8(padded(rec, b, true))
                         .map_err(|_| "bucket name is not UTF-8".to_owned())?;
                     self.path_buf.push_str("s3://");
                     self.path_buf.push_str(bucket);
@@ -499,15 +636,11 @@ struct Parsed {
 }
 
 fn parse_scalars(
-    rec: &csv::ByteRecord,
-    columns: &[Option<usize>; 8],
+    texts: &[Option<&str>; 8],
     rules: &mut RowRules,
-    trim: bool,
     line: u64,
 ) -> std::result::Result<Parsed, (&'static str, String)> {
-    let text = |c: usize| {
-        columns[c].map(|i| std::str::from_utf8(padded(rec, i, trim)).unwrap_or_default())
-    };
+    let text = |c: usize| texts[c];
     let size = parse_size(text(1).unwrap_or_default()).map_err(|r| ("file_size", r))?;
     let mut times = [None, None];
     for (k, (slot, name)) in times

@@ -10,7 +10,8 @@
 //! Inventories as other tools write them are read too ([`InventoryOptions`]): gzip and zstd,
 //! UTF-16 and Windows-1252, any of `,` `;` tab `|`, a header below `#TYPE` lines or a preamble,
 //! headerless files, and the [`Preset`]s of PowerShell, WizTree, TreeSize, Everything, S3 and
-//! Azure inventories, Robinhood and `find`. `a/b/yyyy` dates are decided per column from the
+//! Azure inventories, Robinhood and `find`. An S3 Inventory's `manifest.json`, opened as the
+//! inventory, reads every data file it lists as one source ([`ChainedInventory`]). `a/b/yyyy` dates are decided per column from the
 //! whole column, never per row (see docs/adr/0009). Folder rows (a trailing separator or a
 //! preset's marker) are skipped and counted ([`ReadStats::folders`]), never handed out.
 //!
@@ -43,6 +44,8 @@ mod dates;
 mod fields;
 mod input;
 mod layout;
+mod manifest;
+mod parallel;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod preset;
@@ -50,6 +53,8 @@ mod preset;
 pub use self::csv::CsvInventory;
 pub(crate) use self::fields::check_path_len;
 pub use self::input::Encoding;
+pub use self::manifest::{ChainPart, ChainedInventory};
+pub use self::parallel::{Mapped, default_threads, map_rows};
 #[cfg(feature = "parquet")]
 pub use self::parquet::ParquetInventory;
 pub use self::preset::{Preset, s3_manifest};
@@ -309,7 +314,8 @@ impl InventoryOptions {
         self.path_prefix = Some(prefix.into());
         self
     }
-    /// An S3 Inventory's `manifest.json` text: its `fileSchema` names the headerless columns.
+    /// An S3 Inventory's `manifest.json` text, to read one of its data files: its `fileSchema`
+    /// names the headerless columns. (To read all of them, [`open`] the manifest itself.)
     pub fn with_s3_manifest(mut self, manifest: &str) -> Result<Self> {
         let (names, _) = s3_manifest(manifest)?;
         self.headerless = Some(names);
@@ -538,7 +544,16 @@ pub fn is_folder_path(path: &str) -> bool {
 }
 
 /// Open an inventory file, choosing CSV or Parquet by content (unless forced).
+///
+/// An S3 Inventory's `manifest.json` (JSON with a `fileSchema`; not when a format is forced) is
+/// read whole: every data file it lists, found beside it, checked against the manifest's sizes
+/// and MD5 checksums, as one source ([`ChainedInventory`]; see the `manifest` module).
 pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn InventorySource>> {
+    if options.format.is_none() {
+        if let Some(m) = manifest::sniff(path)? {
+            return manifest::open(path, m, options);
+        }
+    }
     let format = match options.format {
         Some(f) => f,
         None => sniff(path)?,
@@ -558,15 +573,8 @@ pub fn open(path: &Path, options: &InventoryOptions) -> Result<Box<dyn Inventory
             // first (removed at once; the open handle keeps it readable).
             let mut tmp = tempfile::NamedTempFile::new()?;
             std::io::copy(&mut r, tmp.as_file_mut())?;
-            let inv = ParquetInventory::open_as_with(
-                tmp.path(),
-                path.display().to_string(),
-                &options.columns,
-                crate::time::TimeRules {
-                    order: options.date_order,
-                    zone: options.zone.clone(),
-                },
-            )?;
+            let inv =
+                ParquetInventory::open_as_options(tmp.path(), path.display().to_string(), options)?;
             Ok(Box::new(inv))
         }
         #[cfg(not(feature = "parquet"))]

@@ -1,6 +1,12 @@
 //! The Parquet inventory reader: the arrow batch reader with a projection of the inventory
 //! columns, so only those columns are decoded, one batch at a time.
 //!
+//! An S3 Inventory's Parquet data files (the `s3-inventory` preset) are read with S3's column
+//! names (`bucket`, `key`, `size`, `last_modified_date`, `e_tag`; `--map` wins): paths become
+//! `s3://BUCKET/KEY` (keys are not URL-encoded in Parquet), and older versions (`is_latest`
+//! false) and delete markers (`is_delete_marker` true) are skipped and counted
+//! ([`ReadStats::skipped`]).
+//!
 //! Columns may be typed (integers for sizes, Parquet timestamps of any unit, dates) or text (parsed
 //! exactly like CSV fields). An unsupported column type is refused when the file is opened.
 //! Values are held to the same limits as CSV's (see the [module docs](super)): a `UInt64` size
@@ -37,6 +43,39 @@ pub struct ParquetInventory {
     stats: ReadStats,
     /// How text timestamps are read (day order of `a/b/yyyy`, zone of zone-less times).
     times: TimeRules,
+    /// An S3 Inventory's extra columns, when reading one.
+    s3: Option<S3Columns>,
+    path_buf: String,
+}
+
+/// An S3 Inventory's columns beyond the mapped ones: `bucket`, `is_latest`, `is_delete_marker`.
+#[derive(Debug, Default)]
+struct S3Columns {
+    names: [Option<String>; 3],
+    arrays: [Option<ArrayRef>; 3],
+    /// `--path-prefix`, in place of `s3://BUCKET`.
+    prefix: Option<String>,
+}
+
+/// S3 Inventory's Parquet names of the inventory columns.
+const S3_NAMES: [(Column, &str); 4] = [
+    (Column::FilePath, "key"),
+    (Column::FileSize, "size"),
+    (Column::LastModified, "last_modified_date"),
+    (Column::Hash, "e_tag"),
+];
+
+/// S3 Inventory's Parquet names of the bucket and version columns.
+const S3_EXTRA: [&str; 3] = ["bucket", "is_latest", "is_delete_marker"];
+
+fn flag(a: &ArrayRef, i: usize) -> Option<bool> {
+    if a.is_null(i) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Boolean => Some(a.as_boolean().value(i)),
+        _ => text(a, i).map(|t| t.trim().eq_ignore_ascii_case("true")),
+    }
 }
 
 impl std::fmt::Debug for ParquetInventory {
@@ -87,16 +126,39 @@ impl ParquetInventory {
 
     /// Open `path` with the column renames, day order and zone of `options` (text timestamps
     /// only: a Parquet timestamp column is an instant already).
+    ///
+    /// With the `s3-inventory` preset the file is read as an S3 Inventory data file: S3's column
+    /// names (`bucket`, `key`, `size`, `last_modified_date`, `e_tag`), paths `s3://BUCKET/KEY`,
+    /// older versions and delete markers skipped.
     pub fn open_with(path: &Path, options: &super::InventoryOptions) -> Result<Self> {
-        Self::open_as_with(
-            path,
-            path.display().to_string(),
-            &options.columns,
-            TimeRules {
-                order: options.date_order,
-                zone: options.zone.clone(),
-            },
-        )
+        Self::open_as_options(path, path.display().to_string(), options)
+    }
+
+    /// [`open_with`](Self::open_with), naming the file `source` in messages.
+    pub(crate) fn open_as_options(
+        path: &Path,
+        source: String,
+        options: &super::InventoryOptions,
+    ) -> Result<Self> {
+        let times = TimeRules {
+            order: options.date_order,
+            zone: options.zone.clone(),
+        };
+        if options.preset != Some(super::Preset::S3Inventory) {
+            return Self::open_inner(path, source, &options.columns, times, None);
+        }
+        let mut map = ColumnMap::new();
+        for (column, name) in S3_NAMES {
+            map = map.rename(column, name);
+        }
+        for (column, header) in &options.columns.renames {
+            map = map.rename(*column, header.clone());
+        }
+        let s3 = S3Columns {
+            prefix: options.path_prefix.clone(),
+            ..S3Columns::default()
+        };
+        Self::open_inner(path, source, &map, times, Some(s3))
     }
 
     pub(crate) fn open_as_with(
@@ -104,6 +166,16 @@ impl ParquetInventory {
         source: String,
         map: &ColumnMap,
         times: TimeRules,
+    ) -> Result<Self> {
+        Self::open_inner(path, source, map, times, None)
+    }
+
+    fn open_inner(
+        path: &Path,
+        source: String,
+        map: &ColumnMap,
+        times: TimeRules,
+        mut s3: Option<S3Columns>,
     ) -> Result<Self> {
         let file = File::open(path)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot open {source}")))?;
@@ -129,6 +201,21 @@ impl ParquetInventory {
                 roots.push(i);
             }
         }
+        if let Some(s3) = s3.as_mut() {
+            for (slot, want) in s3.names.iter_mut().zip(S3_EXTRA) {
+                if let Some((i, f)) = schema
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| f.name().eq_ignore_ascii_case(want))
+                {
+                    *slot = Some(f.name().clone());
+                    if !roots.contains(&i) {
+                        roots.push(i);
+                    }
+                }
+            }
+        }
         let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader = builder
@@ -147,6 +234,8 @@ impl ParquetInventory {
             source,
             stats: ReadStats::default(),
             times,
+            s3,
+            path_buf: String::new(),
         })
     }
 
@@ -159,7 +248,46 @@ impl ParquetInventory {
                 .as_deref()
                 .and_then(|n| batch.column_by_name(n).cloned());
         }
+        if let Some(s3) = self.s3.as_mut() {
+            for (slot, name) in s3.arrays.iter_mut().zip(&s3.names) {
+                *slot = name
+                    .as_deref()
+                    .and_then(|n| batch.column_by_name(n).cloned());
+            }
+        }
     }
+
+    /// An S3 Inventory row: whether it is an older version or a delete marker.
+    fn not_current(&self, i: usize) -> bool {
+        let Some(s3) = &self.s3 else {
+            return false;
+        };
+        let [_, latest, marker] = &s3.arrays;
+        latest.as_ref().and_then(|a| flag(a, i)) == Some(false)
+            || marker.as_ref().and_then(|a| flag(a, i)) == Some(true)
+    }
+}
+
+/// An S3 Inventory row's path, `s3://BUCKET/KEY` (or the prefix and the key), into `out`.
+fn s3_path(s3: &S3Columns, key: &str, i: usize, out: &mut String) -> Result<(), &'static str> {
+    out.clear();
+    if let Some(p) = &s3.prefix {
+        out.push_str(p);
+        if !p.ends_with('/') {
+            out.push('/');
+        }
+    } else {
+        let bucket = s3.arrays[0]
+            .as_ref()
+            .and_then(|a| text(a, i))
+            .filter(|b| !b.is_empty())
+            .ok_or("an S3 key without a bucket: give --path-prefix s3://BUCKET")?;
+        out.push_str("s3://");
+        out.push_str(bucket);
+        out.push('/');
+    }
+    out.push_str(key);
+    Ok(())
 }
 
 fn text(a: &ArrayRef, i: usize) -> Option<&str> {
@@ -260,6 +388,10 @@ impl InventorySource for ParquetInventory {
                 .as_ref()
                 .and_then(|a| text(a, i))
                 .is_some_and(super::is_folder_path);
+            if self.not_current(i) {
+                self.stats.skipped += 1;
+                continue;
+            }
             if folder {
                 self.stats.folders += 1;
                 continue;
@@ -267,11 +399,25 @@ impl InventorySource for ParquetInventory {
             break i;
         };
         let line = self.rows_before + i as u64 + 1;
+        let built = match &self.s3 {
+            Some(s3) => {
+                let key = self.columns[Column::FilePath as usize]
+                    .as_ref()
+                    .and_then(|a| text(a, i))
+                    .unwrap_or_default();
+                Some(s3_path(s3, key, i, &mut self.path_buf))
+            }
+            None => None,
+        };
         let col = |c: Column| self.columns[c as usize].as_ref();
         let parsed = (|| {
-            let path = col(Column::FilePath)
-                .and_then(|a| text(a, i))
-                .unwrap_or_default();
+            let path = match built {
+                Some(Ok(())) => self.path_buf.as_str(),
+                Some(Err(r)) => return Err(("file_path", r.to_owned())),
+                None => col(Column::FilePath)
+                    .and_then(|a| text(a, i))
+                    .unwrap_or_default(),
+            };
             check_path(path).map_err(|r| ("file_path", r))?;
             let size = size(col(Column::FileSize).expect("required column"), i)
                 .map_err(|r| ("file_size", r))?;

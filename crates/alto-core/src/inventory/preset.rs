@@ -10,7 +10,7 @@
 //! | `wiztree` | `File Name`, `Size`, `Modified` (banner line first) | `Attributes` bit 0x10, trailing `\` | `yyyy/mm/dd hh:mm:ss` |
 //! | `treesize` | `Full Path` or `Path`, `Size` (units allowed), `Last Modified`, `Last Accessed`, `Owner` (preamble first) | `Type = Folder`, trailing `\` | the locale's |
 //! | `everything` | `Filename` (EFU) or `Path` + `Name` (CSV export), `Size`, `Date Modified`, `Date Accessed` | `Attributes` bit 0x10 | FILETIME or local |
-//! | `s3-inventory` | headerless: `Bucket`, `Key` (URL-encoded), `Size`, `LastModifiedDate` from `manifest.json` | — | ISO 8601 |
+//! | `s3-inventory` | CSV: headerless, `Bucket`, `Key` (URL-encoded), `Size`, `LastModifiedDate`, `ETag` named by `manifest.json`'s `fileSchema`; Parquet: `bucket`, `key`, `size`, `last_modified_date`, `e_tag`; older versions (`IsLatest`) and delete markers skipped; paths `s3://BUCKET/KEY`; the manifest itself reads every data file it lists (ORC is not read) | key ending in `/` | ISO 8601 (Parquet: a timestamp) |
 //! | `azure-inventory` | `Name`, `Content-Length`, `Last-Modified`, `LastAccessTime` | `hdi_isfolder = true` | ISO 8601 |
 //! | `robinhood` | `path`, `size`, `last_mod`, `last_access`, `owner` (fields padded) | `type = dir` | `yyyy/mm/dd hh:mm:ss` |
 //! | `find` | headerless, tab-separated `%p %s %T@ %A@` | trailing `/` | Unix seconds |
@@ -30,7 +30,8 @@ pub enum Preset {
     TreeSize,
     /// voidtools Everything: EFU file lists (`Filename,Size,Date Modified,Date Created,Attributes`).
     Everything,
-    /// Amazon S3 Inventory, CSV (headerless, usually gzip), read through its `manifest.json`.
+    /// Amazon S3 Inventory, CSV (headerless, usually gzip) or Parquet, read through its
+    /// `manifest.json` (opening the manifest reads every data file it lists).
     S3Inventory,
     /// Azure Blob Storage inventory, CSV.
     AzureInventory,
@@ -257,32 +258,11 @@ pub(crate) fn url_decode(s: &str, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// The column names of an S3 Inventory from its `manifest.json` (`fileSchema`), and the data
-/// files it lists (`files[].key`, relative to the destination bucket).
+/// The column names of an S3 Inventory from its `manifest.json` (`fileSchema`: CSV's list, or the
+/// field names of a Parquet schema), and the data files it lists (`files[].key`, relative to the
+/// destination bucket). An ORC inventory is refused: ORC is not read.
 pub fn s3_manifest(text: &str) -> Result<(Vec<String>, Vec<String>)> {
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Error::invalid_input(format!("not an S3 Inventory manifest: {e}")))?;
-    let schema = v
-        .get("fileSchema")
-        .and_then(|s| s.as_str())
-        .ok_or_else(|| Error::invalid_input("S3 Inventory manifest has no \"fileSchema\""))?;
-    if let Some(f) = v.get("fileFormat").and_then(|f| f.as_str()) {
-        if !f.eq_ignore_ascii_case("CSV") {
-            return Err(Error::invalid_input(format!(
-                "S3 Inventory manifest names format {f:?}: only CSV inventories are read \
-                 (ORC is not supported; Parquet files can be read one by one)"
-            )));
-        }
-    }
-    let columns = schema.split(',').map(|c| c.trim().to_owned()).collect();
-    let files = v
-        .get("files")
-        .and_then(|f| f.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f.get("key")?.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((columns, files))
+    let m = super::manifest::S3Manifest::parse(text)?;
+    m.check_readable()?;
+    Ok((m.columns, m.files.into_iter().map(|f| f.key).collect()))
 }
