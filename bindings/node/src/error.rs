@@ -7,6 +7,10 @@ use std::future::Future;
 
 /// A JavaScript `Error` for an Alto error (made on the JS thread, so it can carry properties).
 pub(crate) fn js_error(env: &Env, e: &alto::Error) -> Error {
+    if let Some(r) = e.rule_error() {
+        // A rule set refused on the way: `rule`, `ruleIndex` and `field` too.
+        return rule_error(env, r);
+    }
     build(
         env,
         e.kind().as_str(),

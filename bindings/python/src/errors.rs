@@ -148,6 +148,10 @@ fn build(
 
 /// The exception for an Alto error.
 pub(crate) fn to_py(py: Python<'_>, e: alto::Error) -> PyErr {
+    if let Some(r) = e.rule_error() {
+        // A rule set refused on the way (its text is the message): `.rule` and `.field` too.
+        return rule_error(py, r.clone());
+    }
     let source = std::error::Error::source(&e).map(ToString::to_string);
     let err = build(py, e.kind(), e.to_string(), |exc| {
         exc.setattr("retryable", e.is_retryable())

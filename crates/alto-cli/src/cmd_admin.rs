@@ -82,20 +82,18 @@ pub(crate) fn tenant(cmd: TenantCommand, quiet: bool) -> CmdResult {
     match cmd {
         TenantCommand::Create(a) => runtime()?.block_on(async {
             let alto = a.store.alto(quiet).await?;
-            let settings = TenantSettings {
-                keep_history: !a.no_history,
-                planned_retention_days: a.planned_retention_days,
-                stub_access: match a.stub_access.as_str() {
-                    "rehydrate" => StubAccessPolicy::Rehydrate,
-                    "ignore" => StubAccessPolicy::Ignore,
-                    _ => StubAccessPolicy::Alert,
-                },
-                unknown_paths: match a.unknown_paths.as_str() {
-                    "ignore" => UnknownPathPolicy::Ignore,
-                    "placeholder" => UnknownPathPolicy::Placeholder,
-                    _ => UnknownPathPolicy::Queue,
-                },
-                ..TenantSettings::default()
+            let mut settings = TenantSettings::default();
+            settings.keep_history = !a.no_history;
+            settings.planned_retention_days = a.planned_retention_days;
+            settings.stub_access = match a.stub_access.as_str() {
+                "rehydrate" => StubAccessPolicy::Rehydrate,
+                "ignore" => StubAccessPolicy::Ignore,
+                _ => StubAccessPolicy::Alert,
+            };
+            settings.unknown_paths = match a.unknown_paths.as_str() {
+                "ignore" => UnknownPathPolicy::Ignore,
+                "placeholder" => UnknownPathPolicy::Placeholder,
+                _ => UnknownPathPolicy::Queue,
             };
             let t = alto.create_tenant(&a.name, &settings).await?;
             println!("created tenant {:?} (id {})", t.name(), t.record().id);

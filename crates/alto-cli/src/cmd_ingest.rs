@@ -1,17 +1,15 @@
 //! `alto ingest`: load an inventory into a store, resumably.
 
 use crate::input::{
-    InventoryArgs, ReadFlags, RejectPrinter, check_strict, open_inventory, print_notes,
+    InventoryArgs, ReadFlags, RejectPrinter, check_strict, open_inventory_file, print_notes,
     progress_bar,
 };
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto::ingest::{IngestOptions, IngestReport, ingest, source_identity};
-use alto::inventory::{InventorySource, Item};
-use alto::store::{ScanKind, ShareSpec};
-use alto::{ShareKind, path::is_windows_path};
-use alto::{Store, TenantId};
+use alto::ingest::IngestReport;
+use alto::{IngestRequest, InventoryFile, ShareKind, TenantHandle};
 use clap::{Args, ValueEnum};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Kind {
@@ -78,45 +76,33 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
         strict: args.strict,
         read: args.read.clone(),
     };
+    // The inventory is opened (and a bad one refused) before the store is.
+    let mut file = open_inventory_file(&input)?;
     let kind = match args.kind {
         Some(k) => k.into(),
-        None => guess_kind(&input)?,
+        None => file.guess_kind()?,
     };
-    let mut src = open_inventory(&input)?;
-    let opts = IngestOptions {
-        kind: if args.full_scan {
-            ScanKind::Full
-        } else {
-            ScanKind::Partial
-        },
-        chunk_rows: args.chunk_rows.map(|n| n as usize),
-        source: Some(source_identity(input.path())?),
-        path_prefix: None,
-        missing_despite_rejects: args.missing_despite_rejects,
-    };
+    print_notes(file.take_notes(), false);
+    let mut req = IngestRequest::default()
+        .kind(kind)
+        .missing_despite_rejects(args.missing_despite_rejects);
+    if args.full_scan {
+        req = req.full_scan();
+    }
+    if let Some(n) = args.chunk_rows {
+        req = req.chunk_rows(n as usize);
+    }
     let started = std::time::Instant::now();
     let report = runtime()?.block_on(async {
-        let store = args.store.open(quiet).await?;
-        let tenant = store.tenant(&args.tenant).await.map_err(|e| {
+        let alto = args.store.alto(quiet).await?;
+        let tenant = alto.tenant(&args.tenant).await.map_err(|e| {
             Failure::usage(format!(
                 "{e}: create it with `alto tenant create {}`",
                 args.tenant
             ))
         })?;
-        store
-            .ensure_share(tenant.id, &ShareSpec::new(args.share.clone(), kind))
-            .await?;
-        ingest_with_progress(
-            store.as_ref(),
-            tenant.id,
-            &args.share,
-            src.as_mut(),
-            &opts,
-            quiet,
-        )
-        .await
+        ingest_with_progress(&tenant, &args.share, file, req, quiet).await
     })?;
-    print_notes(src.as_mut(), quiet);
     let secs = started.elapsed().as_secs_f64();
     if !quiet || report.rejected > 0 {
         eprintln!(
@@ -179,44 +165,30 @@ pub(crate) fn run(args: IngestArgs, quiet: bool) -> CmdResult {
     )
 }
 
-/// The core's ingest with a progress bar (unless `quiet`), printing rejected rows as they come.
+/// The handle's ingest with a progress bar (unless `quiet`), printing rejected rows as they come
+/// and, after the rejection summary, the reader's notes (unless `quiet`).
 pub(crate) async fn ingest_with_progress(
-    store: &dyn Store,
-    tenant: TenantId,
+    tenant: &TenantHandle,
     share: &str,
-    src: &mut dyn InventorySource,
-    opts: &IngestOptions,
+    file: InventoryFile,
+    req: IngestRequest,
     quiet: bool,
 ) -> Result<IngestReport, Failure> {
-    let bar = progress_bar(quiet, src.progress().total);
-    let mut rejects = RejectPrinter::default();
-    let report = ingest(
-        store,
-        tenant,
-        share,
-        src,
-        opts,
-        |r| rejects.print(r),
-        |_, p| bar.set_position(p.done),
-    )
-    .await?;
+    let bar = progress_bar(quiet, file.progress().total);
+    let rejects = Arc::new(Mutex::new(RejectPrinter::default()));
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let (r, b, n) = (rejects.clone(), bar.clone(), notes.clone());
+    let req = req
+        .on_reject(move |x| lock(&r).print(x))
+        .on_progress(move |p| b.set_position(p.done))
+        .on_note(move |note| lock(&n).push(note.to_owned()));
+    let report = tenant.ingest_file(share, file, &req).await?;
     bar.finish_and_clear();
-    rejects.finish(report.accepted);
+    lock(&rejects).finish(report.accepted);
+    print_notes(std::mem::take(&mut *lock(&notes)), quiet);
     Ok(report)
 }
 
-/// NTFS when the first accepted path is a Windows path, POSIX otherwise.
-fn guess_kind(input: &InventoryArgs) -> Result<ShareKind, Failure> {
-    let opts = input.read.options(input.map.as_deref())?;
-    let mut src = alto::inventory::open(input.path(), &opts)?;
-    while let Some(item) = src.next_item()? {
-        if let Item::Row(r) = item {
-            return Ok(if is_windows_path(r.path) {
-                ShareKind::Ntfs
-            } else {
-                ShareKind::Posix
-            });
-        }
-    }
-    Ok(ShareKind::Posix)
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -113,6 +113,8 @@ impl RunProgress {
             FileProgress::Failed => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
             }
+            // A kind of outcome this CLI does not know yet: counted as done, nothing more.
+            _ => {}
         }
         if self.bar.position() >= self.bar.length().unwrap_or(0) {
             self.bar.inc_length(1);
@@ -323,9 +325,7 @@ pub(crate) fn jobs(args: JobsArgs, quiet: bool) -> CmdResult {
         None => None,
     };
     runtime()?.block_on(async {
-        let alto = Alto::with_store(args.store.open(quiet).await?)
-            .connect()
-            .await?;
+        let alto = args.store.alto(quiet).await?;
         if !args.json {
             println!(
                 "{:<12} {:>7} {:<10} {:<16} {:>8} {:>10} {:>8} {:>8} {:>7}  TARGET / LAST ERROR",
@@ -382,9 +382,7 @@ pub(crate) struct CancelArgs {
 
 pub(crate) fn cancel(args: CancelArgs, quiet: bool) -> CmdResult {
     runtime()?.block_on(async {
-        let alto = Alto::with_store(args.store.open(quiet).await?)
-            .connect()
-            .await?;
+        let alto = args.store.alto(quiet).await?;
         let j = alto
             .tenant(&args.tenant)
             .await?

@@ -8,12 +8,10 @@
 
 use crate::cmd_ingest::ingest_with_progress;
 use crate::cmd_plan::{Format, PlanFlags, print_report};
-use crate::input::{InventoryArgs, open_inventory};
+use crate::input::{InventoryArgs, open_inventory_file, print_notes};
 use crate::store::runtime;
 use crate::{CmdResult, Failure, fmt};
-use alto::ingest::IngestOptions;
-use alto::store::{ScanKind, ShareSpec};
-use alto::{ErrorKind, ShareKind, TenantSettings};
+use alto::{ErrorKind, IngestRequest, ShareKind, TenantSettings};
 use alto_core::time::{MICROS_PER_SEC, format_rfc3339, parse_timestamp};
 use alto_rules::RuleSet;
 use clap::Args;
@@ -186,34 +184,20 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
     };
     let plan_opts = flags.options()?;
     let (ingested, took, mut report) = runtime()?.block_on(async {
-        let store = alto::open_store(&url).await?;
-        let tenant = match store.tenant("demo").await {
+        let alto = alto::connect(&url).await?;
+        let tenant = match alto.tenant("demo").await {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                store
-                    .create_tenant("demo", &TenantSettings::default())
+                alto.create_tenant("demo", &TenantSettings::default())
                     .await?
             }
             Err(e) => return Err(Failure::from(e)),
         };
-        store
-            .ensure_share(tenant.id, &ShareSpec::new("data", ShareKind::Ntfs))
-            .await?;
-        let mut src = open_inventory(&input)?;
-        let opts = IngestOptions {
-            kind: ScanKind::Full,
-            ..IngestOptions::default()
-        };
+        let mut file = open_inventory_file(&input)?;
+        print_notes(file.take_notes(), false);
+        let req = IngestRequest::default().kind(ShareKind::Ntfs).full_scan();
         let started = std::time::Instant::now();
-        let ingested = ingest_with_progress(
-            store.as_ref(),
-            tenant.id,
-            "data",
-            src.as_mut(),
-            &opts,
-            quiet,
-        )
-        .await?;
+        let ingested = ingest_with_progress(&tenant, "data", file, req, quiet).await?;
         let took = started.elapsed();
         if !quiet {
             eprintln!(
@@ -226,10 +210,9 @@ pub(crate) fn run(args: DemoArgs, quiet: bool) -> CmdResult {
             );
         }
         let started = std::time::Instant::now();
-        let handle = alto::Alto::with_store(store).connect().await?;
         let mut req = alto::PlanRequest::at(plan_opts.now);
         req.options = plan_opts;
-        let planned = handle.tenant("demo").await?.plan(&rules, &req).await?;
+        let planned = tenant.plan(&rules, &req).await?;
         Ok::<_, Failure>((ingested, started.elapsed(), planned.report))
     })?;
     report.rows_rejected = ingested.rejected;

@@ -161,13 +161,20 @@ pub(crate) fn inventory_path<'a>(inventory: Option<&'a Path>, read: &'a ReadFlag
 pub(crate) fn open_inventory(args: &InventoryArgs) -> Result<Box<dyn InventorySource>, Failure> {
     let opts = args.read.options(args.map.as_deref())?;
     let mut src = inventory::open(args.path(), &opts)?;
-    print_notes(src.as_mut(), false);
+    print_notes(src.take_notes(), false);
     Ok(src)
 }
 
+/// Open the inventory named by the arguments for the library's ingest (its notes not printed
+/// yet: [`print_notes`]).
+pub(crate) fn open_inventory_file(args: &InventoryArgs) -> Result<alto::InventoryFile, Failure> {
+    let opts = args.read.options(args.map.as_deref())?;
+    Ok(alto::InventoryFile::open(args.path(), &opts)?)
+}
+
 /// Print the reader's notes (a detected preset, a skipped preamble, times read as UTC) on stderr.
-pub(crate) fn print_notes(src: &mut dyn InventorySource, quiet: bool) {
-    for n in src.take_notes() {
+pub(crate) fn print_notes(notes: Vec<String>, quiet: bool) {
+    for n in notes {
         if !quiet {
             eprintln!("alto: note: {n}");
         }
@@ -223,7 +230,7 @@ pub(crate) fn read_inventory(
         }
     }
     bar.finish_and_clear();
-    print_notes(src.as_mut(), quiet);
+    print_notes(src.take_notes(), quiet);
     let stats = src.stats();
     finish_read(args, quiet, stats, &rejects);
     Ok(stats)

@@ -65,6 +65,9 @@ pub struct Error {
     message: String,
     retryable: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// The message is the source's own text (a [`RuleError`](alto_rules::RuleError)): `Display`
+    /// does not repeat it.
+    source_is_message: bool,
 }
 
 /// `Result` with [`Error`].
@@ -78,6 +81,7 @@ impl Error {
             message: message.into(),
             retryable: false,
             source: None,
+            source_is_message: false,
         }
     }
 
@@ -107,7 +111,14 @@ impl Error {
     /// Attach the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
+        self.source_is_message = false;
         self
+    }
+
+    /// The refused rule set behind an [`ErrorKind::InvalidRule`] error, with the rule and field
+    /// at fault (it is also the error's [`source`](std::error::Error::source)).
+    pub fn rule_error(&self) -> Option<&alto_rules::RuleError> {
+        self.source.as_deref()?.downcast_ref()
     }
 
     /// Mark whether trying the same call again may succeed.
@@ -142,7 +153,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
         if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
+            if !self.source_is_message {
+                write!(f, ": {source}")?;
+            }
         }
         Ok(())
     }
@@ -156,9 +169,14 @@ impl std::error::Error for Error {
     }
 }
 
+/// An [`ErrorKind::InvalidRule`] error whose message is the rule error's and whose source is the
+/// rule error itself ([`Error::rule_error`]), so callers (and the bindings) still read the rule
+/// and field at fault.
 impl From<alto_rules::RuleError> for Error {
     fn from(e: alto_rules::RuleError) -> Self {
-        Error::new(ErrorKind::InvalidRule, e.to_string())
+        let mut err = Error::new(ErrorKind::InvalidRule, e.to_string()).with_source(e);
+        err.source_is_message = true;
+        err
     }
 }
 

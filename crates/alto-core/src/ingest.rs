@@ -61,6 +61,7 @@ impl Default for IngestOptions {
 
 /// What an ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct IngestReport {
     /// The scan.
     pub scan: i64,

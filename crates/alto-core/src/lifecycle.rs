@@ -17,6 +17,7 @@ use std::str::FromStr;
 /// Where a tiered file is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum TierState {
     /// Chosen by a rule; a job will tier it. Counts as "in flight".
     Planned,

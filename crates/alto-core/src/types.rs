@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A tenant's identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct TenantId(pub i64);
 
@@ -23,6 +25,7 @@ impl fmt::Display for TenantId {
 /// What to do with a feed event for a path the inventory does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum UnknownPathPolicy {
     /// Keep it in a queue for investigation (default).
     #[default]
@@ -36,6 +39,7 @@ pub enum UnknownPathPolicy {
 /// What to do when a stubbed file is accessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StubAccessPolicy {
     /// Write an alert audit event (default).
     #[default]
@@ -51,6 +55,7 @@ pub enum StubAccessPolicy {
 /// Per-tenant settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct TenantSettings {
     /// Keep immutable per-scan snapshot rows (`file`) beside `file_current`.
     pub keep_history: bool,
@@ -76,8 +81,48 @@ impl Default for TenantSettings {
     }
 }
 
+/// Builders for settings made outside this crate (the struct is `#[non_exhaustive]`):
+/// `TenantSettings::default().with_stub_access(StubAccessPolicy::Rehydrate)`.
+impl TenantSettings {
+    /// Keep (or not) per-scan snapshot rows.
+    #[must_use]
+    pub fn with_keep_history(mut self, keep: bool) -> Self {
+        self.keep_history = keep;
+        self
+    }
+
+    /// Keep only the last `scans` scans per share (`None`: all).
+    #[must_use]
+    pub fn with_history_scans(mut self, scans: Option<u32>) -> Self {
+        self.history_scans = scans;
+        self
+    }
+
+    /// PLANNED objects expire after `days`.
+    #[must_use]
+    pub fn with_planned_retention_days(mut self, days: u32) -> Self {
+        self.planned_retention_days = days;
+        self
+    }
+
+    /// What feed events for unknown paths do.
+    #[must_use]
+    pub fn with_unknown_paths(mut self, policy: UnknownPathPolicy) -> Self {
+        self.unknown_paths = policy;
+        self
+    }
+
+    /// What an access to a stubbed file does.
+    #[must_use]
+    pub fn with_stub_access(mut self, policy: StubAccessPolicy) -> Self {
+        self.stub_access = policy;
+        self
+    }
+}
+
 /// A tenant: one customer, whose rows no other tenant can see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tenant {
     /// Store key.
     pub id: TenantId,
@@ -92,6 +137,7 @@ pub struct Tenant {
 /// The kind of file system a share is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ShareKind {
     /// Windows NTFS volume (case-insensitive).
     #[default]
@@ -122,7 +168,8 @@ impl ShareKind {
 }
 
 /// A share: one file system (or part of one) of a tenant, scanned as a unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Share {
     /// Store key.
     pub id: i64,
@@ -146,6 +193,7 @@ pub struct Share {
 /// Where a file record's last-accessed time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AccessSource {
     /// The first scan that saw the file.
     #[default]
@@ -193,7 +241,8 @@ pub struct FileEntry {
 }
 
 /// The current state of one file (`file_current`): what the planner reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileRecord {
     /// Share name.
     pub share: String,
@@ -290,10 +339,12 @@ pub struct Estimate {
 }
 
 /// The state of a tiering job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum JobState {
     /// Waiting for a worker.
+    #[default]
     Queued,
     /// Claimed by a worker holding a lease.
     Running,
@@ -306,7 +357,8 @@ pub enum JobState {
 }
 
 /// A batch of files of one rule going to one target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Job {
     /// Store key (0 for a dry-run plan's jobs).
     pub id: i64,
@@ -371,7 +423,8 @@ impl JobState {
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuditEvent {
     /// Store key, increasing.
     pub id: i64,

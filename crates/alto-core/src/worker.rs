@@ -101,6 +101,7 @@ impl Default for WorkerOptions {
 
 /// What one job run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct JobReport {
     /// The job.
     pub job: i64,
@@ -122,6 +123,7 @@ pub struct JobReport {
 /// [`JobReport`] has the same counts at its end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FileProgress {
     /// Stubbed, after moving this many bytes.
     Stubbed {
@@ -738,6 +740,7 @@ async fn restore_file(
 
 /// What a rehydration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RehydrateReport {
     /// Files brought back.
     pub rehydrated: u64,

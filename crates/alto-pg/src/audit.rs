@@ -63,14 +63,14 @@ pub(crate) async fn insert(
         )));
     };
     let at: PgTime = row.try_get(1).map_err(db_err)?;
-    Ok(AuditEvent {
-        id: row.try_get(0).map_err(db_err)?,
-        at: at.0,
-        kind: event.kind.clone(),
-        subject: event.subject.clone(),
-        detail: event.detail.clone(),
-        parent: event.parent,
-    })
+    let mut stored = AuditEvent::default();
+    stored.id = row.try_get(0).map_err(db_err)?;
+    stored.at = at.0;
+    stored.kind = event.kind.clone();
+    stored.subject = event.subject.clone();
+    stored.detail = event.detail.clone();
+    stored.parent = event.parent;
+    Ok(stored)
 }
 
 pub(crate) async fn audit(
@@ -96,14 +96,14 @@ pub(crate) async fn audit(
     for r in rows {
         let at: PgTime = r.try_get(1).map_err(db_err)?;
         let Json(detail): Json<serde_json::Value> = r.try_get(4).map_err(db_err)?;
-        items.push(AuditEvent {
-            id: r.try_get(0).map_err(db_err)?,
-            at: at.0,
-            kind: r.try_get(2).map_err(db_err)?,
-            subject: r.try_get(3).map_err(db_err)?,
-            detail,
-            parent: r.try_get(5).map_err(db_err)?,
-        });
+        let mut event = AuditEvent::default();
+        event.id = r.try_get(0).map_err(db_err)?;
+        event.at = at.0;
+        event.kind = r.try_get(2).map_err(db_err)?;
+        event.subject = r.try_get(3).map_err(db_err)?;
+        event.detail = detail;
+        event.parent = r.try_get(5).map_err(db_err)?;
+        items.push(event);
     }
     let next = if items.len() > limit {
         items.truncate(limit);

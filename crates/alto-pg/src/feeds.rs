@@ -670,6 +670,12 @@ pub(crate) async fn apply_events(
                         ext: extension(&ev.path).map(str::to_owned),
                     });
                 }
+                other => {
+                    return Err(alto_core::Error::unsupported(
+                        &format!("the unknown-path policy {other:?}"),
+                        "postgres",
+                    ));
+                }
             }
             continue;
         };

@@ -202,26 +202,26 @@ fn record(row: &PgRow, share: &str) -> Result<FileRecord> {
     let size: i64 = row.try_get(2).map_err(db_err)?;
     let source: String = row.try_get(9).map_err(db_err)?;
     let state: Option<String> = row.try_get(14).map_err(db_err)?;
-    Ok(FileRecord {
-        share: share.to_owned(),
-        entry: FileEntry {
-            path: row.try_get(1).map_err(db_err)?,
-            size: size as u64,
-            modified: get_t(3)?,
-            accessed: get_t(4)?,
-            extension: row.try_get(5).map_err(db_err)?,
-            permissions: row.try_get(6).map_err(db_err)?,
-            owner: row.try_get(7).map_err(db_err)?,
-            hash: row.try_get(8).map_err(db_err)?,
-        },
-        path_key: row.try_get(0).map_err(db_err)?,
-        accessed_source: access_source(&source)?,
-        atime_updated: get_t(10)?,
-        first_seen_scan: row.try_get(11).map_err(db_err)?,
-        last_seen_scan: row.try_get(12).map_err(db_err)?,
-        missing_since: get_t(13)?,
-        state: state.as_deref().map(str::parse).transpose()?,
-    })
+    let mut file = FileRecord::default();
+    file.share = share.to_owned();
+    file.entry = FileEntry {
+        path: row.try_get(1).map_err(db_err)?,
+        size: size as u64,
+        modified: get_t(3)?,
+        accessed: get_t(4)?,
+        extension: row.try_get(5).map_err(db_err)?,
+        permissions: row.try_get(6).map_err(db_err)?,
+        owner: row.try_get(7).map_err(db_err)?,
+        hash: row.try_get(8).map_err(db_err)?,
+    };
+    file.path_key = row.try_get(0).map_err(db_err)?;
+    file.accessed_source = access_source(&source)?;
+    file.atime_updated = get_t(10)?;
+    file.first_seen_scan = row.try_get(11).map_err(db_err)?;
+    file.last_seen_scan = row.try_get(12).map_err(db_err)?;
+    file.missing_since = get_t(13)?;
+    file.state = state.as_deref().map(str::parse).transpose()?;
+    Ok(file)
 }
 
 pub(crate) fn access_source(s: &str) -> Result<AccessSource> {

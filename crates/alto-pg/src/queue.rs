@@ -62,35 +62,34 @@ fn job_from(row: &PgRow) -> Result<(Job, i64)> {
     let state: String = row.try_get("state").map_err(db_err)?;
     let attempts: i32 = row.try_get("attempts").map_err(db_err)?;
     let created: PgTime = row.try_get("created_utc").map_err(db_err)?;
-    let job = Job {
-        id: get("job_id")?,
-        rule: row.try_get("rule").map_err(db_err)?,
-        target: row.try_get("target").map_err(db_err)?,
-        priority: get("priority")?,
-        state: JobState::parse(&state).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Backend,
-                format!("unknown job state {state:?} stored"),
-            )
-        })?,
-        estimate: Estimate {
-            files: get("files")? as u64,
-            bytes: get("bytes")? as u64,
-            bytes_saved: get("bytes_saved")? as u64,
-            seconds: row.try_get("seconds").map_err(db_err)?,
-        },
-        attempts: attempts.max(0) as u32,
-        last_error: row.try_get("last_error").map_err(db_err)?,
-        not_before: time("not_before")?,
-        worker: row.try_get("lease_owner").map_err(db_err)?,
-        lease_expires: time("lease_until")?,
-        files_stubbed: get("files_stubbed")? as u64,
-        files_skipped: get("files_skipped")? as u64,
-        files_failed: get("files_failed")? as u64,
-        bytes_moved: get("bytes_moved")? as u64,
-        created: created.0,
-        finished: time("finished_utc")?,
+    let mut job = Job::default();
+    job.id = get("job_id")?;
+    job.rule = row.try_get("rule").map_err(db_err)?;
+    job.target = row.try_get("target").map_err(db_err)?;
+    job.priority = get("priority")?;
+    job.state = JobState::parse(&state).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Backend,
+            format!("unknown job state {state:?} stored"),
+        )
+    })?;
+    job.estimate = Estimate {
+        files: get("files")? as u64,
+        bytes: get("bytes")? as u64,
+        bytes_saved: get("bytes_saved")? as u64,
+        seconds: row.try_get("seconds").map_err(db_err)?,
     };
+    job.attempts = attempts.max(0) as u32;
+    job.last_error = row.try_get("last_error").map_err(db_err)?;
+    job.not_before = time("not_before")?;
+    job.worker = row.try_get("lease_owner").map_err(db_err)?;
+    job.lease_expires = time("lease_until")?;
+    job.files_stubbed = get("files_stubbed")? as u64;
+    job.files_skipped = get("files_skipped")? as u64;
+    job.files_failed = get("files_failed")? as u64;
+    job.bytes_moved = get("bytes_moved")? as u64;
+    job.created = created.0;
+    job.finished = time("finished_utc")?;
     Ok((job, get("token")?))
 }
 

@@ -94,12 +94,12 @@ async fn declare_name(conn: &mut PgConnection, name: &str) -> Result<()> {
 pub(crate) fn tenant_from(row: &PgRow) -> Result<Tenant> {
     let Json(settings): Json<TenantSettings> = row.try_get("settings").map_err(db_err)?;
     let created: PgTime = row.try_get("created_utc").map_err(db_err)?;
-    Ok(Tenant {
-        id: TenantId(row.try_get("tenant_id").map_err(db_err)?),
-        name: row.try_get("name").map_err(db_err)?,
-        settings,
-        created: created.0,
-    })
+    let mut tenant_rec = Tenant::default();
+    tenant_rec.id = TenantId(row.try_get("tenant_id").map_err(db_err)?);
+    tenant_rec.name = row.try_get("name").map_err(db_err)?;
+    tenant_rec.settings = settings;
+    tenant_rec.created = created.0;
+    Ok(tenant_rec)
 }
 
 /// The tenant's settings, or `NotFound` (inside a transaction scoped to it).
@@ -123,15 +123,15 @@ macro_rules! share_columns {
 
 /// A share from a row of `share_columns!`.
 fn share_from(row: &PgRow, tenant: TenantId) -> Result<Share> {
-    Ok(Share {
-        id: row.try_get("share_id").map_err(db_err)?,
-        tenant,
-        name: row.try_get("name").map_err(db_err)?,
-        kind: share_kind(row.try_get("kind").map_err(db_err)?)?,
-        case_sensitive: row.try_get("case_sensitive").map_err(db_err)?,
-        mount_root: row.try_get("mount_root").map_err(db_err)?,
-        root: row.try_get("root").map_err(db_err)?,
-    })
+    let mut share_rec = Share::default();
+    share_rec.id = row.try_get("share_id").map_err(db_err)?;
+    share_rec.tenant = tenant;
+    share_rec.name = row.try_get("name").map_err(db_err)?;
+    share_rec.kind = share_kind(row.try_get("kind").map_err(db_err)?)?;
+    share_rec.case_sensitive = row.try_get("case_sensitive").map_err(db_err)?;
+    share_rec.mount_root = row.try_get("mount_root").map_err(db_err)?;
+    share_rec.root = row.try_get("root").map_err(db_err)?;
+    Ok(share_rec)
 }
 
 pub(crate) async fn ensure_share(
@@ -255,10 +255,7 @@ pub(crate) async fn share_id(conn: &mut PgConnection, tenant: TenantId, name: &s
 }
 
 pub(crate) fn scan_kind_str(kind: ScanKind) -> &'static str {
-    match kind {
-        ScanKind::Full => "full",
-        ScanKind::Partial => "partial",
-    }
+    kind.as_str()
 }
 
 pub(crate) async fn begin_scan(store: &PgStore, tenant: TenantId, spec: &ScanSpec) -> Result<Scan> {

@@ -36,10 +36,7 @@ fn name(i: u64) -> String {
 }
 
 async fn setup(store: &dyn Store, tenant: &str, policy: UnknownPathPolicy) -> Tenant {
-    let settings = TenantSettings {
-        unknown_paths: policy,
-        ..Default::default()
-    };
+    let settings = TenantSettings::default().with_unknown_paths(policy);
     let t = store.create_tenant(tenant, &settings).await.unwrap();
     let mut spec = ShareSpec::new("fs", ShareKind::Lucidlink);
     spec.mount_root = Some("/Volumes/fs".into());

@@ -94,10 +94,7 @@ fn parse() -> Result<Args, String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = parse()?;
     let store = SqliteStore::open(&a.db).await?;
-    let settings = TenantSettings {
-        keep_history: a.history,
-        ..Default::default()
-    };
+    let settings = TenantSettings::default().with_keep_history(a.history);
     let tenant = match store.tenant(&a.tenant).await {
         Ok(t) => t,
         Err(e) if e.kind() == ErrorKind::NotFound => {

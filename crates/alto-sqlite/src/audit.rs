@@ -34,14 +34,14 @@ pub(crate) async fn insert(
         .fetch_one(&mut *conn)
         .await
         .map_err(db_in("cannot append an audit event"))?;
-    Ok(AuditEvent {
-        id,
-        at,
-        kind: kind.to_owned(),
-        subject: subject.to_owned(),
-        detail: detail.clone(),
-        parent,
-    })
+    let mut event = AuditEvent::default();
+    event.id = id;
+    event.at = at;
+    event.kind = kind.to_owned();
+    event.subject = subject.to_owned();
+    event.detail = detail.clone();
+    event.parent = parent;
+    Ok(event)
 }
 
 impl SqliteStore {
@@ -96,15 +96,15 @@ impl SqliteStore {
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let detail: String = r.try_get(4).map_err(db)?;
-            items.push(AuditEvent {
-                id: r.try_get(0).map_err(db)?,
-                at: r.try_get(1).map_err(db)?,
-                kind: r.try_get(2).map_err(db)?,
-                subject: r.try_get(3).map_err(db)?,
-                detail: serde_json::from_str(&detail)
-                    .map_err(|e| corrupt(format!("audit detail: {e}")))?,
-                parent: r.try_get(5).map_err(db)?,
-            });
+            let mut event = AuditEvent::default();
+            event.id = r.try_get(0).map_err(db)?;
+            event.at = r.try_get(1).map_err(db)?;
+            event.kind = r.try_get(2).map_err(db)?;
+            event.subject = r.try_get(3).map_err(db)?;
+            event.detail =
+                serde_json::from_str(&detail).map_err(|e| corrupt(format!("audit detail: {e}")))?;
+            event.parent = r.try_get(5).map_err(db)?;
+            items.push(event);
         }
         let next = if items.len() > limit {
             items.truncate(limit);

@@ -120,26 +120,26 @@ impl Stored<'_> {
     /// merging).
     pub(crate) fn record(&self, key: &str) -> Result<FileRecord> {
         let s = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_owned);
-        Ok(FileRecord {
-            share: String::new(),
-            entry: FileEntry {
-                path: self.2.to_string(),
-                size: codec::size_out(self.3)?,
-                modified: self.4,
-                accessed: self.5,
-                extension: s(&self.6),
-                permissions: s(&self.7),
-                owner: s(&self.8),
-                hash: s(&self.9),
-            },
-            path_key: key.to_owned(),
-            accessed_source: codec::access_source(&self.10)?,
-            atime_updated: self.11,
-            first_seen_scan: self.12,
-            last_seen_scan: 0,
-            missing_since: self.13,
-            state: None,
-        })
+        let mut file = FileRecord::default();
+        file.share = String::new();
+        file.entry = FileEntry {
+            path: self.2.to_string(),
+            size: codec::size_out(self.3)?,
+            modified: self.4,
+            accessed: self.5,
+            extension: s(&self.6),
+            permissions: s(&self.7),
+            owner: s(&self.8),
+            hash: s(&self.9),
+        };
+        file.path_key = key.to_owned();
+        file.accessed_source = codec::access_source(&self.10)?;
+        file.atime_updated = self.11;
+        file.first_seen_scan = self.12;
+        file.last_seen_scan = 0;
+        file.missing_since = self.13;
+        file.state = None;
+        Ok(file)
     }
 }
 

@@ -19,11 +19,8 @@ pub(crate) fn share_kind(s: &str) -> Result<ShareKind> {
     })
 }
 
-pub(crate) fn scan_kind_str(k: ScanKind) -> &'static str {
-    match k {
-        ScanKind::Full => "full",
-        ScanKind::Partial => "partial",
-    }
+pub(crate) fn scan_kind_str(kind: ScanKind) -> &'static str {
+    kind.as_str()
 }
 
 pub(crate) fn scan_kind(s: &str) -> Result<ScanKind> {
@@ -61,6 +58,7 @@ pub(crate) fn access_source_arg(s: AccessSource) -> Arc<str> {
         AccessSource::IncrementalScan => 1,
         AccessSource::LucidlinkAudit => 2,
         AccessSource::Manual => 3,
+        _ => return Arc::from(s.as_str()),
     };
     ALL[i].clone()
 }

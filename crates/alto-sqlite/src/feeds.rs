@@ -529,6 +529,12 @@ impl Apply<'_> {
                     .await
                     .map_err(db_in("cannot create a placeholder file record"))?;
             }
+            other => {
+                return Err(alto_core::Error::unsupported(
+                    &format!("the unknown-path policy {other:?}"),
+                    "sqlite",
+                ));
+            }
         }
         Ok(Did::Unknown)
     }

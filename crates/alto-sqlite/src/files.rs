@@ -45,26 +45,26 @@ type Stored = (
 );
 
 fn decode(share: &str, r: Stored) -> Result<FileRecord> {
-    Ok(FileRecord {
-        share: share.to_owned(),
-        path_key: r.0,
-        entry: FileEntry {
-            path: r.1,
-            size: codec::size_out(r.2)?,
-            modified: r.3,
-            accessed: r.4,
-            extension: r.5,
-            permissions: r.6,
-            owner: r.7,
-            hash: r.8,
-        },
-        accessed_source: codec::access_source(&r.9)?,
-        atime_updated: r.10,
-        first_seen_scan: r.11,
-        last_seen_scan: r.12,
-        missing_since: r.13,
-        state: r.14.as_deref().map(codec::tier_state).transpose()?,
-    })
+    let mut file = FileRecord::default();
+    file.share = share.to_owned();
+    file.path_key = r.0;
+    file.entry = FileEntry {
+        path: r.1,
+        size: codec::size_out(r.2)?,
+        modified: r.3,
+        accessed: r.4,
+        extension: r.5,
+        permissions: r.6,
+        owner: r.7,
+        hash: r.8,
+    };
+    file.accessed_source = codec::access_source(&r.9)?;
+    file.atime_updated = r.10;
+    file.first_seen_scan = r.11;
+    file.last_seen_scan = r.12;
+    file.missing_since = r.13;
+    file.state = r.14.as_deref().map(codec::tier_state).transpose()?;
+    Ok(file)
 }
 
 impl SqliteStore {

@@ -205,56 +205,55 @@ fn count_in(v: u64, what: &str) -> Result<i64> {
 fn decode_job(r: &SqliteRow) -> Result<(Job, i64)> {
     let state: String = r.try_get(4).map_err(db)?;
     let attempts: i64 = r.try_get(9).map_err(db)?;
-    let job = Job {
-        id: r.try_get(0).map_err(db)?,
-        rule: r.try_get(1).map_err(db)?,
-        target: r.try_get(2).map_err(db)?,
-        priority: r.try_get(3).map_err(db)?,
-        state: JobState::parse(&state).ok_or_else(|| corrupt(format!("job state {state:?}")))?,
-        estimate: Estimate {
-            files: count(r.try_get(5).map_err(db)?, "file count")?,
-            bytes: count(r.try_get(6).map_err(db)?, "byte count")?,
-            bytes_saved: count(r.try_get(7).map_err(db)?, "byte count")?,
-            seconds: r.try_get(8).map_err(db)?,
-        },
-        attempts: u32::try_from(attempts)
-            .map_err(|_| corrupt(format!("job attempts {attempts}")))?,
-        last_error: r.try_get(10).map_err(db)?,
-        not_before: r.try_get(11).map_err(db)?,
-        worker: r.try_get(12).map_err(db)?,
-        lease_expires: r.try_get(13).map_err(db)?,
-        files_stubbed: count(r.try_get(14).map_err(db)?, "file count")?,
-        files_skipped: count(r.try_get(15).map_err(db)?, "file count")?,
-        files_failed: count(r.try_get(16).map_err(db)?, "file count")?,
-        bytes_moved: count(r.try_get(17).map_err(db)?, "byte count")?,
-        created: r.try_get(18).map_err(db)?,
-        finished: r.try_get(19).map_err(db)?,
+    let mut job = Job::default();
+    job.id = r.try_get(0).map_err(db)?;
+    job.rule = r.try_get(1).map_err(db)?;
+    job.target = r.try_get(2).map_err(db)?;
+    job.priority = r.try_get(3).map_err(db)?;
+    job.state = JobState::parse(&state).ok_or_else(|| corrupt(format!("job state {state:?}")))?;
+    job.estimate = Estimate {
+        files: count(r.try_get(5).map_err(db)?, "file count")?,
+        bytes: count(r.try_get(6).map_err(db)?, "byte count")?,
+        bytes_saved: count(r.try_get(7).map_err(db)?, "byte count")?,
+        seconds: r.try_get(8).map_err(db)?,
     };
+    job.attempts =
+        u32::try_from(attempts).map_err(|_| corrupt(format!("job attempts {attempts}")))?;
+    job.last_error = r.try_get(10).map_err(db)?;
+    job.not_before = r.try_get(11).map_err(db)?;
+    job.worker = r.try_get(12).map_err(db)?;
+    job.lease_expires = r.try_get(13).map_err(db)?;
+    job.files_stubbed = count(r.try_get(14).map_err(db)?, "file count")?;
+    job.files_skipped = count(r.try_get(15).map_err(db)?, "file count")?;
+    job.files_failed = count(r.try_get(16).map_err(db)?, "file count")?;
+    job.bytes_moved = count(r.try_get(17).map_err(db)?, "byte count")?;
+    job.created = r.try_get(18).map_err(db)?;
+    job.finished = r.try_get(19).map_err(db)?;
     Ok((job, r.try_get(20).map_err(db)?))
 }
 
 fn decode_file(share: &str, r: &SqliteRow) -> Result<FileRecord> {
     let state: Option<String> = r.try_get(14).map_err(db)?;
-    Ok(FileRecord {
-        share: share.to_owned(),
-        path_key: r.try_get(0).map_err(db)?,
-        entry: FileEntry {
-            path: r.try_get(1).map_err(db)?,
-            size: codec::size_out(r.try_get(2).map_err(db)?)?,
-            modified: r.try_get(3).map_err(db)?,
-            accessed: r.try_get(4).map_err(db)?,
-            extension: r.try_get(5).map_err(db)?,
-            permissions: r.try_get(6).map_err(db)?,
-            owner: r.try_get(7).map_err(db)?,
-            hash: r.try_get(8).map_err(db)?,
-        },
-        accessed_source: codec::access_source(r.try_get(9).map_err(db)?)?,
-        atime_updated: r.try_get(10).map_err(db)?,
-        first_seen_scan: r.try_get(11).map_err(db)?,
-        last_seen_scan: r.try_get(12).map_err(db)?,
-        missing_since: r.try_get(13).map_err(db)?,
-        state: state.as_deref().map(codec::tier_state).transpose()?,
-    })
+    let mut file = FileRecord::default();
+    file.share = share.to_owned();
+    file.path_key = r.try_get(0).map_err(db)?;
+    file.entry = FileEntry {
+        path: r.try_get(1).map_err(db)?,
+        size: codec::size_out(r.try_get(2).map_err(db)?)?,
+        modified: r.try_get(3).map_err(db)?,
+        accessed: r.try_get(4).map_err(db)?,
+        extension: r.try_get(5).map_err(db)?,
+        permissions: r.try_get(6).map_err(db)?,
+        owner: r.try_get(7).map_err(db)?,
+        hash: r.try_get(8).map_err(db)?,
+    };
+    file.accessed_source = codec::access_source(r.try_get(9).map_err(db)?)?;
+    file.atime_updated = r.try_get(10).map_err(db)?;
+    file.first_seen_scan = r.try_get(11).map_err(db)?;
+    file.last_seen_scan = r.try_get(12).map_err(db)?;
+    file.missing_since = r.try_get(13).map_err(db)?;
+    file.state = state.as_deref().map(codec::tier_state).transpose()?;
+    Ok(file)
 }
 
 // ---- building blocks (inside the caller's transaction) ------------------------------------------
@@ -363,13 +362,13 @@ impl Tiering for SqliteStore {
             .map(|r| {
                 let name: String = r.try_get(1).map_err(db)?;
                 let raw: String = r.try_get(2).map_err(db)?;
-                Ok(Tenant {
-                    id: TenantId(r.try_get(0).map_err(db)?),
-                    settings: serde_json::from_str(&raw)
-                        .map_err(|e| corrupt(format!("settings of tenant {name:?}: {e}")))?,
-                    name,
-                    created: r.try_get(3).map_err(db)?,
-                })
+                let mut tenant_rec = Tenant::default();
+                tenant_rec.id = TenantId(r.try_get(0).map_err(db)?);
+                tenant_rec.settings = serde_json::from_str(&raw)
+                    .map_err(|e| corrupt(format!("settings of tenant {name:?}: {e}")))?;
+                tenant_rec.name = name;
+                tenant_rec.created = r.try_get(3).map_err(db)?;
+                Ok(tenant_rec)
             })
             .collect()
     }

@@ -45,15 +45,15 @@ pub(crate) async fn share_by_name(
 
 /// A share from the columns of `sql::share_columns!`.
 fn decode_share(r: &SqliteRow, tenant: TenantId) -> Result<Share> {
-    Ok(Share {
-        id: r.try_get(0).map_err(db)?,
-        tenant,
-        name: r.try_get(1).map_err(db)?,
-        kind: codec::share_kind(r.try_get(2).map_err(db)?)?,
-        case_sensitive: r.try_get(3).map_err(db)?,
-        mount_root: r.try_get(4).map_err(db)?,
-        root: r.try_get(5).map_err(db)?,
-    })
+    let mut share_rec = Share::default();
+    share_rec.id = r.try_get(0).map_err(db)?;
+    share_rec.tenant = tenant;
+    share_rec.name = r.try_get(1).map_err(db)?;
+    share_rec.kind = codec::share_kind(r.try_get(2).map_err(db)?)?;
+    share_rec.case_sensitive = r.try_get(3).map_err(db)?;
+    share_rec.mount_root = r.try_get(4).map_err(db)?;
+    share_rec.root = r.try_get(5).map_err(db)?;
+    Ok(share_rec)
 }
 
 fn share_missing(name: &str) -> Error {
@@ -101,12 +101,12 @@ impl SqliteStore {
             .await
             .map_err(db_in(&format!("cannot create tenant {name:?}")))?;
         tx.commit().await.map_err(db)?;
-        Ok(Tenant {
-            id: TenantId(id),
-            name: name.to_owned(),
-            settings: settings.clone(),
-            created,
-        })
+        let mut tenant_rec = Tenant::default();
+        tenant_rec.id = TenantId(id);
+        tenant_rec.name = name.to_owned();
+        tenant_rec.settings = settings.clone();
+        tenant_rec.created = created;
+        Ok(tenant_rec)
     }
 
     pub(crate) async fn tenant_impl(&self, name: &str) -> Result<Tenant> {
@@ -118,13 +118,13 @@ impl SqliteStore {
             .ok_or_else(|| Error::not_found(format!("tenant {name:?} does not exist")))?;
         let id: i64 = row.try_get(0).map_err(db)?;
         let raw: String = row.try_get(2).map_err(db)?;
-        Ok(Tenant {
-            id: TenantId(id),
-            name: row.try_get(1).map_err(db)?,
-            settings: serde_json::from_str(&raw)
-                .map_err(|e| corrupt(format!("settings of tenant {name:?}: {e}")))?,
-            created: row.try_get(3).map_err(db)?,
-        })
+        let mut tenant_rec = Tenant::default();
+        tenant_rec.id = TenantId(id);
+        tenant_rec.name = row.try_get(1).map_err(db)?;
+        tenant_rec.settings = serde_json::from_str(&raw)
+            .map_err(|e| corrupt(format!("settings of tenant {name:?}: {e}")))?;
+        tenant_rec.created = row.try_get(3).map_err(db)?;
+        Ok(tenant_rec)
     }
 
     pub(crate) async fn ensure_share_impl(
@@ -182,15 +182,15 @@ impl SqliteStore {
             .await
             .map_err(db_in(&format!("cannot create share {:?}", spec.name)))?;
         tx.commit().await.map_err(db)?;
-        Ok(Share {
-            id,
-            tenant,
-            name: spec.name.clone(),
-            kind: spec.kind,
-            case_sensitive,
-            mount_root: spec.mount_root.clone(),
-            root: spec.root.clone(),
-        })
+        let mut share_rec = Share::default();
+        share_rec.id = id;
+        share_rec.tenant = tenant;
+        share_rec.name = spec.name.clone();
+        share_rec.kind = spec.kind;
+        share_rec.case_sensitive = case_sensitive;
+        share_rec.mount_root = spec.mount_root.clone();
+        share_rec.root = spec.root.clone();
+        Ok(share_rec)
     }
 
     pub(crate) async fn shares_impl(&self, tenant: TenantId) -> Result<Vec<Share>> {

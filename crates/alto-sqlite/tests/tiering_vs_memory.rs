@@ -188,10 +188,7 @@ fn err(e: &Error) -> String {
 }
 
 async fn setup<'a>(store: &'a dyn Store, policy: UnknownPathPolicy) -> Side<'a> {
-    let settings = TenantSettings {
-        unknown_paths: policy,
-        ..Default::default()
-    };
+    let settings = TenantSettings::default().with_unknown_paths(policy);
     let tenant = store.create_tenant("acme", &settings).await.unwrap();
     let mut spec = ShareSpec::new("fs", ShareKind::Lucidlink);
     spec.mount_root = Some("/Volumes/fs".into());

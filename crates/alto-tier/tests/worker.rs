@@ -172,6 +172,7 @@ async fn tier_recheck_rehydrate_replan() {
             }
             FileProgress::Skipped => s.skipped += 1,
             FileProgress::Failed => s.failed += 1,
+            other => panic!("a file outcome this test does not know: {other:?}"),
         }
     };
     while let Some(r) = run_one_job_with_progress(&store, &t, &targets, &driver, &opts, &on_file)
@@ -477,10 +478,8 @@ async fn a_feed_rehydrates_accessed_stubs_under_the_rehydrate_policy() {
     let primary = tempfile::tempdir().unwrap();
     let tier = tempfile::tempdir().unwrap();
     let store = MemoryStore::new();
-    let settings = TenantSettings {
-        stub_access: alto_core::StubAccessPolicy::Rehydrate,
-        ..TenantSettings::default()
-    };
+    let settings =
+        TenantSettings::default().with_stub_access(alto_core::StubAccessPolicy::Rehydrate);
     let (t, paths) = setup_with(&store, primary.path(), 3, 4000, settings).await;
     let originals: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert_eq!(

@@ -27,6 +27,54 @@
 //! [`TenantHandle`] per tenant and [`Pages`] with an opaque [`Cursor`] for every listing. The
 //! backend contract ([`Store`] and its `Tiering` and `Feeds` parts) is the implementers' side:
 //! [`open_store`] and [`Alto::store`] reach it.
+//!
+//! ## Ingest, reporting as it goes
+//!
+//! [`TenantHandle::ingest`] reads an inventory into a share. An [`IngestRequest`] carries the
+//! reader's options and callbacks for rejected rows, progress and the reader's notes; open the
+//! file first with [`InventoryFile::open`] (then [`TenantHandle::ingest_file`]) to refuse a bad
+//! file or size a progress bar before touching the store, as `alto ingest` does.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> alto::Result<()> {
+//! use alto::{IngestRequest, InventoryFile};
+//! use std::sync::{Arc, Mutex};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("inventory.csv");
+//! std::fs::write(
+//!     &path,
+//!     "file_path,file_size,last_modified\n/srv/a.mov,10,2024-01-01T00:00:00Z\n/srv/b.mov,x,\n",
+//! )?;
+//! let alto = alto::connect("memory://").await?;
+//! let tenant = alto.create_tenant("acme", &Default::default()).await?;
+//!
+//! let file = InventoryFile::open(&path, &Default::default())?;
+//! println!("{:?} bytes to read", file.progress().total);
+//! let rejected = Arc::new(Mutex::new(Vec::new()));
+//! let r = rejected.clone();
+//! let req = IngestRequest::default()
+//!     .full_scan()
+//!     .on_reject(move |row| r.lock().unwrap().push(row.to_string()))
+//!     .on_progress(|p| eprintln!("read {} of {:?}", p.done, p.total))
+//!     .on_note(|note| eprintln!("note: {note}"));
+//! let report = tenant.ingest_file("media", file, &req).await?;
+//! assert_eq!((report.accepted, report.rejected), (1, 1));
+//! assert!(rejected.lock().unwrap()[0].contains("file_size"));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Stability
+//!
+//! What the handle returns (reports, outcomes, records such as [`FileRecord`], [`Job`] and
+//! [`AuditEvent`]) and the enums it hands out ([`TierState`], [`JobState`], [`ShareKind`],
+//! [`ErrorKind`], the tenant policies, …) are `#[non_exhaustive]`: fields and variants may be
+//! added in minor releases, so read fields by name and give a `match` a `_` arm. Inputs are
+//! built from `Default` with builder methods ([`IngestRequest`], [`PlanRequest`],
+//! [`RunOptions`], [`TenantSettings`]). A rule set refused on the way keeps its
+//! [`rules::RuleError`] as the [`Error`]'s source ([`Error::rule_error`]): the rule and field at
+//! fault stay readable.
 
 pub use alto_core::*;
 
@@ -37,9 +85,9 @@ mod sdk;
 mod url;
 
 pub use sdk::{
-    Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, OnFile, OnJob, OnProgress,
-    OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport, TenantHandle,
-    default_targets,
+    Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
+    OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport,
+    TenantHandle, default_targets,
 };
 
 #[cfg(feature = "postgres")]

@@ -348,29 +348,52 @@ impl TenantHandle {
     /// kind guessed from the first row). Rejected rows go to `req.on_reject` and are counted;
     /// they never change what the store knows (a full scan with rejected rows marks nothing
     /// missing). A re-run after an interruption resumes where it stopped.
+    ///
+    /// The same as [`InventoryFile::open`] and then [`ingest_file`](Self::ingest_file).
     pub async fn ingest(
         &self,
         share: &str,
         path: &Path,
         req: &IngestRequest,
     ) -> Result<alto_core::ingest::IngestReport> {
+        let file = InventoryFile::open(path, &req.inventory)?;
+        self.ingest_file(share, file, req).await
+    }
+
+    /// Ingest an inventory already open (see [`InventoryFile`]: a caller that reports its
+    /// errors, notes or size before touching the store). `req.inventory` is not used: the file
+    /// was opened with its own options. The reader's notes not yet taken go to `req.on_note`,
+    /// those at the start before any row is read, the rest when the reading is done.
+    pub async fn ingest_file(
+        &self,
+        share: &str,
+        mut file: InventoryFile,
+        req: &IngestRequest,
+    ) -> Result<alto_core::ingest::IngestReport> {
         let mut opts = req.options.clone();
         if opts.source.is_none() {
-            opts.source = Some(alto_core::ingest::source_identity(path)?);
+            opts.source = Some(file.source.clone());
         }
         let kind = match req.kind {
             Some(k) => k,
-            None => guess_kind(path, &req.inventory)?,
+            None => file.guess_kind()?,
         };
+        let notes = |file: &mut InventoryFile| {
+            for n in file.take_notes() {
+                if let Some(f) = &req.on_note {
+                    f(&n);
+                }
+            }
+        };
+        notes(&mut file);
         self.ensure_share(&ShareSpec::new(share, kind)).await?;
-        let mut src = alto_core::inventory::open(path, &req.inventory)?;
         let on_reject = req.on_reject.clone();
         let on_progress = req.on_progress.clone();
-        alto_core::ingest::ingest(
+        let report = alto_core::ingest::ingest(
             self.store(),
             self.tenant.id,
             share,
-            src.as_mut(),
+            file.src.as_mut(),
             &opts,
             |r| {
                 if let Some(f) = &on_reject {
@@ -383,7 +406,9 @@ impl TenantHandle {
                 }
             },
         )
-        .await
+        .await;
+        notes(&mut file);
+        report
     }
 
     /// Evaluate `rules` over every file the store knows of this tenant (all shares), as of
@@ -652,6 +677,9 @@ impl TenantHandle {
 pub type OnReject = Arc<dyn Fn(&alto_core::inventory::Rejection) + Send + Sync>;
 /// A callback after each ingested chunk (rows and bytes read so far).
 pub type OnProgress = Arc<dyn Fn(alto_core::inventory::Progress) + Send + Sync>;
+/// A callback per note of the inventory reader (a detected preset, a skipped preamble, times
+/// read as UTC, a lossy export): things the user should know that are not errors.
+pub type OnNote = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// How [`TenantHandle::ingest`] reads and ingests.
 #[derive(Clone, Default)]
@@ -668,6 +696,8 @@ pub struct IngestRequest {
     pub on_reject: Option<OnReject>,
     /// Called after each chunk.
     pub on_progress: Option<OnProgress>,
+    /// Called per note of the reader.
+    pub on_note: Option<OnNote>,
 }
 
 impl std::fmt::Debug for IngestRequest {
@@ -681,10 +711,34 @@ impl std::fmt::Debug for IngestRequest {
 }
 
 impl IngestRequest {
+    /// Read the inventory as `opts` says (column map, delimiter, preset, …).
+    pub fn inventory(mut self, opts: alto_core::inventory::InventoryOptions) -> Self {
+        self.inventory = opts;
+        self
+    }
+
     /// A full scan: files of the share not in the inventory are marked missing (unless a row
     /// was rejected).
     pub fn full_scan(mut self) -> Self {
         self.options.kind = alto_core::store::ScanKind::Full;
+        self
+    }
+
+    /// With a full scan: mark unlisted files missing even when rows were rejected.
+    pub fn missing_despite_rejects(mut self, yes: bool) -> Self {
+        self.options.missing_despite_rejects = yes;
+        self
+    }
+
+    /// Rows per transaction (default: the store's).
+    pub fn chunk_rows(mut self, rows: usize) -> Self {
+        self.options.chunk_rows = Some(rows);
+        self
+    }
+
+    /// The kind of the share when the ingest creates it.
+    pub fn kind(mut self, kind: alto_core::ShareKind) -> Self {
+        self.kind = Some(kind);
         self
     }
 
@@ -704,6 +758,65 @@ impl IngestRequest {
     ) -> Self {
         self.on_progress = Some(Arc::new(f));
         self
+    }
+
+    /// Call `f` per note of the reader.
+    pub fn on_note(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_note = Some(Arc::new(f));
+        self
+    }
+}
+
+/// An inventory file opened for [`TenantHandle::ingest_file`]: its header read, nothing
+/// written anywhere yet. For callers that report a bad file, the reader's notes or the size
+/// of what is to come (a progress bar's length) before they open a store.
+///
+/// Owned and `Send`, not `Clone` (a reader has one position).
+#[derive(Debug)]
+pub struct InventoryFile {
+    path: PathBuf,
+    opts: alto_core::inventory::InventoryOptions,
+    source: String,
+    src: Box<dyn alto_core::inventory::InventorySource>,
+}
+
+impl InventoryFile {
+    /// Open the inventory at `path` (CSV in any delimiter and encoding, compressed or not, or
+    /// Parquet), read as `opts` says. Errors: the file cannot be read, or is not an inventory.
+    pub fn open(
+        path: impl AsRef<Path>,
+        opts: &alto_core::inventory::InventoryOptions,
+    ) -> Result<InventoryFile> {
+        let path = path.as_ref();
+        let src = alto_core::inventory::open(path, opts)?;
+        let source = alto_core::ingest::source_identity(path)?;
+        Ok(InventoryFile {
+            path: path.to_owned(),
+            opts: opts.clone(),
+            source,
+            src,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How far the reading is (bytes of a CSV, rows of Parquet) and the total when known.
+    pub fn progress(&self) -> alto_core::inventory::Progress {
+        self.src.progress()
+    }
+
+    /// The reader's notes so far (each once; taking them empties the list).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        self.src.take_notes()
+    }
+
+    /// The kind of a new share from the first row: NTFS for a Windows path, else POSIX (the
+    /// file is read again from its start; this one keeps its position).
+    pub fn guess_kind(&self) -> Result<alto_core::ShareKind> {
+        guess_kind(&self.path, &self.opts)
     }
 }
 

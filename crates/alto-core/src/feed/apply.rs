@@ -64,6 +64,7 @@ pub struct FeedOptions {
 
 /// What a pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FeedReport {
     /// Audit files read.
     pub files: u64,

@@ -44,6 +44,7 @@ pub struct AuditFile {
 
 /// A line that was not an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Malformed {
     /// The audit file.
     pub file: PathBuf,

@@ -20,6 +20,7 @@ use serde::Serialize;
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FeedAction {
     /// `FileCreate`.
     FileCreate,

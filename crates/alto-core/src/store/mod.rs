@@ -72,11 +72,22 @@ impl ShareSpec {
 /// Whether a scan saw the whole share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ScanKind {
     /// The whole share: files it does not see are marked missing when it finishes.
     Full,
     /// Part of the share: nothing is marked missing.
     Partial,
+}
+
+impl ScanKind {
+    /// The stored spelling: `full` or `partial`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanKind::Full => "full",
+            ScanKind::Partial => "partial",
+        }
+    }
 }
 
 /// A scan to start (or resume).

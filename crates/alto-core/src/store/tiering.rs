@@ -64,6 +64,7 @@ pub struct PlanCommit {
 
 /// What committing did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CommitOutcome {
     /// Jobs created (jobs left with no file are not created).
     pub jobs: u64,
