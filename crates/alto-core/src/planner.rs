@@ -199,9 +199,11 @@ struct Open {
     members: Vec<PlannedFile>,
 }
 
-/// Streams files through a rule set and builds a [`PlanReport`].
-pub struct Planner<'r> {
-    rules: &'r RuleSet,
+/// Streams files through a rule set and builds a [`PlanReport`]. It owns a copy of its rules
+/// (taken once, in [`Planner::new`]), so it can be kept, moved across threads and held by the
+/// bindings without a lifetime.
+pub struct Planner {
+    rules: RuleSet,
     opts: PlanOptions,
     scratch: Scratch,
     targets: Vec<String>,
@@ -214,7 +216,7 @@ pub struct Planner<'r> {
     skipped: u64,
 }
 
-impl std::fmt::Debug for Planner<'_> {
+impl std::fmt::Debug for Planner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Planner")
             .field("scanned", &self.scanned)
@@ -222,9 +224,9 @@ impl std::fmt::Debug for Planner<'_> {
     }
 }
 
-impl<'r> Planner<'r> {
-    /// A planner for `rules` with `opts`.
-    pub fn new(rules: &'r RuleSet, opts: PlanOptions) -> Self {
+impl Planner {
+    /// A planner for `rules` (copied) with `opts`.
+    pub fn new(rules: &RuleSet, opts: PlanOptions) -> Self {
         let n = rules.rules().len();
         let vars = TargetVars {
             tenant: &opts.tenant,
@@ -237,7 +239,7 @@ impl<'r> Planner<'r> {
             .map(|r| r.render_target(&vars))
             .collect();
         Planner {
-            rules,
+            rules: rules.clone(),
             scratch: rules.scratch(),
             targets,
             tallies: vec![(0, 0, 0); n],
@@ -402,7 +404,7 @@ impl<'r> Planner<'r> {
         for idx in 0..self.open.len() {
             self.close(idx);
         }
-        let order = evaluation_order(self.rules);
+        let order = evaluation_order(&self.rules);
         let rank: Vec<usize> = {
             let mut r = vec![0; order.len()];
             for (pos, &i) in order.iter().enumerate() {

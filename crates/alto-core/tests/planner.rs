@@ -193,3 +193,23 @@ fn share_changes_close_batches_and_rerender_targets() {
         ]
     );
 }
+
+#[test]
+fn a_planner_owns_its_rules() {
+    // No lifetime: a planner can outlive the rule set it was made from, and move to a thread.
+    fn owned<T: Send + 'static>(_: &T) {}
+    let planner = {
+        let rules =
+            RuleSet::from_toml("[[rule]]\nname = \"all\"\ntarget = \"file:///t/\"\n").unwrap();
+        Planner::new(&rules, PlanOptions::at(NOW))
+    };
+    owned(&planner);
+    let report = std::thread::spawn(move || {
+        let mut p = planner;
+        p.add_evaluated(Some(0), 10, "/a");
+        p.finish()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(report.files_matched, 1);
+}
