@@ -22,6 +22,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::util::prefilter::Prefilter;
 use regex_automata::util::syntax;
 use regex_automata::{MatchKind, meta};
 
@@ -239,6 +240,10 @@ pub(crate) struct Matcher {
     /// Rank of each pattern of the regex set.
     pub(crate) regex_owner: Box<[u32]>,
     pub(crate) regexes: [Option<meta::Regex>; 2],
+    /// For the case-insensitive regex set: literals (ASCII, lower case) one of which every
+    /// match contains ([`folded_prefilter`]), searched with SIMD in an ASCII path folded to
+    /// lower case before the set runs. `None` when some regex has no such literal.
+    pub(crate) folded_prefilter: Option<Prefilter>,
 }
 
 /// A bitset over ranks from a predicate.
@@ -308,6 +313,7 @@ impl Matcher {
         }
         let mut globs = [None, None];
         let mut regexes = [None, None];
+        let mut folded = None;
         for &insensitive in needed_cases(mode) {
             let slot = usize::from(insensitive);
             if !glob_patterns.is_empty() {
@@ -315,6 +321,9 @@ impl Matcher {
             }
             if !regex_patterns.is_empty() {
                 regexes[slot] = Some(regex_set(&regex_patterns, insensitive)?);
+                if insensitive {
+                    folded = folded_prefilter(&regex_patterns);
+                }
             }
         }
 
@@ -344,6 +353,7 @@ impl Matcher {
             globs,
             regex_owner: regex_owner.into(),
             regexes,
+            folded_prefilter: folded,
             order: order.into(),
             rank: rank.into(),
         })
@@ -354,6 +364,40 @@ fn glob_set(patterns: &[&str], insensitive: bool) -> Result<GlobGroup, RuleError
     // Every glob compiled on its own when the set was parsed: this should not fail.
     GlobGroup::new(patterns, insensitive)
         .map_err(|message| RuleError::global(RuleErrorKind::BadGlob, None, message))
+}
+
+/// Literals one of which every match of every pattern contains, ASCII and in lower case: each
+/// pattern's prefix literals (`regex-syntax`'s extractor, on the pattern as written), folded.
+/// A case-insensitive match of a literal in an ASCII path is the literal itself in the path
+/// folded to ASCII lower case, so when none of them occurs there no pattern can match. `None`
+/// when a pattern has no finite, non-empty, ASCII set of prefixes (then the set runs on every
+/// path, as before). The regex crates' own prefilter cannot help here: a case-insensitive
+/// literal is hundreds of case variants, which leave it a byte-at-a-time automaton.
+fn folded_prefilter(patterns: &[&str]) -> Option<Prefilter> {
+    use regex_syntax::hir::literal::Extractor;
+    let mut needles: Vec<Vec<u8>> = Vec::new();
+    for pattern in patterns {
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(true)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        let seq = Extractor::new().extract(&hir);
+        let literals = seq.literals()?;
+        if literals.is_empty() {
+            return None;
+        }
+        for lit in literals {
+            let b = lit.as_bytes();
+            if b.is_empty() || !b.is_ascii() {
+                return None;
+            }
+            needles.push(b.to_ascii_lowercase());
+        }
+    }
+    needles.sort();
+    needles.dedup();
+    Prefilter::new(MatchKind::LeftmostFirst, &needles)
 }
 
 fn regex_set(patterns: &[&str], insensitive: bool) -> Result<meta::Regex, RuleError> {

@@ -9,7 +9,7 @@
 //!    regex set. A file whose candidates are decided by scalars never touches a matcher.
 //! 4. The lowest candidate rank is the answer.
 
-use regex_automata::{Input, PatternSet, meta};
+use regex_automata::{Input, PatternSet, Span, meta};
 
 use crate::bracket::fold_glob_into;
 use crate::compile::{Matcher, age_key, ext_key};
@@ -57,6 +57,8 @@ pub(crate) struct RegexHits {
     pub(crate) found: Vec<u64>,
     patset: PatternSet,
     caches: [Option<meta::Cache>; 2],
+    /// The path in ASCII lower case, for the case-insensitive set's prefilter.
+    lower: String,
 }
 
 /// Whether bit `i` is set.
@@ -109,6 +111,7 @@ impl Matcher {
                 found: vec![0; self.words],
                 patset: PatternSet::new(self.regex_owner.len()),
                 caches: [0, 1].map(|i| self.regexes[i].as_ref().map(meta::Regex::create_cache)),
+                lower: String::new(),
             },
         }
     }
@@ -162,6 +165,17 @@ impl Matcher {
         let (Some(re), Some(cache)) = (&self.regexes[case], out.caches[case].as_mut()) else {
             return;
         };
+        if let (1, Some(pre)) = (case, &self.folded_prefilter) {
+            if path.is_ascii() {
+                out.lower.clear();
+                out.lower.push_str(path);
+                out.lower.make_ascii_lowercase();
+                let hay = out.lower.as_bytes();
+                if pre.find(hay, Span::from(0..hay.len())).is_none() {
+                    return;
+                }
+            }
+        }
         out.patset.clear();
         re.which_overlapping_matches_with(cache, &Input::new(path), &mut out.patset);
         for pid in out.patset.iter() {
