@@ -29,8 +29,9 @@ export declare class Alto {
   /** Every tenant this login may act for. */
   tenants(): Promise<Array<Tenant>>
   /**
-   * Run tiering workers until the queue is empty (or, with `once: false`, for good). A file
-   * that fails is counted in the report; a store failure rejects.
+   * Run tiering workers until the queue is empty (or, with `once: false`, until `signal`
+   * aborts). A file that fails is counted in the report; a store failure rejects. Aborting
+   * `signal` resolves with the report of what was done (it does not reject).
    */
   runWorkers(options?: RunWorkersOptions | undefined | null): Promise<RunReport>
 }
@@ -604,12 +605,19 @@ export interface RunWorkersOptions {
   /** Only this tenant's jobs (default: every tenant the login may act for). */
   tenant?: string
   /**
-   * Stop when no job is left (default true). `false` polls for more jobs until the process
-   * ends.
+   * Stop when no job is left (default true). `false` polls for more jobs until `signal`
+   * aborts (or the process ends).
    */
   once?: boolean
   /** Jobs run at the same time (default 1). */
   workers?: number
+  /**
+   * Stops the run when aborted (an `AbortController`'s signal): each worker finishes the job
+   * it is running, an idle one stops at once, and the Promise resolves with the report of
+   * what was done. Cancelling is not an error, as with the Rust handle's `CancelToken`; an
+   * already aborted signal runs no job and resolves with an empty report.
+   */
+  signal?: AbortSignal
 }
 
 /** A share of a tenant. */

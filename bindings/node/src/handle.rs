@@ -1,7 +1,7 @@
 //! `connect(url)` and `Alto`: the store, how this host reaches tier targets and share roots,
 //! tenants, and the worker pool.
 
-use crate::error::{invalid, on_own_thread, promise};
+use crate::error::{invalid, js_error, on_own_thread, promise};
 use crate::records::RunReport;
 use crate::tenant::Tenant;
 use napi::bindgen_prelude::*;
@@ -89,15 +89,86 @@ fn settings(s: Option<TenantSettings>) -> alto::Result<alto::TenantSettings> {
 }
 
 /// How `alto.runWorkers()` runs.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct RunWorkersOptions {
     /// Only this tenant's jobs (default: every tenant the login may act for).
     pub tenant: Option<String>,
-    /// Stop when no job is left (default true). `false` polls for more jobs until the process
-    /// ends.
+    /// Stop when no job is left (default true). `false` polls for more jobs until `signal`
+    /// aborts (or the process ends).
     pub once: Option<bool>,
     /// Jobs run at the same time (default 1).
     pub workers: Option<u32>,
+    /// Stops the run when aborted (an `AbortController`'s signal): each worker finishes the job
+    /// it is running, an idle one stops at once, and the Promise resolves with the report of
+    /// what was done. Cancelling is not an error, as with the Rust handle's `CancelToken`; an
+    /// already aborted signal runs no job and resolves with an empty report.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<ObjectRef<false>>,
+}
+
+/// An `abort` listener on a `runWorkers` signal that cancels the run; removed when the run
+/// settles, so a long-lived signal does not collect listeners.
+struct AbortListener {
+    signal: ObjectRef<false>,
+    listener: FunctionRef<(), ()>,
+}
+
+type EventListenerMethod<'env> =
+    Function<'env, FnArgs<(&'static str, Unknown<'env>)>, Unknown<'env>>;
+
+impl AbortListener {
+    /// Cancel `token` when `signal` aborts (at once if it already has). `Ok(None)` when there
+    /// is nothing to remove later; the inner `Err` (`InvalidInput`) when `signal` is not an
+    /// `AbortSignal`, for the Promise to reject with.
+    fn listen(
+        env: &Env,
+        signal: ObjectRef<false>,
+        token: &alto::CancelToken,
+    ) -> Result<alto::Result<Option<AbortListener>>> {
+        let listening = (|| {
+            let obj = signal.get_value(env)?;
+            let not_a_signal = || invalid("runWorkers: `signal` must be an AbortSignal");
+            let (Ok(add), Ok(aborted)) = (
+                obj.get_named_property::<EventListenerMethod>("addEventListener"),
+                obj.get_named_property::<bool>("aborted"),
+            ) else {
+                return Ok(Err(not_a_signal()));
+            };
+            if aborted {
+                token.cancel();
+                return Ok(Ok(None));
+            }
+            let token = token.clone();
+            let listener =
+                env.create_function_from_closure::<(), (), _>("cancelRun", move |_| {
+                    token.cancel();
+                    Ok(())
+                })?;
+            add.apply(obj, FnArgs::from(("abort", listener.to_unknown())))?;
+            Ok(Ok(Some(listener.create_ref()?)))
+        })();
+        match listening {
+            Ok(Ok(Some(listener))) => Ok(Ok(Some(AbortListener { signal, listener }))),
+            Ok(other) => signal.unref(env).map(|()| other.map(|_| None)),
+            Err(e) => {
+                signal.unref(env)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Take the listener off the signal (on the JS thread, when the run settles).
+    fn remove(self, env: &Env) -> Result<()> {
+        let removed = (|| {
+            let obj = self.signal.get_value(env)?;
+            let remove: EventListenerMethod = obj.get_named_property("removeEventListener")?;
+            let listener = self.listener.borrow_back(env)?;
+            remove.apply(obj, FnArgs::from(("abort", listener.to_unknown())))?;
+            Ok::<_, Error>(())
+        })();
+        self.signal.unref(env)?;
+        removed
+    }
 }
 
 #[napi]
@@ -143,8 +214,9 @@ impl Alto {
         })
     }
 
-    /// Run tiering workers until the queue is empty (or, with `once: false`, for good). A file
-    /// that fails is counted in the report; a store failure rejects.
+    /// Run tiering workers until the queue is empty (or, with `once: false`, until `signal`
+    /// aborts). A file that fails is counted in the report; a store failure rejects. Aborting
+    /// `signal` resolves with the report of what was done (it does not reject).
     #[napi]
     pub fn run_workers<'env>(
         &self,
@@ -152,7 +224,10 @@ impl Alto {
         options: Option<RunWorkersOptions>,
     ) -> Result<PromiseRaw<'env, RunReport>> {
         let alto = self.inner.clone();
-        let mut run = alto::RunOptions::default();
+        let cancel = alto::CancelToken::new();
+        let mut run = alto::RunOptions::default().cancel(cancel.clone());
+        let mut listener = None;
+        let mut refused = None;
         if let Some(o) = options {
             if let Some(t) = o.tenant {
                 run = run.tenant(t);
@@ -163,9 +238,26 @@ impl Alto {
             if let Some(n) = o.workers {
                 run = run.workers(n as usize);
             }
+            if let Some(signal) = o.signal {
+                match AbortListener::listen(env, signal, &cancel)? {
+                    Ok(l) => listener = l,
+                    Err(e) => refused = Some(e),
+                }
+            }
         }
-        promise(env, async move { alto.run_workers(&run).await }, |r| {
-            Ok(RunReport::from(r))
-        })
+        env.spawn_future_with_callback(
+            async move {
+                Ok(match refused {
+                    Some(e) => Err(e),
+                    None => alto.run_workers(&run).await,
+                })
+            },
+            move |env, r| {
+                if let Some(l) = listener {
+                    l.remove(env)?;
+                }
+                r.map(RunReport::from).map_err(|e| js_error(env, &e))
+            },
+        )
     }
 }

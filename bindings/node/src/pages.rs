@@ -2,7 +2,7 @@
 //! the position after the last item it yielded, which `after` of the same listing accepts, here
 //! or in another process. Pages are fetched on napi's Tokio runtime as the loop asks for items.
 
-use crate::error::promise;
+use crate::error::{js_error, promise};
 use crate::records::{AuditEvent, FileInfo, JobInfo};
 use alto::{Cursor, Pages};
 use napi::bindgen_prelude::*;
@@ -42,24 +42,20 @@ impl<T: Send + 'static> Lister<T> {
     }
 
     /// The next item, fetching a page when the current one is used up; `after` is the
-    /// listing's cursor after one item.
+    /// listing's cursor after one item. A failed fetch is yielded as a [`Yielded`] error, which
+    /// becomes the `Error` (with `code`) a direct call rejects with once on the JS thread.
     async fn next<J>(
         &self,
         after: fn(&Pages<T>, &T) -> Cursor,
         js: fn(T) -> J,
-    ) -> Result<Option<J>> {
+    ) -> Result<Option<Yielded<J>>> {
         let mut guard = self.pages.lock().await;
         let (pages, buf) = &mut *guard;
         if buf.is_empty() {
             match pages.next_page().await {
                 Ok(Some(items)) => buf.extend(items),
                 Ok(None) => return Ok(None),
-                Err(e) => {
-                    return Err(Error::new(
-                        Status::GenericFailure,
-                        format!("{}: {e}", e.kind()),
-                    ));
-                }
+                Err(e) => return Ok(Some(Yielded(Err(e)))),
             }
         }
         let Some(item) = buf.pop_front() else {
@@ -67,7 +63,7 @@ impl<T: Send + 'static> Lister<T> {
         };
         let c = after(pages, &item);
         *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.as_str().to_owned());
-        Ok(Some(js(item)))
+        Ok(Some(Yielded(Ok(js(item)))))
     }
 
     /// The rest of the current page, or the next page (`None` at the end); the cursor moves
@@ -95,6 +91,36 @@ impl<T: Send + 'static> Lister<T> {
     }
 }
 
+/// What a listing's `next()` settles with: an item, or the failure of the page fetch behind it.
+/// The generator glue gives no `Env` to `next()`, and a rejection made off the JS thread
+/// carries only a message; so the failure travels as a value and is turned into the JS `Error`
+/// (with `code`, see [`js_error`]) when napi converts the yielded value on the JS thread. That
+/// conversion fails with that `Error`, which rejects `next()` exactly as a direct call rejects.
+pub struct Yielded<J>(alto::Result<J>);
+
+impl<J: ToNapiValue> ToNapiValue for Yielded<J> {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        match val.0 {
+            // SAFETY: napi calls this on the JS thread with its live `env`, as `J`'s own
+            // conversion expects.
+            Ok(item) => unsafe { J::to_napi_value(env, item) },
+            Err(e) => Err(js_error(&Env::from_raw(env), &e)),
+        }
+    }
+}
+
+/// The listings' `Yield` types, named like the items so the generated `index.d.ts` declares
+/// `AsyncGenerator<FileInfo, …>` (the type generator reads a type's last path segment).
+mod yielded {
+    use super::Yielded;
+    /// A file, or the failure of the page fetch behind it.
+    pub type FileInfo = Yielded<crate::records::FileInfo>;
+    /// A job, or the failure of the page fetch behind it.
+    pub type JobInfo = Yielded<crate::records::JobInfo>;
+    /// An audit event, or the failure of the page fetch behind it.
+    pub type AuditEvent = Yielded<crate::records::AuditEvent>;
+}
+
 /// The tenant's files, as an async iterable (`tenant.files()`).
 #[napi(async_iterator)]
 pub struct FileList {
@@ -109,7 +135,7 @@ impl FileList {
 
 #[napi]
 impl AsyncGenerator for FileList {
-    type Yield = FileInfo;
+    type Yield = yielded::FileInfo;
     type Next = ();
     type Return = ();
 
@@ -170,7 +196,7 @@ impl JobList {
 
 #[napi]
 impl AsyncGenerator for JobList {
-    type Yield = JobInfo;
+    type Yield = yielded::JobInfo;
     type Next = ();
     type Return = ();
 
@@ -231,7 +257,7 @@ impl AuditList {
 
 #[napi]
 impl AsyncGenerator for AuditList {
-    type Yield = AuditEvent;
+    type Yield = yielded::AuditEvent;
     type Next = ();
     type Return = ();
 

@@ -54,6 +54,27 @@ test('listings refuse bad arguments and foreign cursors at once', async () => {
   }
 })
 
+// A cursor that parses and names the right listing, but whose position the store cannot read:
+// it passes tenant.jobs()/audit() and fails when the first page is fetched, in the middle of
+// `for await`. (The cursor text is opaque to users; a test may forge one.)
+const forged = (listing) => 'ac1' + Buffer.from(`${listing}\0not-a-number`).toString('hex')
+
+test('an error while a listing fetches a page carries its code, in for await as in nextPage', async () => {
+  const alto = await connect('memory://')
+  const tenant = await alto.createTenant('acme')
+  await tenant.createShare('media')
+  for (const list of [() => tenant.jobs({ after: forged('jobs') }), () => tenant.audit({ after: forged('audit') })]) {
+    await assert.rejects(async () => {
+      for await (const _ of list()) assert.fail('yielded an item')
+    }, code('InvalidInput', { retryable: false }))
+    await assert.rejects(list().nextPage(), code('InvalidInput'))
+    // The same error as the direct call's: an Error with a stack, the message without the kind.
+    const err = await list()[Symbol.asyncIterator]().next().catch((e) => e)
+    assert.ok(err instanceof Error && typeof err.stack === 'string')
+    assert.doesNotMatch(err.message, /^InvalidInput: /)
+  }
+})
+
 test('rule errors name the rule and the field', () => {
   assert.throws(
     () => RuleSet.fromToml('[[rule]]\nname = "cold"\nmin_size = "10XB"\ntarget = "file:///t/"\n'),

@@ -38,5 +38,22 @@ test('the whole journey on PostgreSQL', async (t) => {
   // The owner (a superuser here) is refused: row-level security would not bind it.
   await assert.rejects(connect(owner), (e) => e.code === 'PermissionDenied')
   await createLogin(owner, role, { password: 'node-secret' })
-  await journey(withUrl(owner, { user: role, password: 'node-secret' }), 'postgres', fx)
+  const url = withUrl(owner, { user: role, password: 'node-secret' })
+  await journey(url, 'postgres', fx)
+
+  // A failure between two pages of a `for await`: the login loses the right to read the audit
+  // trail after the first page; the next page's fetch rejects with the kind, as a direct call.
+  const tenant = await (await connect(url)).tenant('acme')
+  const seen = []
+  await assert.rejects(
+    async () => {
+      for await (const e of tenant.audit({ pageSize: 1 })) {
+        seen.push(e.id)
+        if (seen.length === 1) sql(owner, 'REVOKE SELECT ON audit_event FROM alto_app')
+      }
+    },
+    (e) => e instanceof Error && e.code === 'PermissionDenied' && e.retryable === false,
+  )
+  assert.equal(seen.length, 1)
+  sql(owner, 'GRANT SELECT ON audit_event TO alto_app')
 })

@@ -25,9 +25,11 @@ export async function usage(): Promise<void> {
     void at
   }
   const run: number = (await alto.runWorkers({ tenant: 'acme', once: true, workers: 2 })).stubbed
+  const follow = new AbortController()
+  const followed: number = (await alto.runWorkers({ once: false, signal: follow.signal })).jobs
   const rule: string | null = rules.evaluate({ path: '/a.mov', size: 10n, modified: new Date() })
   const dry: Plan = await planInventory(rules, 'scan.csv', { now: new Date() })
   // @ts-expect-error an option that does not exist
   tenant.files({ color: 'red' })
-  void [matched, saved, page, run, rule, dry]
+  void [matched, saved, page, run, followed, rule, dry]
 }
