@@ -22,7 +22,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Schema, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const PATH: &str = "file_path";
 const SIZE: &str = "file_size";
@@ -95,7 +95,13 @@ pub(crate) fn evaluate<'py>(
     rules: &alto::RuleSet,
     data: &Bound<'py, PyAny>,
     now: Micros,
+    threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let threads = match threads {
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Some(0) => return Err(invalid_input(py, "threads must be at least 1".to_string())),
+        Some(n) => n,
+    };
     // Before the stream is taken (a reader is read once): pyarrow makes the result.
     let pyarrow = py.import("pyarrow").map_err(|e| {
         let err = pyo3::exceptions::PyImportError::new_err(
@@ -106,7 +112,7 @@ pub(crate) fn evaluate<'py>(
     })?;
     let reader = import_stream(py, data)?;
     let result = py
-        .detach(|| evaluate_stream(rules, reader, now))
+        .detach(|| evaluate_stream(rules, reader, now, threads))
         .map_err(|e| invalid_input(py, e))?;
     let array = ArrowArray {
         data: Arc::new(result),
@@ -114,38 +120,140 @@ pub(crate) fn evaluate<'py>(
     pyarrow.call_method1("array", (array,))
 }
 
-/// Every batch of `reader`, evaluated, as one dictionary array (keys: rule indexes; values: the
-/// rules' names, the disabled ones included).
+/// Rows a unit of work has at most: a batch is cut into slices of this many rows (zero-copy), so
+/// a table of one big chunk is shared between the threads too.
+const UNIT_ROWS: usize = 32 * 1024;
+
+/// An error at a row of the stream: the row, the message.
+type RowError = (usize, String);
+
+/// Units of work done by a thread: each one's start row and keys (-1 for no rule).
+type Done = Vec<(usize, Vec<i32>)>;
+
+/// The stream, handed out in units of work (start row, rows) to the threads, in order.
+struct Units {
+    reader: RecordBatchStreamReader,
+    /// The batch being cut, and where its next unit starts in it.
+    batch: Option<(RecordBatch, usize)>,
+    /// The stream's row of the next unit.
+    row: usize,
+    /// Set on the first error: no more units are handed out.
+    stop: bool,
+}
+
+impl Units {
+    fn next(&mut self) -> Option<Result<(usize, RecordBatch), RowError>> {
+        if self.stop {
+            return None;
+        }
+        loop {
+            if let Some((batch, at)) = &mut self.batch {
+                if *at < batch.num_rows() {
+                    let len = UNIT_ROWS.min(batch.num_rows() - *at);
+                    let unit = batch.slice(*at, len);
+                    *at += len;
+                    let start = self.row;
+                    self.row += len;
+                    return Some(Ok((start, unit)));
+                }
+            }
+            match self.reader.next()? {
+                Ok(batch) => self.batch = Some((batch, 0)),
+                Err(e) => {
+                    self.stop = true;
+                    let msg = format!("cannot read the Arrow stream after row {}: {e}", self.row);
+                    return Some(Err((self.row, msg)));
+                }
+            }
+        }
+    }
+}
+
+/// Every batch of `reader`, evaluated on `threads` threads, as one dictionary array (keys: rule
+/// indexes; values: the rules' names, the disabled ones included). The error of the first bad
+/// row, in stream order, whatever thread met it first.
 fn evaluate_stream(
     rules: &alto::RuleSet,
     reader: RecordBatchStreamReader,
     now: Micros,
+    threads: usize,
 ) -> Result<DictionaryArray<Int32Type>, String> {
     let schema = reader.schema();
     let columns = Columns::find(&schema)?;
-    let mut keys: Vec<i32> = Vec::new();
-    let mut valid = arrow_array::builder::BooleanBufferBuilder::new(0);
-    let mut scratch = rules.scratch();
-    for batch in reader {
-        let batch = batch.map_err(|e| format!("cannot read the Arrow stream: {e}"))?;
-        let base = keys.len();
-        let b = Batch::new(&columns, &batch)?;
-        keys.reserve(batch.num_rows());
-        valid.reserve(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            let row = base + i;
-            let facts = b.facts(i, row)?;
-            match rules.evaluate(&facts, now, &mut scratch) {
-                Some(r) => {
-                    keys.push(r as i32);
-                    valid.append(true);
+    let units = Mutex::new(Units {
+        reader,
+        batch: None,
+        row: 0,
+        stop: false,
+    });
+    let next = || {
+        let mut u = units.lock().unwrap_or_else(|e| e.into_inner());
+        u.next()
+    };
+    let stop = || units.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+    // Each thread: the units it did, as (start row, keys with -1 for no rule), or the first
+    // error it met (after finishing the unit it was in, so an earlier bad row is not missed).
+    let work = || -> Result<Done, RowError> {
+        let mut scratch = rules.scratch();
+        let mut done = Vec::new();
+        while let Some(unit) = next() {
+            let (start, batch) = unit?;
+            let result = (|| {
+                let b = Batch::new(&columns, &batch).map_err(|e| (start, e))?;
+                let mut keys = Vec::with_capacity(batch.num_rows());
+                for i in 0..batch.num_rows() {
+                    let facts = b.facts(i, start + i).map_err(|e| (start + i, e))?;
+                    let hit = rules.evaluate(&facts, now, &mut scratch);
+                    keys.push(hit.map_or(-1, |r| r as i32));
                 }
-                None => {
-                    keys.push(0);
-                    valid.append(false);
+                Ok(keys)
+            })();
+            match result {
+                Ok(keys) => done.push((start, keys)),
+                Err(e) => {
+                    stop();
+                    return Err(e);
                 }
             }
         }
+        Ok(done)
+    };
+    let results: Vec<_> = if threads <= 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut results = vec![work()];
+            for h in handles {
+                results.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            results
+        })
+    };
+    let mut done = Vec::new();
+    let mut first_error: Option<RowError> = None;
+    for r in results {
+        match r {
+            Ok(units) => done.extend(units),
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|f| e.0 < f.0) {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    if let Some((_, msg)) = first_error {
+        return Err(msg);
+    }
+    done.sort_unstable_by_key(|(start, _)| *start);
+    let mut keys: Vec<i32> = Vec::with_capacity(done.iter().map(|(_, k)| k.len()).sum());
+    for (_, k) in &done {
+        keys.extend_from_slice(k);
+    }
+    let mut valid = arrow_array::builder::BooleanBufferBuilder::new(keys.len());
+    for k in &mut keys {
+        valid.append(*k >= 0);
+        *k = (*k).max(0);
     }
     let keys = Int32Array::new(keys.into(), Some(valid.finish().into()));
     let names = StringArray::from_iter_values(rules.rules().iter().map(|r| r.name.as_str()));

@@ -153,6 +153,27 @@ def test_a_chunked_table_gives_one_array(rules):
     assert got.to_pylist() == _expected(rules, seen)
 
 
+def test_threads_give_the_same_array(rules):
+    table, seen = _table(_rows(2000))
+    want = _expected(rules, seen)
+    reader = lambda: pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=97))
+    for threads in (1, 2, 5):
+        assert rules.evaluate_arrow(reader(), now=NOW, threads=threads).to_pylist() == want
+    with pytest.raises(alto.InvalidInputError, match="threads"):
+        rules.evaluate_arrow(table, now=NOW, threads=0)
+
+
+def test_the_first_bad_row_is_reported_whatever_the_threads(rules):
+    # One chunk of 70,000 rows, cut into units of work that the threads share; two bad rows.
+    n = 70_000
+    paths = pa.array([None if i in (40_000, 66_000) else "/a/f" for i in range(n)])
+    t = pa.table({"file_path": paths, "file_size": pa.array([1] * n, pa.int64())})
+    assert t.column("file_path").num_chunks == 1
+    for threads in (1, 3):
+        with pytest.raises(alto.InvalidInputError, match="^row 40000: file_path is null$"):
+            rules.evaluate_arrow(t, now=NOW, threads=threads)
+
+
 class OnlyAStream:
     """Nothing but the Arrow PyCapsule stream protocol."""
 

@@ -114,12 +114,15 @@ class RuleSet:
         accessed: Optional[datetime] = None,
         now: Optional[datetime] = None,
     ) -> Optional[str]: ...
-    def evaluate_arrow(self, data: Any, now: Optional[datetime] = None) -> pyarrow.DictionaryArray:
+    def evaluate_arrow(
+        self, data: Any, now: Optional[datetime] = None, threads: Optional[int] = None
+    ) -> pyarrow.DictionaryArray:
         """The first matching rule's name for every row of `data` (null where none), as one
         `dictionary<int32, utf8>` array, even for many batches. `data`: a `pyarrow.Table`, a
         `RecordBatchReader` or anything with `__arrow_c_stream__` (pandas, polars, DuckDB), with
         the columns `file_path`, `file_size` and optionally `last_modified`, `last_accessed`.
-        Needs pyarrow (`pip install 'alto[arrow]'`)."""
+        Runs on `threads` threads (default: one per core) with the GIL released. Needs pyarrow
+        (`pip install 'alto[arrow]'`)."""
     def explain(
         self,
         path: str,
