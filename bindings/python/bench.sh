@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): `alto.plan_inventory` through Python beside the `alto plan` command on
-# the same 1M-row inventory, in the same run (target: Python at most 1.2x the command's time).
+# Benchmark (not a test), in the same run on the same 1M-row inventory:
+#  1. `alto.plan_inventory` through Python beside the `alto plan` command (target: Python at most
+#     1.2x the command's time);
+#  2. `RuleSet.evaluate_arrow` over the inventory as a pyarrow Table beside DuckDB running the
+#     same rules as a first-match CASE WHEN over that Table (bench_arrow.py; target: faster than
+#     DuckDB).
 #
 #   bindings/python/bench.sh                 # release builds, 1M rows
 #   ALTO_BENCH_ROWS=20000 ALTO_BENCH_PROFILE=dev bindings/python/bench.sh   # a quick smoke run
 #
 # The inventory is generated once into bench-data/ by ../shared/bench/gen_inventory.py, as
-# scripts/bench.sh does. The wheel goes into a venv under $ALTO_CACHE_DIR (default: the target
-# directory).
+# scripts/bench.sh does. The wheel, pyarrow and DuckDB go into a venv under $ALTO_CACHE_DIR
+# (default: the target directory); DuckDB is a dependency of this benchmark only.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -35,6 +39,8 @@ rm -rf "$target/python-bench-wheels"
 "$venv/bin/maturin" build --quiet --profile "$profile" --manifest-path "$here/Cargo.toml" \
   --interpreter "$venv/bin/python" --out "$target/python-bench-wheels"
 "$venv/bin/pip" install -q --force-reinstall --no-deps "$target"/python-bench-wheels/alto-*.whl
+"$venv/bin/python" -c 'import pyarrow, duckdb' 2>/dev/null ||
+  "$venv/bin/pip" install -q --find-links "$cache/python-wheelhouse" 'pyarrow>=14' duckdb
 
 echo
 echo "## alto plan vs alto.plan_inventory, $rows rows (target: Python <= 1.2x)"
@@ -60,3 +66,7 @@ print(f"alto plan (CLI)        : {best_cli:.3f} s  (best of 3)")
 print(f"alto.plan_inventory    : {best_py:.3f} s  (best of 3, same plan)")
 print(f"ratio Python / CLI     : {best_py / best_cli:.2f}x (target <= 1.20x)")
 PY
+
+echo
+echo "## RuleSet.evaluate_arrow vs DuckDB CASE WHEN, $rows rows in a pyarrow Table (target: Alto faster)"
+"$venv/bin/python" "$here/bench_arrow.py" "$inv" 5

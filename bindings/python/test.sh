@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Python package's tests: build the wheel once (debug, abi3, reusing the workspace's target
-# directory), install it into a fresh virtual environment with pytest, run tests/ (the journey on
-# SQLite and PostgreSQL, error mapping, rules, the examples, the stub-drift check, the same plan
-# as the `alto plan` command's, which it builds).
+# directory), install it into a fresh virtual environment with pytest and pyarrow (pandas and
+# polars too, as Arrow producers), run tests/ (the journey on SQLite and PostgreSQL, error
+# mapping, rules and evaluate_arrow, the examples, the stub-drift check, the same plan as the
+# `alto plan` command's, which it builds).
 #
 #   bindings/python/test.sh [PYTEST ARGS...]
 #
@@ -39,11 +40,22 @@ echo "==> the alto command (tests/test_cli_agreement.py compares plans with it)"
 cargo build --quiet -p alto-cli --bin alto --manifest-path "$root/Cargo.toml"
 export ALTO_CLI="$target/debug/alto"
 
-echo "==> a fresh virtual environment with the wheel and pytest"
+echo "==> a fresh virtual environment with the wheel, pytest, pyarrow, pandas and polars"
+# pyarrow for RuleSet.evaluate_arrow (the `arrow` extra), pandas and polars as Arrow producers
+# of its tests. Their wheels are downloaded once into a wheelhouse under $ALTO_CACHE_DIR; later
+# runs install from it without the network.
 venv="$cache/python-test-venv"
+wheelhouse="$cache/python-wheelhouse"
+deps=(pytest 'pyarrow>=14' pandas polars)
 rm -rf "$venv"
 "$python" -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check pytest "$wheels"/alto-*.whl
+pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
+if ! "${pip[@]}" --no-index --find-links "$wheelhouse" "${deps[@]}" 2>/dev/null; then
+  echo "    (downloading ${deps[*]} into $wheelhouse)"
+  "$venv/bin/pip" download --quiet --disable-pip-version-check -d "$wheelhouse" "${deps[@]}"
+  "${pip[@]}" --no-index --find-links "$wheelhouse" "${deps[@]}"
+fi
+"${pip[@]}" --no-deps "$wheels"/alto-*.whl
 
 echo "==> pytest"
 # From the tests directory, so `import alto` is the installed wheel, not python/alto.

@@ -3,13 +3,15 @@
 //!
 //! One file per concept, as in the handle: [`client`] (`connect`, `Alto`), [`tenant`]
 //! (`Tenant`), [`pages`] (the resumable iterators), [`records`] (files, jobs, audit events,
-//! reports), [`rules`] (`RuleSet`, `Plan`, `plan_inventory`), [`errors`] (the one place Rust
-//! errors become Python exceptions) and [`convert`] (times, JSON values, paths).
+//! reports), [`rules`] (`RuleSet`, `Plan`, `plan_inventory`), [`arrow`] (Arrow in and out of
+//! `RuleSet.evaluate_arrow`), [`errors`] (the one place Rust errors become Python exceptions)
+//! and [`convert`] (times, JSON values, paths).
 //!
 //! Blocking calls run on the module's one Tokio runtime with the GIL released.
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod client;
 mod convert;
 mod errors;

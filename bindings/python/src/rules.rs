@@ -89,6 +89,23 @@ impl RuleSet {
         Ok(hit.map(|i| self.rules.rules()[i].name.clone()))
     }
 
+    /// The name of the first matching rule for every row of `data` (null where none), as a
+    /// `pyarrow.DictionaryArray` (`dictionary<int32, utf8>`, one array even when the input has
+    /// many batches). `data` is a `pyarrow.Table`, a `RecordBatchReader` or anything with
+    /// `__arrow_c_stream__`; its columns `file_path`, `file_size`, `last_modified` and
+    /// `last_accessed` (the last two optional) are read by name. Evaluates on `threads` threads
+    /// (default: one per core). Needs pyarrow.
+    #[pyo3(signature = (data, now=None, threads=None))]
+    fn evaluate_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::evaluate(py, &self.rules, data, now_or(now)?, threads)
+    }
+
     /// Why the file matches the rule it matches, or none: `{"matched": name or None,
     /// "tried": [{"rule", "failed", "detail"}, ...]}` (the rules tried before, each with the
     /// first condition that failed).

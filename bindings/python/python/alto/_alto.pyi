@@ -6,6 +6,8 @@ import os
 from datetime import datetime
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
 
+import pyarrow  # an optional dependency (`alto[arrow]`): only RuleSet.evaluate_arrow needs it
+
 _Path = Union[str, "os.PathLike[str]"]
 
 __version__: str
@@ -112,6 +114,15 @@ class RuleSet:
         accessed: Optional[datetime] = None,
         now: Optional[datetime] = None,
     ) -> Optional[str]: ...
+    def evaluate_arrow(
+        self, data: Any, now: Optional[datetime] = None, threads: Optional[int] = None
+    ) -> pyarrow.DictionaryArray:
+        """The first matching rule's name for every row of `data` (null where none), as one
+        `dictionary<int32, utf8>` array, even for many batches. `data`: a `pyarrow.Table`, a
+        `RecordBatchReader` or anything with `__arrow_c_stream__` (pandas, polars, DuckDB), with
+        the columns `file_path`, `file_size` and optionally `last_modified`, `last_accessed`.
+        Runs on `threads` threads (default: one per core) with the GIL released. Needs pyarrow
+        (`pip install 'alto[arrow]'`)."""
     def explain(
         self,
         path: str,
