@@ -23,6 +23,10 @@ from pyarrow import csv
 
 import alto
 
+# The rules as DuckDB SQL: one definition, shared with scripts/plan-bench.sh's peer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from plan_duckdb import RULE_CASE  # noqa: E402
+
 inventory = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 RULES = "examples/rules.toml"
@@ -34,25 +38,6 @@ table = csv.read_csv(inventory, convert_options=csv.ConvertOptions(column_types=
     "last_accessed": ts, "file_extension": pa.string()}))
 rows = table.num_rows
 
-RULE_CASE = r"""
-    CASE
-        WHEN e IN ('mov', 'mp4', 'mxf') AND s >= 100000000
-             AND a < $now::TIMESTAMPTZ - INTERVAL 180 DAY
-             AND NOT (p LIKE '%/keep/%' OR p LIKE '%/active/%' OR p LIKE '%.part')
-            THEN 'cold-video'
-        WHEN regexp_matches(p, 'render_v\d+') AND m < $now::TIMESTAMPTZ - INTERVAL 90 DAY
-            THEN 'old-renders'
-        WHEN e IN ('exr', 'psd', 'tif', 'png', 'jpg') AND s >= 10000000
-             AND a < $now::TIMESTAMPTZ - INTERVAL 365 DAY
-            THEN 'stale-images'
-        WHEN (regexp_matches(p, '^c:/data/(.*/)?y201[56]/')
-              OR regexp_matches(p, '^//fs01/share/(.*/)?y2015/'))
-             AND s >= 1048576 AND a < $now::TIMESTAMPTZ - INTERVAL 730 DAY
-            THEN 'archive-old-projects'
-        WHEN s >= 1000000000 AND a < $now::TIMESTAMPTZ - INTERVAL 365 DAY
-             AND e NOT IN ('tmp', 'lock')
-            THEN 'big-and-cold'
-    END"""
 FILES = """
     SELECT file_size AS s,
            coalesce(last_accessed, last_modified) AS a,

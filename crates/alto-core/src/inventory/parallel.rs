@@ -140,7 +140,7 @@ where
 {
     let (mut reader, line_offset, start, consumed, mut proto) = inv.into_parts();
     let total = start.total;
-    let source = proto_source(&proto);
+    let source = proto.source().to_owned();
     for n in proto.take_notes() {
         sink(Mapped::Note(n), start)?;
     }
@@ -270,10 +270,6 @@ where
         result
     })?;
     Ok(stats)
-}
-
-fn proto_source(p: &RowParser) -> String {
-    p.source().to_owned()
 }
 
 fn reorder<T, S>(
