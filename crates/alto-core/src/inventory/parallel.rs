@@ -9,7 +9,7 @@
 //! batches back in order. Memory stays bounded: at most a few batches per thread are in flight.
 //! Other inventories (Parquet, an S3 Inventory's manifest) are read on the calling thread.
 
-use super::csv::{CsvInventory, RowNote, RowParser, Screen};
+use super::csv::{CsvInventory, RowNote, Screen};
 use super::{
     InventoryFormat, InventoryOptions, InventoryRow, Item, Progress, ReadStats, Rejection,
 };
