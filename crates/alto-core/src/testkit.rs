@@ -1757,13 +1757,15 @@ impl Store for Interrupting<'_> {
     async fn append_audit(&self, t: TenantId, e: &NewAuditEvent) -> crate::Result<AuditEvent> {
         self.inner.append_audit(t, e).await
     }
-    async fn audit(
+    async fn audit_query(
         &self,
         t: TenantId,
-        a: Option<i64>,
-        l: usize,
+        q: &crate::types::AuditQuery,
     ) -> crate::Result<Page<AuditEvent>> {
-        self.inner.audit(t, a, l).await
+        self.inner.audit_query(t, q).await
+    }
+    fn set_actor(&self, actor: crate::types::Actor) {
+        self.inner.set_actor(actor)
     }
 }
 
@@ -2398,12 +2400,16 @@ pub async fn tiering_queue(store: &dyn Store) {
 }
 
 /// (kind, subject) of the tenant's audit events after `after`; moves `after` past them.
-async fn events_since(store: &dyn Store, t: TenantId, after: &mut Option<i64>) -> Vec<String> {
+async fn events_since(
+    store: &dyn Store,
+    t: TenantId,
+    after: &mut Option<crate::types::AuditPosition>,
+) -> Vec<String> {
     let mut out = Vec::new();
     loop {
         let page = store.audit(t, *after, 100).await.expect("audit");
         for e in &page.items {
-            *after = Some(e.id);
+            *after = Some(e.position);
             out.push(format!("{} {}", e.kind, e.subject));
         }
         if page.next.is_none() {

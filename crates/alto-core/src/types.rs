@@ -426,8 +426,10 @@ impl JobState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuditEvent {
-    /// Store key, increasing.
+    /// Store key, unique within the store; increases in append order within one writer.
     pub id: i64,
+    /// Where the event sits in the trail's read order (see [`AuditPosition`]).
+    pub position: AuditPosition,
     /// When.
     pub at: Micros,
     /// What happened (`tier.plan`, `tier.stub`, `ingest.chunk`, `feed.batch`, `job.done`…).
@@ -438,6 +440,165 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
     /// The event this one belongs to (a job's events under the job's event).
     pub parent: Option<i64>,
+    /// Who wrote it: the process's user, host and program as it reported them, its source, and
+    /// on PostgreSQL the database login (which the database, not the client, fills in).
+    pub actor: Actor,
+}
+
+/// Where an event sits in the audit trail's read order: `(commit, id)`, compared in that order.
+///
+/// A reader that resumes after a position sees every event committed later, none twice. On
+/// PostgreSQL `commit` is the writing transaction's id, and readers only see events below the
+/// oldest transaction still running, so an event that commits late is never skipped; on SQLite
+/// and in memory, writers are serialised and `commit` is 0. Its text (`commit.id`) is what the
+/// SDK's opaque cursors carry.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub struct AuditPosition {
+    /// The writer's commit order (0 where writers are serialised).
+    pub commit: i64,
+    /// The event id, ordering events of one writer.
+    pub id: i64,
+}
+
+impl fmt::Display for AuditPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.commit, self.id)
+    }
+}
+
+impl std::str::FromStr for AuditPosition {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let bad = || crate::Error::invalid_input(format!("not an audit position: {s:?}"));
+        let (c, i) = s.split_once('.').ok_or_else(bad)?;
+        Ok(AuditPosition {
+            commit: c.parse().map_err(|_| bad())?,
+            id: i.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Which audit events to read, and from where.
+///
+/// Every filter narrows: an event is listed when it matches all of those given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Resume after this position (`None`: from the start).
+    pub after: Option<AuditPosition>,
+    /// At most this many events (0: the store's default, 1,000).
+    pub limit: usize,
+    /// Kinds: an entry is a kind (`tier.stub`) or a family ending in `.*` (`tier.*`: every
+    /// `tier.…` kind). An event matches when it matches any entry.
+    pub kinds: Vec<String>,
+    /// Only events about this subject (a path key, an object key, a job or scan id), exactly.
+    pub subject: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<Micros>,
+    /// Only events before this time.
+    pub until: Option<Micros>,
+    /// Only the children of this event.
+    pub parent: Option<i64>,
+}
+
+impl AuditQuery {
+    /// Whether `e` passes the filters (not the position or the limit). The stores that filter in
+    /// SQL must agree with this; the memory store uses it.
+    pub fn matches(&self, e: &AuditEvent) -> bool {
+        (self.kinds.is_empty() || self.kinds.iter().any(|k| kind_matches(k, &e.kind)))
+            && self.subject.as_deref().is_none_or(|s| s == e.subject)
+            && self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at < t)
+            && self.parent.is_none_or(|p| e.parent == Some(p))
+    }
+}
+
+/// Whether the kind filter `filter` selects `kind`: the same kind, or for a family `f.*` a kind
+/// that starts with `f.` (`tier.*` selects `tier.stub`, not `tiers.x`).
+pub fn kind_matches(filter: &str, kind: &str) -> bool {
+    match filter.strip_suffix('*') {
+        Some(family) if family.ends_with('.') => kind.starts_with(family),
+        _ => filter == kind,
+    }
+}
+
+/// Who wrote an audit event.
+///
+/// The user, host and process are what the writing process reports about itself (see
+/// [`Actor::current`]); a store cannot check them. PostgreSQL adds `db_user`, the login the
+/// database authenticated, which the client cannot set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Actor {
+    /// The operating-system user name (empty when unknown).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    /// The operating-system user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// The host name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// The program (`alto`, `python`, `node`…).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub process: String,
+    /// The process id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Which interface wrote it: `cli` (with the command, `cli:run`), `sdk`, `python`, `node`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// PostgreSQL only: the database login, filled in by the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_user: Option<String>,
+}
+
+impl Actor {
+    /// The calling process: its user (by uid, from the password database), host name, program
+    /// name and pid, with `source`.
+    pub fn current(source: &str) -> Actor {
+        let uid = rustix::process::getuid().as_raw();
+        Actor {
+            user: user_name(uid).unwrap_or_default(),
+            uid: Some(uid),
+            host: rustix::system::uname()
+                .nodename()
+                .to_string_lossy()
+                .into_owned(),
+            process: std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default(),
+            pid: Some(std::process::id()),
+            source: source.to_owned(),
+            db_user: None,
+        }
+    }
+
+    /// The same actor with another source.
+    pub fn with_source(mut self, source: &str) -> Actor {
+        self.source = source.to_owned();
+        self
+    }
+
+    /// The JSON a store keeps (without `db_user`, which only a database may set).
+    pub fn to_json(&self) -> String {
+        let mut a = self.clone();
+        a.db_user = None;
+        serde_json::to_string(&a).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The name of `uid` in `/etc/passwd`, if it is there.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id = f.nth(1)?;
+        (id.parse() == Ok(uid)).then(|| name.to_owned())
+    })
 }
 
 /// A new audit event, before the store gives it an id and time.

@@ -27,7 +27,8 @@ use alto_core::store::{
 };
 use alto_core::time::Micros;
 use alto_core::types::{
-    AuditEvent, FileRecord, Job, NewAuditEvent, Share, Tenant, TenantId, TenantSettings, TierObject,
+    AuditEvent, AuditQuery, FileRecord, Job, NewAuditEvent, Share, Tenant, TenantId,
+    TenantSettings, TierObject,
 };
 use alto_core::{Error, Result};
 use async_trait::async_trait;
@@ -88,6 +89,9 @@ pub struct PgStore {
     login: Arc<str>,
     /// The tenant the login is bound to, if it is a tenant-bound login (see [`login`]).
     bound: Option<TenantId>,
+    /// The actor of this store's audit events, as `alto.actor` takes it: the JSON, hex-encoded
+    /// (so that the one simple query of [`PgStore::begin`] carries no text from outside).
+    actor_hex: Arc<std::sync::RwLock<String>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -129,6 +133,10 @@ impl PgStore {
             dirs: Arc::default(),
             login: session.login.into(),
             bound: session.bound,
+            actor_hex: Arc::new(std::sync::RwLock::new(hex(&alto_core::Actor::current(
+                "sdk",
+            )
+            .to_json()))),
         })
     }
 
@@ -171,15 +179,28 @@ impl PgStore {
         self.check_tenant(tenant)?;
         // One round trip: `BEGIN` and the setting go as one simple query. The id is an integer
         // formatted here, never text from outside.
+        // The actor is hex digits (see `actor_hex`), decoded by the server.
         let begin = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
-            tenant.0
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), set_config('alto.actor', \
+             convert_from(decode('{}', 'hex'), 'UTF8'), true)",
+            tenant.0,
+            self.actor_hex.read().unwrap_or_else(|p| p.into_inner())
         );
         self.pool
             .begin_with(sqlx::AssertSqlSafe(begin))
             .await
             .map_err(db_err)
     }
+}
+
+/// `s` as lower-case hex digits.
+fn hex(s: &str) -> String {
+    use std::fmt::Write;
+    s.bytes()
+        .fold(String::with_capacity(2 * s.len()), |mut h, b| {
+            let _ = write!(h, "{b:02x}");
+            h
+        })
 }
 
 fn pool_options(set_role: bool) -> PgPoolOptions {
@@ -324,13 +345,12 @@ impl Store for PgStore {
         audit::append_audit(self, tenant, event).await
     }
 
-    async fn audit(
-        &self,
-        tenant: TenantId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<AuditEvent>> {
-        audit::audit(self, tenant, after, limit).await
+    async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
+        audit::audit(self, tenant, query).await
+    }
+
+    fn set_actor(&self, actor: alto_core::Actor) {
+        *self.actor_hex.write().unwrap_or_else(|p| p.into_inner()) = hex(&actor.to_json());
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::{corrupt, db, db_in};
 use crate::{SqliteStore, sql};
 use alto_core::store::Page;
 use alto_core::time::now_micros;
-use alto_core::{AuditEvent, Error, NewAuditEvent, Result, TenantId};
+use alto_core::{AuditEvent, AuditPosition, AuditQuery, Error, NewAuditEvent, Result, TenantId};
 use sqlx::{Row, SqliteConnection};
 
 /// Page size when the caller asks for 0.
@@ -24,7 +24,7 @@ pub(crate) async fn insert(
     detail: &serde_json::Value,
     parent: Option<i64>,
 ) -> Result<AuditEvent> {
-    let id: i64 = sqlx::query_scalar(sql::AUDIT_INSERT)
+    let (id, actor): (i64, String) = sqlx::query_as(sql::AUDIT_INSERT)
         .bind(tenant.0)
         .bind(at)
         .bind(kind)
@@ -36,11 +36,13 @@ pub(crate) async fn insert(
         .map_err(db_in("cannot append an audit event"))?;
     let mut event = AuditEvent::default();
     event.id = id;
+    event.position = AuditPosition { commit: 0, id };
     event.at = at;
     event.kind = kind.to_owned();
     event.subject = subject.to_owned();
     event.detail = detail.clone();
     event.parent = parent;
+    event.actor = serde_json::from_str(&actor).map_err(|e| corrupt(format!("audit actor: {e}")))?;
     Ok(event)
 }
 
@@ -82,13 +84,24 @@ impl SqliteStore {
     pub(crate) async fn audit_impl(
         &self,
         tenant: TenantId,
-        after: Option<i64>,
-        limit: usize,
+        query: &AuditQuery,
     ) -> Result<Page<AuditEvent>> {
-        let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
-        let rows = sqlx::query(sql::AUDIT_PAGE)
+        let limit = if query.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            query.limit
+        };
+        let (text, binds) = page_sql(query);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(tenant.0)
-            .bind(after.unwrap_or(i64::MIN))
+            .bind(query.after.map_or(i64::MIN, |p| p.id));
+        for b in binds {
+            q = match b {
+                Bind::Int(i) => q.bind(i),
+                Bind::Text(t) => q.bind(t),
+            };
+        }
+        let rows = q
             .bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1)
             .fetch_all(&self.pools.read)
             .await
@@ -96,22 +109,82 @@ impl SqliteStore {
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let detail: String = r.try_get(4).map_err(db)?;
+            let actor: String = r.try_get(6).map_err(db)?;
             let mut event = AuditEvent::default();
             event.id = r.try_get(0).map_err(db)?;
+            event.position = AuditPosition {
+                commit: 0,
+                id: event.id,
+            };
             event.at = r.try_get(1).map_err(db)?;
             event.kind = r.try_get(2).map_err(db)?;
             event.subject = r.try_get(3).map_err(db)?;
             event.detail =
                 serde_json::from_str(&detail).map_err(|e| corrupt(format!("audit detail: {e}")))?;
             event.parent = r.try_get(5).map_err(db)?;
+            event.actor =
+                serde_json::from_str(&actor).map_err(|e| corrupt(format!("audit actor: {e}")))?;
             items.push(event);
         }
         let next = if items.len() > limit {
             items.truncate(limit);
-            items.last().map(|e| e.id.to_string())
+            items.last().map(|e| e.position.to_string())
         } else {
             None
         };
         Ok(Page { items, next })
     }
+}
+
+/// A value bound to a filter's placeholder.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The page statement for `query`: [`sql::AUDIT_PAGE`] and one clause per filter given, each
+/// value a placeholder (`?3`, `?4`, … in order; the limit is the last). A family `f.*` is a
+/// prefix test on `f.`.
+fn page_sql(query: &AuditQuery) -> (String, Vec<Bind>) {
+    let mut sql = String::from(sql::AUDIT_PAGE);
+    let mut binds = Vec::new();
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("?{}", binds.len() + 2)
+    };
+    if !query.kinds.is_empty() {
+        let mut any = Vec::new();
+        for k in &query.kinds {
+            match k.strip_suffix('*').filter(|f| f.ends_with('.')) {
+                Some(family) => {
+                    let p = next(Bind::Text(family.to_owned()), &mut binds);
+                    any.push(format!("substr(kind, 1, length({p})) = {p}"));
+                }
+                None => {
+                    let p = next(Bind::Text(k.clone()), &mut binds);
+                    any.push(format!("kind = {p}"));
+                }
+            }
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    if let Some(s) = &query.subject {
+        let p = next(Bind::Text(s.clone()), &mut binds);
+        sql.push_str(&format!(" AND subject = {p}"));
+    }
+    if let Some(t) = query.since {
+        let p = next(Bind::Int(t), &mut binds);
+        sql.push_str(&format!(" AND at_utc >= {p}"));
+    }
+    if let Some(t) = query.until {
+        let p = next(Bind::Int(t), &mut binds);
+        sql.push_str(&format!(" AND at_utc < {p}"));
+    }
+    if let Some(parent) = query.parent {
+        let p = next(Bind::Int(parent), &mut binds);
+        sql.push_str(&format!(" AND parent_id = {p}"));
+    }
+    let limit = binds.len() + 3;
+    sql.push_str(&format!(" ORDER BY event_id LIMIT ?{limit}"));
+    (sql, binds)
 }

@@ -22,8 +22,8 @@ use alto_core::store::{
     ScanSummary, ShareSpec, Store, TransitionRequest,
 };
 use alto_core::{
-    AuditEvent, Error, FileRecord, NewAuditEvent, Result, Share, Tenant, TenantId, TenantSettings,
-    TierObject,
+    Actor, AuditEvent, AuditQuery, Error, FileRecord, NewAuditEvent, Result, Share, Tenant,
+    TenantId, TenantSettings, TierObject,
 };
 use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
@@ -37,9 +37,16 @@ pub struct SqliteStore {
     pools: open::Pools,
     /// Directory ids already committed (see [`ingest::DirCache`]).
     dirs: std::sync::Arc<ingest::DirCache>,
+    /// Who this store's audit events are attributed to.
+    actor: std::sync::Arc<std::sync::RwLock<Actor>>,
 }
 
 impl SqliteStore {
+    /// The actor audit events are stamped with now.
+    pub(crate) fn actor(&self) -> Actor {
+        self.actor.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Open (creating the file if needed) and migrate. Accepts `sqlite://PATH`, `sqlite:PATH`,
     /// `sqlite::memory:` and a plain path. Refuses, with a message naming the file: a file that
     /// is not SQLite, a SQLite database of another program (no Alto schema marker but other
@@ -48,6 +55,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pools: open::open(url).await?,
             dirs: Default::default(),
+            actor: std::sync::Arc::new(std::sync::RwLock::new(Actor::current("sdk"))),
         })
     }
 
@@ -72,11 +80,25 @@ impl SqliteStore {
         if let Some(c) = &self.pools.checkpointer {
             c.wake();
         }
-        self.pools
+        let mut tx = self
+            .pools
             .write
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(error::db_in("cannot start a write transaction"))
+            .map_err(error::db_in("cannot start a write transaction"))?;
+        // The actor audit events written in this transaction carry (`sql::AUDIT_INSERT` reads
+        // it): a connection-local temporary table, as PostgreSQL uses a transaction setting.
+        let actor = self.actor().to_json();
+        sqlx::query(sql::ACTOR_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::db)?;
+        sqlx::query(sql::ACTOR_SET)
+            .bind(actor)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::db)?;
+        Ok(tx)
     }
 }
 
@@ -204,12 +226,11 @@ impl Store for SqliteStore {
         self.append_audit_impl(tenant, event).await
     }
 
-    async fn audit(
-        &self,
-        tenant: TenantId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<AuditEvent>> {
-        self.audit_impl(tenant, after, limit).await
+    async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
+        self.audit_impl(tenant, query).await
+    }
+
+    fn set_actor(&self, actor: Actor) {
+        *self.actor.write().unwrap_or_else(|p| p.into_inner()) = actor;
     }
 }

@@ -325,11 +325,19 @@ pub(crate) const AUDIT_EXISTS: &str =
     "SELECT 1 FROM audit_event WHERE tenant_id = ?1 AND event_id = ?2";
 
 pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_event \
-     (tenant_id, at_utc, kind, subject, detail, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-     RETURNING event_id";
+     (tenant_id, at_utc, kind, subject, detail, parent_id, actor) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce((SELECT actor FROM temp.alto_actor), '{}')) \
+     RETURNING event_id, actor";
 
-pub(crate) const AUDIT_PAGE: &str = "SELECT event_id, at_utc, kind, subject, detail, parent_id \
-     FROM audit_event WHERE tenant_id = ?1 AND event_id > ?2 ORDER BY event_id LIMIT ?3";
+/// The writer connection's actor for this transaction (see `SqliteStore::write`).
+pub(crate) const ACTOR_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS alto_actor (one INTEGER PRIMARY KEY CHECK (one = 1), actor TEXT NOT NULL)";
+pub(crate) const ACTOR_SET: &str =
+    "INSERT OR REPLACE INTO temp.alto_actor (one, actor) VALUES (1, ?1)";
+
+/// The start of a page of the trail; `audit.rs` appends the filters given (each a bound
+/// parameter from `?3` on), then the order and the limit.
+pub(crate) const AUDIT_PAGE: &str = "SELECT event_id, at_utc, kind, subject, detail, parent_id, \
+     actor FROM audit_event WHERE tenant_id = ?1 AND event_id > ?2";
 
 /// Every multi-row statement, for the scoping test.
 #[cfg(test)]

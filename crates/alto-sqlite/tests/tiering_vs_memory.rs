@@ -74,7 +74,7 @@ struct Side<'a> {
     /// Job ids in creation order.
     jobs: Vec<i64>,
     /// The last audit event compared.
-    audit_after: Option<i64>,
+    audit_after: Option<alto_core::AuditPosition>,
 }
 
 impl Side<'_> {
@@ -168,8 +168,9 @@ impl Side<'_> {
         loop {
             let page = s.audit(t, self.audit_after, 500).await.unwrap();
             for mut e in page.items {
-                self.audit_after = Some(e.id);
+                self.audit_after = Some(e.position);
                 e.id = 0;
+                e.position = Default::default();
                 if e.kind.starts_with("job.") {
                     e.subject = self.job_index(e.subject.parse().unwrap());
                 }

@@ -21,8 +21,8 @@ use alto_core::worker::{
     rehydrate_one_with, run_one_job_with_progress,
 };
 use alto_core::{
-    AuditEvent, Error, ErrorKind, FileRecord, Job, Result, RuleSet, Share, Store, Tenant,
-    TenantSettings, TierState,
+    AuditEvent, AuditQuery, Error, ErrorKind, FileRecord, Job, Result, RuleSet, Share, Store,
+    Tenant, TenantSettings, TierState,
 };
 use futures::future::BoxFuture;
 use std::path::{Path, PathBuf};
@@ -110,6 +110,15 @@ impl Alto {
     /// The backend contract under the handle, for implementers and tests.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// Attribute the audit events this handle writes from now on to `source` (`cli:run`,
+    /// `python`, a service's name…), with this process's user, host, program and pid
+    /// ([`Actor::current`](alto_core::Actor::current)). Until set, the source is `sdk`.
+    pub fn set_audit_source(&self, source: &str) {
+        self.inner
+            .store
+            .set_actor(alto_core::Actor::current(source));
     }
 
     /// The store's backend: `memory`, `sqlite` or `postgres`.
@@ -491,24 +500,34 @@ impl TenantHandle {
         )
     }
 
-    /// The tenant's audit trail, oldest first, page by page. Events appended while paging are
-    /// seen in order, none twice.
+    /// The tenant's audit trail, in read order, page by page. Events appended while paging are
+    /// seen in order, none twice, none skipped (on PostgreSQL too: see [`AuditPosition`](alto_core::AuditPosition)).
     pub fn audit(&self) -> Pages<AuditEvent> {
+        self.audit_query(AuditQuery::default())
+    }
+
+    /// The events of the tenant's audit trail that match `query`'s filters (kinds, subject, time
+    /// range, children of an event), in read order, page by page. `query.after` and
+    /// `query.limit` are ignored: resume with [`Pages::resume`], size pages with
+    /// [`Pages::page_size`]. A cursor of a filtered listing is a position in the whole trail, so
+    /// it may resume a listing with other filters.
+    pub fn audit_query(&self, query: AuditQuery) -> Pages<AuditEvent> {
         let t = self.clone();
+        let query = Arc::new(query);
         Pages::new(
             "audit",
             0,
             audit_position,
             Arc::new(move |after: Option<String>, limit| {
                 let t = t.clone();
+                let mut q = (*query).clone();
                 Box::pin(async move {
-                    let after = match after {
+                    q.after = match after {
                         Some(a) => Some(a.parse().map_err(|_| bad_cursor())?),
                         None => None,
                     };
-                    t.store()
-                        .audit(t.tenant.id, after, if limit == 0 { 1000 } else { limit })
-                        .await
+                    q.limit = if limit == 0 { 1000 } else { limit };
+                    t.store().audit_query(t.tenant.id, &q).await
                 })
             }),
         )
@@ -1101,17 +1120,15 @@ fn host() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor(String);
 
-const CURSOR_PREFIX: &str = "ac1";
+const CURSOR_PREFIX: &str = "ac2";
 
 impl Cursor {
     fn new(kind: &str, after: &str) -> Self {
-        let mut s = String::with_capacity(4 + 2 * (kind.len() + after.len() + 1));
-        s.push_str(CURSOR_PREFIX);
-        for b in kind.bytes().chain([0]).chain(after.bytes()) {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        Cursor(s)
+        let mut raw = Vec::with_capacity(kind.len() + after.len() + 1);
+        raw.extend_from_slice(kind.as_bytes());
+        raw.push(0);
+        raw.extend_from_slice(after.as_bytes());
+        Cursor(format!("{CURSOR_PREFIX}{}", base64url::encode(&raw)))
     }
 
     /// A cursor from its text ([`Cursor::as_str`]). `InvalidInput` for anything else.
@@ -1120,33 +1137,61 @@ impl Cursor {
         Ok(Cursor(s.to_owned()))
     }
 
-    /// The cursor's text.
+    /// The cursor's text: `ac2` and the base64url (unpadded) of the listing's kind and the
+    /// position after which it resumes. Opaque: compare and store it, do not build one.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     fn decode(s: &str) -> Result<(String, String)> {
-        let hex = s.strip_prefix(CURSOR_PREFIX).ok_or_else(bad_cursor)?;
-        if hex.len() % 2 != 0 {
-            return Err(bad_cursor());
-        }
-        let val = |c: u8| match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            _ => Err(bad_cursor()),
-        };
-        let bytes = hex
-            .as_bytes()
-            .chunks(2)
-            .map(|p| Ok(val(p[0])? << 4 | val(p[1])?))
-            .collect::<Result<Vec<u8>>>()?;
+        let text = s.strip_prefix(CURSOR_PREFIX).ok_or_else(bad_cursor)?;
+        let bytes = base64url::decode(text).ok_or_else(bad_cursor)?;
         let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
         let (kind, after) = text.split_once('\0').ok_or_else(bad_cursor)?;
         Ok((kind.to_owned(), after.to_owned()))
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Unpadded base64url (RFC 4648 §5), for cursors.
+mod base64url {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    pub(super) fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    }
+
+    /// `None` for a character outside the alphabet, a length no encoding has, or stray bits.
+    pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
+        if text.len() % 4 == 1 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        for chunk in text.as_bytes().chunks(4) {
+            let mut n = 0u32;
+            for (i, c) in chunk.iter().enumerate() {
+                let v = ALPHABET.iter().position(|a| a == c)? as u32;
+                n |= v << (18 - 6 * i);
+            }
+            let bytes = chunk.len() - 1;
+            // The bits below the last whole byte must be zero (one text per value).
+            if n & ((1 << (24 - 8 * bytes)) - 1) != 0 {
+                return None;
+            }
+            out.extend((0..bytes).map(|i| (n >> (16 - 8 * i)) as u8));
+        }
+        Some(out)
+    }
+}
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1314,9 +1359,9 @@ fn job_position(j: &Job) -> String {
     j.id.to_string()
 }
 
-/// An audit event's position: its id.
+/// An audit event's position in read order ([`AuditPosition`]).
 fn audit_position(e: &AuditEvent) -> String {
-    e.id.to_string()
+    e.position.to_string()
 }
 
 // The bindings append their additions after this module, apart from the handle above.
@@ -1336,8 +1381,42 @@ mod tests {
                 (kind.to_owned(), after.to_owned())
             );
         }
-        for bad in ["", "ac1", "ac1zz", "xx6669", "ac16", "ac1666"] {
+        // Not ac2; empty; a character outside the alphabet; a length no encoding has; stray
+        // bits; no separator ("audit"); the hex cursors of before.
+        for bad in [
+            "",
+            "ac2",
+            "ac2YXVk!XQ",
+            "ac2A",
+            "ac2YR",
+            "ac2YXVkaXQ",
+            "ac16175646974003432",
+            "xx2YXVkaXQANDI",
+        ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Cursor::parse("ac2YXVkaXQANDI").is_ok());
+    }
+
+    #[test]
+    fn base64url_round_trips_every_length_and_matches_rfc4648() {
+        for (raw, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg"),
+            (b"fo", "Zm8"),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg"),
+            (b"fooba", "Zm9vYmE"),
+            (b"foobar", "Zm9vYmFy"),
+            (b"\xfb\xff", "-_8"),
+        ] {
+            assert_eq!(base64url::encode(raw), text);
+            assert_eq!(base64url::decode(text).as_deref(), Some(raw));
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        for n in 0..40 {
+            let raw = &bytes[n * 5..n * 5 + n];
+            assert_eq!(base64url::decode(&base64url::encode(raw)).unwrap(), raw);
         }
     }
 }

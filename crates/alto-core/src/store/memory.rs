@@ -13,7 +13,7 @@ use crate::feed::lucid::Cursors;
 use crate::feed::{AccessEvent, FeedAction};
 use crate::lifecycle::transition;
 use crate::time::now_micros;
-use crate::types::{AccessSource, UnknownPathPolicy};
+use crate::types::{AccessSource, Actor, UnknownPathPolicy};
 use crate::types::{Job, JobState};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -36,6 +36,7 @@ struct Inner {
     cursors: BTreeMap<(TenantId, String, String), Cursors>,
     unknown: Vec<(TenantId, String, AccessEvent)>,
     next_id: i64,
+    actor: Option<Actor>,
 }
 
 impl Inner {
@@ -162,13 +163,19 @@ impl Inner {
     }
 
     fn push_audit(&mut self, tenant: TenantId, ev: &NewAuditEvent, at: Micros) -> AuditEvent {
+        let id = self.id();
         let event = AuditEvent {
-            id: self.id(),
+            id,
+            position: AuditPosition { commit: 0, id },
             at,
             kind: ev.kind.clone(),
             subject: ev.subject.clone(),
             detail: ev.detail.clone(),
             parent: ev.parent,
+            actor: self
+                .actor
+                .get_or_insert_with(|| Actor::current("sdk"))
+                .clone(),
         };
         self.audit.push((tenant, event.clone()));
         event
@@ -537,26 +544,27 @@ impl Store for MemoryStore {
         Ok(g.push_audit(tenant, event, now_micros()))
     }
 
-    async fn audit(
-        &self,
-        tenant: TenantId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<AuditEvent>> {
+    async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
         let g = self.lock();
-        let limit = if limit == 0 { 1000 } else { limit };
+        let limit = if query.limit == 0 { 1000 } else { query.limit };
         let mut it = g
             .audit
             .iter()
-            .filter(|(t, e)| *t == tenant && after.is_none_or(|a| e.id > a))
+            .filter(|(t, e)| {
+                *t == tenant && query.after.is_none_or(|a| e.position > a) && query.matches(e)
+            })
             .map(|(_, e)| e.clone());
         let items: Vec<_> = it.by_ref().take(limit).collect();
         let next = if it.next().is_some() {
-            items.last().map(|e| e.id.to_string())
+            items.last().map(|e| e.position.to_string())
         } else {
             None
         };
         Ok(Page { items, next })
+    }
+
+    fn set_actor(&self, actor: Actor) {
+        self.lock().actor = Some(actor);
     }
 }
 

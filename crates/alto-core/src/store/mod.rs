@@ -18,8 +18,8 @@ use crate::error::Result;
 use crate::lifecycle::{Action, TierState};
 use crate::time::Micros;
 use crate::types::{
-    AuditEvent, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind, StoredObject, Tenant,
-    TenantId, TenantSettings, TierObject,
+    AuditEvent, AuditPosition, AuditQuery, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind,
+    StoredObject, Tenant, TenantId, TenantSettings, TierObject,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -412,18 +412,39 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         request: &TransitionRequest,
     ) -> Result<Option<TierObject>>;
 
-    /// Append an audit event.
+    /// Append an audit event, stamped with the store's [`Actor`](crate::Actor).
     ///
     /// # Behavior
     /// - `NotFound` when `parent` is not an event of this tenant.
     /// - Ids increase in append order.
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent>;
 
-    /// Audit events after the event id `after`, oldest first (cursor paging).
+    /// Audit events matching `query`, in read order (by [`AuditPosition`](crate::AuditPosition)),
+    /// after `query.after`.
+    ///
+    /// # Behavior
+    /// - Complete under concurrent writers: an event that becomes visible after a reader passed
+    ///   its position is never skipped (on PostgreSQL, only events below the oldest transaction
+    ///   still running are returned; the rest come on a later read).
+    /// - `next` is the last item's position when more may match, `None` at the end.
+    async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>>;
+
+    /// Every audit event after `after`, at most `limit` (0: 1,000).
     async fn audit(
         &self,
         tenant: TenantId,
-        after: Option<i64>,
+        after: Option<AuditPosition>,
         limit: usize,
-    ) -> Result<Page<AuditEvent>>;
+    ) -> Result<Page<AuditEvent>> {
+        let q = AuditQuery {
+            after,
+            limit,
+            ..AuditQuery::default()
+        };
+        self.audit_query(tenant, &q).await
+    }
+
+    /// Who the events this store writes from now on are attributed to ([`Actor::current`]
+    /// (crate::Actor::current) with source `sdk` until set).
+    fn set_actor(&self, actor: crate::Actor);
 }

@@ -1,0 +1,39 @@
+-- Schema version 11 (issue 19): the audit trail is read in commit order, and says who wrote it.
+--
+-- Event ids come from a sequence when a row is inserted, not when its transaction commits: a
+-- reader that resumed after "the last id it saw" could pass an event whose transaction was still
+-- running and never see it. Each event now records the writing transaction's id (`writer_xid`,
+-- 64-bit, epoch-extended), and readers order by (writer_xid, event_id) and only read events of
+-- transactions below the oldest one still running (`pg_snapshot_xmin` of the reading statement's
+-- snapshot): every transaction below that has ended, so nothing can appear behind a reader's
+-- position later. Events written before this version have writer_xid 0 and stay in id order,
+-- before every later one.
+--
+-- `actor` is the writing process's account of itself (user, host, program, pid, source), which
+-- the client sets per transaction in `alto.actor`, plus `db_user`, the login the database
+-- authenticated. A trigger fills both, and writer_xid, on every insert, whatever the statement
+-- says: no login can place an event behind readers' positions or claim another login's name.
+
+ALTER TABLE audit_event ADD COLUMN writer_xid bigint NOT NULL DEFAULT 0;
+ALTER TABLE audit_event ADD COLUMN actor jsonb NOT NULL DEFAULT '{}';
+
+CREATE FUNCTION alto_audit_stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = public, pg_temp
+AS $$
+BEGIN
+    NEW.writer_xid := pg_current_xact_id()::text::bigint;
+    NEW.actor := coalesce(nullif(current_setting('alto.actor', true), '')::jsonb, '{}'::jsonb)
+                 || jsonb_build_object('db_user', session_user::text);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_event_stamp BEFORE INSERT ON audit_event
+    FOR EACH ROW EXECUTE FUNCTION alto_audit_stamp();
+
+-- Read order, and the filters of `alto audit`, each in read order.
+CREATE INDEX audit_event_position_idx ON audit_event (tenant_id, writer_xid, event_id);
+CREATE INDEX audit_event_kind_idx ON audit_event (tenant_id, kind, writer_xid, event_id);
+CREATE INDEX audit_event_subject_idx ON audit_event (tenant_id, subject, writer_xid, event_id);
+CREATE INDEX audit_event_time_idx ON audit_event (tenant_id, event_utc);

@@ -1,0 +1,16 @@
+-- Alto schema, version 7 (SQLite): who wrote each audit event, and indexes for filtered reads.
+--
+-- `actor` is the writing process's account of itself (user, uid, host, program, pid, source) as
+-- JSON; events written before this version have `{}`. SQLite serialises writers, so event ids
+-- are already in commit order and remain the read position. The indexes serve `alto audit`'s
+-- filters: by kind, by subject and by time, each in read order.
+
+ALTER TABLE audit_event ADD COLUMN actor TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(actor));
+
+CREATE INDEX audit_event_kind ON audit_event (tenant_id, kind, event_id);
+CREATE INDEX audit_event_subject ON audit_event (tenant_id, subject, event_id);
+CREATE INDEX audit_event_at ON audit_event (tenant_id, at_utc);
+
+UPDATE alto_meta SET value = '7' WHERE key = 'schema_version';
+
+PRAGMA user_version = 7;
