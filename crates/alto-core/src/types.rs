@@ -449,7 +449,7 @@ pub struct AuditEvent {
 ///
 /// A reader that resumes after a position sees every event committed later, none twice. On
 /// PostgreSQL `commit` is the writing transaction's id, and readers only see events below the
-/// oldest transaction still running, so an event that commits late is never skipped; on SQLite
+/// oldest transaction of the database still running, so an event that commits late is never skipped; on SQLite
 /// and in memory, writers are serialised and `commit` is 0. Its text (`commit.id`) is what the
 /// SDK's opaque cursors carry.
 #[derive(

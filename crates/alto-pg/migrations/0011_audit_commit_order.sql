@@ -4,10 +4,9 @@
 -- reader that resumed after "the last id it saw" could pass an event whose transaction was still
 -- running and never see it. Each event now records the writing transaction's id (`writer_xid`,
 -- 64-bit, epoch-extended), and readers order by (writer_xid, event_id) and only read events of
--- transactions below the oldest one still running (`pg_snapshot_xmin` of the reading statement's
--- snapshot): every transaction below that has ended, so nothing can appear behind a reader's
--- position later. Events written before this version have writer_xid 0 and stay in id order,
--- before every later one.
+-- transactions below the horizon `alto_audit_horizon()`: every transaction below it has ended,
+-- so nothing can appear behind a reader's position later. Events written before this version
+-- have writer_xid 0 and stay in id order, before every later one.
 --
 -- `actor` is the writing process's account of itself (user, host, program, pid, source), which
 -- the client sets per transaction in `alto.actor`, plus `db_user`, the login the database
@@ -31,6 +30,29 @@ $$;
 
 CREATE TRIGGER audit_event_stamp BEFORE INSERT ON audit_event
     FOR EACH ROW EXECUTE FUNCTION alto_audit_stamp();
+
+-- The horizon of the reading statement's snapshot: its oldest transaction still running, or the
+-- first not yet started, leaving out the transactions of other databases on the server (they
+-- cannot write here; without this, any long transaction anywhere on the server would hold every
+-- trail back). pg_snapshot_xmin would be the same minus that refinement. A transaction is left
+-- out only when pg_stat_activity names it with another database, which it can only do for a
+-- transaction that truly belongs there; a transaction that ended since the snapshot is kept, so
+-- the horizon is never too high. Read it once per statement: `(SELECT alto_audit_horizon())`.
+CREATE FUNCTION alto_audit_horizon() RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH snap AS (SELECT pg_current_snapshot() AS s),
+    elsewhere AS (
+        SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL
+          AND datid IS DISTINCT FROM (SELECT oid FROM pg_database
+                                      WHERE datname = current_database()))
+    SELECT least(
+        (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap),
+        (SELECT min(x::text::bigint) FROM snap, pg_snapshot_xip(s) AS x
+         WHERE (x::text::bigint % 4294967296) NOT IN (SELECT x FROM elsewhere)))
+$$;
 
 -- Read order, and the filters of `alto audit`, each in read order.
 CREATE INDEX audit_event_position_idx ON audit_event (tenant_id, writer_xid, event_id);

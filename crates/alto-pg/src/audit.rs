@@ -7,7 +7,7 @@
 //!
 //! Reading is in commit order (schema version 11): each event carries its writing transaction's
 //! id (`writer_xid`), pages are ordered by (writer_xid, event_id) and read only events of
-//! transactions below the oldest one still running, so an event that commits late is never
+//! transactions below the oldest one of the database still running, so an event that commits late is never
 //! behind a reader's position. A trigger stamps writer_xid and the actor on every insert.
 
 use crate::PgStore;
@@ -221,7 +221,7 @@ fn page_sql(query: &AuditQuery, horizon: Horizon) -> (String, Vec<Bind>) {
         Horizon::Below => "<",
         Horizon::AtOrAbove => ">=",
     });
-    sql.push_str(" pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+    sql.push_str(" (SELECT alto_audit_horizon())");
     if !query.kinds.is_empty() {
         // Exact kinds are one `= ANY`, which the kind index serves in read order when there
         // is one; each family `f.*` is a `starts_with`.

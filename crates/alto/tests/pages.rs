@@ -1,8 +1,8 @@
 //! Listings through the handle under concurrent writers: the audit trail read page by page —
 //! each page resumed from the printed cursor, as a process that stops and starts again would —
 //! sees every event exactly once and in order while writers append; a file listing sees every
-//! file that existed throughout exactly once while other files are ingested. Memory and SQLite
-//! (PostgreSQL's commit-ordered audit reading is issue 19's).
+//! file that existed throughout exactly once while other files are ingested. Memory, SQLite and
+//! PostgreSQL (whose trail is read in commit order, not id order).
 
 use alto::store::{FileQuery, IngestChunk, ScanKind, ScanSpec, ShareSpec};
 use alto::{Alto, Cursor, FileEntry, NewAuditEvent, ShareKind, TenantSettings};
@@ -45,7 +45,7 @@ async fn audit_under_writers(alto: Alto) {
         }
         match pages.next_page().await.unwrap() {
             Some(page) => {
-                seen.extend(page.into_iter().map(|e| (e.id, e.subject)));
+                seen.extend(page.into_iter().map(|e| (e.position, e.subject)));
                 cursor = Some(pages.cursor().expect("a cursor after a page").to_string());
                 idle = 0;
             }
@@ -154,6 +154,89 @@ async fn audit_paging_under_writers_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     audit_under_writers(alto::connect(&url).await.unwrap()).await;
+}
+
+/// A database of its own on the server `DATABASE_URL` names, migrated; dropped by the guard.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    async fn new(tag: &str) -> PgDb {
+        let admin = std::env::var("DATABASE_URL").expect(
+            "DATABASE_URL is not set: run scripts/test.sh, which finds or starts a PostgreSQL server",
+        );
+        let name = format!("alto_pages_{tag}_{}", std::process::id());
+        psql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        );
+        psql(&admin, &format!("CREATE DATABASE \"{name}\""));
+        let owner = with(&admin, None, Some(&name));
+        alto::migrate(&owner).await.unwrap();
+        let role = name.clone();
+        let _ = alto::login::drop(&owner, &role).await;
+        alto::login::create(&owner, &role, None, Some("pages-secret"))
+            .await
+            .unwrap();
+        let url = with(&owner, Some(&format!("{role}:pages-secret")), None);
+        PgDb { admin, name, url }
+    }
+}
+
+/// `url` with another user (`user[:password]`) or database.
+fn with(url: &str, user: Option<&str>, db: Option<&str>) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (auth_host, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let query = tail.find('?').map_or("", |i| &tail[i..]);
+    let path = tail.split('?').next().unwrap_or("");
+    let (auth, host) = match auth_host.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
+        None => (None, auth_host),
+    };
+    let auth = match user.or(auth) {
+        Some(u) => format!("{u}@"),
+        None => String::new(),
+    };
+    let path = db.map_or_else(|| path.to_owned(), |d| format!("/{d}"));
+    format!("{scheme}://{auth}{host}{path}{query}")
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        );
+        // The login is cluster-wide.
+        psql(
+            &self.admin,
+            &format!("DROP ROLE IF EXISTS \"{}\"", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .expect("psql (PostgreSQL's client) on PATH");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_paging_under_writers_postgres() {
+    let db = PgDb::new("audit").await;
+    audit_under_writers(alto::connect(&db.url).await.unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -424,7 +424,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///
     /// # Behavior
     /// - Complete under concurrent writers: an event that becomes visible after a reader passed
-    ///   its position is never skipped (on PostgreSQL, only events below the oldest transaction
+    ///   its position is never skipped (on PostgreSQL, only events below the database's oldest transaction
     ///   still running are returned; the rest come on a later read).
     /// - `next` is the last item's position when more may match, `None` at the end.
     async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>>;
