@@ -301,11 +301,15 @@ async fn the_actor_and_position_are_the_databases_to_set() {
         subjects(q(|q| q.subject = Some("forged".into()))).await,
         ["forged"]
     );
-    let mut children = AuditQuery::default();
-    children.parent = Some(e.id);
+    let children = AuditQuery {
+        parent: Some(e.id),
+        ..Default::default()
+    };
     assert_eq!(subjects(children).await, ["y"]);
-    let mut later = AuditQuery::default();
-    later.since = Some(child.at);
+    let later = AuditQuery {
+        since: Some(child.at),
+        ..Default::default()
+    };
     assert!(subjects(later).await.contains(&"y".to_string()));
     held.close().await.unwrap();
     db.drop().await;
