@@ -4,6 +4,7 @@
 //! rejected rows under `--strict`), 1 internal error.
 
 mod cmd_admin;
+mod cmd_audit;
 mod cmd_feed;
 mod cmd_find;
 mod cmd_ingest;
@@ -66,6 +67,9 @@ enum Command {
     /// Keep last-access times current from access feeds (LucidLink audit trail, event batches).
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
+    /// Read a tenant's audit trail: filter by kind, subject, time or parent, resume from a
+    /// cursor, or follow it as events are committed.
+    Audit(cmd_audit::AuditArgs),
     /// Generate a realistic inventory of 100,000 files, ingest it into a store (default: a
     /// temporary SQLite file), plan from the store with the example rules, and print the report.
     /// Needs nothing but this binary.
@@ -128,8 +132,19 @@ impl From<std::io::Error> for Failure {
 pub(crate) type CmdResult = Result<(), Failure>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Audit events this run writes say which command wrote them (`cli:run`, `cli:ingest`).
+    store::set_source(&format!(
+        "cli:{}",
+        matches.subcommand_name().unwrap_or_default()
+    ));
     let result = match cli.command {
+        Command::Audit(args) => cmd_audit::run(args, cli.quiet),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Plan(args) => cmd_plan::run(args, cli.quiet),
         Command::Demo(args) => demo::run(args, cli.quiet),

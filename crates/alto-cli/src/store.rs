@@ -30,7 +30,9 @@ impl StoreArgs {
     }
 
     pub(crate) async fn open(&self, quiet: bool) -> Result<Arc<dyn Store>, Failure> {
-        Ok(alto::open_store(&self.url(quiet)).await?)
+        let store = alto::open_store(&self.url(quiet)).await?;
+        store.set_actor(alto::Actor::current(source()));
+        Ok(store)
     }
 
     /// The library's handle on the store (what every command goes through).
@@ -61,8 +63,21 @@ impl StoreArgs {
                 eprintln!("alto: warning: using the store {path} although {why}");
             }
         }
-        Ok(alto::open_store(&url).await?)
+        let store = alto::open_store(&url).await?;
+        store.set_actor(alto::Actor::current(source()));
+        Ok(store)
     }
+}
+
+static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Name the command this process runs, for the audit events it writes.
+pub(crate) fn set_source(source: &str) {
+    let _ = SOURCE.set(source.to_owned());
+}
+
+fn source() -> &'static str {
+    SOURCE.get().map_or("cli", String::as_str)
 }
 
 /// The file of an SQLite store URL, as the store itself parses it (`None` for other stores

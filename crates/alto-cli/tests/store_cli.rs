@@ -278,6 +278,100 @@ fn commit_run_rehydrate_through_the_command() {
         &[&["jobs", "--state", "done", "--json"][..], &s].concat(),
     ));
     assert_eq!(done.lines().count(), 2, "{done}");
+
+    // The trail: what each command wrote, with the command as the source.
+    let audit = |extra: &[&str]| -> serde_json::Value {
+        let out = ok(&alto_in(
+            d,
+            &[
+                &["audit", "--tenant", "acme", "--format", "json"][..],
+                extra,
+                &s,
+            ]
+            .concat(),
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
+    let all = audit(&[]);
+    let events = all["events"].as_array().unwrap();
+    let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    assert_eq!(count("ingest.scan"), 1);
+    assert_eq!(count("tier.plan"), 6);
+    assert_eq!(count("tier.stub"), 6);
+    assert_eq!(count("tier.rehydrate"), 1);
+    assert_eq!(count("job.done"), 2);
+    for e in events {
+        for field in ["id", "time", "kind", "subject", "actor", "parent", "detail"] {
+            assert!(e.get(field).is_some(), "{field} in {e}");
+        }
+    }
+    let source = |kind: &str| {
+        events.iter().find(|e| e["kind"] == kind).unwrap()["actor"]["source"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(source("ingest.scan"), "cli:ingest");
+    assert_eq!(source("tier.plan"), "cli:plan");
+    assert_eq!(source("tier.stub"), "cli:run");
+    assert_eq!(source("tier.rehydrate"), "cli:rehydrate");
+    // Filters, a page and the rest from its cursor.
+    let stubs = audit(&["--kind", "tier.stub"]);
+    assert_eq!(stubs["events"].as_array().unwrap().len(), 6);
+    let tier = audit(&["--kind", "tier.*", "--limit", "4"]);
+    assert_eq!(tier["events"].as_array().unwrap().len(), 4);
+    let cursor = tier["next_cursor"].as_str().unwrap().to_owned();
+    let rest = audit(&["--kind", "tier.*", "--after", &cursor]);
+    assert_eq!(
+        rest["events"].as_array().unwrap().len(),
+        count("tier.plan") + count("tier.stub") + count("tier.rehydrate") - 4
+    );
+    let scan = events.iter().find(|e| e["kind"] == "ingest.scan").unwrap();
+    let children = audit(&["--children", &scan["id"].to_string()]);
+    let kinds: Vec<_> = children["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["ingest.chunk", "ingest.finish"]);
+    let subject = events
+        .iter()
+        .find(|e| e["kind"] == "tier.rehydrate")
+        .unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let about = audit(&["--subject", &subject]);
+    let kinds: Vec<_> = about["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["tier.plan", "tier.stub", "tier.rehydrate"]);
+    assert_eq!(audit(&["--since", "1h"])["events"], all["events"]);
+    assert!(
+        audit(&["--until", "1h"])["events"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A bad cursor or time is a usage error, not an empty answer.
+    let bad = alto_in(
+        d,
+        &[&["audit", "--tenant", "acme", "--after", "nope"][..], &s].concat(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = alto_in(
+        d,
+        &[
+            &["audit", "--tenant", "acme", "--since", "yesterday"][..],
+            &s,
+        ]
+        .concat(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

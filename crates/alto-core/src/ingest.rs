@@ -20,7 +20,7 @@
 use crate::error::{Error, Result};
 use crate::inventory::{InventorySource, Item, Progress, Rejection};
 use crate::store::{ChunkApply, IngestChunk, ScanKind, ScanSpec, Store};
-use crate::types::TenantId;
+use crate::types::{NewAuditEvent, TenantId};
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
@@ -294,6 +294,24 @@ pub async fn ingest(
     };
     let mut refused = Refused::default();
     let scan = store.begin_scan(tenant, &spec).await?;
+    // The trail: the scan, each chunk under it (with its counts), and the outcome under it.
+    let scan_event = store
+        .append_audit(
+            tenant,
+            &NewAuditEvent {
+                kind: "ingest.scan".into(),
+                subject: scan.id.to_string(),
+                detail: serde_json::json!({
+                    "share": share,
+                    "kind": format!("{:?}", opts.kind).to_lowercase(),
+                    "source": opts.source,
+                    "resumed": scan.resumed,
+                }),
+                parent: None,
+            },
+        )
+        .await?
+        .id;
     let mut report = IngestReport {
         scan: scan.id,
         resumed: scan.resumed,
@@ -326,6 +344,24 @@ pub async fn ingest(
         };
         if let Some(out) = applied {
             let out = out?;
+            store
+                .append_audit(
+                    tenant,
+                    &NewAuditEvent {
+                        kind: "ingest.chunk".into(),
+                        subject: scan.id.to_string(),
+                        detail: serde_json::json!({
+                            "chunk": report.chunks_applied + report.chunks_skipped,
+                            // A chunk a resumed scan had already applied is skipped.
+                            "applied": out.applied,
+                            "new": out.new,
+                            "changed": out.changed,
+                            "unchanged": out.unchanged,
+                        }),
+                        parent: Some(scan_event),
+                    },
+                )
+                .await?;
             if out.applied {
                 report.chunks_applied += 1;
                 report.new += out.new;
@@ -357,6 +393,29 @@ pub async fn ingest(
     } else {
         report.missing = store.finish_scan(tenant, scan.id).await?.missing;
     }
+    store
+        .append_audit(
+            tenant,
+            &NewAuditEvent {
+                kind: "ingest.finish".into(),
+                subject: scan.id.to_string(),
+                detail: serde_json::json!({
+                    "accepted": report.accepted,
+                    "rejected": report.rejected,
+                    "folders": report.folders,
+                    "new": report.new,
+                    "changed": report.changed,
+                    "unchanged": report.unchanged,
+                    "missing": report.missing,
+                    "left_open": report.left_open,
+                    "would_be_missing": report.would_be_missing,
+                    "chunks_applied": report.chunks_applied,
+                    "chunks_skipped": report.chunks_skipped,
+                }),
+                parent: Some(scan_event),
+            },
+        )
+        .await?;
     Ok(report)
 }
 

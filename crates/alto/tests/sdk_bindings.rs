@@ -6,7 +6,10 @@ use alto::inventory::InventoryOptions;
 use alto::planner::PlanOptions;
 use alto::store::tiering::JobQuery;
 use alto::store::{FileQuery, ShareSpec};
-use alto::{Alto, Cursor, ErrorKind, FeedRequest, IngestRequest, PlanRequest, RuleSet, ShareKind};
+use alto::{
+    Alto, AuditQuery, Cursor, ErrorKind, FeedRequest, IngestRequest, PlanRequest, RuleSet,
+    ShareKind,
+};
 use std::path::Path;
 
 const DAY: i64 = 86_400_000_000;
@@ -86,9 +89,44 @@ async fn a_cursor_after_an_item_in_the_middle_of_a_page_resumes_after_it() {
     .await;
     assert_eq!(rest, jobs[1..].to_vec());
 
-    // Committing wrote an audit event per file.
+    // The ingest wrote its scan, chunk and finish events; committing, an event per file.
     let events = drain(t.audit()).await;
-    assert_eq!(events.len(), 5, "{events:?}");
+    let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ingest.scan",
+            "ingest.chunk",
+            "ingest.finish",
+            "tier.plan",
+            "tier.plan",
+            "tier.plan",
+            "tier.plan",
+            "tier.plan"
+        ],
+        "{events:?}"
+    );
+    assert_eq!(
+        events[1].parent,
+        Some(events[0].id),
+        "a chunk under its scan"
+    );
+    assert_eq!(events[2].parent, Some(events[0].id));
+    assert_eq!(events[2].detail["accepted"], 5);
+    assert_eq!(events[3].actor.source, "sdk");
+    assert_eq!(events[3].actor.pid, Some(std::process::id()));
+    let plans = drain(t.audit_query(AuditQuery {
+        kinds: vec!["tier.*".into()],
+        ..Default::default()
+    }))
+    .await;
+    assert_eq!(plans, events[3..].to_vec());
+    let children = drain(t.audit_query(AuditQuery {
+        parent: Some(events[0].id),
+        ..Default::default()
+    }))
+    .await;
+    assert_eq!(children, events[1..3].to_vec());
     let c = Cursor::after_audit(&events[0]);
     let rest = drain(t.audit().page_size(1).resume(&c).unwrap()).await;
     assert_eq!(rest, events[1..].to_vec());

@@ -135,7 +135,8 @@ pub async fn apply_events(
     };
     let out = feeds(store)?.apply_events(tenant.id, share, &batch).await?;
     report.add(&out, opts.now);
-    after_batch(store, tenant, &out, opts, &mut report).await?;
+    let parent = batch_event(store, tenant, share, feed, batch.events.len(), &out, opts).await?;
+    after_batch(store, tenant, &out, opts, parent, &mut report).await?;
     Ok(report)
 }
 
@@ -231,10 +232,52 @@ async fn flush(
     let out = feeds(store)?
         .apply_events(tenant.id, share, pending)
         .await?;
+    let read = pending.events.len();
     pending.events.clear();
     pending.cursors.clear();
     report.add(&out, opts.now);
-    after_batch(store, tenant, &out, opts, report).await
+    let parent = batch_event(store, tenant, share, &pending.feed, read, &out, opts).await?;
+    after_batch(store, tenant, &out, opts, parent, report).await
+}
+
+/// The trail's `feed.batch` event for an applied batch: its counts and lag (how far behind the
+/// newest applied event is). The stub-access alerts it causes are its children.
+async fn batch_event(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    feed: &str,
+    read: usize,
+    out: &ApplyOutcome,
+    opts: &FeedOptions,
+) -> Result<i64> {
+    let lag = out
+        .newest
+        .map(|n| (opts.now - n) as f64 / MICROS_PER_SEC as f64);
+    let e = store
+        .append_audit(
+            tenant.id,
+            &NewAuditEvent {
+                kind: "feed.batch".into(),
+                subject: share.to_owned(),
+                detail: serde_json::json!({
+                    "feed": feed,
+                    "events": read,
+                    "applied": out.applied,
+                    "duplicate": out.duplicate,
+                    "skewed": out.skewed,
+                    "unknown": out.unknown,
+                    "stale": out.stale,
+                    "other": out.other,
+                    "moved": out.moved,
+                    "deleted": out.deleted,
+                    "lag_secs": lag,
+                }),
+                parent: None,
+            },
+        )
+        .await?;
+    Ok(e.id)
 }
 
 /// Re-evaluate accessed PLANNED files; report accessed STUBBED ones by policy.
@@ -243,6 +286,7 @@ async fn after_batch(
     tenant: &Tenant,
     out: &ApplyOutcome,
     opts: &FeedOptions,
+    batch_event: i64,
     report: &mut FeedReport,
 ) -> Result<()> {
     let q = store.tiering();
@@ -309,7 +353,7 @@ async fn after_batch(
                         kind: kind.into(),
                         subject: w.path_key.clone(),
                         detail: serde_json::json!({"share": w.share, "accessed": w.at}),
-                        parent: None,
+                        parent: Some(batch_event),
                     },
                 )
                 .await?;
