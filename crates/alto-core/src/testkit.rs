@@ -2399,7 +2399,8 @@ pub async fn tiering_queue(store: &dyn Store) {
     unfinished_files_stay_planned(store).await;
 }
 
-/// (kind, subject) of the tenant's audit events after `after`; moves `after` past them.
+/// (kind, subject) of the tenant's audit events after `after`, but `job.create`; moves `after`
+/// past them.
 async fn events_since(
     store: &dyn Store,
     t: TenantId,
@@ -2410,7 +2411,10 @@ async fn events_since(
         let page = store.audit(t, *after, 100).await.expect("audit");
         for e in &page.items {
             *after = Some(e.position);
-            out.push(format!("{} {}", e.kind, e.subject));
+            // A commit's `job.create` events are checked with the chain they head.
+            if e.kind != "job.create" {
+                out.push(format!("{} {}", e.kind, e.subject));
+            }
         }
         if page.next.is_none() {
             return out;
@@ -2529,6 +2533,47 @@ pub async fn unfinished_files_stay_planned(store: &dyn Store) {
         events_since(store, t.id, &mut seen).await,
         [format!("job.done {}", a.job.id)],
         "no plan withdrawn"
+    );
+    // The chain: the job's event, then its files' plans, its stub and its outcome under it.
+    let job_event = a
+        .job
+        .event
+        .expect("a committed job has its job.create event");
+    let trail = store.audit(t.id, None, 1000).await.unwrap().items;
+    let created = trail.iter().find(|e| e.id == job_event).unwrap();
+    assert_eq!(
+        (created.kind.as_str(), created.subject.clone()),
+        ("job.create", a.job.id.to_string())
+    );
+    assert_eq!(created.detail["rule"], "a");
+    let children = store
+        .audit_query(
+            t.id,
+            &crate::types::AuditQuery {
+                parent: Some(job_event),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let chain: Vec<String> = children
+        .iter()
+        .map(|e| format!("{} {}", e.kind, e.subject))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "tier.plan /r/f0".to_owned(),
+            "tier.plan /r/f1".to_owned(),
+            "tier.plan /r/f2".to_owned(),
+            "tier.stub /r/f0".to_owned(),
+            format!("job.done {}", a.job.id),
+        ]
+    );
+    assert!(
+        children.iter().all(|e| e.position > created.position),
+        "children after their parent in read order"
     );
 
     // Failed after its last attempt: its files stay PLANNED too.

@@ -394,6 +394,19 @@ pub struct Job {
     pub created: Micros,
     /// When it finished (done, failed or cancelled).
     pub finished: Option<Micros>,
+    /// Its `job.create` audit event: the parent of its files' events and of its outcome
+    /// (`None` for jobs of a store written before the trail chained them).
+    pub event: Option<i64>,
+}
+
+/// The detail of a `job.create` audit event.
+pub fn job_create_detail(rule: &str, target: &str, estimate: &Estimate) -> serde_json::Value {
+    serde_json::json!({
+        "rule": rule,
+        "target": target,
+        "files": estimate.files,
+        "bytes": estimate.bytes,
+    })
 }
 
 impl JobState {

@@ -291,7 +291,7 @@ async fn audit_failure(
     store: &dyn Store,
     tenant: &Tenant,
     obj: &TierObject,
-    job: Option<i64>,
+    job: Option<&crate::types::Job>,
     e: &Error,
 ) {
     let ev = NewAuditEvent {
@@ -299,12 +299,13 @@ async fn audit_failure(
         subject: obj.path_key.clone(),
         detail: serde_json::json!({
             "share": obj.share,
-            "job": job,
+            "job": job.map(|j| j.id),
             "state": obj.state.as_str(),
             "error": e.to_string(),
             "retryable": e.is_retryable(),
         }),
-        parent: None,
+        // A job's failures sit under the job's event.
+        parent: job.and_then(|j| j.event),
     };
     let _ = store.append_audit(tenant.id, &ev).await;
 }
@@ -411,7 +412,7 @@ pub async fn run_one_job_with_progress(
             Err(e) => {
                 report.failed += 1;
                 report.errors.push(format!("{}: {e}", obj.path));
-                audit_failure(store, tenant, obj, Some(lease.job.id), &e).await;
+                audit_failure(store, tenant, obj, Some(&lease.job), &e).await;
                 let target_down = e.kind() == ErrorKind::Backend && e.is_retryable();
                 if e.is_retryable() && retry.is_none() {
                     retry = Some(format!("{}: {e}", obj.path));

@@ -48,7 +48,8 @@ macro_rules! job_columns {
     () => {
         "job_id, rule, target, priority, state, files, bytes, bytes_saved, seconds, attempts, \
          last_error, not_before, lease_owner, lease_until, files_stubbed, files_skipped, \
-         files_failed, bytes_moved, created_utc, finished_utc, token"
+         files_failed, bytes_moved, created_utc, finished_utc, token, audit_event_id, \
+         audit_event_date"
     };
 }
 
@@ -90,6 +91,7 @@ fn job_from(row: &PgRow) -> Result<(Job, i64)> {
     job.bytes_moved = get("bytes_moved")? as u64;
     job.created = created.0;
     job.finished = time("finished_utc")?;
+    job.event = row.try_get("audit_event_id").map_err(db_err)?;
     Ok((job, get("token")?))
 }
 
@@ -145,10 +147,13 @@ async fn withdraw_planned_of(
              UPDATE tier_object SET job_id = NULL \
              WHERE tenant_id = $1 AND job_id = $2 AND state <> 'PLANNED' RETURNING 1), \
          a AS ( \
-             INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
+             INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail, \
+                 parent_event_id, parent_event_date) \
              SELECT $1, $3, 'tier.withdraw', w.path_key, \
-                 jsonb_build_object('share', s.name, 'from', 'PLANNED', 'to', NULL) \
+                 jsonb_build_object('share', s.name, 'from', 'PLANNED', 'to', NULL), \
+                 j.audit_event_id, j.audit_event_date \
              FROM w JOIN share s ON s.tenant_id = $1 AND s.share_id = w.share_id \
+             LEFT JOIN tier_job j ON j.tenant_id = $1 AND j.job_id = $2 \
              ORDER BY s.name, w.path_key \
              RETURNING 1) \
          SELECT count(*) FROM a",
@@ -416,6 +421,24 @@ pub(crate) async fn commit_plan(
         .await
         .map_err(db_err)?;
         ids.sort_unstable();
+        // Each job's `job.create` event, before its files' events (its children).
+        sqlx::query(
+            "WITH ev AS ( \
+                 INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
+                 SELECT $1, $2, 'job.create', j.job_id::text, jsonb_build_object('rule', j.rule, \
+                     'target', j.target, 'files', j.files, 'bytes', j.bytes) \
+                 FROM tier_job j WHERE j.tenant_id = $1 AND j.job_id = ANY($3) \
+                 ORDER BY j.job_id \
+                 RETURNING event_id, event_date, subject) \
+             UPDATE tier_job j SET audit_event_id = ev.event_id, audit_event_date = ev.event_date \
+             FROM ev WHERE j.tenant_id = $1 AND j.job_id = ev.subject::bigint",
+        )
+        .bind(tenant.0)
+        .bind(PgTime(plan.at))
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         for (&j, id) in specs.iter().zip(ids) {
             job_id[j] = id;
         }
@@ -470,13 +493,17 @@ pub(crate) async fn commit_plan(
                 }
             })
             .collect();
+        let a_jobs: Vec<i64> = all.iter().map(|&o| job_id[jobs[o] as usize]).collect();
         sqlx::query(
-            "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
+            "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail, \
+                 parent_event_id, parent_event_date) \
              SELECT $1, $2, m.kind, p.path_key, \
-                 jsonb_build_object('share', s.name, 'from', m.prev, 'to', 'PLANNED') \
-             FROM unnest($3::int8[], $4::text[], $5::text[]) AS m(ord, prev, kind) \
+                 jsonb_build_object('share', s.name, 'from', m.prev, 'to', 'PLANNED'), \
+                 j.audit_event_id, j.audit_event_date \
+             FROM unnest($3::int8[], $4::text[], $5::text[], $6::int8[]) AS m(ord, prev, kind, job) \
              JOIN pg_temp.alto_plan p ON p.ord = m.ord \
              JOIN share s ON s.tenant_id = $1 AND s.share_id = p.share_id \
+             LEFT JOIN tier_job j ON j.tenant_id = $1 AND j.job_id = m.job \
              ORDER BY m.ord",
         )
         .bind(tenant.0)
@@ -484,6 +511,7 @@ pub(crate) async fn commit_plan(
         .bind(&a_ords)
         .bind(&a_from)
         .bind(&a_kind)
+        .bind(&a_jobs)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -685,9 +713,9 @@ pub(crate) async fn transition_fenced(
 ) -> Result<Option<TierObject>> {
     let mut tx = store.begin(tenant).await?;
     // Hold the job as it is (a claim or finish waits) while the file changes.
-    let held: Option<i32> = sqlx::query_scalar(
-        "SELECT 1 FROM tier_job WHERE tenant_id = $1 AND job_id = $2 AND token = $3 \
-             AND state = 'running' FOR SHARE",
+    let held: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT audit_event_id FROM tier_job WHERE tenant_id = $1 AND job_id = $2 \
+             AND token = $3 AND state = 'running' FOR SHARE",
     )
     .bind(tenant.0)
     .bind(fence.job)
@@ -695,10 +723,10 @@ pub(crate) async fn transition_fenced(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_err)?;
-    if held.is_none() {
+    let Some(parent) = held else {
         return Err(fence_error(&mut tx, tenant, fence).await);
-    }
-    let next = crate::tier::transition_in(&mut tx, tenant, req).await?;
+    };
+    let next = crate::tier::transition_under(&mut tx, tenant, req, parent).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(next)
 }
@@ -731,8 +759,10 @@ pub(crate) async fn finish_job(
                  RETURNING ",
                 job_columns!(),
                 "), a AS ( \
-                 INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
-                 SELECT $1, $4, 'job.done', j.job_id::text, $9 FROM j) \
+                 INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail, \
+                     parent_event_id, parent_event_date) \
+                 SELECT $1, $4, 'job.done', j.job_id::text, $9, j.audit_event_id, \
+                     j.audit_event_date FROM j) \
              SELECT * FROM j"
             ))
             .bind(tenant.0)
@@ -810,7 +840,7 @@ pub(crate) async fn finish_job(
         kind: kind.into(),
         subject: fence.job.to_string(),
         detail,
-        parent: None,
+        parent: job.event,
     };
     audit::insert(&mut tx, tenant, &event, Some(now)).await?;
     if state == JobState::Failed {
@@ -860,7 +890,7 @@ pub(crate) async fn cancel_job(
         kind: "job.cancel".into(),
         subject: job.to_string(),
         detail: serde_json::json!({}),
-        parent: None,
+        parent: cancelled.event,
     };
     audit::insert(&mut tx, tenant, &event, Some(now)).await?;
     tx.commit().await.map_err(db_err)?;

@@ -201,6 +201,16 @@ pub(crate) async fn transition_in(
     tenant: TenantId,
     req: &TransitionRequest,
 ) -> Result<Option<TierObject>> {
+    transition_under(conn, tenant, req, None).await
+}
+
+/// [`transition_in`] with its audit event under `parent` (a job's event).
+pub(crate) async fn transition_under(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    req: &TransitionRequest,
+    parent: Option<i64>,
+) -> Result<Option<TierObject>> {
     let file_missing = || {
         Error::not_found(format!(
             "file {:?} in share {:?} does not exist",
@@ -364,7 +374,7 @@ pub(crate) async fn transition_in(
             "from": seen.map(|s| s.0.as_str()),
             "to": next.as_ref().map(|o| o.state.as_str()),
         }),
-        parent: None,
+        parent,
     };
     audit::insert(&mut *conn, tenant, &event, Some(req.at)).await?;
     Ok(next)

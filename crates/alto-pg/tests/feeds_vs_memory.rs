@@ -283,9 +283,19 @@ async fn state(store: &dyn Store, t: &Tenant) -> Vec<String> {
     loop {
         let page = store.audit(t.id, after, 1000).await.unwrap();
         for e in &page.items {
+            // Job ids are each store's own.
+            let subject = if e.kind.starts_with("job.") {
+                "(job)"
+            } else {
+                e.subject.as_str()
+            };
             out.push(format!(
-                "audit {} {} {} {}",
-                e.kind, e.subject, e.at, e.detail
+                "audit {} {} {} {} under {}",
+                e.kind,
+                subject,
+                e.at,
+                e.detail,
+                e.parent.is_some()
             ));
         }
         match page.next {

@@ -22,7 +22,7 @@
 
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::settings;
-use crate::tier::{decode_object, object_in, transition_in};
+use crate::tier::{decode_object, object_in, transition_in, transition_under};
 use crate::{SqliteStore, codec, sql};
 use alto_core::lifecycle::Action;
 use alto_core::store::tiering::{
@@ -116,16 +116,21 @@ const JOB_INSERT: &str = "INSERT INTO tier_job (tenant_id, rule, target_uri, pri
      files, bytes, bytes_saved, seconds, attempts, created_utc, updated_utc) \
      VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, 0, ?9, ?9) RETURNING job_id";
 
+const JOB_SET_EVENT: &str =
+    "UPDATE tier_job SET event_id = ?3 WHERE tenant_id = ?1 AND job_id = ?2";
+
+const JOB_EVENT: &str = "SELECT event_id FROM tier_job WHERE tenant_id = ?1 AND job_id = ?2";
+
 const JOB_COLUMNS: &str = "SELECT job_id, rule, target_uri, priority, state, files, bytes, \
      bytes_saved, seconds, attempts, last_error, not_before_utc, lease_owner, lease_until_utc, \
-     files_stubbed, files_skipped, files_failed, bytes_moved, created_utc, finished_utc, token \
-     FROM tier_job WHERE tenant_id = ?1 AND job_id = ?2";
+     files_stubbed, files_skipped, files_failed, bytes_moved, created_utc, finished_utc, token, \
+     event_id FROM tier_job WHERE tenant_id = ?1 AND job_id = ?2";
 
 /// A page of jobs: `?2` state or NULL, `?3` after this id, `?4` limit.
 const JOB_PAGE: &str = "SELECT job_id, rule, target_uri, priority, state, files, bytes, \
      bytes_saved, seconds, attempts, last_error, not_before_utc, lease_owner, lease_until_utc, \
-     files_stubbed, files_skipped, files_failed, bytes_moved, created_utc, finished_utc, token \
-     FROM tier_job WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) AND job_id > ?3 \
+     files_stubbed, files_skipped, files_failed, bytes_moved, created_utc, finished_utc, token, \
+     event_id FROM tier_job WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) AND job_id > ?3 \
      ORDER BY job_id LIMIT ?4";
 
 /// The next claimable job at `?2`: queued and due, or running with an expired lease.
@@ -192,6 +197,49 @@ pub(crate) const STATEMENTS: &[(&str, &str)] = &[
     ("CANCEL", CANCEL),
 ];
 
+/// Create a queued job for `spec` and its `job.create` audit event: (job id, event id).
+async fn create_job(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    spec: &alto_core::store::tiering::PlannedJobSpec,
+    at: Micros,
+) -> Result<(i64, i64)> {
+    let e = &spec.estimate;
+    let job: i64 = sqlx::query_scalar(JOB_INSERT)
+        .bind(tenant.0)
+        .bind(&spec.rule)
+        .bind(&spec.target)
+        .bind(spec.priority)
+        .bind(count_in(e.files, "estimated files")?)
+        .bind(count_in(e.bytes, "estimated bytes")?)
+        .bind(count_in(e.bytes_saved, "estimated bytes saved")?)
+        .bind(e.seconds)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_in("cannot create a tiering job"))?;
+    let detail = alto_core::types::job_create_detail(&spec.rule, &spec.target, e);
+    let event = crate::audit::insert(
+        conn,
+        tenant,
+        at,
+        "job.create",
+        &job.to_string(),
+        &detail,
+        None,
+    )
+    .await?
+    .id;
+    sqlx::query(JOB_SET_EVENT)
+        .bind(tenant.0)
+        .bind(job)
+        .bind(event)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok((job, event))
+}
+
 // ---- decoding -----------------------------------------------------------------------------------
 
 fn count(v: i64, what: &str) -> Result<u64> {
@@ -229,6 +277,7 @@ fn decode_job(r: &SqliteRow) -> Result<(Job, i64)> {
     job.bytes_moved = count(r.try_get(17).map_err(db)?, "byte count")?;
     job.created = r.try_get(18).map_err(db)?;
     job.finished = r.try_get(19).map_err(db)?;
+    job.event = r.try_get(21).map_err(db)?;
     Ok((job, r.try_get(20).map_err(db)?))
 }
 
@@ -310,6 +359,7 @@ async fn withdraw_planned_of(
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
+    let parent = job_event(conn, tenant, job).await?;
     let mut n = 0;
     for r in &rows {
         let state = codec::tier_state(r.try_get(2).map_err(db)?)?;
@@ -325,7 +375,7 @@ async fn withdraw_planned_of(
             plan: None,
             at,
         };
-        transition_in(conn, tenant, &req).await?;
+        transition_under(conn, tenant, &req, parent).await?;
         n += 1;
     }
     sqlx::query(JOB_UNLINK)
@@ -345,8 +395,20 @@ async fn audit(
     job: i64,
     detail: serde_json::Value,
 ) -> Result<()> {
-    crate::audit::insert(conn, tenant, at, kind, &job.to_string(), &detail, None).await?;
+    let parent = job_event(conn, tenant, job).await?;
+    crate::audit::insert(conn, tenant, at, kind, &job.to_string(), &detail, parent).await?;
     Ok(())
+}
+
+/// A job's `job.create` event (`None` for a job committed before jobs had one).
+async fn job_event(conn: &mut SqliteConnection, tenant: TenantId, job: i64) -> Result<Option<i64>> {
+    let e: Option<Option<i64>> = sqlx::query_scalar(JOB_EVENT)
+        .bind(tenant.0)
+        .bind(job)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(e.flatten())
 }
 
 // ---- the trait ----------------------------------------------------------------------------------
@@ -449,6 +511,9 @@ impl Tiering for SqliteStore {
         for spec in &plan.jobs {
             let mut members: Vec<i64> = Vec::new();
             let mut planned = 0;
+            // The job and its `job.create` event, made at its first file (whose events are the
+            // event's children); a spec that plans no file makes neither.
+            let mut job: Option<(i64, i64)> = None;
             for f in &spec.files {
                 let key = (f.share.as_str(), f.path_key.as_str());
                 let obj = object_in(&mut tx, tenant, &f.share, &f.path_key).await?;
@@ -465,6 +530,15 @@ impl Tiering for SqliteStore {
                     }
                     _ => true,
                 };
+                let joins = match current {
+                    Some((TierState::Planned, _)) => !live,
+                    Some((TierState::Stubbed, _)) => false,
+                    _ => true,
+                };
+                if joins && job.is_none() {
+                    job = Some(create_job(&mut tx, tenant, spec, plan.at).await?);
+                }
+                let parent = job.map(|j| j.1);
                 match (current, obj) {
                     (Some((TierState::Planned, _)), _) if live => out.already_planned += 1,
                     (Some((TierState::Planned, version)), Some(o)) => {
@@ -495,7 +569,7 @@ impl Tiering for SqliteStore {
                             "tier.requeue",
                             &f.path_key,
                             &detail,
-                            None,
+                            parent,
                         )
                         .await?;
                         out.requeued += 1;
@@ -516,7 +590,7 @@ impl Tiering for SqliteStore {
                             }),
                             at: plan.at,
                         };
-                        let o = transition_in(&mut tx, tenant, &req)
+                        let o = transition_under(&mut tx, tenant, &req, parent)
                             .await?
                             .ok_or_else(|| corrupt("planning left no tier object"))?;
                         planned += 1;
@@ -525,23 +599,9 @@ impl Tiering for SqliteStore {
                     }
                 }
             }
-            if members.is_empty() {
+            let Some((job, _)) = job.filter(|_| !members.is_empty()) else {
                 continue;
-            }
-            let e = &spec.estimate;
-            let job: i64 = sqlx::query_scalar(JOB_INSERT)
-                .bind(tenant.0)
-                .bind(&spec.rule)
-                .bind(&spec.target)
-                .bind(spec.priority)
-                .bind(count_in(e.files, "estimated files")?)
-                .bind(count_in(e.bytes, "estimated bytes")?)
-                .bind(count_in(e.bytes_saved, "estimated bytes saved")?)
-                .bind(e.seconds)
-                .bind(plan.at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_in("cannot create a tiering job"))?;
+            };
             let ids = serde_json::to_string(&members)
                 .map_err(|e| corrupt(format!("cannot encode tier ids: {e}")))?;
             let n = sqlx::query(JOB_LINK)
@@ -648,7 +708,8 @@ impl Tiering for SqliteStore {
     ) -> Result<Option<TierObject>> {
         let mut tx = self.write().await?;
         check_fence(&mut tx, tenant, fence).await?;
-        let next = transition_in(&mut tx, tenant, request).await?;
+        let parent = job_event(&mut tx, tenant, fence.job).await?;
+        let next = transition_under(&mut tx, tenant, request, parent).await?;
         tx.commit()
             .await
             .map_err(db_in("cannot commit the transition"))?;

@@ -109,6 +109,16 @@ pub(crate) async fn transition_in(
     tenant: TenantId,
     req: &TransitionRequest,
 ) -> Result<Option<TierObject>> {
+    transition_under(conn, tenant, req, None).await
+}
+
+/// [`transition_in`] with its audit event under `parent` (a job's event).
+pub(crate) async fn transition_under(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    req: &TransitionRequest,
+    parent: Option<i64>,
+) -> Result<Option<TierObject>> {
     let file = sqlx::query(sql::FILE_FOR_OBJECT)
         .bind(tenant.0)
         .bind(&req.share)
@@ -269,7 +279,7 @@ pub(crate) async fn transition_in(
         &format!("tier.{}", req.action),
         &req.path_key,
         &detail,
-        None,
+        parent,
     )
     .await?;
     Ok(next)

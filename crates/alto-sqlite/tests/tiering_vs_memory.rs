@@ -75,6 +75,8 @@ struct Side<'a> {
     jobs: Vec<i64>,
     /// The last audit event compared.
     audit_after: Option<alto_core::AuditPosition>,
+    /// Event ids in read order: a parent is compared by its index.
+    events: Vec<i64>,
 }
 
 impl Side<'_> {
@@ -93,6 +95,8 @@ impl Side<'_> {
         let mut j = j.clone();
         let idx = self.job_index(j.id);
         j.id = 0;
+        // Whether it has its event; the event's place is checked through its children.
+        j.event = j.event.map(|_| 0);
         format!("{idx} {j:?}")
     }
 
@@ -169,6 +173,13 @@ impl Side<'_> {
             let page = s.audit(t, self.audit_after, 500).await.unwrap();
             for mut e in page.items {
                 self.audit_after = Some(e.position);
+                self.events.push(e.id);
+                e.parent = e.parent.map(|p| {
+                    self.events
+                        .iter()
+                        .position(|x| *x == p)
+                        .unwrap_or(usize::MAX) as i64
+                });
                 e.id = 0;
                 e.position = Default::default();
                 if e.kind.starts_with("job.") {
@@ -227,6 +238,7 @@ async fn setup<'a>(store: &'a dyn Store, policy: UnknownPathPolicy) -> Side<'a> 
         scan: scan.id,
         jobs: Vec::new(),
         audit_after: None,
+        events: Vec::new(),
     }
 }
 

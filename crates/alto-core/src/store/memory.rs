@@ -37,6 +37,8 @@ struct Inner {
     unknown: Vec<(TenantId, String, AccessEvent)>,
     next_id: i64,
     actor: Option<Actor>,
+    /// The parent of the tier events written now (a job's event while its files change).
+    parent: Option<i64>,
 }
 
 impl Inner {
@@ -144,7 +146,7 @@ impl Inner {
                 "from": seen.map(|s| s.0.as_str()),
                 "to": next.as_ref().map(|o| o.state.as_str()),
             }),
-            parent: None,
+            parent: g.parent,
         };
         g.push_audit(tenant, &ev, req.at);
         if let Some(f) = g.files.get_mut(&k) {
@@ -725,9 +727,33 @@ impl Tiering for MemoryStore {
         for spec in &plan.jobs {
             let mut members = Vec::new();
             let mut planned = 0;
+            // The job's id and `job.create` event, made before its first file's event (the
+            // files' events are its children); a spec that plans no file makes neither.
+            let mut job: Option<(i64, i64)> = None;
             for f in &spec.files {
                 let k = (tenant, f.share.clone(), f.path_key.clone());
                 let current = g.objects.get(&k).map(|o| (o.state, o.version));
+                let joins = match current {
+                    Some((TierState::Planned, _)) => !(handled.contains(&k) || g.in_live_job(&k)),
+                    Some((TierState::Stubbed, _)) => false,
+                    _ => true,
+                };
+                if joins && job.is_none() {
+                    let id = g.id();
+                    let ev = NewAuditEvent {
+                        kind: "job.create".into(),
+                        subject: id.to_string(),
+                        detail: crate::types::job_create_detail(
+                            &spec.rule,
+                            &spec.target,
+                            &spec.estimate,
+                        ),
+                        parent: None,
+                    };
+                    let e = g.push_audit(tenant, &ev, plan.at);
+                    job = Some((id, e.id));
+                    g.parent = Some(e.id);
+                }
                 match current {
                     Some((TierState::Planned, _)) if handled.contains(&k) || g.in_live_job(&k) => {
                         out.already_planned += 1
@@ -747,7 +773,7 @@ impl Tiering for MemoryStore {
                                 "from": TierState::Planned.as_str(),
                                 "to": TierState::Planned.as_str(),
                             }),
-                            parent: None,
+                            parent: g.parent,
                         };
                         g.push_audit(tenant, &ev, plan.at);
                         out.requeued += 1;
@@ -768,17 +794,21 @@ impl Tiering for MemoryStore {
                             }),
                             at: plan.at,
                         };
-                        g.transition(tenant, &req)?;
+                        let done = g.transition(tenant, &req);
+                        if done.is_err() {
+                            g.parent = None;
+                        }
+                        done?;
                         planned += 1;
                         handled.insert(k.clone());
                         members.push(k);
                     }
                 }
             }
-            if members.is_empty() {
+            g.parent = None;
+            let Some((id, event)) = job.filter(|_| !members.is_empty()) else {
                 continue;
-            }
-            let id = g.id();
+            };
             out.jobs += 1;
             out.planned += planned;
             for k in members {
@@ -804,6 +834,7 @@ impl Tiering for MemoryStore {
                     bytes_moved: 0,
                     created: plan.at,
                     finished: None,
+                    event: Some(event),
                 },
                 0,
             ));
@@ -878,7 +909,10 @@ impl Tiering for MemoryStore {
     ) -> Result<Option<TierObject>> {
         let mut g = self.lock();
         g.check_fence(tenant, fence)?;
-        g.transition(tenant, request)
+        g.parent = g.job_mut(tenant, fence.job)?.1.event;
+        let out = g.transition(tenant, request);
+        g.parent = None;
+        out
     }
 
     async fn finish_job(
@@ -940,7 +974,7 @@ impl Tiering for MemoryStore {
             kind: kind.into(),
             subject: fence.job.to_string(),
             detail,
-            parent: None,
+            parent: g.job_mut(tenant, fence.job)?.1.event,
         };
         g.push_audit(tenant, &ev, now);
         let state = g.job_mut(tenant, fence.job)?.1.state;
@@ -964,12 +998,15 @@ impl Tiering for MemoryStore {
         j.worker = None;
         j.lease_expires = None;
         *token += 1;
+        let event = j.event;
+        g.parent = event;
         g.withdraw_planned_of(tenant, job, now);
+        g.parent = None;
         let ev = NewAuditEvent {
             kind: "job.cancel".into(),
             subject: job.to_string(),
             detail: serde_json::json!({}),
-            parent: None,
+            parent: event,
         };
         g.push_audit(tenant, &ev, now);
         Ok(g.job_mut(tenant, job)?.1.clone())
