@@ -59,6 +59,8 @@ CREATE INDEX audit_event_position_idx ON audit_event (tenant_id, writer_xid, eve
 CREATE INDEX audit_event_kind_idx ON audit_event (tenant_id, kind, writer_xid, event_id);
 CREATE INDEX audit_event_subject_idx ON audit_event (tenant_id, subject, writer_xid, event_id);
 CREATE INDEX audit_event_time_idx ON audit_event (tenant_id, event_utc);
+CREATE INDEX audit_event_children_idx ON audit_event (tenant_id, parent_event_id, writer_xid, event_id)
+    WHERE parent_event_id IS NOT NULL;
 
 -- A job's `job.create` event: the parent of its files' events and of its outcome (NULL for jobs
 -- committed before this version). The pair names the event as the audit foreign keys do.

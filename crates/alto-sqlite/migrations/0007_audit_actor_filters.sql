@@ -11,6 +11,8 @@ ALTER TABLE audit_event ADD COLUMN actor TEXT NOT NULL DEFAULT '{}' CHECK (json_
 CREATE INDEX audit_event_kind ON audit_event (tenant_id, kind, event_id);
 CREATE INDEX audit_event_subject ON audit_event (tenant_id, subject, event_id);
 CREATE INDEX audit_event_at ON audit_event (tenant_id, at_utc);
+CREATE INDEX audit_event_children ON audit_event (tenant_id, parent_id, event_id)
+    WHERE parent_id IS NOT NULL;
 
 -- A job's `job.create` event, the parent of its files' events and of its outcome (NULL for jobs
 -- committed before this version).
