@@ -52,6 +52,16 @@ export declare class AuditList {
    */
   nextPage(): Promise<Array<AuditEvent> | undefined | null>
   /**
+   * The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+   * to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+   * made on the addon's threads so that serving a page costs the event loop one string.
+   * Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+   * `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+   * `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+   * `nextPage()`.
+   */
+  nextPageJson(): Promise<string | undefined | null>
+  /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.
    */
@@ -75,6 +85,16 @@ export declare class FileList {
    */
   nextPage(): Promise<Array<FileInfo> | undefined | null>
   /**
+   * The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+   * to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+   * made on the addon's threads so that serving a page costs the event loop one string.
+   * Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+   * `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+   * `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+   * `nextPage()`.
+   */
+  nextPageJson(): Promise<string | undefined | null>
+  /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.
    */
@@ -97,6 +117,16 @@ export declare class JobList {
    * with the failure's `code`. The `cursor` moves after the page's last item.
    */
   nextPage(): Promise<Array<JobInfo> | undefined | null>
+  /**
+   * The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+   * to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+   * made on the addon's threads so that serving a page costs the event loop one string.
+   * Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+   * `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+   * `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+   * `nextPage()`.
+   */
+  nextPageJson(): Promise<string | undefined | null>
   /**
    * Where the listing stands: after the last item yielded (`null` before the first one,
    * unless it was resumed). Pass it as `after` to resume.
@@ -329,6 +359,14 @@ export interface FileInfo {
   path: string
   /** Size in bytes. */
   size: Size
+  /** The path's key in its share (normalised; folded for case-insensitive shares). */
+  pathKey: string
+  /** Where `accessed` came from: `initial_scan`, `incremental_scan`, `lucidlink_audit`, `manual`. */
+  accessedSource: string
+  /** The scan that first saw it. */
+  firstSeenScan: number
+  /** The scan that last saw it. */
+  lastSeenScan: number
   /** Last modified. */
   modified?: Date
   /** Last accessed. */
@@ -341,16 +379,8 @@ export interface FileInfo {
   owner?: string
   /** Content hash as the agent wrote it. */
   hash?: string
-  /** The path's key in its share (normalised; folded for case-insensitive shares). */
-  pathKey: string
-  /** Where `accessed` came from: `initial_scan`, `incremental_scan`, `lucidlink_audit`, `manual`. */
-  accessedSource: string
   /** When `accessed` last changed. */
   atimeUpdated?: Date
-  /** The scan that first saw it. */
-  firstSeenScan: number
-  /** The scan that last saw it. */
-  lastSeenScan: number
   /** Set when a full scan no longer saw the file. */
   missingSince?: Date
   /** Tier state: `PLANNED`, `STUBBED`, `REHYDRATED`, `DELETED`; absent when never planned. */
@@ -430,14 +460,6 @@ export interface JobInfo {
   estimate: Estimate
   /** Claims so far. */
   attempts: number
-  /** The last error, when an attempt failed. */
-  lastError?: string
-  /** Not claimed before this time. */
-  notBefore?: Date
-  /** Who holds the lease. */
-  worker?: string
-  /** When the lease expires. */
-  leaseExpires?: Date
   /** Files stubbed. */
   filesStubbed: number
   /** Files skipped. */
@@ -448,6 +470,14 @@ export interface JobInfo {
   bytesMoved: Size
   /** When it was created. */
   created: Date
+  /** The last error, when an attempt failed. */
+  lastError?: string
+  /** Not claimed before this time. */
+  notBefore?: Date
+  /** Who holds the lease. */
+  worker?: string
+  /** When the lease expires. */
+  leaseExpires?: Date
   /** When it finished. */
   finished?: Date
 }

@@ -4,7 +4,10 @@
 #     1.2x the command's time);
 #  2. `RuleSet.evaluate_arrow` over the inventory as a pyarrow Table beside DuckDB running the
 #     same rules as a first-match CASE WHEN over that Table (bench_arrow.py; target: faster than
-#     DuckDB).
+#     DuckDB);
+#  3. `alto.aio` (native awaitables) beside the asyncio.to_thread calls it made before, on the
+#     first 100,000 rows: an ingest and the event loop's longest gap meanwhile, `async for`
+#     over the files, small calls in flight together (bench_aio.py).
 #
 #   bindings/python/bench.sh                 # release builds, 1M rows
 #   ALTO_BENCH_ROWS=20000 ALTO_BENCH_PROFILE=dev bindings/python/bench.sh   # a quick smoke run
@@ -70,3 +73,6 @@ PY
 echo
 echo "## RuleSet.evaluate_arrow vs DuckDB CASE WHEN, $rows rows in a pyarrow Table (target: Alto faster)"
 "$venv/bin/python" "$here/bench_arrow.py" "$inv" 5
+
+echo
+"$venv/bin/python" "$here/bench_aio.py" "$inv" "$(( rows < 100000 ? rows : 100000 ))"

@@ -8,20 +8,31 @@
 // GET /audit?limit=&after=                   one page of the audit trail
 //
 // A page's `cursor` goes back as `after` for the next page. Every request is a Promise on the
-// addon's threads: the event loop only parses, serialises and writes.
+// addon's threads, and a page comes back as its JSON text (`nextPageJson`), written there too:
+// the event loop only parses the request and writes the response. Sizes of 2^53 bytes and more
+// are exact JSON numbers (read them with a parser that keeps a number's text, as Node 21+'s
+// `JSON.parse(text, (key, value, { source }) => …)` does).
 import http from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { connect, RuleSet } from '../../bindings/node/index.mjs' // `from 'alto'` once installed
 
 const MAX_PAGE = 1000
 
-// Dates as ISO strings (Date#toJSON), sizes past 2^53 (bigint) as strings.
+// The plan and errors: dates as ISO strings (Date#toJSON), sizes past 2^53 (bigint) as strings.
 const json = (value) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
 
-// One page, fetched whole (`nextPage`), with the cursor after its last item.
+// A response body that is JSON text already.
+class Json {
+  constructor(text) {
+    this.text = text
+  }
+}
+
+// One page as `{ items, cursor }`: the items' JSON text made by the addon (`nextPageJson`),
+// then the cursor after the page's last item.
 async function page(listing, limit) {
-  const items = limit > 0 ? ((await listing.nextPage()) ?? []) : []
-  return { items, cursor: listing.cursor }
+  const items = limit > 0 ? ((await listing.nextPageJson()) ?? '[]') : '[]'
+  return new Json(`{"items":${items},"cursor":${JSON.stringify(listing.cursor)}}`)
 }
 
 /** Start the dashboard for `tenant` of the store at `url`; resolves to the listening server. */
@@ -60,7 +71,7 @@ export async function start({ url, tenant: name, rules: rulesFile, port = 0, hos
       body = { error: err.message, code: err.code }
     }
     res.writeHead(status, { 'content-type': 'application/json' })
-    res.end(json(body))
+    res.end(body instanceof Json ? body.text : json(body))
   })
   await new Promise((resolve) => server.listen(port, host, resolve))
   return server

@@ -8,11 +8,13 @@
 //! Module map (one file per concept, as in the Rust crate): [`handle`] (`connect`, `Alto`),
 //! [`admin`] (`migrate`, PostgreSQL logins),
 //! [`tenant`], [`pages`] (async iterables), [`rules`] (`RuleSet`, `planInventory`), [`plan`],
-//! [`records`] (files, jobs, audit events, reports) and [`error`] (`err.code`).
+//! [`records`] (files, jobs, audit events, reports), `json` (pages as JSON text, written off the
+//! JS thread) and [`error`] (`err.code`).
 
 pub mod admin;
 pub mod error;
 pub mod handle;
+mod json;
 pub mod pages;
 pub mod plan;
 pub mod records;

@@ -91,6 +91,21 @@ impl<T: Send + 'static> Lister<T> {
     }
 }
 
+impl<T: Send + 'static> Lister<T> {
+    /// [`next_page`](Self::next_page) as JSON text ([`crate::json`]), serialised here, off
+    /// the JS thread.
+    async fn next_page_json<J: serde::Serialize>(
+        &self,
+        after: fn(&Pages<T>, &T) -> Cursor,
+        js: fn(T) -> J,
+    ) -> alto::Result<Option<String>> {
+        match self.next_page(after, js).await? {
+            Some(items) => crate::json::to_string(&items).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 /// What a listing's `next()` settles with: an item, or the failure of the page fetch behind it.
 /// The generator glue gives no `Env` to `next()`, and a rejection made off the JS thread
 /// carries only a message; so the failure travels as a value and is turned into the JS `Error`
@@ -174,6 +189,27 @@ impl FileList {
         )
     }
 
+    /// The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+    /// to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+    /// made on the addon's threads so that serving a page costs the event loop one string.
+    /// Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+    /// `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+    /// `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+    /// `nextPage()`.
+    #[napi]
+    pub fn next_page_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page_json(Pages::<alto::FileRecord>::cursor_after, FileInfo::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
     /// Where the listing stands: after the last item yielded (`null` before the first one,
     /// unless it was resumed). Pass it as `after` to resume.
     #[napi(getter)]
@@ -235,6 +271,27 @@ impl JobList {
         )
     }
 
+    /// The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+    /// to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+    /// made on the addon's threads so that serving a page costs the event loop one string.
+    /// Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+    /// `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+    /// `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+    /// `nextPage()`.
+    #[napi]
+    pub fn next_page_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page_json(Pages::<alto::Job>::cursor_after, JobInfo::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
     /// Where the listing stands: after the last item yielded (`null` before the first one,
     /// unless it was resumed). Pass it as `after` to resume.
     #[napi(getter)]
@@ -290,6 +347,27 @@ impl AuditList {
             async move {
                 lister
                     .next_page(Pages::<alto::AuditEvent>::cursor_after, AuditEvent::from)
+                    .await
+            },
+            Ok,
+        )
+    }
+
+    /// The next page as JSON text, or `null` at the end: the array `nextPage()` would resolve
+    /// to, as `JSON.stringify` writes it (times as ISO 8601 strings, absent fields left out),
+    /// made on the addon's threads so that serving a page costs the event loop one string.
+    /// Sizes of 2^53 and more (a `bigint` from `nextPage()`) are exact JSON numbers, which
+    /// `JSON.parse` rounds: read them with a parser that keeps a number's text (Node 21+:
+    /// `JSON.parse(text, (key, value, { source }) => …)`). The `cursor` moves as with
+    /// `nextPage()`.
+    #[napi]
+    pub fn next_page_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let lister = self.lister.clone();
+        promise(
+            env,
+            async move {
+                lister
+                    .next_page_json(Pages::<alto::AuditEvent>::cursor_after, AuditEvent::from)
                     .await
             },
             Ok,

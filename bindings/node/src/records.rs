@@ -7,6 +7,9 @@ use alto::time::Micros;
 use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde::Serialize;
+
+use crate::json;
 
 /// A byte count: `number` below 2^53, `bigint` above.
 #[napi]
@@ -52,40 +55,68 @@ pub(crate) fn micros(d: &DateTime<Utc>) -> Micros {
     d.timestamp_micros()
 }
 
+// The records' fields that are always there come first, then the optional ones: napi sets
+// the optional ones after the others, so this is the order of a record's properties in
+// JavaScript, and `Serialize` writes them in the same order (`nextPageJson`).
+
 /// One file as the store knows it (`tenant.files()`).
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileInfo {
     /// Share name.
     pub share: String,
     /// The path as the inventory gave it.
     pub path: String,
     /// Size in bytes.
+    #[serde(serialize_with = "json::size")]
     pub size: Size,
-    /// Last modified.
-    pub modified: Option<DateTime<Utc>>,
-    /// Last accessed.
-    pub accessed: Option<DateTime<Utc>>,
-    /// Extension without the dot.
-    pub extension: Option<String>,
-    /// Permissions as the agent wrote them.
-    pub permissions: Option<String>,
-    /// Owner.
-    pub owner: Option<String>,
-    /// Content hash as the agent wrote it.
-    pub hash: Option<String>,
     /// The path's key in its share (normalised; folded for case-insensitive shares).
     pub path_key: String,
     /// Where `accessed` came from: `initial_scan`, `incremental_scan`, `lucidlink_audit`, `manual`.
     pub accessed_source: String,
-    /// When `accessed` last changed.
-    pub atime_updated: Option<DateTime<Utc>>,
     /// The scan that first saw it.
     pub first_seen_scan: i64,
     /// The scan that last saw it.
     pub last_seen_scan: i64,
+    /// Last modified.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub modified: Option<DateTime<Utc>>,
+    /// Last accessed.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accessed: Option<DateTime<Utc>>,
+    /// Extension without the dot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// Permissions as the agent wrote them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<String>,
+    /// Owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Content hash as the agent wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// When `accessed` last changed.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub atime_updated: Option<DateTime<Utc>>,
     /// Set when a full scan no longer saw the file.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub missing_since: Option<DateTime<Utc>>,
     /// Tier state: `PLANNED`, `STUBBED`, `REHYDRATED`, `DELETED`; absent when never planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
 
@@ -114,12 +145,16 @@ impl From<alto::FileRecord> for FileInfo {
 
 /// An estimate of moving some files.
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Estimate {
     /// Files.
     pub files: i64,
     /// Their bytes.
+    #[serde(serialize_with = "json::size")]
     pub bytes: Size,
     /// Bytes freed on primary storage.
+    #[serde(serialize_with = "json::size")]
     pub bytes_saved: Size,
     /// Transfer time in seconds.
     pub seconds: f64,
@@ -127,6 +162,8 @@ pub struct Estimate {
 
 /// A tiering job (`tenant.jobs()`).
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JobInfo {
     /// Job id.
     pub id: i64,
@@ -142,14 +179,6 @@ pub struct JobInfo {
     pub estimate: Estimate,
     /// Claims so far.
     pub attempts: u32,
-    /// The last error, when an attempt failed.
-    pub last_error: Option<String>,
-    /// Not claimed before this time.
-    pub not_before: Option<DateTime<Utc>>,
-    /// Who holds the lease.
-    pub worker: Option<String>,
-    /// When the lease expires.
-    pub lease_expires: Option<DateTime<Utc>>,
     /// Files stubbed.
     pub files_stubbed: i64,
     /// Files skipped.
@@ -157,10 +186,34 @@ pub struct JobInfo {
     /// Files failed.
     pub files_failed: i64,
     /// Bytes moved.
+    #[serde(serialize_with = "json::size")]
     pub bytes_moved: Size,
     /// When it was created.
+    #[serde(serialize_with = "json::date")]
     pub created: DateTime<Utc>,
+    /// The last error, when an attempt failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Not claimed before this time.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_before: Option<DateTime<Utc>>,
+    /// Who holds the lease.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// When the lease expires.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lease_expires: Option<DateTime<Utc>>,
     /// When it finished.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finished: Option<DateTime<Utc>>,
 }
 
@@ -195,10 +248,13 @@ impl From<alto::Job> for JobInfo {
 
 /// One entry of the audit trail (`tenant.audit()`).
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Event id, increasing.
     pub id: i64,
     /// When.
+    #[serde(serialize_with = "json::date")]
     pub at: DateTime<Utc>,
     /// What happened: `tier.plan`, `tier.stub`, `job.done`, …
     pub kind: String,
@@ -207,6 +263,7 @@ pub struct AuditEvent {
     /// Details (JSON).
     pub detail: serde_json::Value,
     /// The event this one belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<i64>,
 }
 

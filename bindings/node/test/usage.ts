@@ -20,6 +20,7 @@ export async function usage(): Promise<void> {
   }
   const cursor: string | null = files.cursor
   const page: FileInfo[] | null | undefined = await tenant.files({ after: cursor ?? undefined }).nextPage()
+  const text: string | null | undefined = await tenant.audit({ pageSize: 50 }).nextPageJson()
   for await (const e of tenant.audit({ after: cursor ?? undefined })) {
     const at: Date = e.at
     void at

@@ -1,5 +1,6 @@
 //! `alto.connect` and `Alto`: a connected store (`alto::Alto`), its tenants and its workers.
 
+use crate::aio::{Call, on_own_thread};
 use crate::block_on;
 use crate::convert::py_to_json;
 use crate::errors::{OrRaise, invalid_input};
@@ -17,6 +18,23 @@ pub(crate) struct Alto {
     alto: alto::Alto,
 }
 
+fn connecting(
+    url: &str,
+    share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
+    allow_targets: Option<Vec<String>>,
+) -> Call<alto::Alto, Alto> {
+    let mut b = alto::Alto::builder(url);
+    for (name, dir) in share_roots.unwrap_or_default() {
+        b = b.share_root(name, dir);
+    }
+    for prefix in allow_targets.unwrap_or_default() {
+        b = b.allow_target(prefix);
+    }
+    Call::new(on_own_thread(move || b.connect()), |_, alto| {
+        Ok(Alto { alto })
+    })
+}
+
 /// Connect to the store at `url` (`sqlite://FILE`, `postgres://…`, `memory://`); embedded
 /// stores are created and migrated on first use. `share_roots` maps share names to where they
 /// are mounted on this host; `allow_targets` limits the tier targets to these prefixes.
@@ -28,19 +46,70 @@ pub(crate) fn connect(
     share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
     allow_targets: Option<Vec<String>>,
 ) -> PyResult<Alto> {
-    let mut b = alto::Alto::builder(url);
-    for (name, dir) in share_roots.unwrap_or_default() {
-        b = b.share_root(name, dir);
-    }
-    for prefix in allow_targets.unwrap_or_default() {
-        b = b.allow_target(prefix);
-    }
-    let alto = block_on(py, move || b.connect()).or_raise(py)?;
-    Ok(Alto { alto })
+    connecting(url, share_roots, allow_targets).wait(py)
+}
+
+/// [`connect`] as an awaitable (`alto.aio.connect`).
+#[pyfunction]
+#[pyo3(signature = (url, share_roots=None, allow_targets=None))]
+pub(crate) fn connect_async<'py>(
+    py: Python<'py>,
+    url: &str,
+    share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
+    allow_targets: Option<Vec<String>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    connecting(url, share_roots, allow_targets).spawn(py)
 }
 
 fn tenant(handle: alto::TenantHandle) -> Tenant {
     Tenant { handle }
+}
+
+/// A run of the workers and the token that stops it.
+fn workers(
+    alto: &alto::Alto,
+    tenant: Option<String>,
+    once: bool,
+    workers: usize,
+) -> (
+    CancelToken,
+    tokio::task::JoinHandle<alto::Result<alto::RunReport>>,
+) {
+    let cancel = CancelToken::new();
+    let mut opts = RunOptions::default()
+        .workers(workers)
+        .once(once)
+        .cancel(cancel.clone());
+    if let Some(t) = tenant {
+        opts = opts.tenant(t);
+    }
+    let alto = alto.clone();
+    let task = crate::runtime().spawn(async move { alto.run_workers(&opts).await });
+    (cancel, task)
+}
+
+fn joined(
+    r: Result<alto::Result<alto::RunReport>, tokio::task::JoinError>,
+) -> alto::Result<alto::RunReport> {
+    r.map_err(|e| alto::Error::new(alto::ErrorKind::Backend, format!("workers failed: {e}")))?
+}
+
+/// Cancels the workers when dropped before [`disarm`](Self::disarm): an awaited run that is
+/// cancelled drops its future, and with it this.
+struct CancelOnDrop(Option<CancelToken>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &self.0 {
+            c.cancel();
+        }
+    }
 }
 
 #[pymethods]
@@ -57,27 +126,41 @@ impl Alto {
     fn create_tenant(
         &self,
         py: Python<'_>,
-        name: &str,
+        name: String,
         settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Tenant> {
-        let settings = match settings {
-            Some(s) if !s.is_empty() => tenant_settings(py, s)?,
-            _ => TenantSettings::default(),
-        };
-        let t = block_on(py, || self.alto.create_tenant(name, &settings)).or_raise(py)?;
-        Ok(tenant(t))
+        self.creating(py, name, settings)?.wait(py)
+    }
+
+    /// [`create_tenant`](Self::create_tenant) as an awaitable.
+    #[pyo3(signature = (name, **settings))]
+    fn create_tenant_async<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.creating(py, name, settings)?.spawn(py)
     }
 
     /// The tenant `name` (`NotFoundError` when there is none).
-    fn tenant(&self, py: Python<'_>, name: &str) -> PyResult<Tenant> {
-        let t = block_on(py, || self.alto.tenant(name)).or_raise(py)?;
-        Ok(tenant(t))
+    fn tenant(&self, py: Python<'_>, name: String) -> PyResult<Tenant> {
+        self.opening(name).wait(py)
+    }
+
+    /// [`tenant`](Self::tenant) as an awaitable.
+    fn tenant_async<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        self.opening(name).spawn(py)
     }
 
     /// Every tenant this login may act for.
     fn tenants(&self, py: Python<'_>) -> PyResult<Vec<Tenant>> {
-        let ts = block_on(py, || self.alto.tenants()).or_raise(py)?;
-        Ok(ts.into_iter().map(tenant).collect())
+        self.listing().wait(py)
+    }
+
+    /// [`tenants`](Self::tenants) as an awaitable.
+    fn tenants_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.listing().spawn(py)
     }
 
     /// Run tiering workers (of one tenant, or all) until the queue is empty (`once`), or until
@@ -90,16 +173,7 @@ impl Alto {
         once: bool,
         workers: usize,
     ) -> PyResult<RunReport> {
-        let cancel = CancelToken::new();
-        let mut opts = RunOptions::default()
-            .workers(workers)
-            .once(once)
-            .cancel(cancel.clone());
-        if let Some(t) = tenant {
-            opts = opts.tenant(t);
-        }
-        let alto = self.alto.clone();
-        let task = crate::runtime().spawn(async move { alto.run_workers(&opts).await });
+        let (cancel, task) = self::workers(&self.alto, tenant, once, workers);
         let mut task = std::pin::pin!(task);
         // Wait in slices, checking for Python signals between them, so Ctrl-C reaches a
         // long run: it cancels the workers, then waits for them to stop.
@@ -111,14 +185,8 @@ impl Alto {
                         .ok()
                 })
             });
-            if let Some(joined) = done {
-                let r = joined.map_err(|e| {
-                    crate::errors::to_py(
-                        py,
-                        alto::Error::new(alto::ErrorKind::Backend, format!("workers failed: {e}")),
-                    )
-                })?;
-                return Ok(r.or_raise(py)?.into());
+            if let Some(r) = done {
+                return Ok(joined(r).or_raise(py)?.into());
             }
             if let Err(e) = py.check_signals() {
                 cancel.cancel();
@@ -128,8 +196,64 @@ impl Alto {
         }
     }
 
+    /// [`run_workers`](Self::run_workers) as an awaitable. Cancelling it cancels the workers:
+    /// each finishes the file it is on, in the background.
+    #[pyo3(signature = (tenant=None, once=true, workers=1))]
+    fn run_workers_async<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<String>,
+        once: bool,
+        workers: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (cancel, task) = self::workers(&self.alto, tenant, once, workers);
+        let guard = CancelOnDrop(Some(cancel));
+        Call::new(
+            async move {
+                let r = task.await;
+                guard.disarm();
+                joined(r)
+            },
+            |_, r| Ok(RunReport::from(r)),
+        )
+        .spawn(py)
+    }
+
     fn __repr__(&self) -> String {
         format!("Alto(backend={:?})", self.alto.backend())
+    }
+}
+
+impl Alto {
+    fn creating(
+        &self,
+        py: Python<'_>,
+        name: String,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Call<alto::TenantHandle, Tenant>> {
+        let settings = match settings {
+            Some(s) if !s.is_empty() => tenant_settings(py, s)?,
+            _ => TenantSettings::default(),
+        };
+        let alto = self.alto.clone();
+        Ok(Call::new(
+            async move { alto.create_tenant(&name, &settings).await },
+            |_, t| Ok(tenant(t)),
+        ))
+    }
+
+    fn opening(&self, name: String) -> Call<alto::TenantHandle, Tenant> {
+        let alto = self.alto.clone();
+        Call::new(async move { alto.tenant(&name).await }, |_, t| {
+            Ok(tenant(t))
+        })
+    }
+
+    fn listing(&self) -> Call<Vec<alto::TenantHandle>, Vec<Tenant>> {
+        let alto = self.alto.clone();
+        Call::new(async move { alto.tenants().await }, |_, ts| {
+            Ok(ts.into_iter().map(tenant).collect())
+        })
     }
 }
 

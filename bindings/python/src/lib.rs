@@ -7,10 +7,13 @@
 //! `RuleSet.evaluate_arrow`), [`errors`] (the one place Rust errors become Python exceptions)
 //! and [`convert`] (times, JSON values, paths).
 //!
-//! Blocking calls run on the module's one Tokio runtime with the GIL released.
+//! Every call runs on the module's one Tokio runtime: a blocking call with the GIL released
+//! until it is done, its `*_async` twin as an asyncio awaitable ([`aio`], through
+//! pyo3-async-runtimes), which `alto.aio` wraps.
 
 use pyo3::prelude::*;
 
+mod aio;
 mod arrow;
 mod client;
 mod convert;
@@ -20,16 +23,10 @@ mod records;
 mod rules;
 mod tenant;
 
-/// The module's Tokio runtime (made on first use; its threads serve every call).
+/// The module's Tokio runtime, pyo3-async-runtimes' (made on first use with the builder set
+/// when the module is imported; its threads serve every call, blocking or awaited).
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("alto-python")
-            .build()
-            .expect("the Tokio runtime of the alto module")
-    })
+    pyo3_async_runtimes::tokio::get_runtime()
 }
 
 /// Run the future `make` makes to completion on the runtime with the GIL released. The future
@@ -45,12 +42,17 @@ where
 
 #[pymodule]
 fn _alto(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all().thread_name("alto-python");
+    pyo3_async_runtimes::tokio::init(rt);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(client::connect_async, m)?)?;
     m.add_function(wrap_pyfunction!(client::migrate, m)?)?;
     m.add_function(wrap_pyfunction!(client::create_login, m)?)?;
     m.add_function(wrap_pyfunction!(client::drop_login, m)?)?;
     m.add_function(wrap_pyfunction!(rules::plan_inventory, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::plan_inventory_async, m)?)?;
     m.add_class::<client::Alto>()?;
     m.add_class::<tenant::Tenant>()?;
     m.add_class::<rules::RuleSet>()?;

@@ -1,6 +1,7 @@
 //! `RuleSet` (parse, evaluate and explain one file), `Plan` (what a plan would do) and
 //! `plan_inventory` (the dry run of an inventory file, no store).
 
+use crate::aio::Call;
 use crate::convert::{inventory_options, opt_micros, path, py_to_json, to_py};
 use crate::errors::OrRaise;
 use alto::planner::{PlanOptions, PlanReport};
@@ -232,12 +233,49 @@ pub(crate) fn plan_inventory(
     now: Option<&Bound<'_, PyAny>>,
     column_map: Option<BTreeMap<String, String>>,
 ) -> PyResult<Plan> {
-    let p = self::path(path)?;
-    let opts = PlanOptions::at(now_or(now)?);
-    let inv = inventory_options(py, column_map)?;
-    let set = rules.rules.clone();
+    let (set, p, inv, opts) = inventory_plan(py, &rules, path, now, column_map)?;
     let report = py
         .detach(|| alto::Alto::plan_inventory(&set, &p, &inv, opts))
         .or_raise(py)?;
     Ok(Plan::new(report, None))
+}
+
+/// [`plan_inventory`] as an awaitable: the planning runs on a blocking thread of the module's
+/// runtime.
+#[pyfunction]
+#[pyo3(signature = (rules, path, now=None, column_map=None))]
+pub(crate) fn plan_inventory_async<'py>(
+    py: Python<'py>,
+    rules: PyRef<'_, RuleSet>,
+    path: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+    column_map: Option<BTreeMap<String, String>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (set, p, inv, opts) = inventory_plan(py, &rules, path, now, column_map)?;
+    let work = async move {
+        tokio::task::spawn_blocking(move || alto::Alto::plan_inventory(&set, &p, &inv, opts))
+            .await
+            .map_err(|e| alto::Error::new(alto::ErrorKind::Backend, format!("plan failed: {e}")))?
+    };
+    Call::new(work, |_, report| Ok(Plan::new(report, None))).spawn(py)
+}
+
+type InventoryPlan = (
+    alto::RuleSet,
+    std::path::PathBuf,
+    alto::inventory::InventoryOptions,
+    PlanOptions,
+);
+
+fn inventory_plan(
+    py: Python<'_>,
+    rules: &RuleSet,
+    path: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+    column_map: Option<BTreeMap<String, String>>,
+) -> PyResult<InventoryPlan> {
+    let p = self::path(path)?;
+    let opts = PlanOptions::at(now_or(now)?);
+    let inv = inventory_options(py, column_map)?;
+    Ok((rules.rules.clone(), p, inv, opts))
 }

@@ -1,7 +1,7 @@
 //! `Tenant`: one tenant of an `Alto` (`alto::TenantHandle`): shares, ingest, plans, listings,
 //! rehydration and feeds.
 
-use crate::block_on;
+use crate::aio::{Call, on_own_thread};
 use crate::convert::{datetime, inventory_options, opt_micros, path, py_to_json};
 use crate::errors::{OrRaise, invalid_input};
 use crate::pages::{AuditIterator, FileIterator, JobIterator};
@@ -60,24 +60,54 @@ impl Tenant {
         kind: &str,
         case_sensitive: Option<bool>,
     ) -> PyResult<Share> {
-        let mut spec = ShareSpec::new(name, share_kind(py, kind)?);
-        spec.root = root;
-        spec.case_sensitive = case_sensitive;
-        let s = block_on(py, || self.handle.create_share(&spec)).or_raise(py)?;
-        Ok(s.into())
+        self.creating_share(py, name, root, kind, case_sensitive)?
+            .wait(py)
+    }
+
+    /// [`create_share`](Self::create_share) as an awaitable.
+    #[pyo3(signature = (name, root=None, kind="posix", case_sensitive=None))]
+    fn create_share_async<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        root: Option<String>,
+        kind: &str,
+        case_sensitive: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.creating_share(py, name, root, kind, case_sensitive)?
+            .spawn(py)
     }
 
     /// The tenant's shares.
     fn shares(&self, py: Python<'_>) -> PyResult<Vec<Share>> {
-        let shares = block_on(py, || self.handle.shares()).or_raise(py)?;
-        Ok(shares.into_iter().map(Share::from).collect())
+        self.listing_shares().wait(py)
+    }
+
+    /// [`shares`](Self::shares) as an awaitable.
+    fn shares_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.listing_shares().spawn(py)
     }
 
     /// Set (or clear, with `None`) a share's root on the workers' hosts.
     #[pyo3(signature = (share, root))]
-    fn set_share_root(&self, py: Python<'_>, share: &str, root: Option<String>) -> PyResult<Share> {
-        let s = block_on(py, || self.handle.set_share_root(share, root.as_deref())).or_raise(py)?;
-        Ok(s.into())
+    fn set_share_root(
+        &self,
+        py: Python<'_>,
+        share: String,
+        root: Option<String>,
+    ) -> PyResult<Share> {
+        self.rooting(share, root).wait(py)
+    }
+
+    /// [`set_share_root`](Self::set_share_root) as an awaitable.
+    #[pyo3(signature = (share, root))]
+    fn set_share_root_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: String,
+        root: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.rooting(share, root).spawn(py)
     }
 
     /// Ingest the inventory (CSV or Parquet) at `path` into `share` (created when missing).
@@ -86,27 +116,27 @@ impl Tenant {
     fn ingest(
         &self,
         py: Python<'_>,
-        share: &str,
+        share: String,
         path: &Bound<'_, PyAny>,
         full_scan: bool,
         column_map: Option<BTreeMap<String, String>>,
     ) -> PyResult<IngestReport> {
-        let p = self::path(path)?;
-        let mut req = IngestRequest::default();
-        req.inventory = inventory_options(py, column_map)?;
-        if full_scan {
-            req = req.full_scan();
-        }
-        let rejections = Arc::new(Mutex::new(Vec::new()));
-        let sink = rejections.clone();
-        req = req.on_reject(move |r| {
-            sink.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Rejection::from(r));
-        });
-        let report = block_on(py, || self.handle.ingest(share, &p, &req)).or_raise(py)?;
-        let rejections = std::mem::take(&mut *rejections.lock().unwrap_or_else(|p| p.into_inner()));
-        IngestReport::new(py, report, rejections)
+        self.ingesting(py, share, path, full_scan, column_map)?
+            .wait(py)
+    }
+
+    /// [`ingest`](Self::ingest) as an awaitable.
+    #[pyo3(signature = (share, path, full_scan=false, column_map=None))]
+    fn ingest_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: String,
+        path: &Bound<'_, PyAny>,
+        full_scan: bool,
+        column_map: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.ingesting(py, share, path, full_scan, column_map)?
+            .spawn(py)
     }
 
     /// Evaluate `rules` over every file of the tenant as of `now` (default: now); commit the
@@ -119,14 +149,19 @@ impl Tenant {
         now: Option<&Bound<'_, PyAny>>,
         commit: bool,
     ) -> PyResult<Plan> {
-        let req = match opt_micros("now", now)? {
-            Some(t) => PlanRequest::at(t),
-            None => PlanRequest::default(),
-        }
-        .commit(commit);
-        let set = rules.rules.clone();
-        let out = block_on(py, || self.handle.plan(&set, &req)).or_raise(py)?;
-        Ok(Plan::new(out.report, out.committed))
+        self.planning(&rules, now, commit)?.wait(py)
+    }
+
+    /// [`plan`](Self::plan) as an awaitable.
+    #[pyo3(signature = (rules, now=None, commit=false))]
+    fn plan_async<'py>(
+        &self,
+        py: Python<'py>,
+        rules: PyRef<'_, RuleSet>,
+        now: Option<&Bound<'_, PyAny>>,
+        commit: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.planning(&rules, now, commit)?.spawn(py)
     }
 
     /// The tenant's files (by share, then path), optionally only those matching `glob`, in
@@ -190,14 +225,27 @@ impl Tenant {
 
     /// Cancel a queued or running job.
     fn cancel_job(&self, py: Python<'_>, job: i64) -> PyResult<Job> {
-        let j = block_on(py, || self.handle.cancel_job(job)).or_raise(py)?;
-        Job::new(py, j)
+        self.cancelling(job).wait(py)
+    }
+
+    /// [`cancel_job`](Self::cancel_job) as an awaitable.
+    fn cancel_job_async<'py>(&self, py: Python<'py>, job: i64) -> PyResult<Bound<'py, PyAny>> {
+        self.cancelling(job).spawn(py)
     }
 
     /// Bring the stubbed file at `path` of `share` back.
-    fn rehydrate(&self, py: Python<'_>, share: &str, path: &str) -> PyResult<RehydrateReport> {
-        let r = block_on(py, || self.handle.rehydrate(share, path)).or_raise(py)?;
-        Ok(r.into())
+    fn rehydrate(&self, py: Python<'_>, share: String, path: String) -> PyResult<RehydrateReport> {
+        self.rehydrating(share, path).wait(py)
+    }
+
+    /// [`rehydrate`](Self::rehydrate) as an awaitable.
+    fn rehydrate_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: String,
+        path: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.rehydrating(share, path).spawn(py)
     }
 
     /// Apply an access-event batch to `share`: a `dict` in the `alto feed events` format
@@ -205,18 +253,20 @@ impl Tenant {
     fn apply_events(
         &self,
         py: Python<'_>,
-        share: &str,
+        share: String,
         batch: &Bound<'_, PyAny>,
     ) -> PyResult<FeedReport> {
-        let opts = FeedRequest::default();
-        let r = if batch.is_instance_of::<PyDict>() {
-            let text = py_to_json("the batch", batch)?.to_string();
-            block_on(py, || self.handle.apply_batch(share, &text, "batch", &opts))
-        } else {
-            let p = self::path(batch)?;
-            block_on(py, || self.handle.apply_batch_file(share, &p, &opts))
-        };
-        Ok(r.or_raise(py)?.into())
+        self.applying(share, batch)?.wait(py)
+    }
+
+    /// [`apply_events`](Self::apply_events) as an awaitable.
+    fn apply_events_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: String,
+        batch: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.applying(share, batch)?.spawn(py)
     }
 
     /// One pass over a LucidLink `.lucid_audit` tree at `root` for `share`, from where the
@@ -224,20 +274,166 @@ impl Tenant {
     fn follow_lucid(
         &self,
         py: Python<'_>,
-        share: &str,
+        share: String,
         root: &Bound<'_, PyAny>,
     ) -> PyResult<FeedReport> {
-        let p = self::path(root)?;
-        let opts = FeedRequest::default();
-        let (h, p, opts) = (&self.handle, &p, &opts);
-        let r = block_on(py, move || async move {
-            h.follow_lucid(share, p, opts, &mut |_| {}).await
-        })
-        .or_raise(py)?;
-        Ok(r.into())
+        self.following(share, root)?.wait(py)
+    }
+
+    /// [`follow_lucid`](Self::follow_lucid) as an awaitable.
+    fn follow_lucid_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: String,
+        root: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.following(share, root)?.spawn(py)
     }
 
     fn __repr__(&self) -> String {
         format!("Tenant(name={:?})", self.handle.name())
+    }
+}
+
+/// Each call's work and result, shared by the blocking method and its `*_async` twin.
+impl Tenant {
+    fn creating_share(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        root: Option<String>,
+        kind: &str,
+        case_sensitive: Option<bool>,
+    ) -> PyResult<Call<alto::Share, Share>> {
+        let mut spec = ShareSpec::new(name, share_kind(py, kind)?);
+        spec.root = root;
+        spec.case_sensitive = case_sensitive;
+        let h = self.handle.clone();
+        Ok(Call::new(
+            async move { h.create_share(&spec).await },
+            |_, s| Ok(s.into()),
+        ))
+    }
+
+    fn listing_shares(&self) -> Call<Vec<alto::Share>, Vec<Share>> {
+        let h = self.handle.clone();
+        Call::new(async move { h.shares().await }, |_, shares| {
+            Ok(shares.into_iter().map(Share::from).collect())
+        })
+    }
+
+    fn rooting(&self, share: String, root: Option<String>) -> Call<alto::Share, Share> {
+        let h = self.handle.clone();
+        Call::new(
+            async move { h.set_share_root(&share, root.as_deref()).await },
+            |_, s| Ok(s.into()),
+        )
+    }
+
+    fn ingesting(
+        &self,
+        py: Python<'_>,
+        share: String,
+        path: &Bound<'_, PyAny>,
+        full_scan: bool,
+        column_map: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Call<alto::ingest::IngestReport, IngestReport>> {
+        let p = self::path(path)?;
+        let mut req = IngestRequest::default();
+        req.inventory = inventory_options(py, column_map)?;
+        if full_scan {
+            req = req.full_scan();
+        }
+        let rejections = Arc::new(Mutex::new(Vec::new()));
+        let sink = rejections.clone();
+        req = req.on_reject(move |r| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Rejection::from(r));
+        });
+        let h = self.handle.clone();
+        Ok(Call::new(
+            async move { h.ingest(&share, &p, &req).await },
+            move |py, report| {
+                let rejections =
+                    std::mem::take(&mut *rejections.lock().unwrap_or_else(|p| p.into_inner()));
+                IngestReport::new(py, report, rejections)
+            },
+        ))
+    }
+
+    fn planning(
+        &self,
+        rules: &RuleSet,
+        now: Option<&Bound<'_, PyAny>>,
+        commit: bool,
+    ) -> PyResult<Call<alto::PlanOutcome, Plan>> {
+        let req = match opt_micros("now", now)? {
+            Some(t) => PlanRequest::at(t),
+            None => PlanRequest::default(),
+        }
+        .commit(commit);
+        let set = rules.rules.clone();
+        let h = self.handle.clone();
+        Ok(Call::new(
+            async move { h.plan(&set, &req).await },
+            |_, out| Ok(Plan::new(out.report, out.committed)),
+        ))
+    }
+
+    fn cancelling(&self, job: i64) -> Call<alto::Job, Job> {
+        let h = self.handle.clone();
+        Call::new(async move { h.cancel_job(job).await }, Job::new)
+    }
+
+    fn rehydrating(
+        &self,
+        share: String,
+        path: String,
+    ) -> Call<alto::worker::RehydrateReport, RehydrateReport> {
+        let h = self.handle.clone();
+        Call::new(async move { h.rehydrate(&share, &path).await }, |_, r| {
+            Ok(r.into())
+        })
+    }
+
+    fn applying(
+        &self,
+        share: String,
+        batch: &Bound<'_, PyAny>,
+    ) -> PyResult<Call<alto::feed::apply::FeedReport, FeedReport>> {
+        let opts = FeedRequest::default();
+        let h = self.handle.clone();
+        let finish = |_: Python<'_>, r: alto::feed::apply::FeedReport| Ok(r.into());
+        Ok(if batch.is_instance_of::<PyDict>() {
+            let text = py_to_json("the batch", batch)?.to_string();
+            Call::new(
+                async move { h.apply_batch(&share, &text, "batch", &opts).await },
+                finish,
+            )
+        } else {
+            let p = self::path(batch)?;
+            Call::new(
+                async move { h.apply_batch_file(&share, &p, &opts).await },
+                finish,
+            )
+        })
+    }
+
+    fn following(
+        &self,
+        share: String,
+        root: &Bound<'_, PyAny>,
+    ) -> PyResult<Call<alto::feed::apply::FeedReport, FeedReport>> {
+        let p = self::path(root)?;
+        let opts = FeedRequest::default();
+        let h = self.handle.clone();
+        // The pass holds its callback as a `dyn FnMut` that is not `Send`: it runs on a thread
+        // of its own.
+        let pass =
+            on_own_thread(
+                move || async move { h.follow_lucid(&share, &p, &opts, &mut |_| {}).await },
+            );
+        Ok(Call::new(pass, |_, r| Ok(r.into())))
     }
 }

@@ -3,7 +3,7 @@
 Connect to a store (``alto.connect("sqlite://alto.db")``), make tenants and shares, ingest
 inventories, evaluate rules, plan and commit, run the workers, page files, jobs and the audit
 trail. The classes come from the native module ``alto._alto`` (Rust, through PyO3); this
-package only re-exports them.
+package only re-exports them. ``alto.aio`` has the same calls as coroutines.
 """
 
 from ._alto import (
@@ -36,10 +36,12 @@ from ._alto import (
     UnsupportedError,
     __version__,
     connect,
+    connect_async,
     create_login,
     drop_login,
     migrate,
     plan_inventory,
+    plan_inventory_async,
 )
 
 __all__ = [
@@ -72,8 +74,10 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "connect",
+    "connect_async",
     "create_login",
     "drop_login",
     "migrate",
     "plan_inventory",
+    "plan_inventory_async",
 ]

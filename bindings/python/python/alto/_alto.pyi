@@ -4,7 +4,7 @@
 
 import os
 from datetime import datetime
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Awaitable, Dict, Iterator, List, Mapping, Optional, Union
 
 import pyarrow  # an optional dependency (`alto[arrow]`): only RuleSet.evaluate_arrow needs it
 
@@ -18,6 +18,18 @@ def connect(
     allow_targets: Optional[List[str]] = None,
 ) -> Alto:
     """Connect to the store at `url` (`sqlite://FILE`, `postgres://...`, `memory://`)."""
+
+def connect_async(
+    url: str,
+    share_roots: Optional[Mapping[str, _Path]] = None,
+    allow_targets: Optional[List[str]] = None,
+) -> Awaitable[Alto]:
+    """`connect` as an awaitable of the running event loop (`alto.aio.connect` awaits it).
+
+    Every `*_async` function and method runs its call on the module's Tokio runtime, without
+    the GIL, and returns an asyncio future that the runtime settles: the same value, or the same
+    exception, as the blocking call. It needs a running event loop (`RuntimeError` otherwise).
+    Cancelling the future drops the call's work in flight."""
 
 def migrate(url: str) -> None:
     """Create or upgrade the store's schema (PostgreSQL: as the database's owner)."""
@@ -38,6 +50,14 @@ def plan_inventory(
 ) -> Plan:
     """The dry run of `rules` over an inventory file (CSV or Parquet), without a store."""
 
+def plan_inventory_async(
+    rules: RuleSet,
+    path: _Path,
+    now: Optional[datetime] = None,
+    column_map: Optional[Mapping[str, str]] = None,
+) -> Awaitable[Plan]:
+    """`plan_inventory` as an awaitable: planned on a blocking thread of the runtime."""
+
 class Alto:
     """A connected store."""
 
@@ -49,6 +69,14 @@ class Alto:
     def run_workers(
         self, tenant: Optional[str] = None, once: bool = True, workers: int = 1
     ) -> RunReport: ...
+    def create_tenant_async(self, name: str, **settings: Any) -> Awaitable[Tenant]: ...
+    def tenant_async(self, name: str) -> Awaitable[Tenant]: ...
+    def tenants_async(self) -> Awaitable[List[Tenant]]: ...
+    def run_workers_async(
+        self, tenant: Optional[str] = None, once: bool = True, workers: int = 1
+    ) -> Awaitable[RunReport]:
+        """`run_workers` as an awaitable; cancelling it cancels the workers (each finishes the
+        file it is on, in the background)."""
 
 class Tenant:
     """One tenant: shares, files, plans, jobs, feeds and the audit trail."""
@@ -92,6 +120,31 @@ class Tenant:
     def rehydrate(self, share: str, path: str) -> RehydrateReport: ...
     def apply_events(self, share: str, batch: Union[Dict[str, Any], _Path]) -> FeedReport: ...
     def follow_lucid(self, share: str, root: _Path) -> FeedReport: ...
+    def create_share_async(
+        self,
+        name: str,
+        root: Optional[str] = None,
+        kind: str = "posix",
+        case_sensitive: Optional[bool] = None,
+    ) -> Awaitable[Share]: ...
+    def shares_async(self) -> Awaitable[List[Share]]: ...
+    def set_share_root_async(self, share: str, root: Optional[str]) -> Awaitable[Share]: ...
+    def ingest_async(
+        self,
+        share: str,
+        path: _Path,
+        full_scan: bool = False,
+        column_map: Optional[Mapping[str, str]] = None,
+    ) -> Awaitable[IngestReport]: ...
+    def plan_async(
+        self, rules: RuleSet, now: Optional[datetime] = None, commit: bool = False
+    ) -> Awaitable[Plan]: ...
+    def cancel_job_async(self, job: int) -> Awaitable[Job]: ...
+    def rehydrate_async(self, share: str, path: str) -> Awaitable[RehydrateReport]: ...
+    def apply_events_async(
+        self, share: str, batch: Union[Dict[str, Any], _Path]
+    ) -> Awaitable[FeedReport]: ...
+    def follow_lucid_async(self, share: str, root: _Path) -> Awaitable[FeedReport]: ...
 
 class RuleSet:
     """A parsed, validated and compiled rule set."""
@@ -320,16 +373,22 @@ class FileIterator(Iterator[File]):
     @property
     def cursor(self) -> Optional[str]: ...
     def __next__(self) -> File: ...
+    def next_async(self) -> Awaitable[Optional[File]]:
+        """The next item as an awaitable, `None` at the end (`alto.aio`'s listings)."""
 
 class JobIterator(Iterator[Job]):
     @property
     def cursor(self) -> Optional[str]: ...
     def __next__(self) -> Job: ...
+    def next_async(self) -> Awaitable[Optional[Job]]:
+        """The next item as an awaitable, `None` at the end (`alto.aio`'s listings)."""
 
 class AuditIterator(Iterator[AuditEvent]):
     @property
     def cursor(self) -> Optional[str]: ...
     def __next__(self) -> AuditEvent: ...
+    def next_async(self) -> Awaitable[Optional[AuditEvent]]:
+        """The next item as an awaitable, `None` at the end (`alto.aio`'s listings)."""
 
 class AltoError(Exception):
     kind: Optional[str]

@@ -1,8 +1,14 @@
 """The asyncio face of ``alto``: the same calls as coroutines, the listings as async iterators.
 
-Each call runs the synchronous one in a worker thread (``asyncio.to_thread``). The native calls
-release the GIL while they work, so the event loop keeps running and calls made concurrently
-overlap. Values, exceptions and cursors are the synchronous API's.
+Each call is a future on the module's Tokio runtime (the native ``*_async`` methods, through
+pyo3-async-runtimes): it runs on the runtime's threads without the GIL, and the event loop
+keeps running until the runtime settles the awaitable. Calls made concurrently overlap. Values,
+exceptions (``alto.*Error``, with their cause) and cursors are the synchronous API's.
+
+Cancelling an awaited call (``task.cancel()``, ``asyncio.wait_for``) raises ``CancelledError``
+at once and drops the work in flight: what it had done stays done (an ingest resumes from its
+applied chunks; a store transaction in flight is rolled back). Cancelling ``run_workers``
+cancels the workers as Ctrl-C does: each finishes the file it is on.
 
     store = await alto.aio.connect("sqlite://alto.db")
     tenant = await store.tenant("acme")
@@ -12,9 +18,8 @@ overlap. Values, exceptions and cursors are the synchronous API's.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Any, Generic, Iterator, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Generic, List, Mapping, Optional, TypeVar, Union
 
 from . import _alto
 
@@ -30,7 +35,7 @@ async def connect(
     allow_targets: Optional[List[str]] = None,
 ) -> "Alto":
     """:func:`alto.connect`, awaited."""
-    return Alto(await asyncio.to_thread(_alto.connect, url, share_roots, allow_targets))
+    return Alto(await _alto.connect_async(url, share_roots, allow_targets))
 
 
 async def plan_inventory(
@@ -40,30 +45,29 @@ async def plan_inventory(
     column_map: Optional[Mapping[str, str]] = None,
 ) -> _alto.Plan:
     """:func:`alto.plan_inventory`, awaited."""
-    return await asyncio.to_thread(_alto.plan_inventory, rules, path, now, column_map)
+    return await _alto.plan_inventory_async(rules, path, now, column_map)
 
 
 class Listing(Generic[T]):
-    """A listing as an async iterator; ``cursor`` as in the synchronous iterators."""
+    """A listing as an async iterator; ``cursor`` as in the synchronous iterators. The rest of
+    a fetched page is handed out at once; the next page is fetched on the runtime. Awaits of
+    one listing made at the same time each get a different item, in no set order."""
 
-    def __init__(self, it: Iterator[T]) -> None:
+    def __init__(self, it: Union[_alto.FileIterator, _alto.JobIterator, _alto.AuditIterator]) -> None:
         self._it = it
 
     @property
     def cursor(self) -> Optional[str]:
-        return self._it.cursor  # type: ignore[attr-defined]
+        return self._it.cursor
 
     def __aiter__(self) -> "Listing[T]":
         return self
 
     async def __anext__(self) -> T:
-        item = await asyncio.to_thread(next, self._it, _END)
-        if item is _END:
+        item = await self._it.next_async()
+        if item is None:
             raise StopAsyncIteration
         return item  # type: ignore[return-value]
-
-
-_END: Any = object()
 
 
 class Alto:
@@ -77,18 +81,18 @@ class Alto:
         return self.sync.backend
 
     async def create_tenant(self, name: str, **settings: Any) -> "Tenant":
-        return Tenant(await asyncio.to_thread(self.sync.create_tenant, name, **settings))
+        return Tenant(await self.sync.create_tenant_async(name, **settings))
 
     async def tenant(self, name: str) -> "Tenant":
-        return Tenant(await asyncio.to_thread(self.sync.tenant, name))
+        return Tenant(await self.sync.tenant_async(name))
 
     async def tenants(self) -> List["Tenant"]:
-        return [Tenant(t) for t in await asyncio.to_thread(self.sync.tenants)]
+        return [Tenant(t) for t in await self.sync.tenants_async()]
 
     async def run_workers(
         self, tenant: Optional[str] = None, once: bool = True, workers: int = 1
     ) -> _alto.RunReport:
-        return await asyncio.to_thread(self.sync.run_workers, tenant, once, workers)
+        return await self.sync.run_workers_async(tenant, once, workers)
 
 
 class Tenant:
@@ -101,6 +105,14 @@ class Tenant:
     def name(self) -> str:
         return self.sync.name
 
+    @property
+    def id(self) -> str:
+        return self.sync.id
+
+    @property
+    def created(self) -> datetime:
+        return self.sync.created
+
     async def create_share(
         self,
         name: str,
@@ -108,10 +120,13 @@ class Tenant:
         kind: str = "posix",
         case_sensitive: Optional[bool] = None,
     ) -> _alto.Share:
-        return await asyncio.to_thread(self.sync.create_share, name, root, kind, case_sensitive)
+        return await self.sync.create_share_async(name, root, kind, case_sensitive)
 
     async def shares(self) -> List[_alto.Share]:
-        return await asyncio.to_thread(self.sync.shares)
+        return await self.sync.shares_async()
+
+    async def set_share_root(self, share: str, root: Optional[str]) -> _alto.Share:
+        return await self.sync.set_share_root_async(share, root)
 
     async def ingest(
         self,
@@ -120,12 +135,12 @@ class Tenant:
         full_scan: bool = False,
         column_map: Optional[Mapping[str, str]] = None,
     ) -> _alto.IngestReport:
-        return await asyncio.to_thread(self.sync.ingest, share, path, full_scan, column_map)
+        return await self.sync.ingest_async(share, path, full_scan, column_map)
 
     async def plan(
         self, rules: _alto.RuleSet, now: Optional[datetime] = None, commit: bool = False
     ) -> _alto.Plan:
-        return await asyncio.to_thread(self.sync.plan, rules, now, commit)
+        return await self.sync.plan_async(rules, now, commit)
 
     def files(
         self,
@@ -144,13 +159,13 @@ class Tenant:
         return Listing(self.sync.audit(after))
 
     async def cancel_job(self, job: int) -> _alto.Job:
-        return await asyncio.to_thread(self.sync.cancel_job, job)
+        return await self.sync.cancel_job_async(job)
 
     async def rehydrate(self, share: str, path: str) -> _alto.RehydrateReport:
-        return await asyncio.to_thread(self.sync.rehydrate, share, path)
+        return await self.sync.rehydrate_async(share, path)
 
     async def apply_events(self, share: str, batch: Any) -> _alto.FeedReport:
-        return await asyncio.to_thread(self.sync.apply_events, share, batch)
+        return await self.sync.apply_events_async(share, batch)
 
     async def follow_lucid(self, share: str, root: _Path) -> _alto.FeedReport:
-        return await asyncio.to_thread(self.sync.follow_lucid, share, root)
+        return await self.sync.follow_lucid_async(share, root)
