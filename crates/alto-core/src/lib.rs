@@ -28,6 +28,7 @@ pub mod feed;
 pub mod ingest;
 pub mod inventory;
 pub mod lifecycle;
+pub mod maintain;
 pub mod names;
 pub mod path;
 pub mod planner;

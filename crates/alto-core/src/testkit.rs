@@ -43,6 +43,7 @@ pub async fn run_all(store: &dyn Store) {
     stored_object_kept(store).await;
     audit_trail(store).await;
     long_paths(store).await;
+    retention(store).await;
 }
 
 /// A tenant name no other run uses.
@@ -1754,6 +1755,13 @@ impl Store for Interrupting<'_> {
     ) -> crate::Result<Option<TierObject>> {
         self.inner.transition(t, r).await
     }
+    async fn set_tenant_settings(
+        &self,
+        t: TenantId,
+        settings: &TenantSettings,
+    ) -> crate::Result<Tenant> {
+        self.inner.set_tenant_settings(t, settings).await
+    }
     async fn append_audit(&self, t: TenantId, e: &NewAuditEvent) -> crate::Result<AuditEvent> {
         self.inner.append_audit(t, e).await
     }
@@ -3392,4 +3400,286 @@ pub async fn long_paths(store: &dyn Store) {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     let rb2 = tq.file(t.id, "long", &kb2).await.unwrap();
     assert_eq!((rb2.entry.path.as_str(), rb2.entry.size), (b2.as_str(), 20));
+}
+
+/// Retention (`maintain`): settings can be changed; expired plans are withdrawn through the
+/// lifecycle table, REHYDRATED/DELETED records, finished jobs that hold no file and old feed
+/// bookkeeping are removed per setting; a dry sweep counts and changes nothing; no STUBBED record
+/// and no plan a running job holds is touched; a sweep writes one event with its counts.
+pub async fn retention(store: &dyn Store) {
+    use crate::feed::{AccessEvent, FeedAction};
+    use crate::maintain::maintain;
+    use crate::store::feeds::EventBatch;
+    use crate::store::tiering::*;
+    const DAY: i64 = 86_400_000_000;
+    let q = store.tiering();
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let files: Vec<_> = (0..6)
+        .map(|i| entry(&format!("/r/f{i}"), 100 + i, None))
+        .collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    let t0 = 1_000 * DAY;
+    let req = |i: usize, action, expected, plan: Option<PlanInfo>, at| TransitionRequest {
+        share: s.name.clone(),
+        path_key: format!("/r/f{i}"),
+        action,
+        expected,
+        stored: None,
+        plan,
+        at,
+    };
+    let plan = |i: usize| {
+        Some(PlanInfo {
+            rule: "cold".into(),
+            target_uri: format!("file:///tier/f{i}"),
+        })
+    };
+    // f0, f1: planned long ago; f2 stubbed then rehydrated; f3 stubbed then deleted; f4
+    // stubbed; f5 planned in a job a worker is running.
+    for i in 0..5 {
+        store
+            .transition(t.id, &req(i, Action::Plan, None, plan(i), t0))
+            .await
+            .unwrap();
+    }
+    for i in 2..5 {
+        store
+            .transition(
+                t.id,
+                &req(i, Action::Stub, Some((TierState::Planned, 1)), None, t0 + 1),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .transition(
+            t.id,
+            &req(
+                2,
+                Action::Rehydrate,
+                Some((TierState::Stubbed, 2)),
+                None,
+                t0 + 2,
+            ),
+        )
+        .await
+        .unwrap();
+    store
+        .transition(
+            t.id,
+            &req(
+                3,
+                Action::Delete,
+                Some((TierState::Stubbed, 2)),
+                None,
+                t0 + 2,
+            ),
+        )
+        .await
+        .unwrap();
+    let job = PlanCommit {
+        at: t0,
+        jobs: vec![PlannedJobSpec {
+            rule: "cold".into(),
+            target: "file:///tier/".into(),
+            priority: 1,
+            estimate: Estimate::default(),
+            files: vec![PlannedFile {
+                share: s.name.clone(),
+                path_key: "/r/f5".into(),
+                target_uri: "file:///tier/f5".into(),
+            }],
+        }],
+    };
+    // The commit lists f5 only: it withdraws the plans of f0 and f1, so plan them again after.
+    q.commit_plan(t.id, &job).await.unwrap();
+    for i in 0..2 {
+        store
+            .transition(t.id, &req(i, Action::Plan, None, plan(i), t0))
+            .await
+            .unwrap();
+    }
+    let lease = q
+        .claim_job(
+            t.id,
+            &ClaimRequest {
+                worker: "w".into(),
+                lease: 365 * DAY,
+                now: t0 + 3,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // Feed bookkeeping, applied at t0.
+    let batch = EventBatch {
+        feed: "lucid".into(),
+        events: vec![AccessEvent {
+            id: "n/s/1".into(),
+            at: t0 - 10,
+            action: FeedAction::FileRead,
+            path: "/r/f4".into(),
+            target_path: None,
+            user: None,
+        }],
+        cursors: Vec::new(),
+        now: t0,
+    };
+    store
+        .feeds()
+        .apply_events(t.id, &s.name, &batch)
+        .await
+        .unwrap();
+
+    let settings = TenantSettings::default()
+        .with_planned_retention_days(30)
+        .with_rehydrated_retention_days(Some(7))
+        .with_deleted_retention_days(None)
+        .with_job_retention_days(Some(0))
+        .with_feed_staging_hours(24);
+    let t = store.set_tenant_settings(t.id, &settings).await.unwrap();
+    assert_eq!(t.settings, settings);
+    assert_eq!(store.tenant(&t.name).await.unwrap().settings, settings);
+    let unknown = store
+        .set_tenant_settings(TenantId(i64::MAX), &settings)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            unknown.kind(),
+            ErrorKind::NotFound | ErrorKind::PermissionDenied
+        ),
+        "{unknown}"
+    );
+
+    let state = async |i: usize| {
+        store
+            .tier_object(t.id, &s.name, &format!("/r/f{i}"))
+            .await
+            .ok()
+            .map(|o| o.state)
+    };
+    let before: Vec<_> = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(state(i).await);
+        }
+        v
+    };
+    let now = t0 + 40 * DAY;
+    let dry = maintain(store, &t, now, true).await.unwrap();
+    assert_eq!(
+        (
+            dry.planned_expired,
+            dry.pruned.rehydrated,
+            dry.pruned.deleted,
+            dry.pruned.jobs,
+            dry.pruned.feed_events
+        ),
+        (2, 1, 0, 0, 1),
+        "{dry:?}"
+    );
+    assert_eq!(dry.event, None);
+    for (i, b) in before.iter().enumerate() {
+        assert_eq!(&state(i).await, b, "a dry sweep changed f{i}");
+    }
+    let done = maintain(store, &t, now, false).await.unwrap();
+    assert_eq!(
+        (
+            done.planned_expired,
+            done.pruned.rehydrated,
+            done.pruned.deleted,
+            done.pruned.jobs,
+            done.pruned.feed_events
+        ),
+        (2, 1, 0, 0, 1),
+        "{done:?}"
+    );
+    assert_eq!(state(0).await, None, "expired plan withdrawn");
+    assert_eq!(state(1).await, None);
+    assert_eq!(state(2).await, None, "old REHYDRATED record removed");
+    assert_eq!(
+        state(3).await,
+        Some(TierState::Deleted),
+        "DELETED kept (no setting)"
+    );
+    assert_eq!(
+        state(4).await,
+        Some(TierState::Stubbed),
+        "STUBBED never touched"
+    );
+    assert_eq!(
+        state(5).await,
+        Some(TierState::Planned),
+        "a running job's file kept"
+    );
+    let trail = store.audit(t.id, None, 10_000).await.unwrap().items;
+    let sweep = trail.iter().find(|e| e.kind == "maintain.sweep").unwrap();
+    assert_eq!(Some(sweep.id), done.event);
+    assert_eq!(sweep.detail["planned_expired"], 2);
+    assert_eq!(sweep.detail["rehydrated_pruned"], 1);
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.kind == "tier.withdraw" && e.at == now)
+            .count(),
+        2
+    );
+    // The job finishes: a later sweep removes it (0 days), nothing else.
+    q.finish_job(
+        t.id,
+        Fence {
+            job: lease.job.id,
+            token: lease.token,
+        },
+        &JobOutcome::Done {
+            stubbed: 0,
+            skipped: 0,
+            failed: 1,
+            bytes: 0,
+        },
+        now + 1,
+    )
+    .await
+    .unwrap();
+    let t = store
+        .set_tenant_settings(t.id, &settings.clone().with_planned_retention_days(365))
+        .await
+        .unwrap();
+    let again = maintain(store, &t, now + 2, false).await.unwrap();
+    assert_eq!(
+        (again.planned_expired, again.pruned.jobs),
+        (0, 0),
+        "the job still holds f5 (PLANNED, failed in a done job): kept"
+    );
+    // 0 days means expire now: f5's plan goes, and with it its job, in the same sweep.
+    let t = store
+        .set_tenant_settings(t.id, &settings.clone().with_planned_retention_days(0))
+        .await
+        .unwrap();
+    let now_expired = maintain(store, &t, now + 3, false).await.unwrap();
+    assert_eq!(
+        (now_expired.planned_expired, now_expired.pruned.jobs),
+        (1, 1),
+        "{now_expired:?}"
+    );
+    assert_eq!(state(5).await, None);
+    assert!(
+        q.jobs(t.id, &JobQuery::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|j| j.id != lease.job.id)
+    );
+    let last = maintain(store, &t, now + 4, false).await.unwrap();
+    assert_eq!(
+        (
+            last.planned_expired,
+            last.pruned.jobs,
+            last.pruned.rehydrated
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(state(4).await, Some(TierState::Stubbed));
 }

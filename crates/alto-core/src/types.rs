@@ -61,8 +61,20 @@ pub struct TenantSettings {
     pub keep_history: bool,
     /// When keeping history, keep only the last N scans per share (`None`: all).
     pub history_scans: Option<u32>,
-    /// PLANNED objects older than this many days expire.
+    /// PLANNED objects planned more than this many days ago expire at the next `maintain`
+    /// (their plans are withdrawn); 0 expires every one then.
     pub planned_retention_days: u32,
+    /// REHYDRATED records whose last change is older than this many days are removed by
+    /// `maintain` (`None`: kept).
+    pub rehydrated_retention_days: Option<u32>,
+    /// DELETED records, the same (`None`: kept).
+    pub deleted_retention_days: Option<u32>,
+    /// Finished jobs (done, failed, cancelled) that hold no file are removed this many days after
+    /// they finished (`None`: kept).
+    pub job_retention_days: Option<u32>,
+    /// Feed bookkeeping (the ids of applied events, staged events) is kept this many hours, then
+    /// cleared by `maintain` (a re-read older than that is no longer recognised as a duplicate).
+    pub feed_staging_hours: u32,
     /// Feed events for unknown paths.
     pub unknown_paths: UnknownPathPolicy,
     /// Access to a stubbed file.
@@ -75,6 +87,10 @@ impl Default for TenantSettings {
             keep_history: true,
             history_scans: None,
             planned_retention_days: 365,
+            rehydrated_retention_days: None,
+            deleted_retention_days: None,
+            job_retention_days: Some(90),
+            feed_staging_hours: 24,
             unknown_paths: UnknownPathPolicy::default(),
             stub_access: StubAccessPolicy::default(),
         }
@@ -102,6 +118,34 @@ impl TenantSettings {
     #[must_use]
     pub fn with_planned_retention_days(mut self, days: u32) -> Self {
         self.planned_retention_days = days;
+        self
+    }
+
+    /// REHYDRATED records are removed after `days` (`None`: kept).
+    #[must_use]
+    pub fn with_rehydrated_retention_days(mut self, days: Option<u32>) -> Self {
+        self.rehydrated_retention_days = days;
+        self
+    }
+
+    /// DELETED records are removed after `days` (`None`: kept).
+    #[must_use]
+    pub fn with_deleted_retention_days(mut self, days: Option<u32>) -> Self {
+        self.deleted_retention_days = days;
+        self
+    }
+
+    /// Finished jobs are removed after `days` (`None`: kept).
+    #[must_use]
+    pub fn with_job_retention_days(mut self, days: Option<u32>) -> Self {
+        self.job_retention_days = days;
+        self
+    }
+
+    /// Feed bookkeeping is kept `hours`.
+    #[must_use]
+    pub fn with_feed_staging_hours(mut self, hours: u32) -> Self {
+        self.feed_staging_hours = hours;
         self
     }
 

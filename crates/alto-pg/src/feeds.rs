@@ -75,8 +75,8 @@ const SEEN_IDS: &str = "SELECT r.prefix, r.numbers FROM feed_event_range r \
 /// One row per prefix: $3 prefixes, $4 lows, $5 highs, $6 where each one's numbers start in $8
 /// (1-based), $7 how many, $8 all numbers.
 const RECORD_IDS: &str = "INSERT INTO feed_event_range (tenant_id, share_id, prefix, lo, hi, \
-         numbers) \
-     SELECT $1, $2, b.prefix, b.lo, b.hi, ($8::int8[])[b.start : b.start + b.n - 1] \
+         numbers, processed_utc) \
+     SELECT $1, $2, b.prefix, b.lo, b.hi, ($8::int8[])[b.start : b.start + b.n - 1], $9 \
      FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int4[], $7::int4[]) \
          AS b(prefix, lo, hi, start, n)";
 
@@ -917,6 +917,8 @@ pub(crate) async fn apply_events(
             .bind(&r_start)
             .bind(&r_n)
             .bind(&r_nums)
+            // The batch's time, as the other stores keep it: retention counts from it.
+            .bind(PgTime(batch.now))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -19,7 +19,8 @@ use alto_core::feed::AccessEvent;
 use alto_core::feed::lucid::Cursors;
 use alto_core::store::feeds::{ApplyOutcome, EventBatch};
 use alto_core::store::tiering::{
-    ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, PlanCommit,
+    ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, PlanCommit, PruneCounts,
+    PruneRequest,
 };
 use alto_core::store::{
     Capabilities, ChunkApply, ChunkOutcome, Feeds, FileQuery, IngestChunk, Page, Scan, ScanSpec,
@@ -345,6 +346,14 @@ impl Store for PgStore {
         audit::append_audit(self, tenant, event).await
     }
 
+    async fn set_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
+        tenant::set_settings(self, tenant, settings).await
+    }
+
     async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
         audit::audit(self, tenant, query).await
     }
@@ -374,6 +383,19 @@ impl Tiering for PgStore {
 
     async fn renew_lease(&self, tenant: TenantId, fence: Fence, until: Micros) -> Result<()> {
         queue::renew_lease(self, tenant, fence, until).await
+    }
+
+    async fn expired_planned(
+        &self,
+        tenant: TenantId,
+        before: Micros,
+        limit: usize,
+    ) -> Result<Vec<TierObject>> {
+        queue::expired_planned(self, tenant, before, limit).await
+    }
+
+    async fn prune(&self, tenant: TenantId, request: &PruneRequest) -> Result<PruneCounts> {
+        queue::prune(self, tenant, request).await
     }
 
     async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>> {

@@ -28,7 +28,7 @@ use crate::tier::{clear_stored, object, object_columns};
 use crate::time::{PgTime, micros};
 use alto_core::store::tiering::{
     ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, MAX_ATTEMPTS, PlanCommit,
-    next_attempt,
+    PruneCounts, PruneRequest, next_attempt,
 };
 use alto_core::store::{Page, TransitionRequest};
 use alto_core::time::Micros;
@@ -676,6 +676,131 @@ pub(crate) async fn renew_lease(
     }
     tx.commit().await.map_err(db_err)?;
     Ok(())
+}
+
+pub(crate) async fn expired_planned(
+    store: &PgStore,
+    tenant: TenantId,
+    before: Micros,
+    limit: usize,
+) -> Result<Vec<TierObject>> {
+    let mut tx = store.begin(tenant).await?;
+    let rows = sqlx::query(concat!(
+        "SELECT s.name AS share_name, ",
+        object_columns!(),
+        " FROM tier_object o JOIN share s ON s.tenant_id = o.tenant_id \
+             AND s.share_id = o.share_id \
+         WHERE o.tenant_id = $1 AND o.state = 'PLANNED' AND o.planned_utc < $2 \
+           AND NOT EXISTS (SELECT 1 FROM tier_job j WHERE j.tenant_id = $1 \
+               AND j.job_id = o.job_id AND j.state = 'running') \
+         ORDER BY o.planned_utc, o.tier_id LIMIT $3"
+    ))
+    .bind(tenant.0)
+    .bind(PgTime(before))
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            let share: String = r.try_get("share_name").map_err(db_err)?;
+            object(r, &share)
+        })
+        .collect()
+}
+
+/// The REHYDRATED (`$2` cutoff) and DELETED (`$3`) records a sweep removes; NULL keeps the state.
+const PRUNE_OBJECTS_WHERE: &str = "FROM tier_object WHERE tenant_id = $1 AND ( \
+     (state = 'REHYDRATED' AND coalesce(acted_utc, planned_utc) < $2) \
+     OR (state = 'DELETED' AND coalesce(acted_utc, planned_utc) < $3))";
+
+/// Finished jobs that finished before `$2` and hold no file.
+const PRUNE_JOBS_WHERE: &str = "FROM tier_job j WHERE j.tenant_id = $1 \
+     AND j.state IN ('done', 'failed', 'cancelled') AND j.finished_utc < $2 \
+     AND NOT EXISTS (SELECT 1 FROM tier_object o WHERE o.tenant_id = $1 \
+         AND o.job_id = j.job_id)";
+
+/// Feed bookkeeping recorded before `$2`: the applied-event ranges (the feeds stage a batch in
+/// a temporary table that commits with it, so nothing else is kept).
+const PRUNE_FEED: [(&str, &str); 1] = [("feed_event_range", "processed_utc")];
+
+pub(crate) async fn prune(
+    store: &PgStore,
+    tenant: TenantId,
+    req: &PruneRequest,
+) -> Result<PruneCounts> {
+    let mut tx = store.begin(tenant).await?;
+    crate::tenant::settings(&mut tx, tenant).await?;
+    let mut counts = PruneCounts::default();
+    let (verb, dry) = if req.dry_run {
+        ("SELECT state, count(*)", true)
+    } else {
+        ("DELETE", false)
+    };
+    let time = |t: Option<Micros>| t.map(PgTime);
+    if dry {
+        let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{verb} {PRUNE_OBJECTS_WHERE} GROUP BY state"
+        )))
+        .bind(tenant.0)
+        .bind(time(req.rehydrated_before))
+        .bind(time(req.deleted_before))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (state, n) in rows {
+            match state.as_str() {
+                "REHYDRATED" => counts.rehydrated = n as u64,
+                _ => counts.deleted = n as u64,
+            }
+        }
+    } else {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "DELETE {PRUNE_OBJECTS_WHERE} RETURNING state"
+        )))
+        .bind(tenant.0)
+        .bind(time(req.rehydrated_before))
+        .bind(time(req.deleted_before))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        counts.rehydrated = rows.iter().filter(|s| *s == "REHYDRATED").count() as u64;
+        counts.deleted = rows.len() as u64 - counts.rehydrated;
+    }
+    if let Some(before) = req.jobs_before {
+        let sql = if dry {
+            format!("SELECT count(*) {PRUNE_JOBS_WHERE}")
+        } else {
+            format!("WITH d AS (DELETE {PRUNE_JOBS_WHERE} RETURNING 1) SELECT count(*) FROM d")
+        };
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(PgTime(before))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        counts.jobs = n as u64;
+    }
+    if let Some(before) = req.feed_before {
+        for (table, column) in PRUNE_FEED {
+            let cond = format!("FROM {table} WHERE tenant_id = $1 AND {column} < $2");
+            let sql = if dry {
+                format!("SELECT count(*) {cond}")
+            } else {
+                format!("WITH d AS (DELETE {cond} RETURNING 1) SELECT count(*) FROM d")
+            };
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.0)
+                .bind(PgTime(before))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            counts.feed_events += n as u64;
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(counts)
 }
 
 pub(crate) async fn job_objects(

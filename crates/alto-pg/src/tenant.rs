@@ -64,6 +64,26 @@ pub(crate) async fn tenants(store: &PgStore) -> Result<Vec<Tenant>> {
     rows.iter().map(tenant_from).collect()
 }
 
+pub(crate) async fn set_settings(
+    store: &PgStore,
+    tenant: TenantId,
+    settings: &TenantSettings,
+) -> Result<Tenant> {
+    let mut tx = store.begin(tenant).await?;
+    let row = sqlx::query(
+        "UPDATE tenant SET settings = $2 WHERE tenant_id = $1 \
+         RETURNING tenant_id, name, settings, created_utc",
+    )
+    .bind(tenant.0)
+    .bind(Json(settings))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))?;
+    tx.commit().await.map_err(db_err)?;
+    tenant_from(&row)
+}
+
 pub(crate) async fn tenant(store: &PgStore, name: &str) -> Result<Tenant> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     declare_name(&mut tx, name).await?;

@@ -226,6 +226,14 @@ impl Store for SqliteStore {
         self.append_audit_impl(tenant, event).await
     }
 
+    async fn set_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
+        self.set_tenant_settings_impl(tenant, settings).await
+    }
+
     async fn audit_query(&self, tenant: TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
         self.audit_impl(tenant, query).await
     }

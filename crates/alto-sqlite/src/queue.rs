@@ -27,7 +27,7 @@ use crate::{SqliteStore, codec, sql};
 use alto_core::lifecycle::Action;
 use alto_core::store::tiering::{
     ClaimRequest, CommitOutcome, Fence, JobOutcome, JobQuery, Lease, MAX_ATTEMPTS, PlanCommit,
-    Tiering, next_attempt,
+    PruneCounts, PruneRequest, Tiering, next_attempt,
 };
 use alto_core::store::{Page, PlanInfo, TransitionRequest};
 use alto_core::time::Micros;
@@ -67,6 +67,32 @@ const JOB_OBJECTS: &str = concat!(
     " FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
      WHERE t.tenant_id = ?1 AND t.job_id = ?2 ORDER BY h.name, t.path_key"
 );
+
+/// PLANNED objects planned before `?2` that no running job holds, oldest first, `?3` at most.
+const EXPIRED_PLANNED: &str = concat!(
+    "SELECT ",
+    sql::object_columns!(),
+    " FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND t.state = 'PLANNED' AND t.planned_utc < ?2 \
+     AND NOT EXISTS (SELECT 1 FROM tier_job AS j WHERE j.tenant_id = ?1 \
+         AND j.job_id = t.job_id AND j.state = 'running') \
+     ORDER BY t.planned_utc, t.tier_id LIMIT ?3"
+);
+
+/// The REHYDRATED (`?2` cutoff) and DELETED (`?3`) records a sweep removes; a NULL cutoff keeps
+/// that state. The file's row keeps no reference to a tier record.
+const PRUNE_OBJECTS_WHERE: &str = "FROM tier_object WHERE tenant_id = ?1 AND ( \
+     (state = 'REHYDRATED' AND ?2 IS NOT NULL AND coalesce(acted_utc, planned_utc) < ?2) \
+     OR (state = 'DELETED' AND ?3 IS NOT NULL AND coalesce(acted_utc, planned_utc) < ?3))";
+
+/// Finished jobs that finished before `?2` and hold no file.
+const PRUNE_JOBS_WHERE: &str = "FROM tier_job WHERE tenant_id = ?1 \
+     AND state IN ('done', 'failed', 'cancelled') AND finished_utc < ?2 \
+     AND NOT EXISTS (SELECT 1 FROM tier_object AS o WHERE o.tenant_id = ?1 \
+         AND o.job_id = tier_job.job_id)";
+
+/// Applied feed event ids recorded before `?2`.
+const PRUNE_FEED_WHERE: &str = "FROM feed_event WHERE tenant_id = ?1 AND applied_utc < ?2";
 
 /// The (share, key, state, version) of every object linked to a job, in (share, key) order.
 const JOB_LINKS: &str = "SELECT h.name, t.path_key, t.state, t.version \
@@ -688,6 +714,90 @@ impl Tiering for SqliteStore {
         tx.commit()
             .await
             .map_err(db_in("cannot commit the lease renewal"))
+    }
+
+    async fn expired_planned(
+        &self,
+        tenant: TenantId,
+        before: Micros,
+        limit: usize,
+    ) -> Result<Vec<TierObject>> {
+        let rows = sqlx::query(EXPIRED_PLANNED)
+            .bind(tenant.0)
+            .bind(before)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pools.read)
+            .await
+            .map_err(db)?;
+        rows.iter().map(decode_object).collect()
+    }
+
+    async fn prune(&self, tenant: TenantId, req: &PruneRequest) -> Result<PruneCounts> {
+        let mut tx = self.write().await?;
+        settings(&mut tx, tenant).await?;
+        let mut counts = PruneCounts::default();
+        let count = |sql: String| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        let states: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT state, count(*) {PRUNE_OBJECTS_WHERE} GROUP BY state"
+        )))
+        .bind(tenant.0)
+        .bind(req.rehydrated_before)
+        .bind(req.deleted_before)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (state, n) in states {
+            match state.as_str() {
+                "REHYDRATED" => counts.rehydrated = n as u64,
+                _ => counts.deleted = n as u64,
+            }
+        }
+        if let Some(before) = req.jobs_before {
+            counts.jobs = count(format!("SELECT count(*) {PRUNE_JOBS_WHERE}"))
+                .bind(tenant.0)
+                .bind(before)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)? as u64;
+        }
+        if let Some(before) = req.feed_before {
+            counts.feed_events = count(format!("SELECT count(*) {PRUNE_FEED_WHERE}"))
+                .bind(tenant.0)
+                .bind(before)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)? as u64;
+        }
+        if req.dry_run {
+            return Ok(counts);
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {PRUNE_OBJECTS_WHERE}")))
+            .bind(tenant.0)
+            .bind(req.rehydrated_before)
+            .bind(req.deleted_before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_in("cannot remove expired tier records"))?;
+        if let Some(before) = req.jobs_before {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {PRUNE_JOBS_WHERE}")))
+                .bind(tenant.0)
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_in("cannot remove finished jobs"))?;
+        }
+        if let Some(before) = req.feed_before {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {PRUNE_FEED_WHERE}")))
+                .bind(tenant.0)
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_in("cannot clear feed bookkeeping"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(db_in("cannot commit the sweep"))?;
+        Ok(counts)
     }
 
     async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>> {

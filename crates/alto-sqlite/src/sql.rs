@@ -21,6 +21,9 @@ pub(crate) const TENANT_INSERT: &str =
 
 pub(crate) const TENANT_SETTINGS: &str = "SELECT settings FROM tenant WHERE tenant_id = ?1";
 
+pub(crate) const TENANT_SET_SETTINGS: &str = "UPDATE tenant SET settings = ?2 \
+     WHERE tenant_id = ?1 RETURNING name, created_utc";
+
 /// The columns `tenants::decode_share` reads, in its order.
 macro_rules! share_columns {
     () => {
@@ -355,6 +358,7 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("TENANT_BY_NAME", TENANT_BY_NAME),
     ("TENANT_INSERT", TENANT_INSERT),
     ("TENANT_SETTINGS", TENANT_SETTINGS),
+    ("TENANT_SET_SETTINGS", TENANT_SET_SETTINGS),
     ("SHARE_BY_NAME", SHARE_BY_NAME),
     ("SHARE_INSERT", SHARE_INSERT),
     ("SHARE_SET_MOUNT_ROOT", SHARE_SET_MOUNT_ROOT),

@@ -109,6 +109,30 @@ impl SqliteStore {
         Ok(tenant_rec)
     }
 
+    pub(crate) async fn set_tenant_settings_impl(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
+        let json = serde_json::to_string(settings)
+            .map_err(|e| Error::invalid_input(format!("tenant settings: {e}")))?;
+        let mut tx = self.write().await?;
+        let row = sqlx::query(sql::TENANT_SET_SETTINGS)
+            .bind(tenant.0)
+            .bind(json)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))?;
+        tx.commit().await.map_err(db)?;
+        let mut t = Tenant::default();
+        t.id = tenant;
+        t.name = row.try_get(0).map_err(db)?;
+        t.created = row.try_get(1).map_err(db)?;
+        t.settings = settings.clone();
+        Ok(t)
+    }
+
     pub(crate) async fn tenant_impl(&self, name: &str) -> Result<Tenant> {
         let row = sqlx::query(sql::TENANT_BY_NAME)
             .bind(name)

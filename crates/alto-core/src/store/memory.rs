@@ -32,7 +32,8 @@ struct Inner {
     audit: Vec<(TenantId, AuditEvent)>,
     jobs: Vec<(TenantId, Job, i64)>,
     job_of: BTreeMap<Key, i64>,
-    processed: HashSet<(TenantId, String, String)>,
+    /// Applied feed event ids, with when.
+    processed: BTreeMap<(TenantId, String, String), Micros>,
     cursors: BTreeMap<(TenantId, String, String), Cursors>,
     unknown: Vec<(TenantId, String, AccessEvent)>,
     next_id: i64,
@@ -246,6 +247,22 @@ impl Store for MemoryStore {
         };
         g.tenants.push(t.clone());
         Ok(t)
+    }
+
+    async fn set_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let t = g
+            .tenants
+            .iter_mut()
+            .find(|t| t.id == tenant)
+            .expect("checked above");
+        t.settings = settings.clone();
+        Ok(t.clone())
     }
 
     async fn tenant(&self, name: &str) -> Result<Tenant> {
@@ -892,6 +909,102 @@ impl Tiering for MemoryStore {
         Ok(())
     }
 
+    async fn expired_planned(
+        &self,
+        tenant: TenantId,
+        before: Micros,
+        limit: usize,
+    ) -> Result<Vec<TierObject>> {
+        let g = self.lock();
+        g.tenant(tenant)?;
+        let running = |k: &Key| {
+            g.job_of.get(k).is_some_and(|job| {
+                g.jobs
+                    .iter()
+                    .any(|(t, j, _)| *t == tenant && j.id == *job && j.state == JobState::Running)
+            })
+        };
+        let mut out: Vec<TierObject> = g
+            .objects
+            .iter()
+            .filter(|(k, o)| {
+                k.0 == tenant
+                    && o.state == TierState::Planned
+                    && o.planned_at < before
+                    && !running(k)
+            })
+            .map(|(_, o)| o.clone())
+            .collect();
+        out.sort_by(|a, b| a.planned_at.cmp(&b.planned_at).then(a.id.cmp(&b.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn prune(&self, tenant: TenantId, req: &PruneRequest) -> Result<PruneCounts> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let mut counts = PruneCounts::default();
+        let old = |o: &TierObject, state: TierState, before: Option<Micros>| {
+            o.state == state && before.is_some_and(|b| o.acted_at.unwrap_or(o.planned_at) < b)
+        };
+        let gone: Vec<Key> = g
+            .objects
+            .iter()
+            .filter(|(k, o)| {
+                k.0 == tenant
+                    && (old(o, TierState::Rehydrated, req.rehydrated_before)
+                        || old(o, TierState::Deleted, req.deleted_before))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            match g.objects[k].state {
+                TierState::Rehydrated => counts.rehydrated += 1,
+                _ => counts.deleted += 1,
+            }
+        }
+        let held: HashSet<i64> = g.job_of.values().copied().collect();
+        let jobs: Vec<i64> = g
+            .jobs
+            .iter()
+            .filter(|(t, j, _)| {
+                *t == tenant
+                    && matches!(
+                        j.state,
+                        JobState::Done | JobState::Failed | JobState::Cancelled
+                    )
+                    && !held.contains(&j.id)
+                    && req
+                        .jobs_before
+                        .is_some_and(|b| j.finished.is_some_and(|f| f < b))
+            })
+            .map(|(_, j, _)| j.id)
+            .collect();
+        counts.jobs = jobs.len() as u64;
+        let feed: Vec<_> = g
+            .processed
+            .iter()
+            .filter(|(k, at)| k.0 == tenant && req.feed_before.is_some_and(|b| **at < b))
+            .map(|(k, _)| k.clone())
+            .collect();
+        counts.feed_events = feed.len() as u64;
+        if !req.dry_run {
+            for k in gone {
+                g.objects.remove(&k);
+                g.job_of.remove(&k);
+                if let Some(f) = g.files.get_mut(&k) {
+                    f.state = None;
+                }
+            }
+            g.jobs
+                .retain(|(t, j, _)| !(*t == tenant && jobs.contains(&j.id)));
+            for k in feed {
+                g.processed.remove(&k);
+            }
+        }
+        Ok(counts)
+    }
+
     async fn job_objects(&self, tenant: TenantId, job: i64) -> Result<Vec<TierObject>> {
         let g = self.lock();
         Ok(g.job_of
@@ -1090,11 +1203,11 @@ impl Feeds for MemoryStore {
         };
         for ev in events {
             let pid = (tenant, share.name.clone(), ev.id.clone());
-            if g.processed.contains(&pid) {
+            if g.processed.contains_key(&pid) {
                 out.duplicate += 1;
                 continue;
             }
-            g.processed.insert(pid);
+            g.processed.insert(pid, batch.now);
             if ev.at > batch.now + MAX_FUTURE {
                 out.skewed += 1;
                 continue;

@@ -412,6 +412,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         request: &TransitionRequest,
     ) -> Result<Option<TierObject>>;
 
+    /// Replace a tenant's settings; returns the tenant as stored.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the tenant does not exist.
+    async fn set_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Tenant>;
+
     /// Append an audit event, stamped with the store's [`Actor`](crate::Actor).
     ///
     /// # Behavior

@@ -144,6 +144,35 @@ pub struct JobQuery {
     pub limit: usize,
 }
 
+/// What a retention sweep removes from the store (each `None`: nothing of that kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneRequest {
+    /// REHYDRATED tier records whose last change is before this time.
+    pub rehydrated_before: Option<Micros>,
+    /// DELETED tier records whose last change is before this time.
+    pub deleted_before: Option<Micros>,
+    /// Finished jobs (done, failed, cancelled) that finished before this time and hold no file.
+    pub jobs_before: Option<Micros>,
+    /// Feed bookkeeping (applied event ids, staged events) recorded before this time.
+    pub feed_before: Option<Micros>,
+    /// Count what would go; remove nothing.
+    pub dry_run: bool,
+}
+
+/// What a retention sweep removed (or, dry, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct PruneCounts {
+    /// REHYDRATED records.
+    pub rehydrated: u64,
+    /// DELETED records.
+    pub deleted: u64,
+    /// Finished jobs.
+    pub jobs: u64,
+    /// Feed bookkeeping rows.
+    pub feed_events: u64,
+}
+
 /// Committed plans and the job queue. See the module docs.
 #[async_trait]
 pub trait Tiering: Send + Sync {
@@ -155,6 +184,23 @@ pub trait Tiering: Send + Sync {
     /// # Behavior
     /// - `NotFound` when the tenant has no such file.
     async fn file(&self, tenant: TenantId, share: &str, path_key: &str) -> Result<FileRecord>;
+
+    /// PLANNED tier objects planned before `before`, oldest first, at most `limit`, leaving out
+    /// those a running job holds (its worker is acting on them).
+    async fn expired_planned(
+        &self,
+        tenant: TenantId,
+        before: Micros,
+        limit: usize,
+    ) -> Result<Vec<TierObject>>;
+
+    /// Remove what `request` names, in one transaction.
+    ///
+    /// # Behavior
+    /// - Never removes a PLANNED or STUBBED record, a job that is queued or running or holds a
+    ///   file, or anything of another tenant.
+    /// - With `dry_run`, counts and removes nothing.
+    async fn prune(&self, tenant: TenantId, request: &PruneRequest) -> Result<PruneCounts>;
 
     /// Commit a plan: PLANNED tier objects and their jobs, in one transaction.
     ///
