@@ -67,6 +67,10 @@ enum Command {
     /// Keep last-access times current from access feeds (LucidLink audit trail, event batches).
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
+    /// Apply retention: expire old plans, remove old REHYDRATED/DELETED records, finished jobs
+    /// and feed bookkeeping, per each tenant's settings (`alto tenant set`). Never touches a
+    /// user file or a STUBBED record.
+    Maintain(cmd_admin::MaintainArgs),
     /// Read a tenant's audit trail: filter by kind, subject, time or parent, resume from a
     /// cursor, or follow it as events are committed.
     Audit(cmd_audit::AuditArgs),
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
     ));
     let result = match cli.command {
         Command::Audit(args) => cmd_audit::run(args, cli.quiet),
+        Command::Maintain(args) => cmd_admin::maintain(args, cli.quiet),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Plan(args) => cmd_plan::run(args, cli.quiet),
         Command::Demo(args) => demo::run(args, cli.quiet),

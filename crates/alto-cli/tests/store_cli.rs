@@ -823,3 +823,111 @@ fn shares_have_roots() {
     );
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
+
+#[test]
+fn tenant_settings_and_maintain() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = format!("sqlite://{}/alto.db", d.display());
+    let s = ["--store", store.as_str()];
+    let run = |args: &[&str]| alto_in(d, &[args, &s[..]].concat());
+    let (inv, _) = write_tree(&d.join("primary"), 4);
+    let rules = d.join("rules.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[[rule]]\nname = \"cold\"\naccessed_before = \"30d\"\ntarget = \"file://{}/tier/\"\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    ok(&run(&["tenant", "create", "acme"]));
+    let primary = d.join("primary").display().to_string();
+    ok(&run(&[
+        "share", "create", "media", "--tenant", "acme", "--root", &primary,
+    ]));
+    ok(&run(&[
+        "ingest",
+        "--tenant",
+        "acme",
+        "--share",
+        "media",
+        inv.to_str().unwrap(),
+    ]));
+    ok(&run(&[
+        "plan",
+        "--tenant",
+        "acme",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--commit",
+    ]));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["tenant", "show", "acme"]))).unwrap();
+    assert_eq!(shown["planned_retention_days"], 365);
+    assert_eq!(shown["feed_staging_hours"], 24);
+    // Nothing is old enough under the defaults.
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["maintain", "--tenant", "acme", "--json"]))).unwrap();
+    assert_eq!(r["planned_expired"], 0);
+    let set: serde_json::Value = serde_json::from_str(&ok(&run(&[
+        "tenant",
+        "set",
+        "acme",
+        "--planned-retention-days",
+        "0",
+        "--rehydrated-retention-days",
+        "never",
+        "--deleted-retention-days",
+        "30",
+    ])))
+    .unwrap();
+    assert_eq!(set["planned_retention_days"], 0);
+    assert_eq!(set["rehydrated_retention_days"], serde_json::Value::Null);
+    assert_eq!(set["deleted_retention_days"], 30);
+    assert_eq!(set["feed_staging_hours"], 24, "settings not given are kept");
+    // 0 days is "expire now": a dry run counts the 4 plans and changes nothing.
+    let dry: serde_json::Value = serde_json::from_str(&ok(&run(&[
+        "maintain",
+        "--tenant",
+        "acme",
+        "--dry-run",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        (dry["planned_expired"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(4), Some(true))
+    );
+    let planned = ok(&run(&[
+        "find", "--tenant", "acme", "--state", "planned", "--format", "json",
+    ]));
+    assert_eq!(planned.lines().count(), 4);
+    let text = ok(&run(&["maintain", "--tenant", "acme"]));
+    assert!(text.contains("acme: expired 4 plans"), "{text}");
+    let planned = ok(&run(&[
+        "find", "--tenant", "acme", "--state", "planned", "--format", "json",
+    ]));
+    assert_eq!(planned.lines().count(), 0);
+    let sweeps: serde_json::Value = serde_json::from_str(&ok(&run(&[
+        "audit",
+        "--tenant",
+        "acme",
+        "--kind",
+        "maintain.sweep",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let sweeps = sweeps["events"].as_array().unwrap();
+    assert_eq!(sweeps.len(), 2, "one event per sweep that was not dry");
+    assert_eq!(sweeps[0]["detail"]["planned_expired"], 0);
+    assert_eq!(sweeps[1]["detail"]["planned_expired"], 4);
+    assert_eq!(sweeps[1]["actor"]["source"], "cli:maintain");
+    // A bad value is a usage error that changes nothing.
+    let bad = run(&["tenant", "set", "acme", "--deleted-retention-days", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["tenant", "show", "acme"]))).unwrap();
+    assert_eq!(shown["deleted_retention_days"], 30);
+}

@@ -533,6 +533,28 @@ impl TenantHandle {
         )
     }
 
+    /// Replace the tenant's settings (retention, feed policies, history). The handle keeps the
+    /// settings it was made with; use the returned one.
+    pub async fn set_settings(&self, settings: &TenantSettings) -> Result<TenantHandle> {
+        let tenant = self
+            .store()
+            .set_tenant_settings(self.tenant.id, settings)
+            .await?;
+        Ok(TenantHandle {
+            alto: self.alto.clone(),
+            tenant,
+        })
+    }
+
+    /// Apply the tenant's retention settings now ([`alto_core::maintain`]): expire old plans,
+    /// remove old REHYDRATED/DELETED records, finished jobs and feed bookkeeping. With
+    /// `dry_run`, count only. Never touches a user file or a STUBBED record.
+    pub async fn maintain(&self, dry_run: bool) -> Result<alto_core::maintain::MaintainReport> {
+        // Read the settings as stored now, not as this handle was made.
+        let tenant = self.store().tenant(&self.tenant.name).await?;
+        alto_core::maintain::maintain(self.store(), &tenant, now_micros(), dry_run).await
+    }
+
     /// Cancel a queued or running job (its files not yet stubbed stay PLANNED for a later
     /// plan).
     pub async fn cancel_job(&self, job: i64) -> Result<Job> {
