@@ -54,6 +54,9 @@ pub(crate) struct LucidArgs {
     /// Time between passes with `--follow`: 30s, 5m, 1h.
     #[arg(long, default_value = "5m")]
     interval: String,
+    /// Serve Prometheus metrics at this address (`127.0.0.1:9464`) while following.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -118,25 +121,47 @@ fn lucid(a: LucidArgs, quiet: bool) -> CmdResult {
     let interval = alto_rules::parse_duration(&a.interval)
         .map_err(|e| Failure::usage(format!("--interval: {e}")))?;
     runtime()?.block_on(async {
+        if let Some(addr) = a.metrics_addr {
+            crate::metrics::serve(addr, quiet)?;
+        }
         let tenant = tenant(&a.common, quiet).await?;
         let mut spec = ShareSpec::new(a.common.share.clone(), ShareKind::Lucidlink);
         spec.mount_root = a.mount_root.clone();
         tenant.ensure_share(&spec).await?;
+        let interval = std::time::Duration::from_micros(interval.max(1_000_000) as u64);
+        let mut backoff = std::time::Duration::ZERO;
         loop {
             let opts = options(&a.common)?;
-            let r = tenant
+            let pass = tenant
                 .follow_lucid(&a.common.share, &a.root, &opts, &mut |m| {
                     eprintln!("alto: malformed audit line {m}");
                 })
-                .await?;
-            print(&r);
-            if !a.follow {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_micros(
-                interval.max(1_000_000) as u64
-            ))
-            .await;
+                .await;
+            let wait = match pass {
+                Ok(r) => {
+                    print(&r);
+                    if !a.follow {
+                        return Ok(());
+                    }
+                    backoff = std::time::Duration::ZERO;
+                    interval
+                }
+                Err(e) if !a.follow => return Err(e.into()),
+                // Following, a failed pass (the store restarting, the filespace unmounted) is
+                // logged and tried again, sooner at first, then at most every interval. The
+                // cursors only move with applied batches, so nothing is lost or applied twice.
+                Err(e) => {
+                    backoff = (backoff * 2)
+                        .max(std::time::Duration::from_secs(1))
+                        .min(interval);
+                    eprintln!(
+                        "alto: feed pass failed: {e}; trying again in {}",
+                        crate::fmt::duration(backoff.as_secs_f64())
+                    );
+                    backoff
+                }
+            };
+            tokio::time::sleep(wait).await;
         }
     })
 }

@@ -64,6 +64,9 @@ pub(crate) struct RunArgs {
     /// `s3://bucket/`): a rule's target elsewhere is refused. Default: any target.
     #[arg(long = "allow-target", value_name = "PREFIX")]
     allow_targets: Vec<String>,
+    /// Serve Prometheus metrics at this address (`127.0.0.1:9464`) while running.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// The live view of `alto run`: files done out of the files of the jobs queued or running at the
@@ -157,6 +160,9 @@ pub(crate) fn run(args: RunArgs, quiet: bool) -> CmdResult {
         })?;
     let started = std::time::Instant::now();
     let totals = rt.block_on(async {
+        if let Some(addr) = args.metrics_addr {
+            crate::metrics::serve(addr, quiet)?;
+        }
         let store = args
             .store
             .open_trusted(quiet, args.allow_shared_store)

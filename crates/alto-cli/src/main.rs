@@ -16,6 +16,7 @@ mod cmd_tier;
 mod demo;
 mod fmt;
 mod input;
+mod metrics;
 mod store;
 
 use clap::{Parser, Subcommand};

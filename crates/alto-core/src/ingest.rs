@@ -393,6 +393,7 @@ pub async fn ingest(
     } else {
         report.missing = store.finish_scan(tenant, scan.id).await?.missing;
     }
+    crate::telemetry::ingest_rows(report.accepted, report.rejected, report.folders);
     store
         .append_audit(
             tenant,

@@ -33,6 +33,7 @@ pub mod names;
 pub mod path;
 pub mod planner;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod time;

@@ -389,6 +389,7 @@ pub async fn run_one_job_with_progress(
             Ok(FileOutcome::Stubbed(bytes, notes)) => {
                 report.stubbed += 1;
                 report.bytes += bytes;
+                crate::telemetry::file_stubbed(bytes);
                 report
                     .notes
                     .extend(notes.into_iter().map(|n| format!("{}: {n}", obj.path)));
@@ -396,6 +397,7 @@ pub async fn run_one_job_with_progress(
             }
             Ok(FileOutcome::Skipped) => {
                 report.skipped += 1;
+                crate::telemetry::file_skipped();
                 on_file(FileProgress::Skipped);
             }
             // A lost lease ends the attempt: someone else owns the job now. A file's own
@@ -411,6 +413,7 @@ pub async fn run_one_job_with_progress(
             }
             Err(e) => {
                 report.failed += 1;
+                crate::telemetry::file_failed(e.kind());
                 report.errors.push(format!("{}: {e}", obj.path));
                 audit_failure(store, tenant, obj, Some(&lease.job), &e).await;
                 let target_down = e.kind() == ErrorKind::Backend && e.is_retryable();
@@ -446,6 +449,10 @@ pub async fn run_one_job_with_progress(
     };
     q.finish_job(tenant.id, fence, &outcome, now_micros())
         .await?;
+    crate::telemetry::job_finished(match outcome {
+        JobOutcome::Done { .. } => "done",
+        _ => "retry",
+    });
     Ok(Some(report))
 }
 

@@ -254,6 +254,7 @@ async fn batch_event(
     let lag = out
         .newest
         .map(|n| (opts.now - n) as f64 / MICROS_PER_SEC as f64);
+    crate::telemetry::feed_batch(out, lag);
     let e = store
         .append_audit(
             tenant.id,
