@@ -113,9 +113,25 @@ async fn main() -> Result<(), BoxError> {
         rules: None,
         rehydrate: None,
     };
+    let rss_before = reset_peak_rss();
     let started = Instant::now();
     let report = follow_lucid(&store, &tenant, "fs", &scratch.1, &feed_opts, &mut |_| {}).await?;
     let secs = started.elapsed().as_secs_f64();
+    let rss_pass = peak_rss();
+    // Beside it: the memory a pass needed when it held every new event to sort them (before
+    // issue 19), measured by reading the same tree into one vector.
+    reset_peak_rss();
+    let mut held = Vec::new();
+    let mut cursors = alto_core::feed::lucid::Cursors::default();
+    alto_core::feed::lucid::read_tree(
+        &scratch.1,
+        &mut cursors,
+        &mut |e| held.push(e),
+        &mut |_| {},
+    )?;
+    let held_len = held.len();
+    drop(held);
+    let rss_held = peak_rss();
     println!(
         "follow_lucid: {} events in {} files, {} applied, {} stale, {} duplicate, {} skewed, \
          {} unknown; batches of {batch}",
@@ -132,5 +148,30 @@ async fn main() -> Result<(), BoxError> {
         secs,
         report.read as f64 / secs * 60.0
     );
+    println!(
+        "peak RSS of the pass: {} MiB (before it: {} MiB); holding the pass's {held_len} events \
+         instead: {} MiB",
+        rss_pass / 1024,
+        rss_before / 1024,
+        rss_held / 1024
+    );
     Ok(())
+}
+
+/// This process's peak resident set (KiB, `VmHWM`), 0 where /proc has none.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Reset the peak to the current resident set (Linux `clear_refs` 5) and return it.
+fn reset_peak_rss() -> u64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    peak_rss()
 }

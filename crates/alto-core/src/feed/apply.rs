@@ -12,7 +12,7 @@
 //! `alto rehydrate` (or the next access) brings it back later.
 
 use super::AccessEvent;
-use super::lucid::{Malformed, list_audit_files, read_file};
+use super::lucid::{AuditReader, Malformed, list_audit_files};
 use crate::driver::StubDriver;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Action, TierState};
@@ -158,8 +158,14 @@ pub async fn apply_batch_file(
     Ok(report)
 }
 
-/// One pass over a `.lucid_audit` tree, from the store's cursors. The new events of the pass are
-/// held in memory (about 200 bytes each) to be applied in time order.
+/// One pass over a `.lucid_audit` tree, from the store's cursors, in bounded memory.
+///
+/// Each audit file is in time order (a client node appends its events as they happen); the files
+/// are merged by time (then id) as they are read, one pending event per file, into batches of
+/// `opts.batch_events`, so moves and accesses of different nodes meet the same way on every pass.
+/// Each batch carries the cursors of the files it consumed, stored with it in one transaction: a
+/// crash between batches resumes after the last one applied. Memory holds one batch, one event
+/// and one read buffer per file with new lines, whatever the length of the history.
 pub async fn follow_lucid(
     store: &dyn Store,
     tenant: &Tenant,
@@ -168,52 +174,80 @@ pub async fn follow_lucid(
     opts: &FeedOptions,
     on_malformed: &mut dyn FnMut(Malformed),
 ) -> Result<FeedReport> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     let f = feeds(store)?;
     let cursors = f.feed_cursors(tenant.id, share, "lucid").await?;
     let mut report = FeedReport::default();
     let mut stats = super::FeedReadStats::default();
-    let mut events = Vec::new();
-    let mut moved = Vec::new();
+    // Per file: its reader, its key, the cursor stored, the cursor to store next.
+    let mut readers = Vec::new();
+    let mut keys = Vec::new();
+    let mut saved = Vec::new();
+    let mut consumed = Vec::new();
+    let mut pending: Vec<Option<AccessEvent>> = Vec::new();
+    let mut heap: BinaryHeap<Reverse<(Micros, String, usize)>> = BinaryHeap::new();
     for file in list_audit_files(root)? {
         let key = (file.node.clone(), file.stem.clone());
         let from = cursors.get(&key).copied().unwrap_or_default();
-        let to = read_file(
-            &file,
-            from,
-            &mut stats,
-            &mut |e| events.push(e),
-            on_malformed,
-        )?;
-        if to != from {
-            moved.push((key, to));
+        let mut r = AuditReader::open(file, from, &mut stats)?;
+        let idx = readers.len();
+        match r.next_event(&mut stats, on_malformed)? {
+            Some((ev, _)) => {
+                heap.push(Reverse((ev.at, ev.id.clone(), idx)));
+                pending.push(Some(ev));
+                consumed.push(from);
+            }
+            // Nothing new but maybe skipped or malformed lines: the cursor moves past them.
+            None => {
+                pending.push(None);
+                consumed.push(r.cursor());
+            }
         }
+        readers.push(r);
+        keys.push(key);
+        saved.push(from);
     }
-    // Nodes interleave: apply in time order, whatever order the files were read in, so moves
-    // and accesses meet the same way on every pass. Cursors go with the last batch; a crash
-    // before it means a re-read whose events are all recognised as duplicates.
-    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     let size = opts.batch_events.max(1);
-    let mut batches: Vec<Vec<AccessEvent>> = Vec::new();
-    let mut rest = events.into_iter().peekable();
-    while rest.peek().is_some() {
-        batches.push(rest.by_ref().take(size).collect());
-    }
-    if batches.is_empty() && !moved.is_empty() {
-        batches.push(Vec::new());
-    }
-    let last = batches.len().saturating_sub(1);
-    for (i, events) in batches.into_iter().enumerate() {
+    loop {
+        let mut events = Vec::with_capacity(size.min(heap.len().max(1) * 64));
+        while events.len() < size {
+            let Some(Reverse((_, _, idx))) = heap.pop() else {
+                break;
+            };
+            let ev = pending[idx].take().expect("a pending event per heap entry");
+            let r = &mut readers[idx];
+            match r.next_event(&mut stats, on_malformed)? {
+                Some((next, before)) => {
+                    // Consumed up to the next event's line (its own line once it is taken).
+                    consumed[idx] = before;
+                    heap.push(Reverse((next.at, next.id.clone(), idx)));
+                    pending[idx] = Some(next);
+                }
+                None => consumed[idx] = r.cursor(),
+            }
+            events.push(ev);
+        }
+        let moved: Vec<_> = (0..readers.len())
+            .filter(|&i| consumed[i] != saved[i])
+            .map(|i| (keys[i].clone(), consumed[i]))
+            .collect();
+        if events.is_empty() && moved.is_empty() {
+            break;
+        }
+        for (i, c) in consumed.iter().enumerate() {
+            saved[i] = *c;
+        }
         let mut batch = EventBatch {
             feed: "lucid".into(),
             events,
-            cursors: if i == last {
-                std::mem::take(&mut moved)
-            } else {
-                Vec::new()
-            },
+            cursors: moved,
             now: opts.now,
         };
         flush(store, tenant, share, &mut batch, opts, &mut report).await?;
+        if heap.is_empty() {
+            break;
+        }
     }
     report.files = stats.files;
     report.read = stats.read;

@@ -223,74 +223,141 @@ pub fn list_audit_files(root: &Path) -> Result<Vec<AuditFile>> {
 /// Read one audit file from `cursor` to its last complete line.
 pub fn read_file(
     file: &AuditFile,
-    mut cursor: Cursor,
+    cursor: Cursor,
     stats: &mut FeedReadStats,
     on_event: &mut dyn FnMut(AccessEvent),
     on_malformed: &mut dyn FnMut(Malformed),
 ) -> Result<Cursor> {
-    let mut f = match std::fs::File::open(&file.path) {
-        Ok(f) => f,
-        // Renamed from .active to .log between listing and opening: the next pass reads it.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cursor),
-        Err(e) => {
-            return Err(Error::from(e).prefixed(&format!("cannot open {}", file.path.display())));
-        }
-    };
-    let len = f.metadata()?.len();
-    if len < cursor.offset {
-        // Never happens with LucidLink (files only grow); refuse to guess.
-        return Err(Error::invalid_input(format!(
-            "{} is shorter ({len} bytes) than its cursor ({}): was it truncated?",
-            file.path.display(),
-            cursor.offset
-        )));
+    let mut r = AuditReader::open(file.clone(), cursor, stats)?;
+    while let Some((ev, _)) = r.next_event(stats, on_malformed)? {
+        on_event(ev);
     }
-    f.seek(SeekFrom::Start(cursor.offset))?;
-    stats.files += 1;
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let mut start = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
-            let line = &buf[start..start + nl];
-            let offset = cursor.offset;
-            cursor.offset += nl as u64 + 1;
-            cursor.line += 1;
-            stats.bytes += nl as u64 + 1;
-            start += nl + 1;
-            let text = line.strip_suffix(b"\r").unwrap_or(line);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
+    Ok(r.cursor())
+}
+
+/// One audit file read event by event from a cursor, holding one read buffer (64 KiB, more only
+/// for a longer line), not the file.
+#[derive(Debug)]
+pub struct AuditReader {
+    file: AuditFile,
+    f: Option<std::fs::File>,
+    cursor: Cursor,
+    buf: Vec<u8>,
+    start: usize,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+impl AuditReader {
+    /// Open `file` at `cursor`. A file renamed away since it was listed (`.active` to `.log`)
+    /// reads as empty: the next pass reads it under its new name. A file shorter than its cursor
+    /// is refused (LucidLink files only grow).
+    pub fn open(file: AuditFile, cursor: Cursor, stats: &mut FeedReadStats) -> Result<AuditReader> {
+        let mut f = match std::fs::File::open(&file.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(AuditReader {
+                    file,
+                    f: None,
+                    cursor,
+                    buf: Vec::new(),
+                    start: 0,
+                });
             }
-            let id = format!("{}/{}/{offset}", file.node, file.stem);
-            let parsed = std::str::from_utf8(text)
-                .map_err(|_| "not UTF-8".to_string())
-                .and_then(|t| parse_line(t, id));
-            match parsed {
-                Ok(Some(ev)) => {
-                    stats.read += 1;
-                    on_event(ev);
-                }
-                Ok(None) => stats.skipped += 1,
-                Err(reason) => {
-                    stats.malformed += 1;
-                    on_malformed(Malformed {
-                        file: file.path.clone(),
-                        line: cursor.line,
-                        reason,
-                    });
-                }
+            Err(e) => {
+                return Err(
+                    Error::from(e).prefixed(&format!("cannot open {}", file.path.display()))
+                );
             }
+        };
+        let len = f.metadata()?.len();
+        if len < cursor.offset {
+            return Err(Error::invalid_input(format!(
+                "{} is shorter ({len} bytes) than its cursor ({}): was it truncated?",
+                file.path.display(),
+                cursor.offset
+            )));
         }
-        buf.drain(..start);
+        f.seek(SeekFrom::Start(cursor.offset))?;
+        stats.files += 1;
+        Ok(AuditReader {
+            file,
+            f: Some(f),
+            cursor,
+            buf: Vec::new(),
+            start: 0,
+        })
     }
-    // Whatever is left is a half-written line: it stays for the next pass.
-    Ok(cursor)
+
+    /// The file.
+    pub fn file(&self) -> &AuditFile {
+        &self.file
+    }
+
+    /// Where reading stands: after the last complete line consumed.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// The next event and the cursor right before its line; `None` at the last complete line
+    /// (a half-written line stays for the next pass). Blank, skipped and malformed lines on the
+    /// way are consumed (malformed ones reported).
+    pub fn next_event(
+        &mut self,
+        stats: &mut FeedReadStats,
+        on_malformed: &mut dyn FnMut(Malformed),
+    ) -> Result<Option<(AccessEvent, Cursor)>> {
+        loop {
+            while let Some(nl) = memchr::memchr(b'\n', &self.buf[self.start..]) {
+                let line_start = self.start;
+                self.start += nl + 1;
+                let before = self.cursor;
+                let offset = self.cursor.offset;
+                self.cursor.offset += nl as u64 + 1;
+                self.cursor.line += 1;
+                stats.bytes += nl as u64 + 1;
+                let line = &self.buf[line_start..line_start + nl];
+                let text = line.strip_suffix(b"\r").unwrap_or(line);
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let id = format!("{}/{}/{offset}", self.file.node, self.file.stem);
+                let parsed = std::str::from_utf8(text)
+                    .map_err(|_| "not UTF-8".to_string())
+                    .and_then(|t| parse_line(t, id));
+                match parsed {
+                    Ok(Some(ev)) => {
+                        stats.read += 1;
+                        return Ok(Some((ev, before)));
+                    }
+                    Ok(None) => stats.skipped += 1,
+                    Err(reason) => {
+                        stats.malformed += 1;
+                        on_malformed(Malformed {
+                            file: self.file.path.clone(),
+                            line: self.cursor.line,
+                            reason,
+                        });
+                    }
+                }
+            }
+            // Keep the partial line, read more.
+            self.buf.drain(..self.start);
+            self.start = 0;
+            let Some(f) = self.f.as_mut() else {
+                return Ok(None);
+            };
+            let have = self.buf.len();
+            self.buf.resize(have + READ_CHUNK, 0);
+            let n = f.read(&mut self.buf[have..])?;
+            self.buf.truncate(have + n);
+            if n == 0 {
+                self.f = None;
+                self.buf = Vec::new();
+                return Ok(None);
+            }
+        }
+    }
 }
 
 /// Read every audit file of the tree from its cursor, advancing the cursors.
