@@ -57,7 +57,7 @@ test('listings refuse bad arguments and foreign cursors at once', async () => {
 // A cursor that parses and names the right listing, but whose position the store cannot read:
 // it passes tenant.jobs()/audit() and fails when the first page is fetched, in the middle of
 // `for await`. (The cursor text is opaque to users; a test may forge one.)
-const forged = (listing) => 'ac1' + Buffer.from(`${listing}\0not-a-number`).toString('hex')
+const forged = (listing) => 'ac2' + Buffer.from(`${listing}\0not-a-number`).toString('base64url')
 
 test('an error while a listing fetches a page carries its code, in for await as in nextPage', async () => {
   const alto = await connect('memory://')
