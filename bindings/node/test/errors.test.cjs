@@ -38,6 +38,12 @@ test('listings refuse bad arguments and foreign cursors at once', async () => {
   assert.throws(() => tenant.files({ state: 'FROZEN' }), code('InvalidInput'))
   assert.throws(() => tenant.jobs({ state: 'sleeping' }), code('InvalidInput'))
   assert.throws(() => tenant.audit({ after: 'not-a-cursor' }), code('InvalidInput'))
+  // Filters of the wrong type are refused by the addon's argument conversion (napi's codes).
+  assert.throws(() => tenant.audit({ kind: 5 }), code('InvalidArg'))
+  assert.throws(() => tenant.audit({ kind: ['tier.plan', 5] }), code('InvalidArg'))
+  assert.throws(() => tenant.audit({ since: '2025-01-01' }), code('DateExpected'))
+  assert.throws(() => tenant.audit({ subject: 7 }), code('StringExpected'))
+  assert.throws(() => tenant.audit({ children: '12' }), code('NumberExpected'))
   await tenant.createShare('media')
   const t2 = await alto.createTenant('other')
   await t2.createShare('m')
