@@ -214,7 +214,10 @@ export declare class Tenant {
   files(query?: FileQueryOptions | undefined | null): FileList
   /** The tenant's tiering jobs, an async iterable with a resumable `cursor`. */
   jobs(query?: JobQueryOptions | undefined | null): JobList
-  /** The tenant's audit trail, oldest first, an async iterable with a resumable `cursor`. */
+  /**
+   * The tenant's audit trail in read order (commit order), optionally filtered by kind,
+   * subject, time and parent: an async iterable with a resumable `cursor`.
+   */
   audit(query?: AuditQueryOptions | undefined | null): AuditList
   /**
    * Bring the stubbed file at `path` of `share` back; rejects with `'InvalidTransition'` when
@@ -231,28 +234,74 @@ export declare class Tenant {
   cancelJob(job: number): Promise<JobInfo>
 }
 
+/**
+ * Who wrote an audit event: what the writing process said of itself (a claim; empty strings
+ * and absent numbers when unknown), the interface it wrote through, and on PostgreSQL the
+ * database login, which the database fills in.
+ */
+export interface Actor {
+  /** The operating-system user name. */
+  user: string
+  /** The host name. */
+  host: string
+  /** The program (`node`, `alto`, `python3.12`, …). */
+  process: string
+  /**
+   * The interface: `node` (or what `connect(url, { source })` named), `python`, `sdk`,
+   * `cli:<command>`.
+   */
+  source: string
+  /** The operating-system user id. */
+  uid?: number
+  /** The process id. */
+  pid?: number
+  /** PostgreSQL only: the database login that wrote it. */
+  dbUser?: string
+}
+
 /** One entry of the audit trail (`tenant.audit()`). */
 export interface AuditEvent {
-  /** Event id, increasing. */
+  /** Event id, unique in the store. */
   id: number
   /** When. */
   at: Date
-  /** What happened: `tier.plan`, `tier.stub`, `job.done`, … */
+  /** What happened: `tier.plan`, `tier.stub`, `job.create`, `job.done`, `ingest.chunk`, … */
   kind: string
-  /** What it happened to. */
+  /** What it happened to (a path key, an object key, a job or scan id). */
   subject: string
   /** Details (JSON). */
   detail: any
-  /** The event this one belongs to. */
+  /** Who wrote it. */
+  actor: Actor
+  /**
+   * The event this one belongs to (a job's file events and outcome under its `job.create`,
+   * a scan's chunks under its `ingest.scan`, a feed batch's effects under its `feed.batch`).
+   */
   parent?: number
 }
 
-/** Where `tenant.audit()` starts. */
+/** Which events `tenant.audit()` lists, and where it starts. Every filter given narrows. */
 export interface AuditQueryOptions {
-  /** Resume after this cursor (a `cursor` of an earlier `audit()` listing). */
+  /** Resume after this cursor (a `cursor` of an earlier `audit()` listing, filtered or not). */
   after?: string
   /** Items fetched per page (default 1000). */
   pageSize?: number
+  /**
+   * Only events of this kind (`'tier.stub'`) or family (`'tier.*'`: every `tier.…` kind),
+   * or of any of several (`['job.*', 'tier.fail']`).
+   */
+  kind?: string | Array<string>
+  /** Only events about this subject (a path key, an object key, a job or scan id), exactly. */
+  subject?: string
+  /** Only events at or after this time. */
+  since?: Date
+  /** Only events before this time. */
+  until?: Date
+  /**
+   * Only the children of this event (`job.event`: a job's file events and outcome; an
+   * `ingest.scan` event: its chunks).
+   */
+  children?: number
 }
 
 /** What committing the plan did (`tenant.plan(rules, { commit: true })`). */
@@ -273,7 +322,9 @@ export interface Committed {
 
 /**
  * Open the store at `url` (`sqlite://alto.db`, `postgres://user@host/db`, `memory://`).
- * Embedded stores are created and migrated on first use.
+ * Embedded stores are created and migrated on first use. The audit events the connection
+ * writes name this process (user, host, program, pid) and the source `'node'` (or
+ * `options.source`) as their actor.
  */
 export declare function connect(url: string, options?: ConnectOptions | undefined | null): Promise<Alto>
 
@@ -289,6 +340,11 @@ export interface ConnectOptions {
    * workers and by rehydration). Absent: any target.
    */
   allowedTargets?: Array<string>
+  /**
+   * The source the audit events this connection writes name in their `actor` (default
+   * `'node'`): a service's name, say, to tell its events from others'.
+   */
+  source?: string
 }
 
 /** Create a PostgreSQL runtime login `role` (with the owner's URL); `connect` with it. */
@@ -480,6 +536,11 @@ export interface JobInfo {
   leaseExpires?: Date
   /** When it finished. */
   finished?: Date
+  /**
+   * The id of its `job.create` audit event, the parent of its files' events and of its
+   * outcome: `tenant.audit({ children: job.event })` lists them.
+   */
+  event?: number
 }
 
 /** Which jobs `tenant.jobs()` lists. */

@@ -17,10 +17,15 @@ pub struct ConnectOptions {
     /// Tier targets under these prefixes only (a rule's target elsewhere is refused by the
     /// workers and by rehydration). Absent: any target.
     pub allowed_targets: Option<Vec<String>>,
+    /// The source the audit events this connection writes name in their `actor` (default
+    /// `'node'`): a service's name, say, to tell its events from others'.
+    pub source: Option<String>,
 }
 
 /// Open the store at `url` (`sqlite://alto.db`, `postgres://user@host/db`, `memory://`).
-/// Embedded stores are created and migrated on first use.
+/// Embedded stores are created and migrated on first use. The audit events the connection
+/// writes name this process (user, host, program, pid) and the source `'node'` (or
+/// `options.source`) as their actor.
 #[napi]
 pub fn connect<'env>(
     env: &'env Env,
@@ -28,6 +33,7 @@ pub fn connect<'env>(
     options: Option<ConnectOptions>,
 ) -> Result<PromiseRaw<'env, Alto>> {
     let mut builder = alto::Alto::builder(url);
+    let mut source = String::from("node");
     if let Some(o) = options {
         for (share, dir) in o.share_roots.unwrap_or_default() {
             builder = builder.share_root(share, dir);
@@ -35,8 +41,15 @@ pub fn connect<'env>(
         for prefix in o.allowed_targets.unwrap_or_default() {
             builder = builder.allow_target(prefix);
         }
+        if let Some(s) = o.source {
+            source = s;
+        }
     }
-    let connecting = on_own_thread(move || builder.connect());
+    let connecting = on_own_thread(move || async move {
+        let alto = builder.connect().await?;
+        alto.set_audit_source(&source);
+        Ok(alto)
+    });
     promise(env, connecting, |inner| Ok(Alto { inner }))
 }
 

@@ -215,6 +215,10 @@ pub struct JobInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub finished: Option<DateTime<Utc>>,
+    /// The id of its `job.create` audit event, the parent of its files' events and of its
+    /// outcome: `tenant.audit({ children: job.event })` lists them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<i64>,
 }
 
 impl From<alto::Job> for JobInfo {
@@ -242,6 +246,7 @@ impl From<alto::Job> for JobInfo {
             bytes_moved: size(j.bytes_moved),
             created: date(j.created),
             finished: opt_date(j.finished),
+            event: j.event,
         }
     }
 }
@@ -251,18 +256,21 @@ impl From<alto::Job> for JobInfo {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
-    /// Event id, increasing.
+    /// Event id, unique in the store.
     pub id: i64,
     /// When.
     #[serde(serialize_with = "json::date")]
     pub at: DateTime<Utc>,
-    /// What happened: `tier.plan`, `tier.stub`, `job.done`, …
+    /// What happened: `tier.plan`, `tier.stub`, `job.create`, `job.done`, `ingest.chunk`, …
     pub kind: String,
-    /// What it happened to.
+    /// What it happened to (a path key, an object key, a job or scan id).
     pub subject: String,
     /// Details (JSON).
     pub detail: serde_json::Value,
-    /// The event this one belongs to.
+    /// Who wrote it.
+    pub actor: Actor,
+    /// The event this one belongs to (a job's file events and outcome under its `job.create`,
+    /// a scan's chunks under its `ingest.scan`, a feed batch's effects under its `feed.batch`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<i64>,
 }
@@ -275,7 +283,49 @@ impl From<alto::AuditEvent> for AuditEvent {
             kind: e.kind,
             subject: e.subject,
             detail: e.detail,
+            actor: e.actor.into(),
             parent: e.parent,
+        }
+    }
+}
+
+/// Who wrote an audit event: what the writing process said of itself (a claim; empty strings
+/// and absent numbers when unknown), the interface it wrote through, and on PostgreSQL the
+/// database login, which the database fills in.
+#[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    /// The operating-system user name.
+    pub user: String,
+    /// The host name.
+    pub host: String,
+    /// The program (`node`, `alto`, `python3.12`, …).
+    pub process: String,
+    /// The interface: `node` (or what `connect(url, { source })` named), `python`, `sdk`,
+    /// `cli:<command>`.
+    pub source: String,
+    /// The operating-system user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// The process id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// PostgreSQL only: the database login that wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_user: Option<String>,
+}
+
+impl From<alto::Actor> for Actor {
+    fn from(a: alto::Actor) -> Self {
+        Actor {
+            user: a.user,
+            host: a.host,
+            process: a.process,
+            source: a.source,
+            uid: a.uid,
+            pid: a.pid,
+            db_user: a.db_user,
         }
     }
 }

@@ -89,13 +89,26 @@ pub struct JobQueryOptions {
     pub page_size: Option<u32>,
 }
 
-/// Where `tenant.audit()` starts.
+/// Which events `tenant.audit()` lists, and where it starts. Every filter given narrows.
 #[napi(object)]
+#[derive(Default)]
 pub struct AuditQueryOptions {
-    /// Resume after this cursor (a `cursor` of an earlier `audit()` listing).
+    /// Resume after this cursor (a `cursor` of an earlier `audit()` listing, filtered or not).
     pub after: Option<String>,
     /// Items fetched per page (default 1000).
     pub page_size: Option<u32>,
+    /// Only events of this kind (`'tier.stub'`) or family (`'tier.*'`: every `tier.…` kind),
+    /// or of any of several (`['job.*', 'tier.fail']`).
+    pub kind: Option<Either<String, Vec<String>>>,
+    /// Only events about this subject (a path key, an object key, a job or scan id), exactly.
+    pub subject: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only the children of this event (`job.event`: a job's file events and outcome; an
+    /// `ingest.scan` event: its chunks).
+    pub children: Option<i64>,
 }
 
 fn share_kind(name: &str) -> alto::Result<ShareKind> {
@@ -278,14 +291,24 @@ impl Tenant {
         sync(env, lister).map(JobList::new)
     }
 
-    /// The tenant's audit trail, oldest first, an async iterable with a resumable `cursor`.
+    /// The tenant's audit trail in read order (commit order), optionally filtered by kind,
+    /// subject, time and parent: an async iterable with a resumable `cursor`.
     #[napi]
     pub fn audit(&self, env: &Env, query: Option<AuditQueryOptions>) -> Result<AuditList> {
-        let (after, page_size) = match query {
-            Some(q) => (q.after, q.page_size),
-            None => (None, None),
-        };
-        let lister = resume(self.inner.audit(), after.as_deref(), page_size);
+        let q = query.unwrap_or_default();
+        let pages = self.inner.audit_query(alto::AuditQuery {
+            kinds: match q.kind {
+                Some(Either::A(kind)) => vec![kind],
+                Some(Either::B(kinds)) => kinds,
+                None => Vec::new(),
+            },
+            subject: q.subject,
+            since: q.since.as_ref().map(micros),
+            until: q.until.as_ref().map(micros),
+            parent: q.children,
+            ..alto::AuditQuery::default()
+        });
+        let lister = resume(pages, q.after.as_deref(), q.page_size);
         sync(env, lister).map(AuditList::new)
     }
 

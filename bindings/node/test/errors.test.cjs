@@ -38,6 +38,12 @@ test('listings refuse bad arguments and foreign cursors at once', async () => {
   assert.throws(() => tenant.files({ state: 'FROZEN' }), code('InvalidInput'))
   assert.throws(() => tenant.jobs({ state: 'sleeping' }), code('InvalidInput'))
   assert.throws(() => tenant.audit({ after: 'not-a-cursor' }), code('InvalidInput'))
+  // Filters of the wrong type are refused by the addon's argument conversion (napi's codes).
+  assert.throws(() => tenant.audit({ kind: 5 }), code('InvalidArg'))
+  assert.throws(() => tenant.audit({ kind: ['tier.plan', 5] }), code('InvalidArg'))
+  assert.throws(() => tenant.audit({ since: '2025-01-01' }), code('DateExpected'))
+  assert.throws(() => tenant.audit({ subject: 7 }), code('StringExpected'))
+  assert.throws(() => tenant.audit({ children: '12' }), code('NumberExpected'))
   await tenant.createShare('media')
   const t2 = await alto.createTenant('other')
   await t2.createShare('m')
@@ -57,7 +63,7 @@ test('listings refuse bad arguments and foreign cursors at once', async () => {
 // A cursor that parses and names the right listing, but whose position the store cannot read:
 // it passes tenant.jobs()/audit() and fails when the first page is fetched, in the middle of
 // `for await`. (The cursor text is opaque to users; a test may forge one.)
-const forged = (listing) => 'ac1' + Buffer.from(`${listing}\0not-a-number`).toString('hex')
+const forged = (listing) => 'ac2' + Buffer.from(`${listing}\0not-a-number`).toString('base64url')
 
 test('an error while a listing fetches a page carries its code, in for await as in nextPage', async () => {
   const alto = await connect('memory://')

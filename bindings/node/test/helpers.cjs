@@ -1,4 +1,5 @@
-// Shared fixtures: a share on disk with an old video and a fresh note, and its inventory.
+// Shared fixtures: a share on disk with an old video and a fresh note, and its inventory; the
+// journey and the audit trail's filters, run on each store.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -146,4 +147,127 @@ async function journey(url, backend, fx) {
   assert.equal((await again.tenant('acme')).name, 'acme')
 }
 
-module.exports = { fixture, collect, journey }
+// The audit trail's filters, the job chain and the actor, on any store: a tenant of its own
+// (`filters`) with three files ingested and planned in one job. `dbUser` is the PostgreSQL
+// login the events must name (undefined elsewhere).
+async function auditFilters(url, dir, dbUser) {
+  const alto = await connect(url)
+  const tenant = await alto.createTenant('filters')
+  const inventory = path.join(dir, 'filters.csv')
+  fs.writeFileSync(
+    inventory,
+    'file_path,file_size,last_modified\n' +
+      [0, 1, 2].map((i) => `/m/f${i}.mov,${1000 + i},2020-01-01T00:00:00Z\n`).join(''),
+  )
+  await tenant.ingest('media', inventory)
+  await tenant.plan(RuleSet.fromToml('[[rule]]\nname = "all"\ntarget = "file:///t/"\n'), { commit: true })
+  const [job] = await collect(tenant.jobs())
+  const trail = await collect(tenant.audit())
+  const ids = (events) => events.map((e) => e.id)
+  const listed = async (query) => ids(await collect(tenant.audit(query)))
+  const kinds = new Set(trail.map((e) => e.kind))
+  for (const k of ['ingest.scan', 'ingest.chunk', 'ingest.finish', 'job.create', 'tier.plan']) {
+    assert.ok(kinds.has(k), `${k} in ${[...kinds]}`)
+  }
+
+  // Kind: exact, a family, several; in the trail's order.
+  const plans = await collect(tenant.audit({ kind: 'tier.plan' }))
+  assert.equal(plans.length, 3)
+  assert.deepEqual(ids(plans), ids(trail.filter((e) => e.kind === 'tier.plan')))
+  assert.deepEqual(await listed({ kind: 'ingest.*' }), ids(trail.filter((e) => e.kind.startsWith('ingest.'))))
+  assert.deepEqual(
+    await listed({ kind: ['job.create', 'ingest.*'] }),
+    ids(trail.filter((e) => e.kind === 'job.create' || e.kind.startsWith('ingest.'))),
+  )
+  assert.deepEqual(await listed({ kind: 'tier' }), [], 'a kind, not a prefix')
+  assert.deepEqual(await listed({ kind: [] }), ids(trail), 'no kind given: every kind')
+
+  // Subject, exactly.
+  const key = plans[1].subject
+  assert.deepEqual(
+    (await collect(tenant.audit({ subject: key }))).map((e) => [e.kind, e.subject]),
+    [['tier.plan', key]],
+  )
+
+  // Time: since <= at < until. A Date holds whole milliseconds and an event's `at` is its time
+  // rounded down to one, so comparing the Dates gives the same answer as the store.
+  const mid = trail[Math.floor(trail.length / 2)].at
+  assert.deepEqual(await listed({ since: mid }), ids(trail.filter((e) => e.at >= mid)))
+  assert.deepEqual(await listed({ until: mid }), ids(trail.filter((e) => e.at < mid)))
+  assert.deepEqual(await listed({ since: mid, until: mid }), [])
+  const tomorrow = new Date(Date.now() + 86400e3)
+  assert.deepEqual(await listed({ since: tomorrow }), [])
+  assert.deepEqual(await listed({ until: tomorrow }), ids(trail))
+  assert.deepEqual(await listed({ kind: 'tier.*', subject: key, until: tomorrow }), [plans[1].id])
+
+  // A job's event and its children: its files' tier.plan events.
+  assert.equal(typeof job.event, 'number')
+  const create = trail.find((e) => e.id === job.event)
+  assert.deepEqual([create.kind, create.subject, create.parent], ['job.create', String(job.id), undefined])
+  assert.equal(create.detail.files, 3)
+  const children = await collect(tenant.audit({ children: job.event }))
+  assert.deepEqual(ids(children), ids(plans))
+  assert.ok(children.every((e) => e.parent === job.event))
+  assert.deepEqual(await listed({ children: plans[0].id }), [])
+
+  // A filtered listing resumes from its cursor; the cursor is a position in the whole trail.
+  const it = tenant.audit({ kind: 'tier.plan', pageSize: 1 })
+  assert.deepEqual(ids(await collect(it, 1)), [plans[0].id])
+  assert.deepEqual(await listed({ after: it.cursor, kind: 'tier.plan' }), ids(plans.slice(1)))
+  assert.deepEqual(await listed({ after: it.cursor }), ids(trail.filter((e) => e.id > plans[0].id)))
+
+  // Every event names this process and the source `node`.
+  const exe = path.basename(fs.realpathSync('/proc/self/exe'))
+  for (const e of trail) {
+    const a = e.actor
+    assert.deepEqual(
+      [a.source, a.pid, a.uid, a.user, a.host, a.process],
+      ['node', process.pid, process.getuid(), os.userInfo().username, os.hostname(), exe],
+    )
+    assert.equal(a.dbUser, dbUser)
+    const fields = ['user', 'host', 'process', 'source', 'uid', 'pid', ...(dbUser ? ['dbUser'] : [])]
+    assert.deepEqual(Object.keys(a), fields)
+  }
+
+  // Another connection names another source. Cancelling the job withdraws its files' plans and
+  // ends it: their events join its children.
+  const other = await (await connect(url, { source: 'nightly-report' })).tenant('filters')
+  await other.cancelJob(job.id)
+  const [cancel] = await collect(tenant.audit({ kind: 'job.cancel' }))
+  assert.deepEqual([cancel.actor.source, cancel.parent, cancel.subject], ['nightly-report', job.event, String(job.id)])
+  assert.deepEqual(
+    (await collect(tenant.audit({ children: job.event }))).map((e) => [e.kind, e.subject]),
+    [
+      ...plans.map((e) => ['tier.plan', e.subject]),
+      ...plans.map((e) => ['tier.withdraw', e.subject]),
+      ['job.cancel', String(job.id)],
+    ],
+  )
+  const withdrawn = await collect(tenant.audit({ kind: 'tier.withdraw' }))
+  assert.deepEqual(withdrawn.map((e) => e.actor.source), ['nightly-report', 'nightly-report', 'nightly-report'])
+  const [cancelled] = await collect(tenant.jobs())
+  assert.equal(cancelled.event, job.event)
+
+  // Filtered pages as JSON text: the text JSON.stringify gives for nextPage(), actor included.
+  const query = { kind: ['job.*', 'tier.*'], since: trail[0].at, pageSize: 2 }
+  const objects = tenant.audit(query)
+  const texts = tenant.audit(query)
+  let pages = 0
+  for (;;) {
+    const page = await objects.nextPage()
+    const text = await texts.nextPageJson()
+    if (page === null) {
+      assert.equal(text, null)
+      break
+    }
+    pages++
+    assert.equal(text, JSON.stringify(page))
+    assert.equal(texts.cursor, objects.cursor)
+  }
+  assert.equal(pages, 4, 'job.create, 3 tier.plan, 3 tier.withdraw, job.cancel: 2 a page')
+  const [parsed] = JSON.parse(await tenant.audit({ kind: 'job.cancel' }).nextPageJson())
+  assert.equal(parsed.actor.source, 'nightly-report')
+  assert.equal(parsed.parent, job.event)
+}
+
+module.exports = { fixture, collect, journey, auditFilters }

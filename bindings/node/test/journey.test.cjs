@@ -1,15 +1,22 @@
 // The built addon from CommonJS: the whole journey (test/helpers.cjs) on SQLite in a temporary
-// directory, access-event batches, and a dry run over an inventory file.
+// directory, the audit trail's filters and actor, access-event batches, and a dry run over an
+// inventory file.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { connect, RuleSet } = require('..')
-const { fixture, journey } = require('./helpers.cjs')
+const { fixture, journey, auditFilters } = require('./helpers.cjs')
 
 test('the whole journey on SQLite', async (t) => {
   const fx = fixture()
   t.after(fx.cleanup)
   await journey(`sqlite://${path.join(fx.dir, 'alto.db')}`, 'sqlite', fx)
+})
+
+test('audit filters, the job chain and the actor on SQLite', async (t) => {
+  const fx = fixture()
+  t.after(fx.cleanup)
+  await auditFilters(`sqlite://${path.join(fx.dir, 'alto.db')}`, fx.dir, undefined)
 })
 
 test('applyEvents takes an agents batch and counts bad updates', async (t) => {

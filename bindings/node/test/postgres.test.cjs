@@ -6,7 +6,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')
 const { connect, migrate, createLogin, dropLogin } = require('..')
-const { fixture, journey } = require('./helpers.cjs')
+const { fixture, journey, auditFilters } = require('./helpers.cjs')
 
 function withUrl(url, { user, password, db }) {
   const u = new URL(url)
@@ -56,4 +56,7 @@ test('the whole journey on PostgreSQL', async (t) => {
   )
   assert.equal(seen.length, 1)
   sql(owner, 'GRANT SELECT ON audit_event TO alto_app')
+
+  // The audit trail's filters, the job chain, and the actor with the login the database saw.
+  await auditFilters(url, fx.dir, role)
 })

@@ -1,6 +1,6 @@
 // Type-checked by test.sh (`tsc --noEmit --strict`), never run: the generated index.d.ts is
 // valid TypeScript and types the API as the README documents it.
-import { connect, planInventory, RuleSet, type FileInfo, type Plan } from '../index.js'
+import { connect, planInventory, RuleSet, type AuditEvent, type FileInfo, type Plan } from '../index.js'
 
 export async function usage(): Promise<void> {
   const alto = await connect('memory://', { shareRoots: { media: '/mnt/media' } })
@@ -25,6 +25,23 @@ export async function usage(): Promise<void> {
     const at: Date = e.at
     void at
   }
+  const since = new Date(Date.now() - 86400e3)
+  const filtered = tenant.audit({ kind: ['tier.*', 'job.done'], subject: '/m/a.mov', since, until: new Date() })
+  for await (const e of filtered) {
+    const source: string = e.actor.source
+    const pid: number | undefined = e.actor.pid
+    const login: string | undefined = e.actor.dbUser
+    const parent: number | undefined = e.parent
+    void [source, pid, login, parent]
+  }
+  const job = (await tenant.jobs().nextPage())?.[0]
+  if (job?.event !== undefined) {
+    const children: AuditEvent[] | null | undefined = await tenant.audit({ kind: 'tier.plan', children: job.event }).nextPage()
+    void children
+  }
+  const service = await connect('memory://', { source: 'nightly-report' })
+  // @ts-expect-error a kind is a string or an array of strings
+  tenant.audit({ kind: 5 })
   const run: number = (await alto.runWorkers({ tenant: 'acme', once: true, workers: 2 })).stubbed
   const follow = new AbortController()
   const followed: number = (await alto.runWorkers({ once: false, signal: follow.signal })).jobs
@@ -32,5 +49,5 @@ export async function usage(): Promise<void> {
   const dry: Plan = await planInventory(rules, 'scan.csv', { now: new Date() })
   // @ts-expect-error an option that does not exist
   tenant.files({ color: 'red' })
-  void [matched, saved, page, run, followed, rule, dry]
+  void [matched, saved, page, run, followed, rule, dry, service]
 }

@@ -22,6 +22,7 @@ fn connecting(
     url: &str,
     share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
     allow_targets: Option<Vec<String>>,
+    source: String,
 ) -> Call<alto::Alto, Alto> {
     let mut b = alto::Alto::builder(url);
     for (name, dir) in share_roots.unwrap_or_default() {
@@ -30,35 +31,42 @@ fn connecting(
     for prefix in allow_targets.unwrap_or_default() {
         b = b.allow_target(prefix);
     }
-    Call::new(on_own_thread(move || b.connect()), |_, alto| {
-        Ok(Alto { alto })
-    })
+    let connected = on_own_thread(move || async move {
+        let alto = b.connect().await?;
+        alto.set_audit_source(&source);
+        Ok(alto)
+    });
+    Call::new(connected, |_, alto| Ok(Alto { alto }))
 }
 
 /// Connect to the store at `url` (`sqlite://FILE`, `postgres://…`, `memory://`); embedded
 /// stores are created and migrated on first use. `share_roots` maps share names to where they
-/// are mounted on this host; `allow_targets` limits the tier targets to these prefixes.
+/// are mounted on this host; `allow_targets` limits the tier targets to these prefixes; the
+/// audit events this connection writes name `source` (default `"python"`) as their actor's
+/// source, beside this process's user, host, program and pid.
 #[pyfunction]
-#[pyo3(signature = (url, share_roots=None, allow_targets=None))]
+#[pyo3(signature = (url, share_roots=None, allow_targets=None, source="python"))]
 pub(crate) fn connect(
     py: Python<'_>,
     url: &str,
     share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
     allow_targets: Option<Vec<String>>,
+    source: &str,
 ) -> PyResult<Alto> {
-    connecting(url, share_roots, allow_targets).wait(py)
+    connecting(url, share_roots, allow_targets, source.to_owned()).wait(py)
 }
 
 /// [`connect`] as an awaitable (`alto.aio.connect`).
 #[pyfunction]
-#[pyo3(signature = (url, share_roots=None, allow_targets=None))]
+#[pyo3(signature = (url, share_roots=None, allow_targets=None, source="python"))]
 pub(crate) fn connect_async<'py>(
     py: Python<'py>,
     url: &str,
     share_roots: Option<BTreeMap<String, std::path::PathBuf>>,
     allow_targets: Option<Vec<String>>,
+    source: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    connecting(url, share_roots, allow_targets).spawn(py)
+    connecting(url, share_roots, allow_targets, source.to_owned()).spawn(py)
 }
 
 fn tenant(handle: alto::TenantHandle) -> Tenant {

@@ -1,6 +1,6 @@
 //! What the handle returns, as read-only Python objects: files, jobs, audit events, shares and
 //! the reports of ingest, workers, rehydration and feeds. Times are UTC `datetime`s, states the
-//! strings the CLI prints, an audit event's detail a `dict`.
+//! strings the CLI prints, an audit event's detail a `dict` and its actor an [`Actor`].
 
 use crate::convert::{datetime, json_to_py, opt_datetime, to_py};
 use pyo3::prelude::*;
@@ -10,6 +10,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<File>()?;
     m.add_class::<Job>()?;
     m.add_class::<AuditEvent>()?;
+    m.add_class::<Actor>()?;
     m.add_class::<Share>()?;
     m.add_class::<Rejection>()?;
     m.add_class::<IngestReport>()?;
@@ -88,6 +89,7 @@ pub(crate) struct Job {
     files_skipped: u64,
     files_failed: u64,
     bytes_moved: u64,
+    event: Option<i64>,
 }
 
 impl Job {
@@ -111,6 +113,7 @@ impl Job {
             files_skipped: j.files_skipped,
             files_failed: j.files_failed,
             bytes_moved: j.bytes_moved,
+            event: j.event,
         })
     }
 }
@@ -134,6 +137,7 @@ pub(crate) struct AuditEvent {
     subject: String,
     detail: Py<PyAny>,
     parent: Option<i64>,
+    actor: Py<Actor>,
 }
 
 impl AuditEvent {
@@ -141,6 +145,7 @@ impl AuditEvent {
         Ok(AuditEvent {
             at: datetime(py, e.at)?,
             detail: json_to_py(py, &e.detail)?,
+            actor: Py::new(py, Actor::from(e.actor))?,
             id: e.id,
             kind: e.kind,
             subject: e.subject,
@@ -155,6 +160,85 @@ impl AuditEvent {
         format!(
             "AuditEvent(id={}, kind={:?}, subject={:?})",
             self.id, self.kind, self.subject
+        )
+    }
+}
+
+/// Who wrote an audit event: the writing process's account of itself (OS user and uid, host,
+/// program and pid; empty or `None` when unknown), the interface it wrote through (`source`:
+/// `"python"`, `"node"`, `"sdk"`, `"cli:run"`, …) and on PostgreSQL the database login
+/// (`db_user`), which the database fills in.
+#[pyclass(module = "alto", frozen)]
+pub(crate) struct Actor {
+    actor: alto::Actor,
+}
+
+impl From<alto::Actor> for Actor {
+    fn from(actor: alto::Actor) -> Self {
+        Actor { actor }
+    }
+}
+
+#[pymethods]
+impl Actor {
+    /// The operating-system user name (`""` when unknown).
+    #[getter]
+    fn user(&self) -> &str {
+        &self.actor.user
+    }
+
+    /// The operating-system user id.
+    #[getter]
+    fn uid(&self) -> Option<u32> {
+        self.actor.uid
+    }
+
+    /// The host name (`""` when unknown).
+    #[getter]
+    fn host(&self) -> &str {
+        &self.actor.host
+    }
+
+    /// The program (`python3.12`, `node`, `alto`…; `""` when unknown).
+    #[getter]
+    fn process(&self) -> &str {
+        &self.actor.process
+    }
+
+    /// The process id.
+    #[getter]
+    fn pid(&self) -> Option<u32> {
+        self.actor.pid
+    }
+
+    /// The interface the event was written through: `"python"`, `"node"`, `"sdk"`,
+    /// `"cli:<command>"`, or what `connect(source=...)` named (`""` when unknown).
+    #[getter]
+    fn source(&self) -> &str {
+        &self.actor.source
+    }
+
+    /// PostgreSQL only: the database login that wrote it (filled in by the database).
+    #[getter]
+    fn db_user(&self) -> Option<&str> {
+        self.actor.db_user.as_deref()
+    }
+
+    /// The fields that are known, as `alto audit --format json` prints the actor.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.actor)
+    }
+
+    fn __repr__(&self) -> String {
+        let a = &self.actor;
+        let pid = a.pid.map_or_else(|| "None".to_owned(), |p| p.to_string());
+        let db_user = a
+            .db_user
+            .as_ref()
+            .map_or_else(|| "None".to_owned(), |u| format!("{u:?}"));
+        format!(
+            "Actor(user={:?}, host={:?}, pid={pid}, source={:?}, db_user={db_user})",
+            a.user, a.host, a.source
         )
     }
 }

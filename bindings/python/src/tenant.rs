@@ -9,9 +9,10 @@ use crate::records::{FeedReport, IngestReport, Job, RehydrateReport, Rejection, 
 use crate::rules::{Plan, RuleSet};
 use alto::store::tiering::JobQuery;
 use alto::store::{FileQuery, ShareSpec};
-use alto::{FeedRequest, IngestRequest, PlanRequest, TenantHandle, TierState};
+use alto::{AuditQuery, FeedRequest, IngestRequest, PlanRequest, TenantHandle, TierState};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,34 @@ use std::sync::{Arc, Mutex};
 #[pyclass(module = "alto", frozen)]
 pub(crate) struct Tenant {
     pub(crate) handle: TenantHandle,
+}
+
+/// `kind=` of `Tenant.audit`: one kind (or family) as a `str`, or a list or tuple of them.
+fn kinds(kind: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    let Some(kind) = kind.filter(|k| !k.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if let Ok(k) = kind.cast::<PyString>() {
+        return Ok(vec![k.to_cow()?.into_owned()]);
+    }
+    let not = |what: &Bound<'_, PyAny>, at: &str| -> PyResult<PyErr> {
+        Ok(PyTypeError::new_err(format!(
+            "kind must be a str or a list of str, not {}{at}",
+            what.get_type().name()?
+        )))
+    };
+    if !(kind.is_instance_of::<PyList>() || kind.is_instance_of::<PyTuple>()) {
+        return Err(not(kind, "")?);
+    }
+    let mut kinds = Vec::new();
+    for (i, k) in kind.try_iter()?.enumerate() {
+        let k = k?;
+        match k.cast::<PyString>() {
+            Ok(s) => kinds.push(s.to_cow()?.into_owned()),
+            Err(_) => return Err(not(&k, &format!(" (item {i})"))?),
+        }
+    }
+    Ok(kinds)
 }
 
 fn share_kind(py: Python<'_>, kind: &str) -> PyResult<alto::ShareKind> {
@@ -217,10 +246,31 @@ impl Tenant {
         JobIterator::new(py, self.handle.jobs(q), after)
     }
 
-    /// The tenant's audit trail, oldest first; `after` resumes from a cursor.
-    #[pyo3(signature = (after=None))]
-    fn audit(&self, py: Python<'_>, after: Option<&str>) -> PyResult<AuditIterator> {
-        AuditIterator::new(py, self.handle.audit(), after)
+    /// The tenant's audit trail in read order (commit order), optionally only the events of
+    /// `kind` (a kind such as `"tier.stub"` or a family such as `"tier.*"`, or a list of them),
+    /// about `subject` (exactly), at or after `since` and before `until` (timezone-aware
+    /// `datetime`s), or the children of the event `children`; `after` resumes from a cursor.
+    #[pyo3(signature = (after=None, kind=None, subject=None, since=None, until=None, children=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn audit(
+        &self,
+        py: Python<'_>,
+        after: Option<&str>,
+        kind: Option<&Bound<'_, PyAny>>,
+        subject: Option<String>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
+        children: Option<i64>,
+    ) -> PyResult<AuditIterator> {
+        let q = AuditQuery {
+            kinds: kinds(kind)?,
+            subject,
+            since: opt_micros("since", since)?,
+            until: opt_micros("until", until)?,
+            parent: children,
+            ..AuditQuery::default()
+        };
+        AuditIterator::new(py, self.handle.audit_query(q), after)
     }
 
     /// Cancel a queued or running job.

@@ -18,7 +18,7 @@ def test_the_quick_start_runs(store_url):
     assert "planned 1 files" in out
     assert "stubbed 1 files, 262144 bytes moved" in out
     assert "rehydrated 262144 bytes" in out
-    assert "resume after ac1" in out
+    assert "resume after ac2" in out
 
 
 def test_the_readme_shows_the_quick_start():

@@ -105,7 +105,8 @@ def test_listings_resume_after_the_last_item_handed_out(store_url, tmp_path):
     # At the end, the cursor resumes to nothing new...
     assert list(tenant.files(after=rest.cursor)) == []
 
-    # Committing a plan writes an audit event per file.
+    # The ingest wrote its scan, chunk and finish events; committing a plan writes its job's
+    # event and one per file.
     rules = alto.RuleSet.from_toml('[[rule]]\nname = "all"\ntarget = "file:///t/"\n')
     tenant.plan(rules, commit=True)
     audit = tenant.audit()
@@ -113,10 +114,10 @@ def test_listings_resume_after_the_last_item_handed_out(store_url, tmp_path):
     cursor = audit.cursor
     later = [e.id for e in tenant.audit(after=cursor)]
     everything = [e.id for e in tenant.audit()]
-    assert len(everything) == 12
+    assert len(everything) == 3 + 1 + 12
     assert later == everything[5:] and seen == everything[:5]
     end = tenant.audit(after=cursor)
-    assert len(list(end)) == 7
+    assert len(list(end)) == 11
     assert list(tenant.audit(after=end.cursor)) == []
     # ...and to what is appended since.
     [job] = tenant.jobs()

@@ -7,6 +7,7 @@ package only re-exports them. ``alto.aio`` has the same calls as coroutines.
 """
 
 from ._alto import (
+    Actor,
     AlreadyExistsError,
     Alto,
     AltoError,
@@ -45,6 +46,7 @@ from ._alto import (
 )
 
 __all__ = [
+    "Actor",
     "AlreadyExistsError",
     "Alto",
     "AltoError",

@@ -4,7 +4,7 @@
 
 import os
 from datetime import datetime
-from typing import Any, Awaitable, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Awaitable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import pyarrow  # an optional dependency (`alto[arrow]`): only RuleSet.evaluate_arrow needs it
 
@@ -16,13 +16,16 @@ def connect(
     url: str,
     share_roots: Optional[Mapping[str, _Path]] = None,
     allow_targets: Optional[List[str]] = None,
+    source: str = "python",
 ) -> Alto:
-    """Connect to the store at `url` (`sqlite://FILE`, `postgres://...`, `memory://`)."""
+    """Connect to the store at `url` (`sqlite://FILE`, `postgres://...`, `memory://`). The audit
+    events the connection writes name `source` as their actor's source (`Actor.source`)."""
 
 def connect_async(
     url: str,
     share_roots: Optional[Mapping[str, _Path]] = None,
     allow_targets: Optional[List[str]] = None,
+    source: str = "python",
 ) -> Awaitable[Alto]:
     """`connect` as an awaitable of the running event loop (`alto.aio.connect` awaits it).
 
@@ -115,7 +118,19 @@ class Tenant:
         include_missing: bool = False,
     ) -> FileIterator: ...
     def jobs(self, state: Optional[str] = None, after: Optional[str] = None) -> JobIterator: ...
-    def audit(self, after: Optional[str] = None) -> AuditIterator: ...
+    def audit(
+        self,
+        after: Optional[str] = None,
+        kind: Union[str, Sequence[str], None] = None,
+        subject: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        children: Optional[int] = None,
+    ) -> AuditIterator:
+        """The audit trail in read order, filtered: `kind` a kind (`"tier.stub"`) or family
+        (`"tier.*"`), or a list or tuple of them (any may match; `TypeError` for another type);
+        `subject` exactly; `since` <= `at` < `until` (timezone-aware); `children` of that event
+        id. Every filter given narrows. `after` resumes from a cursor (of any audit listing)."""
     def cancel_job(self, job: int) -> Job: ...
     def rehydrate(self, share: str, path: str) -> RehydrateReport: ...
     def apply_events(self, share: str, batch: Union[Dict[str, Any], _Path]) -> FeedReport: ...
@@ -273,6 +288,10 @@ class Job:
     def files_failed(self) -> int: ...
     @property
     def bytes_moved(self) -> int: ...
+    @property
+    def event(self) -> Optional[int]:
+        """The id of its `job.create` audit event: `Tenant.audit(children=job.event)` lists its
+        files' events and its outcome."""
 
 class AuditEvent:
     @property
@@ -287,6 +306,31 @@ class AuditEvent:
     def detail(self) -> Dict[str, Any]: ...
     @property
     def parent(self) -> Optional[int]: ...
+    @property
+    def actor(self) -> Actor: ...
+
+class Actor:
+    """Who wrote an audit event: what the writing process said of itself (its OS user and uid,
+    host, program and pid: a claim, `""` or `None` when unknown), the interface it wrote through
+    (`source`), and on PostgreSQL the database login (`db_user`, set by the database)."""
+
+    @property
+    def user(self) -> str: ...
+    @property
+    def uid(self) -> Optional[int]: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def process(self) -> str: ...
+    @property
+    def pid(self) -> Optional[int]: ...
+    @property
+    def source(self) -> str:
+        """`"python"` (or what `connect(source=...)` named), `"node"`, `"sdk"`, `"cli:<command>"`."""
+    @property
+    def db_user(self) -> Optional[str]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """The known fields, as `alto audit --format json` prints the actor."""
 
 class Share:
     @property

@@ -19,7 +19,7 @@ cancels the workers as Ctrl-C does: each finishes the file it is on.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from . import _alto
 
@@ -33,9 +33,10 @@ async def connect(
     url: str,
     share_roots: Optional[Mapping[str, _Path]] = None,
     allow_targets: Optional[List[str]] = None,
+    source: str = "python",
 ) -> "Alto":
     """:func:`alto.connect`, awaited."""
-    return Alto(await _alto.connect_async(url, share_roots, allow_targets))
+    return Alto(await _alto.connect_async(url, share_roots, allow_targets, source))
 
 
 async def plan_inventory(
@@ -155,8 +156,16 @@ class Tenant:
     def jobs(self, state: Optional[str] = None, after: Optional[str] = None) -> Listing[_alto.Job]:
         return Listing(self.sync.jobs(state, after))
 
-    def audit(self, after: Optional[str] = None) -> Listing[_alto.AuditEvent]:
-        return Listing(self.sync.audit(after))
+    def audit(
+        self,
+        after: Optional[str] = None,
+        kind: Union[str, Sequence[str], None] = None,
+        subject: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        children: Optional[int] = None,
+    ) -> Listing[_alto.AuditEvent]:
+        return Listing(self.sync.audit(after, kind, subject, since, until, children))
 
     async def cancel_job(self, job: int) -> _alto.Job:
         return await self.sync.cancel_job_async(job)
