@@ -32,22 +32,28 @@ CREATE TRIGGER audit_event_stamp BEFORE INSERT ON audit_event
     FOR EACH ROW EXECUTE FUNCTION alto_audit_stamp();
 
 -- The horizon of the reading statement's snapshot: its oldest transaction still running, or the
--- first not yet started, leaving out the transactions of other databases on the server (they
--- cannot write here; without this, any long transaction anywhere on the server would hold every
--- trail back). pg_snapshot_xmin would be the same minus that refinement. A transaction is left
--- out only when pg_stat_activity names it with another database, which it can only do for a
--- transaction that truly belongs there; a transaction that ended since the snapshot is kept, so
--- the horizon is never too high. Read it once per statement: `(SELECT alto_audit_horizon())`.
+-- first not yet started, leaving out the transactions of other databases on the server and of
+-- autovacuum (they cannot write audit events here; without this, any long transaction anywhere
+-- on the server, or an ANALYZE, would hold every trail back). pg_snapshot_xmin would be the same
+-- minus that refinement. A transaction is left out only when pg_stat_activity names it with
+-- another database or autovacuum and no client of this database shares it (parallel workers
+-- show their leader's), which it can only do for a transaction that truly is one of those; a
+-- transaction that ended since the snapshot is kept, so the horizon is never too high. Read it once per statement: `(SELECT alto_audit_horizon())`.
 CREATE FUNCTION alto_audit_horizon() RETURNS bigint
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     WITH snap AS (SELECT pg_current_snapshot() AS s),
+    here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
     elsewhere AS (
         SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
         WHERE backend_xid IS NOT NULL
-          AND datid IS DISTINCT FROM (SELECT oid FROM pg_database
-                                      WHERE datname = current_database()))
+          AND (datid IS DISTINCT FROM (SELECT oid FROM here)
+               OR backend_type = 'autovacuum worker')
+        EXCEPT
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL AND datid = (SELECT oid FROM here)
+          AND backend_type IS DISTINCT FROM 'autovacuum worker')
     SELECT least(
         (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap),
         (SELECT min(x::text::bigint) FROM snap, pg_snapshot_xip(s) AS x

@@ -166,7 +166,7 @@ pub(crate) async fn audit(
 }
 
 /// How long a short page waits, at most, for running transactions below committed events.
-const SETTLE_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+const SETTLE_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 const SETTLE_STEP: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Bind the filters' values (`$1`–`$4` are bound after, by name order in the statement).

@@ -135,14 +135,11 @@ async fn a_long_transaction_in_another_database_does_not_hold_the_trail_back() {
         .append_audit(t, &event("test.a", "now".into()))
         .await
         .unwrap();
-    let started = std::time::Instant::now();
-    let got = store.audit(t, None, 10).await.unwrap().items;
-    assert_eq!(got.len(), 1, "the event is readable at once");
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(1500),
-        "the read waited {:?} for another database's transaction",
-        started.elapsed()
-    );
+    // Readable while the other database's transaction is still open (it stays open to the end,
+    // so it cannot be what lets the event through; this database's own work may delay it a
+    // moment on a loaded machine).
+    let mut after = None;
+    assert_eq!(read_n(&store, t, &mut after, 1).await, ["now"]);
     elsewhere.execute("ROLLBACK").await.unwrap();
     elsewhere.close().await.unwrap();
     other.drop().await;
@@ -250,6 +247,7 @@ async fn the_actor_and_position_are_the_databases_to_set() {
     // its transaction's position and the login it used.
     let mut held = held_insert(&db, t, "forged").await;
     held.execute("COMMIT").await.unwrap();
+    read_n(&store, t, &mut None, 2).await;
     let all = store.audit(t, None, 10).await.unwrap().items;
     let forged = all.iter().find(|e| e.subject == "forged").unwrap();
     assert!(forged.position.commit > e.position.commit, "{forged:?}");
@@ -266,6 +264,9 @@ async fn the_actor_and_position_are_the_databases_to_set() {
         )
         .await
         .unwrap();
+    // Everything written so far is readable before the filters are tried.
+    let mut after = None;
+    read_n(&store, t, &mut after, 3).await;
     let q = |f: fn(&mut AuditQuery)| {
         let mut q = AuditQuery::default();
         f(&mut q);
