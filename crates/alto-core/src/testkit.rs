@@ -41,6 +41,7 @@ pub async fn run_all(store: &dyn Store) {
     lifecycle_through_store(store).await;
     shares_and_roots(store).await;
     stored_object_kept(store).await;
+    tier_objects_and_lost_flags(store).await;
     audit_trail(store).await;
     long_paths(store).await;
 }
@@ -1618,6 +1619,413 @@ pub async fn stored_object_kept(store: &dyn Store) {
     );
 }
 
+/// Listing tier objects, the LOST flag reconciliation sets on STUBBED objects, and the tier ids a
+/// tenant was given (reconciliation's contract with the stores).
+pub async fn tier_objects_and_lost_flags(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let s2 = store
+        .ensure_share(t.id, &ShareSpec::new("share2", ShareKind::Posix))
+        .await
+        .unwrap();
+    let files: Vec<FileEntry> = ["/s/a", "/s/b", "/s/c", "/s/d"]
+        .into_iter()
+        .map(|p| entry(p, 10, None))
+        .collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    ingest(
+        store,
+        t.id,
+        &s2.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/t/x", 5, None)])],
+    )
+    .await;
+    let req = |share: &str, key: &str, action, expected, stored| TransitionRequest {
+        share: share.into(),
+        path_key: key.into(),
+        action,
+        expected,
+        stored,
+        plan: (action == Action::Plan).then(|| PlanInfo {
+            rule: "cold".into(),
+            target_uri: format!("file:///tier/{}", key.trim_start_matches('/')),
+        }),
+        at: 50,
+    };
+    let go = async |r: TransitionRequest| -> Option<TierObject> {
+        store
+            .transition(t.id, &r)
+            .await
+            .unwrap_or_else(|e| panic!("{} {}: {e}", r.action, r.path_key))
+    };
+    let mut objs = std::collections::BTreeMap::new();
+    for (share, key) in [
+        (&s.name, "/s/a"),
+        (&s.name, "/s/b"),
+        (&s.name, "/s/c"),
+        (&s2.name, "/t/x"),
+    ] {
+        let o = go(req(share, key, Action::Plan, None, None)).await.unwrap();
+        objs.insert(key, o);
+    }
+    let stored_of = |o: &TierObject| StoredObject {
+        key: crate::worker::object_key_of(&t.name, o).unwrap(),
+        size: 10,
+        sha256: "ab".repeat(32),
+        etag: Some("\"e\"".into()),
+        uid: 1,
+        gid: 2,
+        mode: 0o640,
+        modified: 1_000_000,
+    };
+    let a = &objs["/s/a"];
+    let a = go(req(
+        &s.name,
+        "/s/a",
+        Action::Stub,
+        Some((a.state, a.version)),
+        Some(stored_of(a)),
+    ))
+    .await
+    .unwrap();
+    // A withdrawn plan takes its object away, never its id.
+    let c = &objs["/s/c"];
+    let withdrawn_id = c.id;
+    assert!(
+        go(req(
+            &s.name,
+            "/s/c",
+            Action::Withdraw,
+            Some((c.state, c.version)),
+            None
+        ))
+        .await
+        .is_none()
+    );
+
+    // Ids are never given twice: not even the highest, once its object is gone.
+    let d = go(req(&s.name, "/s/d", Action::Plan, None, None))
+        .await
+        .unwrap();
+    assert!(objs.values().all(|o| o.id < d.id));
+    go(req(
+        &s.name,
+        "/s/d",
+        Action::Withdraw,
+        Some((d.state, d.version)),
+        None,
+    ))
+    .await;
+    let d2 = go(req(&s.name, "/s/d", Action::Plan, None, None))
+        .await
+        .unwrap();
+    assert!(
+        d2.id > d.id,
+        "a new object gets a new id ({} after {})",
+        d2.id,
+        d.id
+    );
+    go(req(
+        &s.name,
+        "/s/d",
+        Action::Withdraw,
+        Some((d2.state, d2.version)),
+        None,
+    ))
+    .await;
+    objs.insert("/s/d", d);
+    objs.insert("/s/d2", d2);
+
+    // Listing: (share, path key) order, every state, what tier_object reads; pages and filters.
+    let list = async |q: TierObjectQuery| -> Vec<TierObject> {
+        let mut q = q;
+        let mut out = Vec::new();
+        loop {
+            let page = store
+                .tier_objects(t.id, &q)
+                .await
+                .expect("list tier objects");
+            assert!(q.limit == 0 || page.items.len() <= q.limit);
+            out.extend(page.items);
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => return out,
+            }
+        }
+    };
+    let keys = |v: &[TierObject]| -> Vec<String> {
+        v.iter()
+            .map(|o| format!("{} {}", o.share, o.path_key))
+            .collect()
+    };
+    let all = list(TierObjectQuery::default()).await;
+    assert_eq!(
+        keys(&all),
+        [
+            format!("{} /s/a", s.name),
+            format!("{} /s/b", s.name),
+            format!("{} /t/x", s2.name)
+        ]
+    );
+    for o in &all {
+        let read = store
+            .tier_object(t.id, &o.share, &o.path_key)
+            .await
+            .unwrap();
+        assert_eq!(&read, o, "the listing returns what tier_object reads");
+    }
+    assert_eq!(all[0], a);
+    for limit in [1, 2] {
+        let paged = list(TierObjectQuery {
+            limit,
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(paged, all, "pages of {limit}");
+    }
+    let only = list(TierObjectQuery {
+        share: Some(s2.name.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&only), [format!("{} /t/x", s2.name)]);
+    let stubbed = list(TierObjectQuery {
+        state: Some(TierState::Stubbed),
+        limit: 1,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&stubbed), [format!("{} /s/a", s.name)]);
+
+    // The LOST flag: STUBBED objects only, with its event, nothing else of the object changes.
+    let run = store
+        .append_audit(
+            t.id,
+            &NewAuditEvent {
+                kind: "reconcile.run".into(),
+                subject: t.name.clone(),
+                detail: serde_json::json!({}),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
+    let lost = Lost {
+        at: 7_000_000,
+        reason: LostReason::Missing,
+    };
+    let flag = |key: &str, expected, lost: Option<Lost>, parent| LostRequest {
+        share: s.name.clone(),
+        path_key: key.into(),
+        expected,
+        lost,
+        event: NewAuditEvent {
+            kind: if lost.is_some() {
+                "reconcile.lost"
+            } else {
+                "reconcile.recovered"
+            }
+            .into(),
+            subject: key.into(),
+            detail: serde_json::json!({"share": s.name}),
+            parent,
+        },
+    };
+    let events = async || -> Vec<(String, String)> {
+        let q = AuditQuery {
+            parent: Some(run.id),
+            ..AuditQuery::default()
+        };
+        let page = store.audit_query(t.id, &q).await.unwrap();
+        page.items
+            .into_iter()
+            .map(|e| (e.kind, e.subject))
+            .collect()
+    };
+    let b = &objs["/s/b"];
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/b", (b.state, b.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidTransition, "PLANNED: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version + 1), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "stale version: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(lost), Some(i64::MAX)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "unknown parent: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/zz", (a.state, a.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "no such object: {e}");
+    assert_eq!(
+        store.tier_object(t.id, &s.name, "/s/a").await.unwrap(),
+        a,
+        "refused flags write nothing"
+    );
+    assert_eq!(events().await, Vec::<(String, String)>::new());
+    let flagged = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        flagged,
+        TierObject {
+            lost: Some(lost),
+            ..a.clone()
+        },
+        "the flag, and nothing else (the version stays)"
+    );
+    assert_eq!(
+        store.tier_object(t.id, &s.name, "/s/a").await.unwrap(),
+        flagged
+    );
+    let cleared = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), None, Some(run.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared, a, "cleared");
+    assert_eq!(
+        events().await,
+        [
+            ("reconcile.lost".to_string(), "/s/a".to_string()),
+            ("reconcile.recovered".to_string(), "/s/a".to_string())
+        ]
+    );
+    // Kept by the transitions out of STUBBED, cleared by a new incarnation.
+    let digest = Lost {
+        at: 8_000_000,
+        reason: LostReason::Digest,
+    };
+    store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(digest), None),
+        )
+        .await
+        .unwrap();
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Rehydrate,
+        Some((a.state, a.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(o.lost, Some(digest), "rehydration keeps the flag");
+    let e = store
+        .mark_lost(t.id, &flag("/s/a", (o.state, o.version), None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidTransition, "REHYDRATED: {e}");
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Delete,
+        Some((o.state, o.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(o.lost, Some(digest), "deletion keeps the flag");
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Plan,
+        Some((o.state, o.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        (o.incarnation, o.lost, o.stored),
+        (2, None, None),
+        "a new incarnation clears it"
+    );
+    assert_eq!(o.id, a.id, "the same object");
+
+    // Tier ids: the tenant's own, present or withdrawn; never another tenant's.
+    let (other, os) = tenant_with_share(store, ShareKind::Posix).await;
+    ingest(
+        store,
+        other.id,
+        &os.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/s/a", 1, None)])],
+    )
+    .await;
+    let theirs = store
+        .transition(
+            other.id,
+            &TransitionRequest {
+                share: os.name.clone(),
+                ..req(&s.name, "/s/a", Action::Plan, None, None)
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let mine: Vec<i64> = {
+        let mut v: Vec<i64> = objs.values().map(|o| o.id).collect();
+        v.sort_unstable();
+        v
+    };
+    assert!(mine.contains(&withdrawn_id));
+    let mut ask = mine.clone();
+    ask.extend([theirs.id, i64::MAX, -1, mine[0], 0]);
+    ask.reverse();
+    assert_eq!(store.owned_tier_ids(t.id, &ask).await.unwrap(), mine);
+    assert_eq!(
+        store.owned_tier_ids(other.id, &ask).await.unwrap(),
+        [theirs.id]
+    );
+    assert!(store.owned_tier_ids(t.id, &[]).await.unwrap().is_empty());
+    // Isolation: another tenant sees none of it and flags nothing of it.
+    let theirs_list = store
+        .tier_objects(other.id, &TierObjectQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(theirs_list.items, [theirs]);
+    let e = store
+        .mark_lost(
+            other.id,
+            &LostRequest {
+                share: s2.name.clone(),
+                ..flag("/t/x", (TierState::Planned, 1), None, None)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::NotFound),
+        "another tenant's object: {e}"
+    );
+}
+
 /// Audit events: parents, increasing ids, cursor paging.
 pub async fn audit_trail(store: &dyn Store) {
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
@@ -1753,6 +2161,19 @@ impl Store for Interrupting<'_> {
         r: &TransitionRequest,
     ) -> crate::Result<Option<TierObject>> {
         self.inner.transition(t, r).await
+    }
+    async fn tier_objects(
+        &self,
+        t: TenantId,
+        q: &TierObjectQuery,
+    ) -> crate::Result<Page<TierObject>> {
+        self.inner.tier_objects(t, q).await
+    }
+    async fn mark_lost(&self, t: TenantId, r: &LostRequest) -> crate::Result<TierObject> {
+        self.inner.mark_lost(t, r).await
+    }
+    async fn owned_tier_ids(&self, t: TenantId, ids: &[i64]) -> crate::Result<Vec<i64>> {
+        self.inner.owned_tier_ids(t, ids).await
     }
     async fn append_audit(&self, t: TenantId, e: &NewAuditEvent) -> crate::Result<AuditEvent> {
         self.inner.append_audit(t, e).await

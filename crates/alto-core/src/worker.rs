@@ -880,6 +880,7 @@ mod stored_key_tests {
             last_accessed: None,
             access_count: 0,
             stored: None,
+            lost: None,
         };
         let own = object_key_of("acme", &obj).unwrap();
         assert_eq!(own, "acme/media/v/a.mov.~41.3");

@@ -99,12 +99,13 @@ async fn main() -> Result<(), BoxError> {
         .bind(t.0.to_string())
         .execute(&mut owner)
         .await?;
-    let commit: i64 =
-        sqlx::query_scalar("SELECT writer_xid FROM audit_event WHERE tenant_id = $1 AND event_id = $2")
-            .bind(t.0)
-            .bind(events / 2)
-            .fetch_one(&mut owner)
-            .await?;
+    let commit: i64 = sqlx::query_scalar(
+        "SELECT writer_xid FROM audit_event WHERE tenant_id = $1 AND event_id = $2",
+    )
+    .bind(t.0)
+    .bind(events / 2)
+    .fetch_one(&mut owner)
+    .await?;
     owner.execute("COMMIT").await?;
     let middle = Some(AuditPosition {
         commit,
