@@ -133,6 +133,42 @@ pub struct StubInfo {
     pub tenant: String,
 }
 
+/// A stub a driver found beneath a share's root ([`StubDriver::find_stubs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundStub {
+    /// Its path beneath the root: the components, joined with `/` (a name that is not UTF-8 is
+    /// shown lossily, and so matches no catalogue path).
+    pub relative: String,
+    /// What it says — a claim, its owner may have written it — or `None` when it has the stub
+    /// header but a damaged record.
+    pub info: Option<StubInfo>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its owner.
+    pub uid: u32,
+}
+
+/// What [`StubDriver::find_stubs`] found beneath a root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StubScan {
+    /// The stubs, in the order the walk met them.
+    pub stubs: Vec<FoundStub>,
+    /// Directories walked.
+    pub directories: u64,
+    /// Regular files looked at.
+    pub files: u64,
+    /// What could not be looked at (a directory that could not be opened or read, one too
+    /// deep): the scan is then incomplete.
+    pub problems: Vec<String>,
+}
+
+impl StubScan {
+    /// Whether every directory beneath the root was walked.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
 /// A file a worker is to act on: the share's root on this host and the path as the catalogue
 /// has it (which must lie beneath the root, see [`crate::path::components_beneath`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,4 +311,25 @@ pub trait StubDriver: Send + Sync + std::fmt::Debug {
 
     /// Remove a staged temporary.
     async fn abort_restore(&self, staged: Staged) -> Result<()>;
+
+    /// Every stub of this driver beneath `root`, a share's root on this host (reconciliation's
+    /// stubs the catalogue does not know).
+    ///
+    /// # Behavior
+    /// - `root` is opened as written (the administrator's path); everything beneath it is
+    ///   reached by file descriptor, one directory at a time, never through a symlink, and the
+    ///   directories in `skip` (the roots of other shares beneath this one, on this host) are
+    ///   not entered.
+    /// - Only regular files are read, and only as much as tells a stub; no file is changed (nor
+    ///   its access time, where the process may say so).
+    /// - What cannot be looked at goes to [`StubScan::problems`]; `Err` only when the root
+    ///   itself cannot be opened.
+    /// - The default is `Unsupported`.
+    async fn find_stubs(&self, root: &std::path::Path, skip: &[PathBuf]) -> Result<StubScan> {
+        let _ = (root, skip);
+        Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            format!("the {} stub driver cannot look for stubs", self.name()),
+        ))
+    }
 }

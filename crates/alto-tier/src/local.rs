@@ -77,7 +77,7 @@ impl LocalDir {
                     Err(e) => return Err(fsafe::fs_err(&format!("cannot create {d:?}"), e)),
                 }
             }
-            dir = fsafe::open_dir_at(&dir, d)
+            dir = fsafe::open_dir_at(&dir, *d)
                 .map_err(|e| fsafe::fs_err(&format!("cannot open object {key:?}"), e))?;
         }
         Ok((dir, (*name).to_owned()))
