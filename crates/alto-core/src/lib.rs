@@ -31,6 +31,7 @@ pub mod lifecycle;
 pub mod names;
 pub mod path;
 pub mod planner;
+pub mod reconcile;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

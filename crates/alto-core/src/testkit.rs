@@ -42,6 +42,7 @@ pub async fn run_all(store: &dyn Store) {
     shares_and_roots(store).await;
     stored_object_kept(store).await;
     tier_objects_and_lost_flags(store).await;
+    reconcile_with_the_store(store).await;
     audit_trail(store).await;
     long_paths(store).await;
 }
@@ -3813,4 +3814,350 @@ pub async fn long_paths(store: &dyn Store) {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     let rb2 = tq.file(t.id, "long", &kb2).await.unwrap();
     assert_eq!((rb2.entry.path.as_str(), rb2.entry.size), (b2.as_str(), 20));
+}
+
+/// An in-memory tier target for [`reconcile_with_the_store`]: objects with their bytes and the
+/// time they were written; listed in key order, a page after the last key of the one before.
+#[derive(Debug, Default)]
+struct MemTarget {
+    objects: std::sync::Mutex<std::collections::BTreeMap<String, (Vec<u8>, i64)>>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+impl MemTarget {
+    fn put_bytes(&self, key: &str, bytes: &[u8]) -> StoredObject {
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), (bytes.to_vec(), crate::time::now_micros()));
+        StoredObject {
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            etag: Some(format!("\"{}\"", &sha256_hex(bytes)[..8])),
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+            modified: 1_000_000,
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.objects.lock().unwrap().contains_key(key)
+    }
+
+    fn info(&self, key: &str) -> crate::Result<crate::driver::ObjectInfo> {
+        let g = self.objects.lock().unwrap();
+        let (b, at) = g
+            .get(key)
+            .ok_or_else(|| crate::Error::not_found(format!("no object {key:?}")))?;
+        Ok(crate::driver::ObjectInfo {
+            key: key.to_owned(),
+            size: b.len() as u64,
+            sha256: Some(sha256_hex(b)),
+            etag: Some(format!("\"{}\"", &sha256_hex(b)[..8])),
+            modified: Some(*at),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::driver::TierTarget for MemTarget {
+    fn uri(&self) -> &str {
+        "mem://t/"
+    }
+    async fn put(&self, _: &str, _: std::fs::File) -> crate::Result<crate::driver::ObjectInfo> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn verify(&self, key: &str) -> crate::Result<crate::driver::ObjectInfo> {
+        self.info(key).map(|i| crate::driver::ObjectInfo {
+            modified: None,
+            ..i
+        })
+    }
+    async fn get(&self, _: &str, _: std::fs::File) -> crate::Result<crate::driver::ObjectInfo> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> crate::Result<crate::driver::ObjectPage> {
+        let keys: Vec<String> = {
+            let g = self.objects.lock().unwrap();
+            let p = format!("{}/", prefix.trim_end_matches('/'));
+            g.keys()
+                .filter(|k| prefix.is_empty() || k.starts_with(&p))
+                .filter(|k| token.is_none_or(|t| k.as_str() > t))
+                .take(limit.max(1) + 1)
+                .cloned()
+                .collect()
+        };
+        let mut objects = Vec::new();
+        for k in keys.iter().take(limit.max(1)) {
+            objects.push(self.info(k)?);
+        }
+        let next = (keys.len() > limit.max(1)).then(|| objects.last().unwrap().key.clone());
+        Ok(crate::driver::ObjectPage { objects, next })
+    }
+    async fn delete(&self, key: &str) -> crate::Result<()> {
+        match self.objects.lock().unwrap().remove(key) {
+            Some(_) => Ok(()),
+            None => Err(crate::Error::not_found(format!("no object {key:?}"))),
+        }
+    }
+}
+
+/// A stub driver that only "finds" the stubs it is given.
+#[derive(Debug, Default)]
+struct FoundStubs(Vec<crate::driver::FoundStub>);
+
+#[async_trait::async_trait]
+impl crate::driver::StubDriver for FoundStubs {
+    fn name(&self) -> &'static str {
+        "found"
+    }
+    async fn open(&self, _: &crate::driver::Located) -> crate::Result<crate::driver::Opened> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn stub(
+        &self,
+        _: crate::driver::Opened,
+        _: &crate::driver::StubInfo,
+        _: &crate::driver::Attributes,
+    ) -> crate::Result<Vec<String>> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn stage_restore(
+        &self,
+        _: &crate::driver::Located,
+    ) -> crate::Result<crate::driver::Staged> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn finish_restore(
+        &self,
+        _: crate::driver::Staged,
+        _: &crate::driver::Attributes,
+    ) -> crate::Result<Vec<String>> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn abort_restore(&self, _: crate::driver::Staged) -> crate::Result<()> {
+        Ok(())
+    }
+    async fn find_stubs(
+        &self,
+        _: &std::path::Path,
+        _: &[std::path::PathBuf],
+    ) -> crate::Result<crate::driver::StubScan> {
+        Ok(crate::driver::StubScan {
+            stubs: self.0.clone(),
+            directories: 1,
+            files: self.0.len() as u64,
+            problems: Vec::new(),
+        })
+    }
+}
+
+/// Reconciliation through the store: LOST flags written and cleared, orphans judged by the tier
+/// ids the store gave the tenant (an earlier incarnation's and a withdrawn plan's objects go,
+/// an id never the tenant's stays), stubs on disk the store does not know, and the trail.
+pub async fn reconcile_with_the_store(store: &dyn Store) {
+    use crate::reconcile::{OrphanAction, ReconcileOptions, reconcile};
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    store
+        .set_share_root(t.id, &s.name, Some("/srv/share"))
+        .await
+        .unwrap();
+    let paths = [
+        "/srv/share/a",
+        "/srv/share/b",
+        "/srv/share/c",
+        "/srv/share/e",
+    ];
+    let files: Vec<FileEntry> = paths.iter().map(|p| entry(p, 5, None)).collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    let target = std::sync::Arc::new(MemTarget::default());
+    let opener = {
+        let target = target.clone();
+        move |uri: &str| -> crate::Result<std::sync::Arc<dyn crate::driver::TierTarget>> {
+            assert_eq!(uri, "mem://t/");
+            Ok(target.clone())
+        }
+    };
+    let act = async |key: &str, action, expected, stored| -> Option<TierObject> {
+        store
+            .transition(
+                t.id,
+                &TransitionRequest {
+                    share: s.name.clone(),
+                    path_key: key.into(),
+                    action,
+                    expected,
+                    stored,
+                    plan: (action == Action::Plan).then(|| PlanInfo {
+                        rule: "cold".into(),
+                        target_uri: format!("mem://t/{}", crate::path::object_key(key).unwrap()),
+                    }),
+                    at: 10,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{action} {key}: {e}"))
+    };
+    // a, b, c stubbed.
+    let mut objs = std::collections::BTreeMap::new();
+    for p in &paths[..3] {
+        let o = act(p, Action::Plan, None, None).await.unwrap();
+        let key = crate::worker::object_key_of(&t.name, &o).unwrap();
+        let stored = target.put_bytes(&key, format!("data of {p}").as_bytes());
+        let o = act(p, Action::Stub, Some((o.state, o.version)), Some(stored))
+            .await
+            .unwrap();
+        objs.insert(*p, o);
+    }
+    // b rehydrated and stubbed again: its first incarnation's object stays behind.
+    let b = &objs["/srv/share/b"];
+    let b1 = b.stored.clone().unwrap().key;
+    let o = act(
+        b.path_key.as_str(),
+        Action::Rehydrate,
+        Some((b.state, b.version)),
+        None,
+    )
+    .await
+    .unwrap();
+    let o = act(&o.path_key, Action::Plan, Some((o.state, o.version)), None)
+        .await
+        .unwrap();
+    let key = crate::worker::object_key_of(&t.name, &o).unwrap();
+    let stored = target.put_bytes(&key, b"b again");
+    let b = act(
+        &o.path_key,
+        Action::Stub,
+        Some((o.state, o.version)),
+        Some(stored),
+    )
+    .await
+    .unwrap();
+    // e uploaded, then its plan withdrawn.
+    let e = act("/srv/share/e", Action::Plan, None, None).await.unwrap();
+    let e_key = crate::worker::object_key_of(&t.name, &e).unwrap();
+    target.put_bytes(&e_key, b"e");
+    act(
+        "/srv/share/e",
+        Action::Withdraw,
+        Some((e.state, e.version)),
+        None,
+    )
+    .await;
+    // a's object lost; an object with an id never the tenant's.
+    let a = objs["/srv/share/a"].clone();
+    let a_stored = a.stored.clone().unwrap();
+    crate::driver::TierTarget::delete(target.as_ref(), &a_stored.key)
+        .await
+        .unwrap();
+    let foreign = format!("{}/{}/z.~{}.1", t.name, s.name, i64::MAX - 7);
+    target.put_bytes(&foreign, b"?");
+    // On disk: the stubs of b and c, and one the store does not know.
+    let stub = |rel: &str| crate::driver::FoundStub {
+        relative: rel.into(),
+        info: Some(crate::driver::StubInfo {
+            target_uri: format!("mem://t/{rel}"),
+            size: 1,
+            sha256: String::new(),
+            modified: 0,
+            accessed: None,
+            tenant: t.name.clone(),
+        }),
+        size: 200,
+        uid: 0,
+    };
+    let driver = FoundStubs(vec![stub("b"), stub("c"), stub("x")]);
+    let opts = ReconcileOptions {
+        now: crate::time::now_micros() + 8 * 86_400_000_000,
+        apply: true,
+        page_size: 1,
+        ..Default::default()
+    };
+    let r = reconcile(store, &t, &opener, &driver, &opts).await.unwrap();
+    assert_eq!(r.stubs_checked, 3, "{r:#?}");
+    assert_eq!(
+        r.lost
+            .iter()
+            .map(|l| (l.path_key.as_str(), l.reason, l.flagged))
+            .collect::<Vec<_>>(),
+        [("/srv/share/a", LostReason::Missing, true)]
+    );
+    let read = store
+        .tier_object(t.id, &s.name, "/srv/share/a")
+        .await
+        .unwrap();
+    assert_eq!(read.lost.map(|l| l.reason), Some(LostReason::Missing));
+    assert_eq!(read.version, a.version);
+    let mut orphans: Vec<(&str, OrphanAction)> = r
+        .orphans
+        .iter()
+        .map(|o| (o.key.as_str(), o.action))
+        .collect();
+    orphans.sort();
+    let mut want = vec![
+        (b1.as_str(), OrphanAction::Deleted),
+        (e_key.as_str(), OrphanAction::Deleted),
+        (foreign.as_str(), OrphanAction::Kept),
+    ];
+    want.sort();
+    assert_eq!(orphans, want, "{:#?}", r.orphans);
+    assert_eq!(r.deleted, 2);
+    assert!(!target.has(&b1) && !target.has(&e_key) && target.has(&foreign));
+    assert!(
+        target.has(&b.stored.unwrap().key),
+        "the current stub's object stays"
+    );
+    assert_eq!(
+        r.unknown_stubs
+            .iter()
+            .map(|u| u.path.as_str())
+            .collect::<Vec<_>>(),
+        ["/srv/share/x"]
+    );
+    let q = AuditQuery {
+        parent: r.event,
+        ..AuditQuery::default()
+    };
+    let mut kinds: Vec<String> = store
+        .audit_query(t.id, &q)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "reconcile.lost",
+            "reconcile.orphan",
+            "reconcile.orphan",
+            "reconcile.orphan",
+            "reconcile.orphan_deleted",
+            "reconcile.orphan_deleted",
+            "reconcile.unknown_stub"
+        ]
+    );
+    // a's object back as it was: the flag is cleared.
+    target.put_bytes(&a_stored.key, b"data of /srv/share/a");
+    let r = reconcile(store, &t, &opener, &driver, &opts).await.unwrap();
+    assert_eq!(r.recovered.len(), 1, "{r:#?}");
+    assert!(r.lost.is_empty());
+    let read = store
+        .tier_object(t.id, &s.name, "/srv/share/a")
+        .await
+        .unwrap();
+    assert_eq!(read, a, "as it was before it was lost");
 }
