@@ -20,8 +20,8 @@
 --    must be the database's: `GENERATED ALWAYS` still lets any inserter say
 --    `OVERRIDING SYSTEM VALUE`, so the guard now gives every new row the identity sequence's next
 --    value, whatever the statement said, and the sequence is moved past every id present. The
---    ledger is written by the owner's functions alone (the application role may only read its
---    tenant's rows), so no login can claim an id.
+--    ledger is written by an owner's trigger function alone (the application role may only read
+--    its tenant's rows), so no login can claim an id.
 
 ALTER TABLE public.tier_object
     ADD COLUMN lost_utc    timestamptz,
@@ -58,28 +58,28 @@ SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('public.tier_object',
 ALTER TABLE public.tier_object FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.tier_id_ledger FORCE ROW LEVEL SECURITY;
 
--- A new tier object's id: the next value of its identity sequence, recorded in the ledger for
--- the session's tenant (which row-level security makes the row's tenant). Runs as the owner: the
--- application role has no right on the sequence or the ledger.
-CREATE FUNCTION public.alto_new_tier_id(tenant bigint) RETURNS bigint
+-- A new tier object's id is the identity sequence's next value, which the guard takes itself
+-- (below; the application role may use the sequence, which only burns ids). Every statement's
+-- new rows go into the ledger at once, through this function, which runs as the owner (the
+-- application role has no right to write the ledger); row-level security keeps each row to the
+-- session's tenant, as it keeps the tier objects.
+GRANT USAGE ON SEQUENCE public.tier_object_tier_id_seq TO alto_app;
+
+CREATE FUNCTION public.alto_tier_id_ledger_add() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
 AS $$
-DECLARE
-    id bigint;
 BEGIN
-    IF tenant IS DISTINCT FROM (SELECT public.alto_session_tenant()) THEN
-        RAISE EXCEPTION 'a tier object of tenant % in a session of tenant %', tenant,
-            (SELECT public.alto_session_tenant())
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    id := pg_catalog.nextval('public.tier_object_tier_id_seq'::regclass);
-    INSERT INTO public.tier_id_ledger (tier_id, tenant_id) VALUES (id, tenant);
-    RETURN id;
+    INSERT INTO public.tier_id_ledger (tenant_id, tier_id)
+        SELECT a.tenant_id, a.tier_id FROM added a;
+    RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION public.alto_new_tier_id(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.alto_new_tier_id(bigint) TO alto_app;
+REVOKE ALL ON FUNCTION public.alto_tier_id_ledger_add() FROM PUBLIC;
+
+CREATE TRIGGER tier_id_ledger_add AFTER INSERT ON public.tier_object
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION public.alto_tier_id_ledger_add();
 
 -- Version 10's guard, with the tier id and the LOST flag (marked "version 12").
 CREATE OR REPLACE FUNCTION public.alto_tier_object_guard() RETURNS trigger
@@ -103,7 +103,7 @@ BEGIN
             RAISE EXCEPTION 'a new tier object is planned, with nothing lost'
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        NEW.tier_id := public.alto_new_tier_id(NEW.tenant_id);
+        NEW.tier_id := pg_catalog.nextval('public.tier_object_tier_id_seq'::regclass);
         NEW.target_root := public.alto_target_root(NEW.target_uri, NEW.path_key);
         RETURN NEW;
     END IF;
