@@ -163,7 +163,8 @@ fn print_table(out: &mut impl Write, r: &ReconcileReport) -> std::io::Result<()>
     if r.stubs_unchecked > 0 {
         writeln!(
             out,
-            "  {} stubs not checked: their target was not listed to its end",
+            "  {} stubs not checked: their target was not listed to its end, or their object \
+             was never recorded",
             fmt::count(r.stubs_unchecked)
         )?;
     }

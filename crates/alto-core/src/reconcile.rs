@@ -116,7 +116,8 @@ pub struct ReconcileReport {
     pub tier_objects: u64,
     /// STUBBED objects compared with their target.
     pub stubs_checked: u64,
-    /// STUBBED objects that could not be compared (their target could not be listed).
+    /// STUBBED objects that could not be compared: their target could not be listed, or the
+    /// catalogue has no record of their stored object (stubbed before it kept one).
     pub stubs_unchecked: u64,
     /// The targets listed.
     pub targets: Vec<TargetScan>,
@@ -339,15 +340,12 @@ async fn all_objects(
     }
 }
 
-/// The object key a tier object refers to: its recorded key (when its form is its own), else its
-/// current incarnation's.
+/// The object key the catalogue recorded for a tier object, when it recorded one whose form is
+/// the object's own.
 fn recorded_key(tenant: &str, o: &TierObject) -> Option<String> {
-    match &o.stored {
-        Some(s) => check_stored_key(tenant, o, &s.key)
-            .ok()
-            .and_then(|()| object_key(&s.key).ok()),
-        None => object_key_of(tenant, o).ok(),
-    }
+    let s = o.stored.as_ref()?;
+    check_stored_key(tenant, o, &s.key).ok()?;
+    object_key(&s.key).ok()
 }
 
 /// One listed object.
@@ -622,6 +620,8 @@ pub async fn reconcile(
         if o.state != TierState::Stubbed || !selected.contains(o.share.as_str()) {
             continue;
         }
+        // Stubbed before the catalogue recorded its object (or with a record whose key is not
+        // its own): nothing recorded to compare with.
         let (Ok(root), Some(key)) = (target_root(o), recorded_key(&tenant.name, o)) else {
             report.stubs_unchecked += 1;
             continue;
