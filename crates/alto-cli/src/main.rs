@@ -10,6 +10,7 @@ mod cmd_find;
 mod cmd_ingest;
 mod cmd_login;
 mod cmd_plan;
+mod cmd_reconcile;
 mod cmd_rules;
 mod cmd_share;
 mod cmd_tier;
@@ -75,6 +76,10 @@ enum Command {
     /// Read a tenant's audit trail: filter by kind, subject, time or parent, resume from a
     /// cursor, or follow it as events are committed.
     Audit(cmd_audit::AuditArgs),
+    /// Compare the catalogue with the tier targets and the shares: flag stubbed files whose
+    /// object is gone or changed (LOST), report objects no record claims (orphans; deleted with
+    /// --apply when older than the grace period) and stubs on disk the catalogue does not know.
+    Reconcile(cmd_reconcile::ReconcileArgs),
     /// Generate a realistic inventory of 100,000 files, ingest it into a store (default: a
     /// temporary SQLite file), plan from the store with the example rules, and print the report.
     /// Needs nothing but this binary.
@@ -165,6 +170,7 @@ fn main() -> ExitCode {
         Command::Jobs(args) => cmd_tier::jobs(args, cli.quiet),
         Command::Cancel(args) => cmd_tier::cancel(args, cli.quiet),
         Command::Feed(cmd) => cmd_feed::run(cmd, cli.quiet),
+        Command::Reconcile(args) => cmd_reconcile::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,24 @@ pub struct ObjectInfo {
     /// The target's entity tag, when it gives one.
     #[serde(default)]
     pub etag: Option<String>,
+    /// When the object was written, as a listing reports it (`None` from `put`, `verify` and
+    /// `get`, and where the target does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<Micros>,
 }
+
+/// One page of a target's listing ([`TierTarget::list_page`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectPage {
+    /// The objects, in the target's order.
+    pub objects: Vec<ObjectInfo>,
+    /// Pass as `token` for the next page; `None` at the end.
+    pub next: Option<String>,
+}
+
+/// Page size of [`TierTarget::list`] (S3 and Azure Blob return at most 1,000 and 5,000 per
+/// request).
+pub const LIST_PAGE: usize = 1000;
 
 /// Tier-2 storage.
 ///
@@ -58,8 +75,44 @@ pub trait TierTarget: Send + Sync + std::fmt::Debug {
     /// and hash of what was written. The file is synced before this returns.
     async fn get(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo>;
 
-    /// Every object under `prefix` (for reconciliation).
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
+    /// One page of the objects whose keys lie under `prefix`, for reconciliation.
+    ///
+    /// # Behavior
+    /// - `prefix` is whole key segments (`acme/` and `acme` both list `acme/…`, never `acmex/…`);
+    ///   empty lists the whole target. A prefix with a `..` segment is `InvalidInput`.
+    /// - Keys come back as they were given to [`put`](Self::put) (relative to the target, `/`
+    ///   between segments), each with its size, entity tag and last-modified time where the
+    ///   target gives them; never a temporary of an upload in progress.
+    /// - At most `limit` objects (0: the target's default); `next` is the token of the following
+    ///   page, opaque, or `None` at the end. Objects written or removed meanwhile may or may not
+    ///   be listed; the others are listed exactly once.
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<ObjectPage>;
+
+    /// Every object under `prefix`: [`list_page`](Self::list_page) to the end.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.list_page(prefix, token.as_deref(), LIST_PAGE).await?;
+            out.extend(page.objects);
+            match page.next {
+                Some(t) => token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Remove the object at `key` (reconciliation's orphans).
+    ///
+    /// # Behavior
+    /// - `NotFound` when there is no object at `key` (on targets that say so; S3 does not).
+    /// - `key` is relative; a key that would leave the target is `InvalidInput`.
+    async fn delete(&self, key: &str) -> Result<()>;
 }
 
 /// What a stub records about the file it replaced. The stub is a file its owner may rewrite:
@@ -78,6 +131,42 @@ pub struct StubInfo {
     pub accessed: Option<Micros>,
     /// Tenant name.
     pub tenant: String,
+}
+
+/// A stub a driver found beneath a share's root ([`StubDriver::find_stubs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundStub {
+    /// Its path beneath the root: the components, joined with `/` (a name that is not UTF-8 is
+    /// shown lossily, and so matches no catalogue path).
+    pub relative: String,
+    /// What it says — a claim, its owner may have written it — or `None` when it has the stub
+    /// header but a damaged record.
+    pub info: Option<StubInfo>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its owner.
+    pub uid: u32,
+}
+
+/// What [`StubDriver::find_stubs`] found beneath a root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StubScan {
+    /// The stubs, in the order the walk met them.
+    pub stubs: Vec<FoundStub>,
+    /// Directories walked.
+    pub directories: u64,
+    /// Regular files looked at.
+    pub files: u64,
+    /// What could not be looked at (a directory that could not be opened or read, one too
+    /// deep): the scan is then incomplete.
+    pub problems: Vec<String>,
+}
+
+impl StubScan {
+    /// Whether every directory beneath the root was walked.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+    }
 }
 
 /// A file a worker is to act on: the share's root on this host and the path as the catalogue
@@ -222,4 +311,25 @@ pub trait StubDriver: Send + Sync + std::fmt::Debug {
 
     /// Remove a staged temporary.
     async fn abort_restore(&self, staged: Staged) -> Result<()>;
+
+    /// Every stub of this driver beneath `root`, a share's root on this host (reconciliation's
+    /// stubs the catalogue does not know).
+    ///
+    /// # Behavior
+    /// - `root` is opened as written (the administrator's path); everything beneath it is
+    ///   reached by file descriptor, one directory at a time, never through a symlink, and the
+    ///   directories in `skip` (the roots of other shares beneath this one, on this host) are
+    ///   not entered.
+    /// - Only regular files are read, and only as much as tells a stub; no file is changed (nor
+    ///   its access time, where the process may say so).
+    /// - What cannot be looked at goes to [`StubScan::problems`]; `Err` only when the root
+    ///   itself cannot be opened.
+    /// - The default is `Unsupported`.
+    async fn find_stubs(&self, root: &std::path::Path, skip: &[PathBuf]) -> Result<StubScan> {
+        let _ = (root, skip);
+        Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            format!("the {} stub driver cannot look for stubs", self.name()),
+        ))
+    }
 }

@@ -32,6 +32,7 @@ pub mod maintain;
 pub mod names;
 pub mod path;
 pub mod planner;
+pub mod reconcile;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testkit")]

@@ -8,6 +8,14 @@
 //! Anything else is refused with [`ErrorKind::InvalidTransition`](crate::ErrorKind) — never a
 //! silent write. Stores apply transitions with optimistic concurrency: the caller names the state
 //! and version it read, and the store refuses with `Conflict` when either has moved.
+//!
+//! **LOST is a flag, not a state.** Reconciliation ([`crate::reconcile`]) flags a STUBBED object
+//! whose data the tier target no longer holds as it was recorded (missing, another size, another
+//! entity tag or digest): [`TierObject::lost`](crate::TierObject::lost). The file is still a stub
+//! and its record still says where the data should be, so every transition of the table stays as
+//! it is; [`may_flag_lost`] says in which state the flag may be set or cleared (STUBBED only), the
+//! transitions out of STUBBED keep it (the history of a deleted or rehydrated file says its object
+//! had been lost), and a new incarnation clears it with the rest of what was stored.
 
 use crate::error::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -165,10 +173,46 @@ pub fn transition(from: Option<TierState>, action: Action) -> Result<Outcome> {
     }
 }
 
+/// Whether the LOST flag may be set on (or cleared from) an object in `state`: only a STUBBED
+/// object's data lives on the tier target alone, so only its loss is a loss. Stores refuse the
+/// flag in any other state (`InvalidTransition`), and never change it in the same write as the
+/// state.
+pub fn may_flag_lost(state: TierState) -> bool {
+    matches!(state, TierState::Stubbed)
+}
+
+/// [`may_flag_lost`] as the stores check it: `InvalidTransition` naming the state.
+pub fn check_lost_flag(state: TierState) -> Result<()> {
+    if may_flag_lost(state) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidTransition,
+            format!(
+                "cannot flag a file that is {state} as lost: only a STUBBED file's data can be"
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use TierState::*;
+
+    #[test]
+    fn only_stubbed_objects_may_be_flagged_lost() {
+        for s in TierState::ALL {
+            assert_eq!(may_flag_lost(s), s == Stubbed, "{s}");
+            match check_lost_flag(s) {
+                Ok(()) => assert_eq!(s, Stubbed),
+                Err(e) => {
+                    assert_eq!(e.kind(), ErrorKind::InvalidTransition);
+                    assert!(e.to_string().contains(s.as_str()), "{e}");
+                }
+            }
+        }
+    }
 
     /// Every (from, action) pair, with the expected result: the whole table, allowed and refused.
     #[test]

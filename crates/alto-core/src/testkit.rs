@@ -41,6 +41,8 @@ pub async fn run_all(store: &dyn Store) {
     lifecycle_through_store(store).await;
     shares_and_roots(store).await;
     stored_object_kept(store).await;
+    tier_objects_and_lost_flags(store).await;
+    reconcile_with_the_store(store).await;
     audit_trail(store).await;
     long_paths(store).await;
     retention(store).await;
@@ -1619,6 +1621,413 @@ pub async fn stored_object_kept(store: &dyn Store) {
     );
 }
 
+/// Listing tier objects, the LOST flag reconciliation sets on STUBBED objects, and the tier ids a
+/// tenant was given (reconciliation's contract with the stores).
+pub async fn tier_objects_and_lost_flags(store: &dyn Store) {
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    let s2 = store
+        .ensure_share(t.id, &ShareSpec::new("share2", ShareKind::Posix))
+        .await
+        .unwrap();
+    let files: Vec<FileEntry> = ["/s/a", "/s/b", "/s/c", "/s/d"]
+        .into_iter()
+        .map(|p| entry(p, 10, None))
+        .collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    ingest(
+        store,
+        t.id,
+        &s2.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/t/x", 5, None)])],
+    )
+    .await;
+    let req = |share: &str, key: &str, action, expected, stored| TransitionRequest {
+        share: share.into(),
+        path_key: key.into(),
+        action,
+        expected,
+        stored,
+        plan: (action == Action::Plan).then(|| PlanInfo {
+            rule: "cold".into(),
+            target_uri: format!("file:///tier/{}", key.trim_start_matches('/')),
+        }),
+        at: 50,
+    };
+    let go = async |r: TransitionRequest| -> Option<TierObject> {
+        store
+            .transition(t.id, &r)
+            .await
+            .unwrap_or_else(|e| panic!("{} {}: {e}", r.action, r.path_key))
+    };
+    let mut objs = std::collections::BTreeMap::new();
+    for (share, key) in [
+        (&s.name, "/s/a"),
+        (&s.name, "/s/b"),
+        (&s.name, "/s/c"),
+        (&s2.name, "/t/x"),
+    ] {
+        let o = go(req(share, key, Action::Plan, None, None)).await.unwrap();
+        objs.insert(key, o);
+    }
+    let stored_of = |o: &TierObject| StoredObject {
+        key: crate::worker::object_key_of(&t.name, o).unwrap(),
+        size: 10,
+        sha256: "ab".repeat(32),
+        etag: Some("\"e\"".into()),
+        uid: 1,
+        gid: 2,
+        mode: 0o640,
+        modified: 1_000_000,
+    };
+    let a = &objs["/s/a"];
+    let a = go(req(
+        &s.name,
+        "/s/a",
+        Action::Stub,
+        Some((a.state, a.version)),
+        Some(stored_of(a)),
+    ))
+    .await
+    .unwrap();
+    // A withdrawn plan takes its object away, never its id.
+    let c = &objs["/s/c"];
+    let withdrawn_id = c.id;
+    assert!(
+        go(req(
+            &s.name,
+            "/s/c",
+            Action::Withdraw,
+            Some((c.state, c.version)),
+            None
+        ))
+        .await
+        .is_none()
+    );
+
+    // Ids are never given twice: not even the highest, once its object is gone.
+    let d = go(req(&s.name, "/s/d", Action::Plan, None, None))
+        .await
+        .unwrap();
+    assert!(objs.values().all(|o| o.id < d.id));
+    go(req(
+        &s.name,
+        "/s/d",
+        Action::Withdraw,
+        Some((d.state, d.version)),
+        None,
+    ))
+    .await;
+    let d2 = go(req(&s.name, "/s/d", Action::Plan, None, None))
+        .await
+        .unwrap();
+    assert!(
+        d2.id > d.id,
+        "a new object gets a new id ({} after {})",
+        d2.id,
+        d.id
+    );
+    go(req(
+        &s.name,
+        "/s/d",
+        Action::Withdraw,
+        Some((d2.state, d2.version)),
+        None,
+    ))
+    .await;
+    objs.insert("/s/d", d);
+    objs.insert("/s/d2", d2);
+
+    // Listing: (share, path key) order, every state, what tier_object reads; pages and filters.
+    let list = async |q: TierObjectQuery| -> Vec<TierObject> {
+        let mut q = q;
+        let mut out = Vec::new();
+        loop {
+            let page = store
+                .tier_objects(t.id, &q)
+                .await
+                .expect("list tier objects");
+            assert!(q.limit == 0 || page.items.len() <= q.limit);
+            out.extend(page.items);
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => return out,
+            }
+        }
+    };
+    let keys = |v: &[TierObject]| -> Vec<String> {
+        v.iter()
+            .map(|o| format!("{} {}", o.share, o.path_key))
+            .collect()
+    };
+    let all = list(TierObjectQuery::default()).await;
+    assert_eq!(
+        keys(&all),
+        [
+            format!("{} /s/a", s.name),
+            format!("{} /s/b", s.name),
+            format!("{} /t/x", s2.name)
+        ]
+    );
+    for o in &all {
+        let read = store
+            .tier_object(t.id, &o.share, &o.path_key)
+            .await
+            .unwrap();
+        assert_eq!(&read, o, "the listing returns what tier_object reads");
+    }
+    assert_eq!(all[0], a);
+    for limit in [1, 2] {
+        let paged = list(TierObjectQuery {
+            limit,
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(paged, all, "pages of {limit}");
+    }
+    let only = list(TierObjectQuery {
+        share: Some(s2.name.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&only), [format!("{} /t/x", s2.name)]);
+    let stubbed = list(TierObjectQuery {
+        state: Some(TierState::Stubbed),
+        limit: 1,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&stubbed), [format!("{} /s/a", s.name)]);
+
+    // The LOST flag: STUBBED objects only, with its event, nothing else of the object changes.
+    let run = store
+        .append_audit(
+            t.id,
+            &NewAuditEvent {
+                kind: "reconcile.run".into(),
+                subject: t.name.clone(),
+                detail: serde_json::json!({}),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
+    let lost = Lost {
+        at: 7_000_000,
+        reason: LostReason::Missing,
+    };
+    let flag = |key: &str, expected, lost: Option<Lost>, parent| LostRequest {
+        share: s.name.clone(),
+        path_key: key.into(),
+        expected,
+        lost,
+        event: NewAuditEvent {
+            kind: if lost.is_some() {
+                "reconcile.lost"
+            } else {
+                "reconcile.recovered"
+            }
+            .into(),
+            subject: key.into(),
+            detail: serde_json::json!({"share": s.name}),
+            parent,
+        },
+    };
+    let events = async || -> Vec<(String, String)> {
+        let q = AuditQuery {
+            parent: Some(run.id),
+            ..AuditQuery::default()
+        };
+        let page = store.audit_query(t.id, &q).await.unwrap();
+        page.items
+            .into_iter()
+            .map(|e| (e.kind, e.subject))
+            .collect()
+    };
+    let b = &objs["/s/b"];
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/b", (b.state, b.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidTransition, "PLANNED: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version + 1), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "stale version: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(lost), Some(i64::MAX)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "unknown parent: {e}");
+    let e = store
+        .mark_lost(
+            t.id,
+            &flag("/s/zz", (a.state, a.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "no such object: {e}");
+    assert_eq!(
+        store.tier_object(t.id, &s.name, "/s/a").await.unwrap(),
+        a,
+        "refused flags write nothing"
+    );
+    assert_eq!(events().await, Vec::<(String, String)>::new());
+    let flagged = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(lost), Some(run.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        flagged,
+        TierObject {
+            lost: Some(lost),
+            ..a.clone()
+        },
+        "the flag, and nothing else (the version stays)"
+    );
+    assert_eq!(
+        store.tier_object(t.id, &s.name, "/s/a").await.unwrap(),
+        flagged
+    );
+    let cleared = store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), None, Some(run.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared, a, "cleared");
+    assert_eq!(
+        events().await,
+        [
+            ("reconcile.lost".to_string(), "/s/a".to_string()),
+            ("reconcile.recovered".to_string(), "/s/a".to_string())
+        ]
+    );
+    // Kept by the transitions out of STUBBED, cleared by a new incarnation.
+    let digest = Lost {
+        at: 8_000_000,
+        reason: LostReason::Digest,
+    };
+    store
+        .mark_lost(
+            t.id,
+            &flag("/s/a", (a.state, a.version), Some(digest), None),
+        )
+        .await
+        .unwrap();
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Rehydrate,
+        Some((a.state, a.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(o.lost, Some(digest), "rehydration keeps the flag");
+    let e = store
+        .mark_lost(t.id, &flag("/s/a", (o.state, o.version), None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidTransition, "REHYDRATED: {e}");
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Delete,
+        Some((o.state, o.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(o.lost, Some(digest), "deletion keeps the flag");
+    let o = go(req(
+        &s.name,
+        "/s/a",
+        Action::Plan,
+        Some((o.state, o.version)),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        (o.incarnation, o.lost, o.stored),
+        (2, None, None),
+        "a new incarnation clears it"
+    );
+    assert_eq!(o.id, a.id, "the same object");
+
+    // Tier ids: the tenant's own, present or withdrawn; never another tenant's.
+    let (other, os) = tenant_with_share(store, ShareKind::Posix).await;
+    ingest(
+        store,
+        other.id,
+        &os.name,
+        ScanKind::Full,
+        &[("x", vec![entry("/s/a", 1, None)])],
+    )
+    .await;
+    let theirs = store
+        .transition(
+            other.id,
+            &TransitionRequest {
+                share: os.name.clone(),
+                ..req(&s.name, "/s/a", Action::Plan, None, None)
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let mine: Vec<i64> = {
+        let mut v: Vec<i64> = objs.values().map(|o| o.id).collect();
+        v.sort_unstable();
+        v
+    };
+    assert!(mine.contains(&withdrawn_id));
+    let mut ask = mine.clone();
+    ask.extend([theirs.id, i64::MAX, -1, mine[0], 0]);
+    ask.reverse();
+    assert_eq!(store.owned_tier_ids(t.id, &ask).await.unwrap(), mine);
+    assert_eq!(
+        store.owned_tier_ids(other.id, &ask).await.unwrap(),
+        [theirs.id]
+    );
+    assert!(store.owned_tier_ids(t.id, &[]).await.unwrap().is_empty());
+    // Isolation: another tenant sees none of it and flags nothing of it.
+    let theirs_list = store
+        .tier_objects(other.id, &TierObjectQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(theirs_list.items, [theirs]);
+    let e = store
+        .mark_lost(
+            other.id,
+            &LostRequest {
+                share: s2.name.clone(),
+                ..flag("/t/x", (TierState::Planned, 1), None, None)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::NotFound),
+        "another tenant's object: {e}"
+    );
+}
+
 /// Audit events: parents, increasing ids, cursor paging.
 pub async fn audit_trail(store: &dyn Store) {
     let (t, _) = tenant_with_share(store, ShareKind::Posix).await;
@@ -1761,6 +2170,19 @@ impl Store for Interrupting<'_> {
         settings: &TenantSettings,
     ) -> crate::Result<Tenant> {
         self.inner.set_tenant_settings(t, settings).await
+    }
+    async fn tier_objects(
+        &self,
+        t: TenantId,
+        q: &TierObjectQuery,
+    ) -> crate::Result<Page<TierObject>> {
+        self.inner.tier_objects(t, q).await
+    }
+    async fn mark_lost(&self, t: TenantId, r: &LostRequest) -> crate::Result<TierObject> {
+        self.inner.mark_lost(t, r).await
+    }
+    async fn owned_tier_ids(&self, t: TenantId, ids: &[i64]) -> crate::Result<Vec<i64>> {
+        self.inner.owned_tier_ids(t, ids).await
     }
     async fn append_audit(&self, t: TenantId, e: &NewAuditEvent) -> crate::Result<AuditEvent> {
         self.inner.append_audit(t, e).await
@@ -3682,4 +4104,361 @@ pub async fn retention(store: &dyn Store) {
         (0, 0, 0)
     );
     assert_eq!(state(4).await, Some(TierState::Stubbed));
+}
+
+/// An in-memory tier target for [`reconcile_with_the_store`]: objects with their bytes and the
+/// time they were written; listed in key order, a page after the last key of the one before.
+#[derive(Debug, Default)]
+struct MemTarget {
+    objects: std::sync::Mutex<std::collections::BTreeMap<String, (Vec<u8>, i64)>>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+impl MemTarget {
+    fn put_bytes(&self, key: &str, bytes: &[u8]) -> StoredObject {
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), (bytes.to_vec(), crate::time::now_micros()));
+        StoredObject {
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            etag: Some(format!("\"{}\"", &sha256_hex(bytes)[..8])),
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+            modified: 1_000_000,
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.objects.lock().unwrap().contains_key(key)
+    }
+
+    fn info(&self, key: &str) -> crate::Result<crate::driver::ObjectInfo> {
+        let g = self.objects.lock().unwrap();
+        let (b, at) = g
+            .get(key)
+            .ok_or_else(|| crate::Error::not_found(format!("no object {key:?}")))?;
+        Ok(crate::driver::ObjectInfo {
+            key: key.to_owned(),
+            size: b.len() as u64,
+            sha256: Some(sha256_hex(b)),
+            etag: Some(format!("\"{}\"", &sha256_hex(b)[..8])),
+            modified: Some(*at),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::driver::TierTarget for MemTarget {
+    fn uri(&self) -> &str {
+        "mem://t/"
+    }
+    async fn put(&self, _: &str, _: std::fs::File) -> crate::Result<crate::driver::ObjectInfo> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn verify(&self, key: &str) -> crate::Result<crate::driver::ObjectInfo> {
+        self.info(key).map(|i| crate::driver::ObjectInfo {
+            modified: None,
+            ..i
+        })
+    }
+    async fn get(&self, _: &str, _: std::fs::File) -> crate::Result<crate::driver::ObjectInfo> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> crate::Result<crate::driver::ObjectPage> {
+        let keys: Vec<String> = {
+            let g = self.objects.lock().unwrap();
+            let p = format!("{}/", prefix.trim_end_matches('/'));
+            g.keys()
+                .filter(|k| prefix.is_empty() || k.starts_with(&p))
+                .filter(|k| token.is_none_or(|t| k.as_str() > t))
+                .take(limit.max(1) + 1)
+                .cloned()
+                .collect()
+        };
+        let mut objects = Vec::new();
+        for k in keys.iter().take(limit.max(1)) {
+            objects.push(self.info(k)?);
+        }
+        let next = (keys.len() > limit.max(1)).then(|| objects.last().unwrap().key.clone());
+        Ok(crate::driver::ObjectPage { objects, next })
+    }
+    async fn delete(&self, key: &str) -> crate::Result<()> {
+        match self.objects.lock().unwrap().remove(key) {
+            Some(_) => Ok(()),
+            None => Err(crate::Error::not_found(format!("no object {key:?}"))),
+        }
+    }
+}
+
+/// A stub driver that only "finds" the stubs it is given.
+#[derive(Debug, Default)]
+struct FoundStubs(Vec<crate::driver::FoundStub>);
+
+#[async_trait::async_trait]
+impl crate::driver::StubDriver for FoundStubs {
+    fn name(&self) -> &'static str {
+        "found"
+    }
+    async fn open(&self, _: &crate::driver::Located) -> crate::Result<crate::driver::Opened> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn stub(
+        &self,
+        _: crate::driver::Opened,
+        _: &crate::driver::StubInfo,
+        _: &crate::driver::Attributes,
+    ) -> crate::Result<Vec<String>> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn stage_restore(
+        &self,
+        _: &crate::driver::Located,
+    ) -> crate::Result<crate::driver::Staged> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn finish_restore(
+        &self,
+        _: crate::driver::Staged,
+        _: &crate::driver::Attributes,
+    ) -> crate::Result<Vec<String>> {
+        Err(crate::Error::new(ErrorKind::Unsupported, "not here"))
+    }
+    async fn abort_restore(&self, _: crate::driver::Staged) -> crate::Result<()> {
+        Ok(())
+    }
+    async fn find_stubs(
+        &self,
+        _: &std::path::Path,
+        _: &[std::path::PathBuf],
+    ) -> crate::Result<crate::driver::StubScan> {
+        Ok(crate::driver::StubScan {
+            stubs: self.0.clone(),
+            directories: 1,
+            files: self.0.len() as u64,
+            problems: Vec::new(),
+        })
+    }
+}
+
+/// Reconciliation through the store: LOST flags written and cleared, orphans judged by the tier
+/// ids the store gave the tenant (an earlier incarnation's and a withdrawn plan's objects go,
+/// an id never the tenant's stays), stubs on disk the store does not know, and the trail.
+pub async fn reconcile_with_the_store(store: &dyn Store) {
+    use crate::reconcile::{OrphanAction, ReconcileOptions, reconcile};
+    let (t, s) = tenant_with_share(store, ShareKind::Posix).await;
+    store
+        .set_share_root(t.id, &s.name, Some("/srv/share"))
+        .await
+        .unwrap();
+    let paths = [
+        "/srv/share/a",
+        "/srv/share/b",
+        "/srv/share/c",
+        "/srv/share/e",
+        "/srv/share/f",
+    ];
+    let files: Vec<FileEntry> = paths.iter().map(|p| entry(p, 5, None)).collect();
+    ingest(store, t.id, &s.name, ScanKind::Full, &[("x", files)]).await;
+    let target = std::sync::Arc::new(MemTarget::default());
+    let opener = {
+        let target = target.clone();
+        move |uri: &str| -> crate::Result<std::sync::Arc<dyn crate::driver::TierTarget>> {
+            assert_eq!(uri, "mem://t/");
+            Ok(target.clone())
+        }
+    };
+    let act = async |key: &str, action, expected, stored| -> Option<TierObject> {
+        store
+            .transition(
+                t.id,
+                &TransitionRequest {
+                    share: s.name.clone(),
+                    path_key: key.into(),
+                    action,
+                    expected,
+                    stored,
+                    plan: (action == Action::Plan).then(|| PlanInfo {
+                        rule: "cold".into(),
+                        target_uri: format!("mem://t/{}", crate::path::object_key(key).unwrap()),
+                    }),
+                    at: 10,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{action} {key}: {e}"))
+    };
+    // a, b, c stubbed.
+    let mut objs = std::collections::BTreeMap::new();
+    for p in &paths[..3] {
+        let o = act(p, Action::Plan, None, None).await.unwrap();
+        let key = crate::worker::object_key_of(&t.name, &o).unwrap();
+        let stored = target.put_bytes(&key, format!("data of {p}").as_bytes());
+        let o = act(p, Action::Stub, Some((o.state, o.version)), Some(stored))
+            .await
+            .unwrap();
+        objs.insert(*p, o);
+    }
+    // b rehydrated and stubbed again: its first incarnation's object stays behind.
+    let b = &objs["/srv/share/b"];
+    let b1 = b.stored.clone().unwrap().key;
+    let o = act(
+        b.path_key.as_str(),
+        Action::Rehydrate,
+        Some((b.state, b.version)),
+        None,
+    )
+    .await
+    .unwrap();
+    let o = act(&o.path_key, Action::Plan, Some((o.state, o.version)), None)
+        .await
+        .unwrap();
+    let key = crate::worker::object_key_of(&t.name, &o).unwrap();
+    let stored = target.put_bytes(&key, b"b again");
+    let b = act(
+        &o.path_key,
+        Action::Stub,
+        Some((o.state, o.version)),
+        Some(stored),
+    )
+    .await
+    .unwrap();
+    // e uploaded, then its plan withdrawn.
+    let e = act("/srv/share/e", Action::Plan, None, None).await.unwrap();
+    let e_key = crate::worker::object_key_of(&t.name, &e).unwrap();
+    target.put_bytes(&e_key, b"e");
+    act(
+        "/srv/share/e",
+        Action::Withdraw,
+        Some((e.state, e.version)),
+        None,
+    )
+    .await;
+    // f stubbed without a record of its object (as before the catalogue kept one): nothing to
+    // compare it with, so it is not judged (its object is nowhere here).
+    let f = act("/srv/share/f", Action::Plan, None, None).await.unwrap();
+    act(
+        "/srv/share/f",
+        Action::Stub,
+        Some((f.state, f.version)),
+        None,
+    )
+    .await;
+    // a's object lost; an object with an id never the tenant's.
+    let a = objs["/srv/share/a"].clone();
+    let a_stored = a.stored.clone().unwrap();
+    crate::driver::TierTarget::delete(target.as_ref(), &a_stored.key)
+        .await
+        .unwrap();
+    let foreign = format!("{}/{}/z.~{}.1", t.name, s.name, i64::MAX - 7);
+    target.put_bytes(&foreign, b"?");
+    // On disk: the stubs of b and c, and one the store does not know.
+    let stub = |rel: &str| crate::driver::FoundStub {
+        relative: rel.into(),
+        info: Some(crate::driver::StubInfo {
+            target_uri: format!("mem://t/{rel}"),
+            size: 1,
+            sha256: String::new(),
+            modified: 0,
+            accessed: None,
+            tenant: t.name.clone(),
+        }),
+        size: 200,
+        uid: 0,
+    };
+    let driver = FoundStubs(vec![stub("b"), stub("c"), stub("x")]);
+    let opts = ReconcileOptions {
+        now: crate::time::now_micros() + 8 * 86_400_000_000,
+        apply: true,
+        page_size: 1,
+        ..Default::default()
+    };
+    let r = reconcile(store, &t, &opener, &driver, &opts).await.unwrap();
+    assert_eq!((r.stubs_checked, r.stubs_unchecked), (3, 1), "{r:#?}");
+    assert_eq!(
+        r.lost
+            .iter()
+            .map(|l| (l.path_key.as_str(), l.reason, l.flagged))
+            .collect::<Vec<_>>(),
+        [("/srv/share/a", LostReason::Missing, true)]
+    );
+    let read = store
+        .tier_object(t.id, &s.name, "/srv/share/a")
+        .await
+        .unwrap();
+    assert_eq!(read.lost.map(|l| l.reason), Some(LostReason::Missing));
+    assert_eq!(read.version, a.version);
+    let mut orphans: Vec<(&str, OrphanAction)> = r
+        .orphans
+        .iter()
+        .map(|o| (o.key.as_str(), o.action))
+        .collect();
+    orphans.sort();
+    let mut want = vec![
+        (b1.as_str(), OrphanAction::Deleted),
+        (e_key.as_str(), OrphanAction::Deleted),
+        (foreign.as_str(), OrphanAction::Kept),
+    ];
+    want.sort();
+    assert_eq!(orphans, want, "{:#?}", r.orphans);
+    assert_eq!(r.deleted, 2);
+    assert!(!target.has(&b1) && !target.has(&e_key) && target.has(&foreign));
+    assert!(
+        target.has(&b.stored.unwrap().key),
+        "the current stub's object stays"
+    );
+    assert_eq!(
+        r.unknown_stubs
+            .iter()
+            .map(|u| u.path.as_str())
+            .collect::<Vec<_>>(),
+        ["/srv/share/x"]
+    );
+    let q = AuditQuery {
+        parent: r.event,
+        ..AuditQuery::default()
+    };
+    let mut kinds: Vec<String> = store
+        .audit_query(t.id, &q)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "reconcile.lost",
+            "reconcile.orphan",
+            "reconcile.orphan",
+            "reconcile.orphan",
+            "reconcile.orphan_deleted",
+            "reconcile.orphan_deleted",
+            "reconcile.unknown_stub"
+        ]
+    );
+    // a's object back as it was: the flag is cleared.
+    target.put_bytes(&a_stored.key, b"data of /srv/share/a");
+    let r = reconcile(store, &t, &opener, &driver, &opts).await.unwrap();
+    assert_eq!(r.recovered.len(), 1, "{r:#?}");
+    assert!(r.lost.is_empty());
+    let read = store
+        .tier_object(t.id, &s.name, "/srv/share/a")
+        .await
+        .unwrap();
+    assert_eq!(read, a, "as it was before it was lost");
 }

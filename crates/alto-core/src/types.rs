@@ -343,6 +343,66 @@ pub struct TierObject {
     /// it).
     #[serde(default)]
     pub stored: Option<StoredObject>,
+    /// Set by reconciliation when the tier target no longer holds the stored object as recorded
+    /// (a flag, not a state: see [`crate::lifecycle`]). Only a STUBBED object gets it; the
+    /// transitions out of STUBBED keep it; a new incarnation clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<Lost>,
+}
+
+/// Why and when reconciliation found a stubbed file's object lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lost {
+    /// When it was found.
+    pub at: Micros,
+    /// What was wrong.
+    pub reason: LostReason,
+}
+
+/// What reconciliation found wrong with a stubbed file's object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LostReason {
+    /// No object at the recorded key.
+    Missing,
+    /// An object of another size.
+    Size,
+    /// An object with another entity tag than the one recorded (it was written again).
+    Etag,
+    /// An object whose SHA-256 is not the recorded one (`--verify-content`).
+    Digest,
+}
+
+impl LostReason {
+    /// Every reason.
+    pub const ALL: [LostReason; 4] = [
+        LostReason::Missing,
+        LostReason::Size,
+        LostReason::Etag,
+        LostReason::Digest,
+    ];
+
+    /// The stored spelling: `missing`, `size`, `etag`, `digest`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LostReason::Missing => "missing",
+            LostReason::Size => "size",
+            LostReason::Etag => "etag",
+            LostReason::Digest => "digest",
+        }
+    }
+
+    /// Parse the stored spelling.
+    pub fn parse(s: &str) -> Option<LostReason> {
+        LostReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for LostReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The catalogue's record of a stubbed file's object and of the file it replaced.

@@ -161,7 +161,7 @@ pub fn target_root(obj: &TierObject) -> Result<&str> {
 /// A name as one object-key segment: valid names as they are, names from before the naming rule
 /// with every other byte percent-encoded (so `acme/tmp` cannot pose as tenant `acme`, share
 /// `tmp`).
-fn key_segment(name: &str) -> String {
+pub fn key_segment(name: &str) -> String {
     if crate::names::is_valid_name(name) {
         return name.to_owned();
     }
@@ -189,6 +189,46 @@ pub fn object_key_of(tenant: &str, obj: &TierObject) -> Result<String> {
         obj.id,
         obj.incarnation
     ))
+}
+
+/// What an object key of [`object_key_of`]'s form says: `{tenant}/{share}/{path}.~{id}.{incarnation}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectKeyParts<'k> {
+    /// The share's segment ([`key_segment`] of its name).
+    pub share_segment: &'k str,
+    /// The tier object's id.
+    pub id: i64,
+    /// The incarnation.
+    pub incarnation: i32,
+}
+
+/// The parts of `key` when it has the form [`object_key_of`] gives `tenant`'s objects: the
+/// tenant's segment, a share segment, a path that is not empty, and the marker `.~{id}.{n}`;
+/// no empty, `.` or `..` segment. `None` for any other key (another tenant's, or anything not
+/// written by Alto).
+pub fn parse_object_key<'k>(tenant: &str, key: &'k str) -> Option<ObjectKeyParts<'k>> {
+    let rest = key
+        .strip_prefix(key_segment(tenant).as_str())?
+        .strip_prefix('/')?;
+    let (share_segment, path) = rest.split_once('/')?;
+    if share_segment.is_empty()
+        || key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return None;
+    }
+    let (before, marker) = path.rsplit_once(".~")?;
+    let (id, incarnation) = marker.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if before.is_empty() || before.ends_with('/') || !digits(id) || !digits(incarnation) {
+        return None;
+    }
+    Some(ObjectKeyParts {
+        share_segment,
+        id: id.parse().ok()?,
+        incarnation: incarnation.parse().ok()?,
+    })
 }
 
 /// The target root and object key of a tier object: the key the catalogue recorded when it was
@@ -865,6 +905,59 @@ mod target_tests {
 }
 
 #[cfg(test)]
+mod parse_key_tests {
+    use super::{ObjectKeyParts, parse_object_key};
+
+    #[test]
+    fn parses_the_keys_alto_writes_and_nothing_else() {
+        let p = |share_segment, id, incarnation| {
+            Some(ObjectKeyParts {
+                share_segment,
+                id,
+                incarnation,
+            })
+        };
+        assert_eq!(
+            parse_object_key("acme", "acme/media/v/a.mov.~41.3"),
+            p("media", 41, 3)
+        );
+        assert_eq!(parse_object_key("acme", "acme/m/a.~1.1"), p("m", 1, 1));
+        assert_eq!(
+            parse_object_key("acme", "acme/m/x.~2.1/y.~7.2"),
+            p("m", 7, 2),
+            "the last marker"
+        );
+        assert_eq!(
+            parse_object_key("acme/x", "acme%2Fx/m/a.~1.1"),
+            p("m", 1, 1),
+            "a name from before the naming rule"
+        );
+        for bad in [
+            "acme/media/.~41.3",
+            "acme/media/v/.~41.3",
+            "acme/media/v/a.mov",
+            "acme/media/v/a.mov.~41",
+            "acme/media/v/a.mov.~x.3",
+            "acme/media/v/a.mov.~41.3x",
+            "acme/media/v/a.mov.~-1.3",
+            "acme/media/v/a.mov.~41.99999999999",
+            "acme//v/a.~1.1",
+            "acme/media//a.~1.1",
+            "acme/media/../a.~1.1",
+            "acme/media/./a.~1.1",
+            "acmex/media/a.~1.1",
+            "other/media/a.~1.1",
+            "acme/a.~1.1",
+            "/acme/media/a.~1.1",
+            "acme/x/m/a.~1.1/",
+        ] {
+            assert_eq!(parse_object_key("acme", bad), None, "{bad}");
+        }
+        assert_eq!(parse_object_key("acme/x", "acme/x/m/a.~1.1"), None);
+    }
+}
+
+#[cfg(test)]
 mod stored_key_tests {
     use super::{object_key_of, split_target_uri};
     use crate::types::{StoredObject, TierObject};
@@ -887,6 +980,7 @@ mod stored_key_tests {
             last_accessed: None,
             access_count: 0,
             stored: None,
+            lost: None,
         };
         let own = object_key_of("acme", &obj).unwrap();
         assert_eq!(own, "acme/media/v/a.mov.~41.3");

@@ -23,8 +23,8 @@ use alto_core::store::tiering::{
     PruneRequest,
 };
 use alto_core::store::{
-    Capabilities, ChunkApply, ChunkOutcome, Feeds, FileQuery, IngestChunk, Page, Scan, ScanSpec,
-    ScanSummary, ShareSpec, Store, Tiering, TransitionRequest,
+    Capabilities, ChunkApply, ChunkOutcome, Feeds, FileQuery, IngestChunk, LostRequest, Page, Scan,
+    ScanSpec, ScanSummary, ShareSpec, Store, TierObjectQuery, Tiering, TransitionRequest,
 };
 use alto_core::time::Micros;
 use alto_core::types::{
@@ -340,6 +340,22 @@ impl Store for PgStore {
         request: &TransitionRequest,
     ) -> Result<Option<TierObject>> {
         tier::transition(self, tenant, request).await
+    }
+
+    async fn tier_objects(
+        &self,
+        tenant: TenantId,
+        query: &TierObjectQuery,
+    ) -> Result<Page<TierObject>> {
+        tier::tier_objects(self, tenant, query).await
+    }
+
+    async fn mark_lost(&self, tenant: TenantId, request: &LostRequest) -> Result<TierObject> {
+        tier::mark_lost(self, tenant, request).await
+    }
+
+    async fn owned_tier_ids(&self, tenant: TenantId, ids: &[i64]) -> Result<Vec<i64>> {
+        tier::owned_tier_ids(self, tenant, ids).await
     }
 
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {

@@ -15,8 +15,8 @@ use crate::error::db_err;
 use crate::tenant::share_id;
 use crate::time::{PgTime, micros, to_pg};
 use alto_core::lifecycle::{Action, transition as table};
-use alto_core::store::TransitionRequest;
-use alto_core::types::{NewAuditEvent, StoredObject, TenantId, TierObject};
+use alto_core::store::{LostRequest, Page, TierObjectQuery, TransitionRequest};
+use alto_core::types::{Lost, LostReason, NewAuditEvent, StoredObject, TenantId, TierObject};
 use alto_core::{Error, ErrorKind, Result, TierState};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -26,16 +26,19 @@ macro_rules! object_columns {
     () => {
         "tier_id, path_key, full_path, state, version, incarnation, target_uri, planned_by, \
          planned_utc, acted_utc, last_accessed_utc, access_count, object_key, object_size, \
-         object_sha256, object_etag, owner_uid, owner_gid, file_mode, original_mtime_utc"
+         object_sha256, object_etag, owner_uid, owner_gid, file_mode, original_mtime_utc, \
+         lost_utc, lost_reason"
     };
 }
 pub(crate) use object_columns;
 
-/// The assignments that clear a tier object's stored object (a new incarnation).
+/// The assignments that clear a tier object's stored object and its LOST flag (a new
+/// incarnation).
 macro_rules! clear_stored {
     () => {
         "object_key = NULL, object_size = NULL, object_sha256 = NULL, object_etag = NULL, \
-         owner_uid = NULL, owner_gid = NULL, file_mode = NULL, original_mtime_utc = NULL"
+         owner_uid = NULL, owner_gid = NULL, file_mode = NULL, original_mtime_utc = NULL, \
+         lost_utc = NULL, lost_reason = NULL"
     };
 }
 pub(crate) use clear_stored;
@@ -125,7 +128,26 @@ pub(crate) fn object(row: &PgRow, share: &str) -> Result<TierObject> {
         last_accessed: micros(row.try_get("last_accessed_utc").map_err(db_err)?),
         access_count: row.try_get("access_count").map_err(db_err)?,
         stored: stored_from(row)?,
+        lost: lost_from(row)?,
     })
+}
+
+/// The LOST flag of a row of `OBJECT_COLUMNS`.
+fn lost_from(row: &PgRow) -> Result<Option<Lost>> {
+    let at: Option<PgTime> = row.try_get("lost_utc").map_err(db_err)?;
+    let why: Option<String> = row.try_get("lost_reason").map_err(db_err)?;
+    match (at, why) {
+        (Some(at), Some(why)) => Ok(Some(Lost {
+            at: at.0,
+            reason: LostReason::parse(&why).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!("unexpected lost reason {why:?} of a tier object"),
+                )
+            })?,
+        })),
+        _ => Ok(None),
+    }
 }
 
 /// The stored object of a row of `OBJECT_COLUMNS`: `None` when its key is NULL (nothing
@@ -378,4 +400,147 @@ pub(crate) async fn transition_under(
     };
     audit::insert(&mut *conn, tenant, &event, Some(req.at)).await?;
     Ok(next)
+}
+
+fn cursor(share: &str, key: &str) -> String {
+    format!("{share}\u{0}{key}")
+}
+
+/// [`Store::tier_objects`](alto_core::Store::tier_objects): shares in name order, each one's
+/// objects in key order through the `(tenant_id, share_id, path_key)` key.
+pub(crate) async fn tier_objects(
+    store: &PgStore,
+    tenant: TenantId,
+    query: &TierObjectQuery,
+) -> Result<Page<TierObject>> {
+    let limit = if query.limit == 0 { 1000 } else { query.limit };
+    let (after_share, after_key) = match query.after.as_deref() {
+        Some(c) => match c.split_once('\0') {
+            Some((s, k)) => (Some(s), Some(k)),
+            None => return Err(Error::invalid_input(format!("bad cursor {c:?}"))),
+        },
+        None => (None, None),
+    };
+    let state = query.state.map(TierState::as_str);
+    let mut tx = store.begin(tenant).await?;
+    let shares: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT share_id, name FROM share \
+         WHERE tenant_id = $1 AND ($2::text IS NULL OR name = $2::text) \
+           AND ($3::text IS NULL OR name >= $3::text COLLATE \"C\") \
+         ORDER BY name COLLATE \"C\"",
+    )
+    .bind(tenant.0)
+    .bind(query.share.as_deref())
+    .bind(after_share)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let want = limit + 1;
+    let mut items: Vec<TierObject> = Vec::new();
+    for (share_id, name) in shares {
+        let after = match (after_share, after_key) {
+            (Some(s), Some(k)) if s == name => Some(k),
+            _ => None,
+        };
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            object_columns!(),
+            " FROM tier_object WHERE tenant_id = $1 AND share_id = $2 \
+               AND ($3::text IS NULL OR path_key > $3::text) \
+               AND ($4::text IS NULL OR state = $4::text) \
+             ORDER BY path_key LIMIT $5"
+        ))
+        .bind(tenant.0)
+        .bind(share_id)
+        .bind(after)
+        .bind(state)
+        .bind((want - items.len()) as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for r in &rows {
+            items.push(object(r, &name)?);
+        }
+        if items.len() == want {
+            break;
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|o| cursor(&o.share, &o.path_key))
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// [`Store::mark_lost`](alto_core::Store::mark_lost): the flag and its event in one transaction.
+pub(crate) async fn mark_lost(
+    store: &PgStore,
+    tenant: TenantId,
+    req: &LostRequest,
+) -> Result<TierObject> {
+    let mut tx = store.begin(tenant).await?;
+    let not_found = || {
+        Error::not_found(format!(
+            "{:?} in share {:?} has no tier object",
+            req.path_key, req.share
+        ))
+    };
+    let sid = share_id(&mut tx, tenant, &req.share)
+        .await
+        .map_err(|_| not_found())?;
+    let o = fetch_locked(&mut tx, tenant, sid, &req.share, &req.path_key)
+        .await?
+        .ok_or_else(not_found)?;
+    if (o.state, o.version) != req.expected {
+        return Err(Error::conflict(format!(
+            "{:?} changed: expected {}, found {}",
+            req.path_key,
+            describe(Some(req.expected)),
+            describe(Some((o.state, o.version)))
+        )));
+    }
+    alto_core::lifecycle::check_lost_flag(o.state)?;
+    let row = sqlx::query(concat!(
+        "UPDATE tier_object SET lost_utc = $4, lost_reason = $5 \
+         WHERE tenant_id = $1 AND share_id = $2 AND path_key = $3 RETURNING ",
+        object_columns!()
+    ))
+    .bind(tenant.0)
+    .bind(sid)
+    .bind(&req.path_key)
+    .bind(req.lost.map(|l| PgTime(l.at)))
+    .bind(req.lost.map(|l| l.reason.as_str()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let next = object(&row, &req.share)?;
+    audit::insert(&mut tx, tenant, &req.event, None).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(next)
+}
+
+/// [`Store::owned_tier_ids`](alto_core::Store::owned_tier_ids): the ledger of version 12.
+pub(crate) async fn owned_tier_ids(
+    store: &PgStore,
+    tenant: TenantId,
+    ids: &[i64],
+) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = store.begin(tenant).await?;
+    let out: Vec<i64> = sqlx::query_scalar(
+        "SELECT tier_id FROM tier_id_ledger \
+         WHERE tenant_id = $1 AND tier_id = ANY($2) ORDER BY tier_id",
+    )
+    .bind(tenant.0)
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
 }

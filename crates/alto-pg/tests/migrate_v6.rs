@@ -93,6 +93,12 @@ async fn a_version_6_database_is_migrated() {
         (TierState::Stubbed, 2, None),
         "a migrated object has no stored object"
     );
+    // Version 12 records the ids present as their tenants' (and gives no id twice after them).
+    assert_eq!(
+        store.owned_tier_ids(t.id, &[a.id, a.id + 1]).await.unwrap(),
+        [a.id]
+    );
+    assert!(a.lost.is_none());
     // ensure_share finds the share by its old name and gives it the root it lacks; a new share
     // of such a name is refused.
     let s = store

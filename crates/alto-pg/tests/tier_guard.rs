@@ -278,3 +278,167 @@ async fn raw_sql_cannot_redirect_a_tier_object() {
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
     db.drop().await;
 }
+
+/// Run `stmt` (with `$1` = the tenant id) in a transaction that is rolled back; the first column
+/// of its first row as text, or the refusal's message.
+async fn scalar(conn: &mut PgConnection, t: TenantId, stmt: &str) -> Result<String, String> {
+    let mut tx = conn.begin().await.unwrap();
+    let _ = sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(t.0.to_string())
+        .execute(&mut *tx)
+        .await;
+    let r: Result<String, _> = sqlx::query_scalar(sqlx::AssertSqlSafe(stmt.to_owned()))
+        .bind(t.0)
+        .fetch_one(&mut *tx)
+        .await;
+    let _ = tx.rollback().await;
+    r.map_err(|e| e.to_string())
+}
+
+/// Schema version 12: the LOST flag is written only on a STUBBED object that stays STUBBED, and
+/// never with anything of its location; every new tier object gets an id from the database's
+/// sequence, recorded for its tenant in a ledger no login writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_sql_flags_lost_only_as_reconciliation_does_and_cannot_pick_tier_ids() {
+    let db = common::TestDb::new("tier_guard_lost").await;
+    let store = db.store().await;
+    let a = store
+        .create_tenant("tenant-a", &TenantSettings::default())
+        .await
+        .unwrap();
+    let b = store
+        .create_tenant("tenant-b", &TenantSettings::default())
+        .await
+        .unwrap();
+    for t in [a.id, b.id] {
+        ingest(
+            &store,
+            t,
+            &["/x/stubbed.bin", "/x/planned.bin", "/x/new.bin"],
+        )
+        .await;
+        plan(&store, t, &["/x/stubbed.bin", "/x/planned.bin"]).await;
+    }
+    let mut stubbed = Vec::new();
+    for (t, name) in [(a.id, "tenant-a"), (b.id, "tenant-b")] {
+        let o = store
+            .tier_object(t, "data", "/x/stubbed.bin")
+            .await
+            .unwrap();
+        stubbed.push(act(&store, t, &o, Action::Stub, Some(stored_for(name, &o))).await);
+    }
+    let b_id = stubbed[1].id;
+    let b_key = stubbed[1].stored.as_ref().unwrap().key.clone();
+    let a_obj = stubbed[0].clone();
+
+    let role = common::role_name("guardlost");
+    login::create_login(&db.url, &role, Some("tenant-a"), None)
+        .await
+        .unwrap();
+    let bound = common::with_user(&db.url, &role);
+    let service = db.app_url();
+    let lost = "lost_utc = now(), lost_reason = 'missing'";
+    let refused = [
+        // The flag on an object that is not STUBBED, or with a state change.
+        format!(
+            "UPDATE tier_object SET {lost} WHERE tenant_id = $1 AND path_key = '/x/planned.bin'"
+        ),
+        format!(
+            "UPDATE tier_object SET {lost}, state = 'REHYDRATED' WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'"
+        ),
+        // With the flag, a location: another stored key, another target.
+        format!(
+            "UPDATE tier_object SET {lost}, object_key = '{b_key}' WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'"
+        ),
+        format!(
+            "UPDATE tier_object SET {lost}, target_uri = 'file:///etc/x/stubbed.bin' WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'"
+        ),
+        // A row born lost.
+        "INSERT INTO tier_object (tenant_id, share_id, path_key, full_path, state, version, incarnation, \
+             target_uri, planned_by, planned_utc, lost_utc, lost_reason) \
+         SELECT $1, share_id, '/x/new.bin', '/x/new.bin', 'PLANNED', 1, 1, 'file:///tier/x/new.bin', 'r', now(), \
+             now(), 'missing' FROM share WHERE tenant_id = $1"
+            .to_owned(),
+    ];
+    for (who, url) in [("bound", &bound), ("service", &service)] {
+        let mut c = PgConnection::connect(url).await.unwrap();
+        for stmt in &refused {
+            let e = run(&mut c, a.id, stmt)
+                .await
+                .expect_err(&format!("{who}: {stmt}"));
+            assert!(e.contains("tier object"), "{who}: {stmt}: {e}");
+        }
+        // What reconciliation writes: the flag on a STUBBED object, and clearing it.
+        for stmt in [
+            format!("UPDATE tier_object SET {lost} WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'"),
+            "UPDATE tier_object SET lost_utc = NULL, lost_reason = NULL WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'".to_owned(),
+        ] {
+            assert_eq!(run(&mut c, a.id, &stmt).await, Ok(1), "{who}: {stmt}");
+        }
+        // A half-set flag is refused by the table.
+        let e = run(
+            &mut c,
+            a.id,
+            "UPDATE tier_object SET lost_utc = now() WHERE tenant_id = $1 AND path_key = '/x/stubbed.bin'",
+        )
+        .await
+        .unwrap_err();
+        assert!(e.contains("tier_object_lost_whole"), "{who}: {e}");
+        // An id of the statement's choosing is not taken: B's id, a future one.
+        for want in [b_id, b_id + 1_000_000] {
+            let got = scalar(
+                &mut c,
+                a.id,
+                &format!(
+                    "INSERT INTO tier_object (tenant_id, tier_id, share_id, path_key, full_path, state, \
+                         version, incarnation, target_uri, planned_by, planned_utc) \
+                     OVERRIDING SYSTEM VALUE \
+                     SELECT $1, {want}, share_id, '/x/new.bin', '/x/new.bin', 'PLANNED', 1, 1, \
+                         'file:///tier/x/new.bin', 'r', now() FROM share WHERE tenant_id = $1 \
+                     RETURNING tier_id::text"
+                ),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+            assert_ne!(got, want.to_string(), "{who}: the database gives the id");
+            assert!(got.parse::<i64>().unwrap() > b_id, "{who}: {got}");
+        }
+        // The ledger is the owner's to write; its tenant's rows are all a login reads.
+        for stmt in [
+            format!("INSERT INTO tier_id_ledger (tenant_id, tier_id) VALUES ($1, {b_id})"),
+            format!("UPDATE tier_id_ledger SET tenant_id = $1 WHERE tier_id = {b_id}"),
+            "DELETE FROM tier_id_ledger WHERE tenant_id = $1".to_owned(),
+            "SELECT alto_tier_id_ledger_add()".to_owned(),
+        ] {
+            let e = run(&mut c, a.id, &stmt).await.expect_err(&stmt);
+            assert!(e.contains("permission denied"), "{who}: {stmt}: {e}");
+        }
+        let seen = scalar(
+            &mut c,
+            a.id,
+            &format!(
+                "SELECT count(*)::text FROM tier_id_ledger WHERE tier_id = {b_id} OR tenant_id <> $1"
+            ),
+        )
+        .await;
+        assert_eq!(seen, Ok("0".into()), "{who}");
+        let _ = c.close().await;
+    }
+    assert_eq!(
+        store
+            .tier_object(a.id, "data", "/x/stubbed.bin")
+            .await
+            .unwrap(),
+        a_obj,
+        "nothing changed"
+    );
+    assert_eq!(
+        store.owned_tier_ids(a.id, &[a_obj.id, b_id]).await.unwrap(),
+        [a_obj.id]
+    );
+    assert_eq!(
+        store.owned_tier_ids(b.id, &[a_obj.id, b_id]).await.unwrap(),
+        [b_id]
+    );
+    db.drop().await;
+}

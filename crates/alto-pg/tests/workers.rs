@@ -155,8 +155,16 @@ impl TierTarget for Logged {
     async fn get(&self, key: &str, file: std::fs::File) -> alto_core::Result<ObjectInfo> {
         self.inner.get(key, file).await
     }
-    async fn list(&self, prefix: &str) -> alto_core::Result<Vec<ObjectInfo>> {
-        self.inner.list(prefix).await
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> alto_core::Result<alto_core::driver::ObjectPage> {
+        self.inner.list_page(prefix, token, limit).await
+    }
+    async fn delete(&self, key: &str) -> alto_core::Result<()> {
+        self.inner.delete(key).await
     }
 }
 

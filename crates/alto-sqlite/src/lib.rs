@@ -18,8 +18,8 @@ mod tier;
 pub use open::{APPLICATION_ID, BUSY_TIMEOUT, database_file, schema_version};
 
 use alto_core::store::{
-    Capabilities, ChunkApply, ChunkOutcome, FileQuery, IngestChunk, Page, Scan, ScanSpec,
-    ScanSummary, ShareSpec, Store, TransitionRequest,
+    Capabilities, ChunkApply, ChunkOutcome, FileQuery, IngestChunk, LostRequest, Page, Scan,
+    ScanSpec, ScanSummary, ShareSpec, Store, TierObjectQuery, TransitionRequest,
 };
 use alto_core::{
     Actor, AuditEvent, AuditQuery, Error, FileRecord, NewAuditEvent, Result, Share, Tenant,
@@ -220,6 +220,22 @@ impl Store for SqliteStore {
         request: &TransitionRequest,
     ) -> Result<Option<TierObject>> {
         self.transition_impl(tenant, request).await
+    }
+
+    async fn tier_objects(
+        &self,
+        tenant: TenantId,
+        query: &TierObjectQuery,
+    ) -> Result<Page<TierObject>> {
+        self.tier_objects_impl(tenant, query).await
+    }
+
+    async fn mark_lost(&self, tenant: TenantId, request: &LostRequest) -> Result<TierObject> {
+        self.mark_lost_impl(tenant, request).await
+    }
+
+    async fn owned_tier_ids(&self, tenant: TenantId, ids: &[i64]) -> Result<Vec<i64>> {
+        self.owned_tier_ids_impl(tenant, ids).await
     }
 
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {

@@ -515,6 +515,6 @@ mod tests {
 
     #[test]
     fn schema_version_is_the_newest_migration() {
-        assert_eq!(schema_version(), 7);
+        assert_eq!(schema_version(), 8);
     }
 }

@@ -289,7 +289,7 @@ macro_rules! object_columns {
         "t.tier_id, h.name, t.path_key, t.full_path, t.state, t.version, t.incarnation, \
          t.target_uri, t.planned_by, t.planned_utc, t.acted_utc, t.last_accessed_utc, \
          t.access_count, t.object_key, t.object_size, t.object_sha256, t.object_etag, \
-         t.owner_uid, t.owner_gid, t.file_mode, t.original_mtime_utc"
+         t.owner_uid, t.owner_gid, t.file_mode, t.original_mtime_utc, t.lost_utc, t.lost_reason"
     };
 }
 pub(crate) use object_columns;
@@ -305,19 +305,46 @@ pub(crate) const FILE_FOR_OBJECT: &str = "SELECT f.file_current_id, f.share_id, 
      FROM file_current AS f JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
      WHERE f.tenant_id = ?1 AND h.name = ?2 AND f.path_key = ?3";
 
+/// A new tier object, with its id from [`NEXT_TIER_ID`] (`?15`): the trigger `tier_id_ledger_add`
+/// records it in the ledger, which refuses an id it holds.
 pub(crate) const OBJECT_INSERT: &str = "INSERT INTO tier_object (tenant_id, share_id, \
      file_current_id, path_key, full_path, state, version, incarnation, target_uri, planned_by, \
-     planned_utc, acted_utc, last_accessed_utc, access_count) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING tier_id";
+     planned_utc, acted_utc, last_accessed_utc, access_count, tier_id) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING tier_id";
+
+/// The next tier object id: above every id ever given (the ledger) and every id present, so no
+/// id is given twice (schema version 8; object keys end with their object's id).
+pub(crate) const NEXT_TIER_ID: &str = "SELECT max( \
+     coalesce((SELECT max(tier_id) FROM tier_id_ledger), 0), \
+     coalesce((SELECT max(tier_id) FROM tier_object), 0)) + 1";
 
 /// Optimistic: only when the row still has the version the transition was computed from (`?3`).
-/// `?13`–`?20`: the stored object (all NULL for none), written with the rest of the row.
+/// `?13`–`?20`: the stored object (all NULL for none), written with the rest of the row; `?21`,
+/// `?22` the LOST flag (cleared with the stored object by a new incarnation).
 pub(crate) const OBJECT_UPDATE: &str = "UPDATE tier_object SET state = ?4, version = ?5, \
      incarnation = ?6, target_uri = ?7, planned_by = ?8, planned_utc = ?9, acted_utc = ?10, \
      last_accessed_utc = ?11, access_count = ?12, object_key = ?13, object_size = ?14, \
      object_sha256 = ?15, object_etag = ?16, owner_uid = ?17, owner_gid = ?18, file_mode = ?19, \
-     original_mtime_utc = ?20 \
+     original_mtime_utc = ?20, lost_utc = ?21, lost_reason = ?22 \
      WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3";
+
+/// One share's tier objects after a path key (`?3`; `''` from the start), in key order, of one
+/// state or all (`?4` NULL), at most `?5`.
+pub(crate) const OBJECTS_AFTER: &str = concat!(
+    "SELECT ",
+    object_columns!(),
+    " FROM tier_object AS t JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = t.share_id \
+     WHERE t.tenant_id = ?1 AND t.share_id = ?2 AND t.path_key > ?3 \
+     AND (?4 IS NULL OR t.state = ?4) ORDER BY t.path_key LIMIT ?5"
+);
+
+/// Set or clear the LOST flag (`?5`, `?6`) of an object still in the state and version read.
+pub(crate) const OBJECT_MARK_LOST: &str = "UPDATE tier_object SET lost_utc = ?5, lost_reason = ?6 \
+     WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3 AND state = ?4";
+
+/// Which of the ids (a JSON array) the ledger gives to the tenant.
+pub(crate) const OWNED_TIER_IDS: &str = "SELECT tier_id FROM tier_id_ledger \
+     WHERE tenant_id = ?1 AND tier_id IN (SELECT value FROM json_each(?2)) ORDER BY tier_id";
 
 pub(crate) const OBJECT_DELETE: &str =
     "DELETE FROM tier_object WHERE tenant_id = ?1 AND tier_id = ?2 AND version = ?3";
@@ -389,6 +416,10 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("OBJECT_INSERT", OBJECT_INSERT),
     ("OBJECT_UPDATE", OBJECT_UPDATE),
     ("OBJECT_DELETE", OBJECT_DELETE),
+    ("NEXT_TIER_ID", NEXT_TIER_ID),
+    ("OBJECTS_AFTER", OBJECTS_AFTER),
+    ("OBJECT_MARK_LOST", OBJECT_MARK_LOST),
+    ("OWNED_TIER_IDS", OWNED_TIER_IDS),
     ("AUDIT_EXISTS", AUDIT_EXISTS),
     ("AUDIT_INSERT", AUDIT_INSERT),
     ("AUDIT_PAGE", AUDIT_PAGE),
@@ -400,7 +431,12 @@ mod tests {
 
     /// Statements that legitimately do not filter by tenant: they look a tenant up by its unique
     /// name (the one call that has no `TenantId` yet), create one, or read a key allocator.
-    const UNSCOPED: &[&str] = &["TENANT_BY_NAME", "TENANT_INSERT", "NEXT_FILE_ID"];
+    const UNSCOPED: &[&str] = &[
+        "TENANT_BY_NAME",
+        "TENANT_INSERT",
+        "NEXT_FILE_ID",
+        "NEXT_TIER_ID",
+    ];
 
     /// Every table a statement names (after FROM, JOIN, INTO or UPDATE).
     fn tables(sql: &str) -> Vec<(String, Option<String>)> {

@@ -12,8 +12,8 @@
 use crate::error::{corrupt, db, db_in};
 use crate::{SqliteStore, codec, sql};
 use alto_core::lifecycle::{Action, transition};
-use alto_core::store::{PlanInfo, TransitionRequest};
-use alto_core::{Error, Result, StoredObject, TenantId, TierObject, TierState};
+use alto_core::store::{LostRequest, Page, PlanInfo, TierObjectQuery, TransitionRequest};
+use alto_core::{Error, Lost, LostReason, Result, StoredObject, TenantId, TierObject, TierState};
 use sqlx::Row;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
@@ -36,7 +36,25 @@ pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
         last_accessed: r.try_get(11).map_err(db)?,
         access_count: r.try_get(12).map_err(db)?,
         stored: decode_stored(r, 13)?,
+        lost: decode_lost(r, 21)?,
     })
+}
+
+/// The LOST flag from the two columns from `at` on (`lost_utc`, `lost_reason`).
+fn decode_lost(r: &SqliteRow, at: usize) -> Result<Option<Lost>> {
+    let when: Option<i64> = r.try_get(at).map_err(db)?;
+    let why: Option<String> = r.try_get(at + 1).map_err(db)?;
+    match (when, why) {
+        (None, None) => Ok(None),
+        (Some(at), Some(why)) => Ok(Some(Lost {
+            at,
+            reason: LostReason::parse(&why)
+                .ok_or_else(|| corrupt(format!("lost reason {why:?} of a tier object")))?,
+        })),
+        (w, r) => Err(corrupt(format!(
+            "a tier object's LOST flag is half set ({w:?}, {r:?})"
+        ))),
+    }
 }
 
 /// The stored object from the eight columns from `at` on (`object_key` first): `None` when the
@@ -181,8 +199,9 @@ pub(crate) async fn transition_under(
                 o.acted_at = None;
                 o.last_accessed = None;
                 o.access_count = 0;
-                // A new incarnation has stored nothing yet.
+                // A new incarnation has stored nothing yet (and lost nothing).
                 o.stored = None;
+                o.lost = None;
             } else {
                 o.acted_at = Some(req.at);
                 if let Some(st) = req.stored.as_ref().filter(|_| req.action == Action::Stub) {
@@ -219,6 +238,8 @@ pub(crate) async fn transition_under(
                 .bind(st.map(|s| i64::from(s.gid)))
                 .bind(st.map(|s| i64::from(s.mode)))
                 .bind(st.map(|s| s.modified))
+                .bind(o.lost.map(|l| l.at))
+                .bind(o.lost.map(|l| l.reason.as_str()))
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?
@@ -245,7 +266,12 @@ pub(crate) async fn transition_under(
                 last_accessed: None,
                 access_count: 0,
                 stored: None,
+                lost: None,
             };
+            let id: i64 = sqlx::query_scalar(sql::NEXT_TIER_ID)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
             o.id = sqlx::query_scalar(sql::OBJECT_INSERT)
                 .bind(tenant.0)
                 .bind(share_id)
@@ -261,6 +287,7 @@ pub(crate) async fn transition_under(
                 .bind(o.acted_at)
                 .bind(o.last_accessed)
                 .bind(o.access_count)
+                .bind(id)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(db_in("cannot create the tier object"))?;
@@ -300,6 +327,156 @@ impl SqliteStore {
                     "{path_key:?} in share {share:?} has no tier object"
                 ))
             })
+    }
+
+    pub(crate) async fn tier_objects_impl(
+        &self,
+        tenant: TenantId,
+        query: &TierObjectQuery,
+    ) -> Result<Page<TierObject>> {
+        let limit = if query.limit == 0 { 1000 } else { query.limit };
+        // The files' cursor: `share NUL key`; without NUL, "from this share on".
+        let (after_share, after_key) = match query.after.as_deref() {
+            Some(a) => match a.split_once('\u{0}') {
+                Some((s, k)) => (s, Some(k)),
+                None => (a, None),
+            },
+            None => ("", None),
+        };
+        let state = query.state.map(|s| s.as_str());
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        let shares = sqlx::query(sql::SHARES_IN_ORDER)
+            .bind(tenant.0)
+            .bind(&query.share)
+            .bind(after_share)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        // One more than a page tells whether there is a next one.
+        let mut items: Vec<TierObject> = Vec::new();
+        for s in shares {
+            let share_id: i64 = s.try_get(0).map_err(db)?;
+            let name: String = s.try_get(1).map_err(db)?;
+            let from = match after_key {
+                Some(k) if name == after_share => k,
+                _ => "",
+            };
+            let rows = sqlx::query(sql::OBJECTS_AFTER)
+                .bind(tenant.0)
+                .bind(share_id)
+                .bind(from)
+                .bind(state)
+                .bind((limit + 1 - items.len()) as i64)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db)?;
+            for r in &rows {
+                items.push(decode_object(r)?);
+            }
+            if items.len() > limit {
+                break;
+            }
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|o| format!("{}\u{0}{}", o.share, o.path_key))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    pub(crate) async fn mark_lost_impl(
+        &self,
+        tenant: TenantId,
+        req: &LostRequest,
+    ) -> Result<TierObject> {
+        let mut tx = self.write().await?;
+        crate::tenants::settings(&mut tx, tenant).await?;
+        let o = object_in(&mut tx, tenant, &req.share, &req.path_key)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "{:?} in share {:?} has no tier object",
+                    req.path_key, req.share
+                ))
+            })?;
+        if (o.state, o.version) != req.expected {
+            return Err(Error::conflict(format!(
+                "{:?} changed: expected {}, found {}",
+                req.path_key,
+                describe(Some(req.expected)),
+                describe(Some((o.state, o.version)))
+            )));
+        }
+        alto_core::lifecycle::check_lost_flag(o.state)?;
+        if let Some(p) = req.event.parent {
+            let found = sqlx::query(sql::AUDIT_EXISTS)
+                .bind(tenant.0)
+                .bind(p)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            if found.is_none() {
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
+            }
+        }
+        let n = sqlx::query(sql::OBJECT_MARK_LOST)
+            .bind(tenant.0)
+            .bind(o.id)
+            .bind(o.version)
+            .bind(o.state.as_str())
+            .bind(req.lost.map(|l| l.at))
+            .bind(req.lost.map(|l| l.reason.as_str()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if n != 1 {
+            return Err(Error::conflict(
+                "the tier object changed while its LOST flag was written",
+            ));
+        }
+        let ev = &req.event;
+        crate::audit::insert(
+            &mut tx,
+            tenant,
+            alto_core::time::now_micros(),
+            &ev.kind,
+            &ev.subject,
+            &ev.detail,
+            ev.parent,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(db_in("cannot commit the LOST flag"))?;
+        Ok(TierObject {
+            lost: req.lost,
+            ..o
+        })
+    }
+
+    pub(crate) async fn owned_tier_ids_impl(
+        &self,
+        tenant: TenantId,
+        ids: &[i64],
+    ) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pools.read.acquire().await.map_err(db)?;
+        let json = serde_json::to_string(ids).map_err(|e| corrupt(e.to_string()))?;
+        sqlx::query_scalar(sql::OWNED_TIER_IDS)
+            .bind(tenant.0)
+            .bind(json)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)
     }
 
     pub(crate) async fn transition_impl(

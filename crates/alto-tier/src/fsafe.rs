@@ -48,7 +48,10 @@ pub(crate) fn open_root(root: &Path) -> Result<OwnedFd> {
 }
 
 /// Open directory `name` in `dir`, refusing a symlink.
-pub(crate) fn open_dir_at(dir: impl AsFd, name: &str) -> std::result::Result<OwnedFd, Errno> {
+pub(crate) fn open_dir_at(
+    dir: impl AsFd,
+    name: impl rustix::path::Arg,
+) -> std::result::Result<OwnedFd, Errno> {
     rustix::fs::openat(
         dir,
         name,
@@ -61,7 +64,7 @@ pub(crate) fn open_dir_at(dir: impl AsFd, name: &str) -> std::result::Result<Own
 pub(crate) fn walk(root: OwnedFd, dirs: &[&str], shown: &str) -> Result<OwnedFd> {
     let mut dir = root;
     for d in dirs {
-        dir = open_dir_at(&dir, d).map_err(|e| fs_err(&format!("cannot open {shown}"), e))?;
+        dir = open_dir_at(&dir, *d).map_err(|e| fs_err(&format!("cannot open {shown}"), e))?;
     }
     Ok(dir)
 }

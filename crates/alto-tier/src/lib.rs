@@ -7,13 +7,16 @@
 //!   S3-compatible endpoint, configured by the usual `AWS_*` environment variables) and `az://`
 //!   (Azure Blob, `AZURE_*` variables) on the `object_store` crate. Objects are never
 //!   overwritten (create-if-absent) and appear only complete; every transfer is hashed
-//!   (SHA-256).
+//!   (SHA-256). For reconciliation, targets list page by page under a prefix of whole key
+//!   segments (S3 and Azure through their paged listings; `file://` in key order, by
+//!   descriptor, never through a symlink), with sizes, entity tags and times, and delete.
 //! - [`PosixStubDriver`]: the reference [`StubDriver`](alto_core::driver::StubDriver), safe for a
 //!   worker running as root among hostile users: paths resolved beneath the share's root by file
 //!   descriptor without following symlinks, the checked file handle is the one copied, swaps are
 //!   checked exchanges followed by fsync, owner and mode come back from the catalogue, set-id
 //!   bits never go to another owner. After a crash a path holds either the original bytes or a
-//!   valid stub.
+//!   valid stub. [`find_stubs`](alto_core::driver::StubDriver::find_stubs) walks a share's root
+//!   the same way for the stubs beneath it, without moving access times.
 //! - [`object_key`]: the object key of a file, safe for any path (no `..` escapes, no absolute
 //!   paths).
 

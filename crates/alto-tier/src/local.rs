@@ -8,7 +8,7 @@
 
 use crate::fsafe::{self, TEMP_PREFIX};
 use crate::hash::Sha256Sink;
-use alto_core::driver::ObjectInfo;
+use alto_core::driver::{ObjectInfo, ObjectPage};
 use alto_core::path::object_key;
 use alto_core::{Error, ErrorKind, Result};
 use rustix::fs::{Mode, RenameFlags};
@@ -77,7 +77,7 @@ impl LocalDir {
                     Err(e) => return Err(fsafe::fs_err(&format!("cannot create {d:?}"), e)),
                 }
             }
-            dir = fsafe::open_dir_at(&dir, d)
+            dir = fsafe::open_dir_at(&dir, *d)
                 .map_err(|e| fsafe::fs_err(&format!("cannot open object {key:?}"), e))?;
         }
         Ok((dir, (*name).to_owned()))
@@ -109,6 +109,7 @@ impl LocalDir {
                     size,
                     sha256: Some(sha),
                     etag: None,
+                    modified: None,
                 })
             })();
             if result.is_err() {
@@ -129,6 +130,7 @@ impl LocalDir {
                 size,
                 sha256: Some(sha),
                 etag: None,
+                modified: None,
             })
         })
         .await
@@ -150,6 +152,7 @@ impl LocalDir {
                 size,
                 sha256: Some(sha),
                 etag: None,
+                modified: None,
             })
         })
         .await
@@ -167,53 +170,133 @@ impl LocalDir {
         .await
     }
 
-    pub(crate) async fn list(self: &std::sync::Arc<Self>, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        let (me, prefix) = (self.clone(), prefix.to_owned());
+    /// One page of the objects under `prefix`, in key order, after the key `token`.
+    pub(crate) async fn list_page(
+        self: &std::sync::Arc<Self>,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<ObjectPage> {
+        let (me, prefix, token) = (self.clone(), prefix.to_owned(), token.map(str::to_owned));
         blocking(move || {
-            let mut base = me.root.clone();
+            let mut dir = fsafe::open_root(&me.root)?;
             let mut key_base = String::new();
-            for seg in prefix.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            for seg in prefix
+                .split(['/', '\\'])
+                .filter(|s| !s.is_empty() && *s != ".")
+            {
                 if seg == ".." {
                     return Err(Error::invalid_input(format!(
                         "prefix {prefix:?} has a `..` segment"
                     )));
                 }
-                base.push(seg);
+                dir = match fsafe::open_dir_at(&dir, seg) {
+                    Ok(d) => d,
+                    // Nothing there (or a symlink, never followed): nothing under the prefix.
+                    Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => {
+                        return Ok(ObjectPage::default());
+                    }
+                    Err(e) => {
+                        return Err(fsafe::fs_err(&format!("cannot list {prefix:?}"), e));
+                    }
+                };
                 key_base.push_str(seg);
                 key_base.push('/');
             }
             let mut out = Vec::new();
-            let mut stack = vec![(base, key_base)];
-            while let Some((dir, key)) = stack.pop() {
-                let entries = match std::fs::read_dir(&dir) {
-                    Ok(e) => e,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => {
-                        return Err(
-                            Error::from(e).prefixed(&format!("cannot list {}", dir.display()))
-                        );
-                    }
-                };
-                for e in entries {
-                    let e = e?;
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let ft = e.file_type()?;
-                    if ft.is_dir() {
-                        stack.push((e.path(), format!("{key}{name}/")));
-                    } else if ft.is_file() && !name.starts_with(TEMP_PREFIX) {
-                        out.push(ObjectInfo {
-                            key: format!("{key}{name}"),
-                            size: e.metadata()?.len(),
-                            sha256: None,
-                            etag: None,
-                        });
-                    }
-                }
-            }
-            Ok(out)
+            list_sorted(&dir, &key_base, token.as_deref(), limit + 1, &mut out)?;
+            let next = if out.len() > limit {
+                out.truncate(limit);
+                out.last().map(|o| o.key.clone())
+            } else {
+                None
+            };
+            Ok(ObjectPage { objects: out, next })
         })
         .await
     }
+}
+
+/// Append to `out`, in key order, the objects beneath `dir` (whose keys start with `key`) that
+/// come after `after`, until it holds `want`. Directories are opened without following a
+/// symlink; symlinks, devices and temporaries are never listed; names that are not UTF-8 are
+/// not Alto's keys and are left out. Entries are ordered by name, a directory's as `name/`, so
+/// that the walk meets keys in their lexicographic order, and a directory whose keys all come
+/// before `after` is not entered.
+fn list_sorted(
+    dir: &OwnedFd,
+    key: &str,
+    after: Option<&str>,
+    want: usize,
+    out: &mut Vec<ObjectInfo>,
+) -> Result<()> {
+    use rustix::fs::{AtFlags, FileType};
+    let mut entries: Vec<(String, bool)> = Vec::new();
+    let mut names = rustix::fs::Dir::new(dir.try_clone()?)
+        .map_err(|e| fsafe::fs_err(&format!("cannot list {key:?}"), e))?;
+    while let Some(e) = names.read() {
+        let e = e.map_err(|e| fsafe::fs_err(&format!("cannot list {key:?}"), e))?;
+        let Ok(name) = e.file_name().to_str() else {
+            continue;
+        };
+        if name == "." || name == ".." || name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let kind = match e.file_type() {
+            FileType::Unknown => match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => FileType::from_raw_mode(st.st_mode),
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(fsafe::fs_err(&format!("cannot list {key}{name}"), e)),
+            },
+            k => k,
+        };
+        match kind {
+            FileType::Directory => entries.push((format!("{name}/"), true)),
+            FileType::RegularFile => entries.push((name.to_owned(), false)),
+            _ => {}
+        }
+    }
+    entries.sort_unstable();
+    for (sort_name, is_dir) in entries {
+        if out.len() >= want {
+            return Ok(());
+        }
+        let full = format!("{key}{sort_name}");
+        if is_dir {
+            let inner = match after {
+                Some(a) if a.starts_with(&full) => Some(a),
+                Some(a) if full.as_str() < a => continue,
+                _ => None,
+            };
+            let name = &sort_name[..sort_name.len() - 1];
+            let sub = match fsafe::open_dir_at(dir, name) {
+                Ok(d) => d,
+                Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => continue,
+                Err(e) => return Err(fsafe::fs_err(&format!("cannot list {full:?}"), e)),
+            };
+            list_sorted(&sub, &full, inner, want, out)?;
+        } else {
+            if after.is_some_and(|a| full.as_str() <= a) {
+                continue;
+            }
+            let st = match rustix::fs::statat(dir, sort_name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(fsafe::fs_err(&format!("cannot list {full:?}"), e)),
+            };
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                continue;
+            }
+            out.push(ObjectInfo {
+                key: full,
+                size: st.st_size as u64,
+                sha256: None,
+                etag: None,
+                modified: Some(st.st_mtime as i64 * 1_000_000 + st.st_mtime_nsec as i64 / 1000),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Give `tmp` the name `name` only if nothing has it.

@@ -19,7 +19,9 @@
 //! worker's user, and removed the next time a worker works in that directory.
 
 use crate::fsafe;
-use alto_core::driver::{Attributes, FileStat, Located, Opened, Staged, StubDriver, StubInfo};
+use alto_core::driver::{
+    Attributes, FileStat, FoundStub, Located, Opened, Staged, StubDriver, StubInfo, StubScan,
+};
 use alto_core::path::components_beneath;
 use alto_core::{Error, ErrorKind, Result};
 use async_trait::async_trait;
@@ -264,6 +266,193 @@ fn finish_blocking(staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
     result
 }
 
+/// Directories deeper than this beneath a share's root are not walked (each level holds a
+/// descriptor while its subdirectories wait).
+const MAX_DEPTH: usize = 512;
+
+/// A directory waiting to be walked: its parent's handle, its name there, its path beneath the
+/// root, its depth.
+struct Pending {
+    parent: std::sync::Arc<OwnedFd>,
+    name: std::ffi::OsString,
+    relative: String,
+    depth: usize,
+}
+
+/// Open a file to look at it, without changing its access time where this process may say so
+/// (root, or the file's owner): a reconciliation must not make cold files look used.
+fn open_quietly(dir: &OwnedFd, name: &std::ffi::OsStr) -> rustix::io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::openat(dir, name, flags, Mode::empty()),
+        r => r,
+    }
+    .map(File::from)
+}
+
+fn find_blocking(root: &std::path::Path, skip: &[std::path::PathBuf]) -> Result<StubScan> {
+    use rustix::fs::{AtFlags, FileType};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let id_of = |fd: &OwnedFd| -> Option<(u64, u64)> {
+        let m = File::from(fd.try_clone().ok()?).metadata().ok()?;
+        Some((m.dev(), m.ino()))
+    };
+    let skip: HashSet<(u64, u64)> = skip
+        .iter()
+        .filter_map(|p| fsafe::open_root(p).ok())
+        .filter_map(|fd| id_of(&fd))
+        .collect();
+    let top = fsafe::open_root(root)?;
+    let mut scan = StubScan::default();
+    let mut stack: Vec<(OwnedFd, String, usize)> = vec![(top, String::new(), 0)];
+    let mut pending: Vec<Pending> = Vec::new();
+    let shown = |rel: &str| {
+        if rel.is_empty() {
+            root.display().to_string()
+        } else {
+            format!("{}/{rel}", root.display())
+        }
+    };
+    loop {
+        let (dir, rel, depth) = match stack.pop() {
+            Some(d) => d,
+            None => match pending.pop() {
+                Some(p) => match fsafe::open_dir_at(&*p.parent, &p.name) {
+                    Ok(fd) => {
+                        if id_of(&fd).is_some_and(|id| skip.contains(&id)) {
+                            continue;
+                        }
+                        (fd, p.relative, p.depth)
+                    }
+                    // Gone, or replaced by a symlink or a file since it was listed.
+                    Err(
+                        rustix::io::Errno::NOENT
+                        | rustix::io::Errno::NOTDIR
+                        | rustix::io::Errno::LOOP,
+                    ) => continue,
+                    Err(e) => {
+                        scan.problems.push(format!(
+                            "{}: {}",
+                            shown(&p.relative),
+                            std::io::Error::from(e)
+                        ));
+                        continue;
+                    }
+                },
+                None => break,
+            },
+        };
+        scan.directories += 1;
+        let dir = std::sync::Arc::new(dir);
+        let mut entries = match rustix::fs::Dir::new(dir.try_clone()?) {
+            Ok(d) => d,
+            Err(e) => {
+                scan.problems
+                    .push(format!("{}: {}", shown(&rel), std::io::Error::from(e)));
+                continue;
+            }
+        };
+        while let Some(e) = entries.read() {
+            let e = match e {
+                Ok(e) => e,
+                Err(e) => {
+                    scan.problems
+                        .push(format!("{}: {}", shown(&rel), std::io::Error::from(e)));
+                    break;
+                }
+            };
+            let name = std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
+            let bytes = name.as_bytes();
+            if bytes == b"." || bytes == b".." || bytes.starts_with(fsafe::TEMP_PREFIX.as_bytes()) {
+                continue;
+            }
+            let child = if rel.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{rel}/{}", name.to_string_lossy())
+            };
+            let kind = match e.file_type() {
+                FileType::Unknown => {
+                    match rustix::fs::statat(&*dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
+                        Ok(st) => FileType::from_raw_mode(st.st_mode),
+                        Err(_) => continue,
+                    }
+                }
+                k => k,
+            };
+            match kind {
+                FileType::Directory if depth + 1 > MAX_DEPTH => {
+                    scan.problems.push(format!(
+                        "{}: deeper than {MAX_DEPTH} directories beneath the root, not walked",
+                        shown(&child)
+                    ));
+                }
+                FileType::Directory => pending.push(Pending {
+                    parent: dir.clone(),
+                    name,
+                    relative: child,
+                    depth: depth + 1,
+                }),
+                FileType::RegularFile => {
+                    scan.files += 1;
+                    if let Some(found) =
+                        look_at(&dir, &name, &child, &shown(&child), &mut scan.problems)
+                    {
+                        scan.stubs.push(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(scan)
+}
+
+/// The stub at `name` in `dir`, if it is one.
+fn look_at(
+    dir: &OwnedFd,
+    name: &std::ffi::OsStr,
+    relative: &str,
+    shown: &str,
+    problems: &mut Vec<String>,
+) -> Option<FoundStub> {
+    let f = match open_quietly(dir, name) {
+        Ok(f) => f,
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP) => return None,
+        Err(e) => {
+            problems.push(format!("{shown}: {}", std::io::Error::from(e)));
+            return None;
+        }
+    };
+    let stat = match fsafe::stat_of(&f) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(format!("{shown}: {e}"));
+            return None;
+        }
+    };
+    if !is_regular(&stat) || stat.size > STUB_MAX || stat.size < STUB_MAGIC.len() as u64 {
+        return None;
+    }
+    let mut head = [0u8; STUB_MAGIC.len()];
+    if f.read_exact_at(&mut head, 0).is_err() || head != *STUB_MAGIC.as_bytes() {
+        return None;
+    }
+    let info = match parse_stub(&f, &stat, shown) {
+        Ok(Some(info)) => Some(info),
+        Ok(None) | Err(_) => None,
+    };
+    Some(FoundStub {
+        relative: relative.to_owned(),
+        info,
+        size: stat.size,
+        uid: stat.uid,
+    })
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
@@ -299,6 +488,15 @@ impl StubDriver for PosixStubDriver {
     async fn finish_restore(&self, staged: Staged, attrs: &Attributes) -> Result<Vec<String>> {
         let a = *attrs;
         blocking(move || finish_blocking(staged, &a)).await
+    }
+
+    async fn find_stubs(
+        &self,
+        root: &std::path::Path,
+        skip: &[std::path::PathBuf],
+    ) -> Result<StubScan> {
+        let (root, skip) = (root.to_owned(), skip.to_vec());
+        blocking(move || find_blocking(&root, &skip)).await
     }
 
     async fn abort_restore(&self, staged: Staged) -> Result<()> {

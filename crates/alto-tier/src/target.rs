@@ -19,11 +19,12 @@
 
 use crate::hash::Sha256Sink;
 use crate::local::LocalDir;
-use alto_core::driver::{ObjectInfo, TierTarget};
+use alto_core::driver::{LIST_PAGE, ObjectInfo, ObjectPage, TierTarget};
 use alto_core::path::object_key;
 use alto_core::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use futures::TryStreamExt;
+use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::{Path as ObjPath, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 use std::sync::Arc;
@@ -46,8 +47,21 @@ enum Backend {
     Local(Arc<LocalDir>),
     Store {
         store: Arc<dyn ObjectStore>,
+        /// The same store's stateless paged listing (S3, Azure Blob); `None` for stores given to
+        /// [`ObjectTarget::with_store`], listed from an offset instead.
+        paged: Option<Paged>,
         prefix: ObjPath,
     },
+}
+
+/// A store's paged listing.
+#[derive(Clone)]
+struct Paged(Arc<dyn PaginatedListStore>);
+
+impl std::fmt::Debug for Paged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PaginatedListStore")
+    }
 }
 
 fn map_err(context: &str, e: object_store::Error) -> Error {
@@ -110,88 +124,100 @@ impl ObjectTarget {
         let (scheme, rest) = uri
             .split_once("://")
             .ok_or_else(|| bad("expected file://, s3:// or az://"))?;
-        let (store, prefix): (Arc<dyn ObjectStore>, ObjPath) = match scheme {
-            "file" => {
-                if !rest.starts_with('/') {
-                    return Err(bad(
-                        "a file:// target needs an absolute path (file:///srv/tier2/)",
+        let (store, paged, prefix): (Arc<dyn ObjectStore>, Arc<dyn PaginatedListStore>, ObjPath) =
+            match scheme {
+                "file" => {
+                    if !rest.starts_with('/') {
+                        return Err(bad(
+                            "a file:// target needs an absolute path (file:///srv/tier2/)",
+                        ));
+                    }
+                    if rest.split('/').any(|s| s == "..") {
+                        return Err(bad("`..` is not allowed in a target"));
+                    }
+                    return Ok(ObjectTarget {
+                        uri: uri.to_owned(),
+                        backend: Backend::Local(Arc::new(LocalDir::open(rest)?)),
+                    });
+                }
+                "s3" | "az" => {
+                    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                    if bucket.is_empty() {
+                        return Err(bad("no bucket or container"));
+                    }
+                    let unknown =
+                        |k: &str| bad(&format!("unknown setting {k:?} for a {scheme}:// target"));
+                    // Alto's own settings: how long the client itself retries a failed request
+                    // before the worker sees the failure (`object_store` defaults: 10 retries, up
+                    // to 3 minutes).
+                    let mut retry = object_store::RetryConfig::default();
+                    let mut rest_opts = Vec::new();
+                    for (k, v) in options {
+                        match k.to_ascii_lowercase().as_str() {
+                            "alto_max_retries" => {
+                                retry.max_retries = v.parse().map_err(|_| unknown(k))?;
+                            }
+                            "alto_retry_timeout_secs" => {
+                                retry.retry_timeout = std::time::Duration::from_secs_f64(
+                                    v.parse().map_err(|_| unknown(k))?,
+                                );
+                            }
+                            _ => rest_opts.push((*k, v.clone())),
+                        }
+                    }
+                    let options = rest_opts.as_slice();
+                    let (store, paged): (Arc<dyn ObjectStore>, Arc<dyn PaginatedListStore>) =
+                        if scheme == "s3" {
+                            let mut b = object_store::aws::AmazonS3Builder::from_env()
+                                .with_retry(retry.clone());
+                            // Create-if-absent needs S3's conditional puts (`If-None-Match: *`).
+                            if std::env::var_os("AWS_CONDITIONAL_PUT").is_none() {
+                                b = b.with_conditional_put(
+                                    object_store::aws::S3ConditionalPut::ETagMatch,
+                                );
+                            }
+                            for (k, v) in options {
+                                let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
+                                b = b.with_config(key, v);
+                            }
+                            let s3 = Arc::new(
+                                b.with_bucket_name(bucket)
+                                    .build()
+                                    .map_err(|e| map_err(uri, e))?,
+                            );
+                            (s3.clone(), s3)
+                        } else {
+                            let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                                .with_retry(retry.clone());
+                            for (k, v) in options {
+                                let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
+                                b = b.with_config(key, v);
+                            }
+                            let az = Arc::new(
+                                b.with_container_name(bucket)
+                                    .build()
+                                    .map_err(|e| map_err(uri, e))?,
+                            );
+                            (az.clone(), az)
+                        };
+                    (store, paged, obj_path(prefix))
+                }
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "tier target scheme {other:?} in {uri:?}: use file://, s3:// or az://"
+                        ),
                     ));
                 }
-                if rest.split('/').any(|s| s == "..") {
-                    return Err(bad("`..` is not allowed in a target"));
-                }
-                return Ok(ObjectTarget {
-                    uri: uri.to_owned(),
-                    backend: Backend::Local(Arc::new(LocalDir::open(rest)?)),
-                });
-            }
-            "s3" | "az" => {
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() {
-                    return Err(bad("no bucket or container"));
-                }
-                let unknown =
-                    |k: &str| bad(&format!("unknown setting {k:?} for a {scheme}:// target"));
-                // Alto's own settings: how long the client itself retries a failed request
-                // before the worker sees the failure (`object_store` defaults: 10 retries, up
-                // to 3 minutes).
-                let mut retry = object_store::RetryConfig::default();
-                let mut rest_opts = Vec::new();
-                for (k, v) in options {
-                    match k.to_ascii_lowercase().as_str() {
-                        "alto_max_retries" => {
-                            retry.max_retries = v.parse().map_err(|_| unknown(k))?;
-                        }
-                        "alto_retry_timeout_secs" => {
-                            retry.retry_timeout = std::time::Duration::from_secs_f64(
-                                v.parse().map_err(|_| unknown(k))?,
-                            );
-                        }
-                        _ => rest_opts.push((*k, v.clone())),
-                    }
-                }
-                let options = rest_opts.as_slice();
-                let store: Arc<dyn ObjectStore> = if scheme == "s3" {
-                    let mut b =
-                        object_store::aws::AmazonS3Builder::from_env().with_retry(retry.clone());
-                    // Create-if-absent needs S3's conditional puts (`If-None-Match: *`).
-                    if std::env::var_os("AWS_CONDITIONAL_PUT").is_none() {
-                        b = b.with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
-                    }
-                    for (k, v) in options {
-                        let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
-                        b = b.with_config(key, v);
-                    }
-                    Arc::new(
-                        b.with_bucket_name(bucket)
-                            .build()
-                            .map_err(|e| map_err(uri, e))?,
-                    )
-                } else {
-                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
-                        .with_retry(retry.clone());
-                    for (k, v) in options {
-                        let key = k.to_ascii_lowercase().parse().map_err(|_| unknown(k))?;
-                        b = b.with_config(key, v);
-                    }
-                    Arc::new(
-                        b.with_container_name(bucket)
-                            .build()
-                            .map_err(|e| map_err(uri, e))?,
-                    )
-                };
-                (store, obj_path(prefix))
-            }
-            other => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("tier target scheme {other:?} in {uri:?}: use file://, s3:// or az://"),
-                ));
-            }
-        };
+            };
         Ok(ObjectTarget {
             uri: uri.to_owned(),
-            backend: Backend::Store { store, prefix },
+            backend: Backend::Store {
+                store,
+                paged: Some(Paged(paged)),
+                prefix,
+            },
         })
     }
 
@@ -202,6 +228,7 @@ impl ObjectTarget {
             uri: uri.to_owned(),
             backend: Backend::Store {
                 store,
+                paged: None,
                 prefix: ObjPath::default(),
             },
         }
@@ -233,20 +260,6 @@ impl ObjectTarget {
             .open(local)
             .map_err(|e| Error::from(e).prefixed(&format!("cannot create {}", local.display())))?;
         self.get(key, f).await
-    }
-
-    /// Remove an object (reconciliation and failed-copy cleanup).
-    pub async fn delete(&self, key: &str) -> Result<()> {
-        match &self.backend {
-            Backend::Local(d) => d.delete(key).await,
-            Backend::Store { store, prefix } => {
-                let loc = location(prefix, key)?;
-                store
-                    .delete(&loc)
-                    .await
-                    .map_err(|e| map_err(&format!("delete {key:?} from {}", self.uri), e))
-            }
-        }
     }
 }
 
@@ -281,7 +294,7 @@ impl TierTarget for ObjectTarget {
     async fn put(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo> {
         let (store, prefix) = match &self.backend {
             Backend::Local(d) => return d.put(key, file).await,
-            Backend::Store { store, prefix } => (store, prefix),
+            Backend::Store { store, prefix, .. } => (store, prefix),
         };
         let loc = location(prefix, key)?;
         let ctx = || format!("upload to {} as {key:?}", self.uri);
@@ -340,13 +353,14 @@ impl TierTarget for ObjectTarget {
             size,
             sha256: Some(sha),
             etag,
+            modified: None,
         })
     }
 
     async fn verify(&self, key: &str) -> Result<ObjectInfo> {
         let (store, prefix) = match &self.backend {
             Backend::Local(d) => return d.verify(key).await,
-            Backend::Store { store, prefix } => (store, prefix),
+            Backend::Store { store, prefix, .. } => (store, prefix),
         };
         let loc = location(prefix, key)?;
         let ctx = || format!("verify {key:?} in {}", self.uri);
@@ -363,13 +377,14 @@ impl TierTarget for ObjectTarget {
             size,
             sha256: Some(sha),
             etag,
+            modified: None,
         })
     }
 
     async fn get(&self, key: &str, file: std::fs::File) -> Result<ObjectInfo> {
         let (store, prefix) = match &self.backend {
             Backend::Local(d) => return d.get(key, file).await,
-            Backend::Store { store, prefix } => (store, prefix),
+            Backend::Store { store, prefix, .. } => (store, prefix),
         };
         let loc = location(prefix, key)?;
         let ctx = || format!("fetch {key:?} from {}", self.uri);
@@ -390,36 +405,104 @@ impl TierTarget for ObjectTarget {
             size,
             sha256: Some(sha),
             etag,
+            modified: None,
         })
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        let (store, root) = match &self.backend {
-            Backend::Local(d) => return d.list(prefix).await,
-            Backend::Store { store, prefix } => (store, prefix),
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<ObjectPage> {
+        if prefix.split(['/', '\\']).any(|s| s == "..") {
+            return Err(Error::invalid_input(format!(
+                "prefix {prefix:?} has a `..` segment"
+            )));
+        }
+        let limit = if limit == 0 { LIST_PAGE } else { limit };
+        let (store, paged, root) = match &self.backend {
+            Backend::Local(d) => return d.list_page(prefix, token, limit).await,
+            Backend::Store {
+                store,
+                paged,
+                prefix,
+            } => (store, paged, prefix),
         };
+        let ctx = || format!("list {} under {prefix:?}", self.uri);
         let base: ObjPath = root.parts().chain(obj_path(prefix).parts()).collect();
-        let metas: Vec<_> = store
+        let skip = root.parts().count();
+        let info = |m: object_store::ObjectMeta| ObjectInfo {
+            key: m
+                .location
+                .parts()
+                .skip(skip)
+                .map(|p| percent_decode(p.as_ref()))
+                .collect::<Vec<_>>()
+                .join("/"),
+            size: m.size,
+            sha256: None,
+            etag: m.e_tag,
+            modified: Some(m.last_modified.timestamp_micros()),
+        };
+        if let Some(paged) = paged {
+            // Whole segments: the service matches prefixes character by character.
+            let base = (!base.as_ref().is_empty()).then(|| format!("{base}/"));
+            let opts = PaginatedListOptions {
+                max_keys: Some(limit),
+                page_token: token.map(str::to_owned),
+                ..Default::default()
+            };
+            let r = paged
+                .0
+                .list_paginated(base.as_deref(), opts)
+                .await
+                .map_err(|e| map_err(&ctx(), e))?;
+            return Ok(ObjectPage {
+                objects: r.result.objects.into_iter().map(info).collect(),
+                next: r.page_token.filter(|t| !t.is_empty()),
+            });
+        }
+        // Another store (tests, custom backends), which may list in any order: the page after
+        // the last location of the page before, in location order.
+        let after = match token {
+            Some(t) => Some(
+                ObjPath::parse(t)
+                    .map_err(|_| Error::invalid_input(format!("not a listing token: {t:?}")))?,
+            ),
+            None => None,
+        };
+        let mut metas: Vec<_> = store
             .list(Some(&base))
+            .try_filter(|m| futures::future::ready(after.as_ref().is_none_or(|a| m.location > *a)))
             .try_collect()
             .await
-            .map_err(|e| map_err(&format!("list {}", self.uri), e))?;
-        let skip = root.parts().count();
-        Ok(metas
-            .into_iter()
-            .map(|m| ObjectInfo {
-                key: m
-                    .location
-                    .parts()
-                    .skip(skip)
-                    .map(|p| percent_decode(p.as_ref()))
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                size: m.size,
-                sha256: None,
-                etag: m.e_tag,
-            })
-            .collect())
+            .map_err(|e| map_err(&ctx(), e))?;
+        metas.sort_by(|a, b| a.location.cmp(&b.location));
+        metas.truncate(limit + 1);
+        let next = if metas.len() > limit {
+            metas.truncate(limit);
+            metas.last().map(|m| m.location.to_string())
+        } else {
+            None
+        };
+        Ok(ObjectPage {
+            objects: metas.into_iter().map(info).collect(),
+            next,
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Local(d) => d.delete(key).await,
+            Backend::Store { store, prefix, .. } => {
+                let loc = location(prefix, key)?;
+                store
+                    .delete(&loc)
+                    .await
+                    .map_err(|e| map_err(&format!("delete {key:?} from {}", self.uri), e))
+            }
+        }
     }
 }
 

@@ -31,6 +31,15 @@ async fn az_put_verify_get_list() {
     assert!(other.put_file("x.bin", &p).await.is_err());
 }
 
+#[tokio::test]
+async fn az_list_pages_and_delete() {
+    let server = Azurite::start("tier2");
+    for uri in ["az://tier2/", "az://tier2/deep/er/"] {
+        let t = ObjectTarget::open_with(uri, &server.options()).unwrap();
+        support::checks::list_pages_and_delete(&t).await;
+    }
+}
+
 fn entry_of(p: &std::path::Path, accessed: i64) -> FileEntry {
     let m = std::fs::metadata(p).unwrap();
     let mtime = m

@@ -4,6 +4,8 @@ use alto_core::ErrorKind;
 use alto_core::driver::TierTarget;
 use alto_tier::{ObjectTarget, sha256_file};
 
+mod support;
+
 #[tokio::test]
 async fn put_verify_get_list_small_and_large() {
     let tier = tempfile::tempdir().unwrap();
@@ -51,6 +53,43 @@ async fn put_verify_get_list_small_and_large() {
         t.verify("c:/nope").await.unwrap_err().kind(),
         ErrorKind::NotFound
     );
+}
+
+#[tokio::test]
+async fn file_list_pages_and_delete() {
+    let tier = tempfile::tempdir().unwrap();
+    let t = ObjectTarget::open(&format!("file://{}/t/", tier.path().display())).unwrap();
+    support::checks::list_pages_and_delete(&t).await;
+}
+
+/// A listing never follows a symlink out of the target, and never lists temporaries or
+/// anything that is not a regular file.
+#[tokio::test]
+async fn file_listing_stays_in_the_target() {
+    let tier = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), b"s").unwrap();
+    std::fs::create_dir_all(outside.path().join("d")).unwrap();
+    std::fs::write(outside.path().join("d/x"), b"x").unwrap();
+    let root = tier.path().join("t");
+    let t = ObjectTarget::open(&format!("file://{}/", root.display())).unwrap();
+    let src = tier.path().join("src");
+    std::fs::write(&src, b"data").unwrap();
+    t.put_file("acme/s/a.~1.1", &src).await.unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret"), root.join("acme/s/link")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("d"), root.join("acme/s/dirlink")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("acme/linked")).unwrap();
+    std::fs::write(root.join("acme/s/.alto-tmp-1-x"), b"t").unwrap();
+    let keys: Vec<String> = t
+        .list("acme")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["acme/s/a.~1.1"]);
+    assert!(t.list("acme/linked").await.unwrap().is_empty());
+    assert!(t.list("acme/s/dirlink").await.unwrap().is_empty());
 }
 
 #[tokio::test]

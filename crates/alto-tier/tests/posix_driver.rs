@@ -379,3 +379,113 @@ async fn a_file_locked_by_a_writer_is_tried_again_later() {
         open(d.path(), &f).await.unwrap();
     }
 }
+
+/// A stub file as the driver writes one, with `body` as its record.
+fn stub_text(target: &str) -> String {
+    format!(
+        "{}{}\n",
+        alto_tier::STUB_MAGIC,
+        serde_json::json!({
+            "target_uri": target,
+            "size": 5,
+            "sha256": "0".repeat(64),
+            "modified": 1,
+            "accessed": null,
+            "tenant": "acme",
+        })
+    )
+}
+
+/// Looking for stubs beneath a share's root: every stub (and a damaged one) is found, nothing is
+/// followed through a symlink, other shares' roots and temporaries are left out, a FIFO does not
+/// block the walk, and no file's access time moves.
+#[tokio::test]
+async fn finds_the_stubs_beneath_a_root_and_follows_no_symlink() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("a/b/c")).unwrap();
+    std::fs::create_dir_all(r.join("other")).unwrap();
+    std::fs::write(
+        r.join("a/one.mov"),
+        stub_text("file:///t/acme/data/a/one.mov.~1.1"),
+    )
+    .unwrap();
+    std::fs::write(
+        r.join("a/b/c/two.mov"),
+        stub_text("file:///t/acme/data/a/b/c/two.mov.~2.1"),
+    )
+    .unwrap();
+    std::fs::write(r.join("a/plain.txt"), b"#ALTO-STUB v0\nnot one").unwrap();
+    std::fs::write(r.join("a/big.bin"), vec![b'#'; 100_000]).unwrap();
+    std::fs::write(r.join("a/tiny"), b"#").unwrap();
+    std::fs::write(
+        r.join("damaged"),
+        format!("{}{{\"target_uri\": 3", alto_tier::STUB_MAGIC),
+    )
+    .unwrap();
+    std::fs::write(r.join("other/three.mov"), stub_text("file:///t/x")).unwrap();
+    std::fs::write(r.join("a/.alto-tmp-1-x"), stub_text("file:///t/tmp")).unwrap();
+    std::fs::write(outside.path().join("far.mov"), stub_text("file:///t/far")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), r.join("a/dirlink")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("far.mov"), r.join("a/filelink.mov")).unwrap();
+    let st = std::process::Command::new("mkfifo")
+        .arg(r.join("a/fifo"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // Old access times, which looking must not move.
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    for f in ["a/one.mov", "a/plain.txt", "a/tiny"] {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(r.join(f))
+            .unwrap();
+        f.set_times(std::fs::FileTimes::new().set_accessed(old))
+            .unwrap();
+    }
+    let scan = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        PosixStubDriver.find_stubs(r, &[r.join("other"), r.join("nowhere")]),
+    )
+    .await
+    .expect("a FIFO does not block the walk")
+    .unwrap();
+    assert!(scan.complete(), "{:?}", scan.problems);
+    let mut found: Vec<(String, Option<String>)> = scan
+        .stubs
+        .iter()
+        .map(|s| {
+            (
+                s.relative.clone(),
+                s.info.as_ref().map(|i| i.target_uri.clone()),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "a/b/c/two.mov".to_string(),
+                Some("file:///t/acme/data/a/b/c/two.mov.~2.1".to_string())
+            ),
+            (
+                "a/one.mov".to_string(),
+                Some("file:///t/acme/data/a/one.mov.~1.1".to_string())
+            ),
+            ("damaged".to_string(), None),
+        ]
+    );
+    assert_eq!(scan.directories, 4, "root, a, a/b, a/b/c");
+    for f in ["a/one.mov", "a/plain.txt", "a/tiny"] {
+        let m = std::fs::metadata(r.join(f)).unwrap();
+        assert_eq!(m.accessed().unwrap(), old, "{f}: access time kept");
+    }
+    // A root that is not there is an error of the whole walk.
+    let e = PosixStubDriver
+        .find_stubs(&r.join("nowhere"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}

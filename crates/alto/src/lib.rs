@@ -65,6 +65,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Reconciliation
+//!
+//! [`TenantHandle::reconcile`] compares the catalogue with what the tier targets hold (under the
+//! tenant's own key prefix) and with the stubs beneath the shares' roots: stubbed files whose
+//! object is gone or not as recorded are flagged LOST, objects no tier object refers to are
+//! reported as orphans and, with [`ReconcileRequest::apply`], deleted when they may be (older
+//! than the grace period, a tier id the store gave this tenant, no stub on disk naming them),
+//! and stubs the catalogue does not know are reported; each finding is an audit event under one
+//! `reconcile.run`. The [`ReconcileReport`] lists them (`alto reconcile --format json` prints
+//! it).
+//!
 //! ## Stability
 //!
 //! What the handle returns (reports, outcomes, records such as [`FileRecord`], [`Job`] and
@@ -84,10 +95,11 @@ pub use alto_tier as tier;
 mod sdk;
 mod url;
 
+pub use alto_core::reconcile::ReconcileReport;
 pub use sdk::{
     Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
-    OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport,
-    TenantHandle, default_targets,
+    OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, ReconcileRequest,
+    RunOptions, RunReport, TenantHandle, default_targets,
 };
 
 #[cfg(feature = "postgres")]

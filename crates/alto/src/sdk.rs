@@ -13,6 +13,7 @@ use alto_core::feed::AccessEvent;
 use alto_core::feed::apply::{FeedOptions, FeedReport, Rehydrator};
 use alto_core::feed::lucid::Malformed;
 use alto_core::planner::{PlanOptions, PlanReport, Planner};
+use alto_core::reconcile::{ReconcileOptions, ReconcileReport};
 use alto_core::store::tiering::{CommitOutcome, JobQuery};
 use alto_core::store::{FileQuery, Page, ShareSpec};
 use alto_core::time::now_micros;
@@ -646,6 +647,45 @@ impl TenantHandle {
         Ok(())
     }
 
+    /// Compare the tenant's catalogue with what its tier targets and its shares hold: flag
+    /// stubbed files whose object is missing or not as recorded (LOST), report objects no tier
+    /// object refers to (orphans, deleted with [`ReconcileRequest::apply`] when they may be) and
+    /// stubs on disk the catalogue does not know, with an audit event for each under one
+    /// `reconcile.run` event. Uses this Alto's targets, stub driver, share roots and allowed
+    /// targets. See [`alto_core::reconcile`] for what is kept and why.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> alto::Result<()> {
+    /// let alto = alto::connect("memory://").await?;
+    /// let tenant = alto.create_tenant("acme", &Default::default()).await?;
+    /// let report = tenant
+    ///     .reconcile(&alto::ReconcileRequest::default().grace(std::time::Duration::from_secs(86_400)))
+    ///     .await?;
+    /// assert!(report.lost.is_empty() && report.orphans.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconcile(&self, req: &ReconcileRequest) -> Result<ReconcileReport> {
+        let inner = &self.alto.inner;
+        let mut opts = ReconcileOptions::default();
+        opts.share = req.share.clone();
+        opts.apply = req.apply;
+        opts.grace = i64::try_from(req.grace.as_micros()).unwrap_or(i64::MAX);
+        opts.verify_content = req.verify_content;
+        opts.targets = req.targets.clone();
+        opts.now = req.now.unwrap_or_else(now_micros);
+        opts.share_roots = inner.share_roots.clone();
+        opts.allowed_targets = inner.allowed_targets.clone();
+        alto_core::reconcile::reconcile(
+            inner.store.as_ref(),
+            &self.tenant,
+            inner.targets.as_ref(),
+            inner.driver.as_ref(),
+            &opts,
+        )
+        .await
+    }
+
     fn feed_options(&self, opts: &FeedRequest) -> FeedOptions {
         FeedOptions {
             now: opts.now.unwrap_or_else(now_micros),
@@ -923,6 +963,76 @@ pub struct PlanOutcome {
     pub report: PlanReport,
     /// What the commit did (when asked).
     pub committed: Option<CommitOutcome>,
+}
+
+/// How [`TenantHandle::reconcile`] reconciles. A dry run of every share with a grace period of
+/// seven days unless said otherwise.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReconcileRequest {
+    /// Only this share.
+    pub share: Option<String>,
+    /// Delete the orphans that may be deleted.
+    pub apply: bool,
+    /// Orphans written more recently are kept (default 7 days; at least an hour).
+    pub grace: Duration,
+    /// Re-read every stubbed object and compare its SHA-256 with the catalogue's.
+    pub verify_content: bool,
+    /// Target roots to list besides those the tier objects name.
+    pub targets: Vec<String>,
+    /// The time the grace period counts back from (default: now).
+    pub now: Option<alto_core::time::Micros>,
+}
+
+impl Default for ReconcileRequest {
+    fn default() -> Self {
+        ReconcileRequest {
+            share: None,
+            apply: false,
+            grace: Duration::from_micros(alto_core::reconcile::DEFAULT_GRACE as u64),
+            verify_content: false,
+            targets: Vec::new(),
+            now: None,
+        }
+    }
+}
+
+impl ReconcileRequest {
+    /// Only `share`.
+    pub fn share(mut self, share: impl Into<String>) -> Self {
+        self.share = Some(share.into());
+        self
+    }
+
+    /// Delete the orphans that may be deleted (`true`), or only report them.
+    pub fn apply(mut self, apply: bool) -> Self {
+        self.apply = apply;
+        self
+    }
+
+    /// Keep orphans written less than `grace` ago.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Re-read every stubbed object (`true`).
+    pub fn verify_content(mut self, yes: bool) -> Self {
+        self.verify_content = yes;
+        self
+    }
+
+    /// List the target root `uri` too.
+    pub fn target(mut self, uri: impl Into<String>) -> Self {
+        self.targets.push(uri.into());
+        self
+    }
+
+    /// Count the grace period back from `now` (microseconds since the epoch).
+    pub fn at(mut self, now: alto_core::time::Micros) -> Self {
+        self.now = Some(now);
+        self
+    }
 }
 
 /// How feeds are applied ([`TenantHandle::apply_events`], [`TenantHandle::follow_lucid`]).

@@ -36,6 +36,8 @@ struct Inner {
     processed: BTreeMap<(TenantId, String, String), Micros>,
     cursors: BTreeMap<(TenantId, String, String), Cursors>,
     unknown: Vec<(TenantId, String, AccessEvent)>,
+    /// Every tier object id ever given, and to whom (ids are never given twice).
+    tier_ids: BTreeMap<i64, TenantId>,
     next_id: i64,
     actor: Option<Actor>,
     /// The parent of the tier events written now (a job's event while its files change).
@@ -104,6 +106,7 @@ impl Inner {
                     o.last_accessed = None;
                     o.access_count = 0;
                     o.stored = None;
+                    o.lost = None;
                 } else {
                     o.acted_at = Some(req.at);
                     if let Some(st) = req
@@ -121,8 +124,10 @@ impl Inner {
                 let plan = req.plan.as_ref().ok_or_else(|| {
                     Error::invalid_input("planning needs the rule and the target")
                 })?;
+                let id = g.id();
+                g.tier_ids.insert(id, tenant);
                 Some(TierObject {
-                    id: g.id(),
+                    id,
                     share: req.share.clone(),
                     path_key: req.path_key.clone(),
                     path: file.entry.path.clone(),
@@ -136,6 +141,7 @@ impl Inner {
                     last_accessed: None,
                     access_count: 0,
                     stored: None,
+                    lost: None,
                 })
             }
         };
@@ -548,6 +554,84 @@ impl Store for MemoryStore {
         req: &TransitionRequest,
     ) -> Result<Option<TierObject>> {
         self.lock().transition(tenant, req)
+    }
+
+    async fn tier_objects(
+        &self,
+        tenant: TenantId,
+        query: &TierObjectQuery,
+    ) -> Result<Page<TierObject>> {
+        let g = self.lock();
+        let limit = if query.limit == 0 { 1000 } else { query.limit };
+        let mut items = Vec::new();
+        let mut next = None;
+        for ((t, share, key), o) in g.objects.range((tenant, String::new(), String::new())..) {
+            if *t != tenant {
+                break;
+            }
+            if query
+                .after
+                .as_deref()
+                .is_some_and(|a| cursor(share, key).as_str() <= a)
+                || query.share.as_deref().is_some_and(|s| s != share)
+                || query.state.is_some_and(|st| o.state != st)
+            {
+                continue;
+            }
+            if items.len() == limit {
+                next = items
+                    .last()
+                    .map(|o: &TierObject| cursor(&o.share, &o.path_key));
+                break;
+            }
+            items.push(o.clone());
+        }
+        Ok(Page { items, next })
+    }
+
+    async fn mark_lost(&self, tenant: TenantId, req: &LostRequest) -> Result<TierObject> {
+        let mut g = self.lock();
+        g.tenant(tenant)?;
+        let k = (tenant, req.share.clone(), req.path_key.clone());
+        let o = g.objects.get(&k).cloned().ok_or_else(|| {
+            Error::not_found(format!(
+                "{:?} in share {:?} has no tier object",
+                req.path_key, req.share
+            ))
+        })?;
+        if (o.state, o.version) != req.expected {
+            return Err(Error::conflict(format!(
+                "{:?} changed: expected {}, found {}",
+                req.path_key,
+                describe(Some(req.expected)),
+                describe(Some((o.state, o.version)))
+            )));
+        }
+        crate::lifecycle::check_lost_flag(o.state)?;
+        if let Some(p) = req.event.parent {
+            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
+            }
+        }
+        let o = g.objects.get_mut(&k).expect("read above");
+        o.lost = req.lost;
+        let o = o.clone();
+        g.push_audit(tenant, &req.event, now_micros());
+        Ok(o)
+    }
+
+    async fn owned_tier_ids(&self, tenant: TenantId, ids: &[i64]) -> Result<Vec<i64>> {
+        let g = self.lock();
+        let mut out: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| g.tier_ids.get(id) == Some(&tenant))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
     }
 
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {

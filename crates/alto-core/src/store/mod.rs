@@ -18,8 +18,8 @@ use crate::error::Result;
 use crate::lifecycle::{Action, TierState};
 use crate::time::Micros;
 use crate::types::{
-    AuditEvent, AuditPosition, AuditQuery, FileEntry, FileRecord, NewAuditEvent, Share, ShareKind,
-    StoredObject, Tenant, TenantId, TenantSettings, TierObject,
+    AuditEvent, AuditPosition, AuditQuery, FileEntry, FileRecord, Lost, NewAuditEvent, Share,
+    ShareKind, StoredObject, Tenant, TenantId, TenantSettings, TierObject,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -209,6 +209,35 @@ pub struct TransitionRequest {
     pub stored: Option<StoredObject>,
     /// When it happened.
     pub at: Micros,
+}
+
+/// Which tier objects to list ([`Store::tier_objects`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TierObjectQuery {
+    /// Only this share.
+    pub share: Option<String>,
+    /// Only objects in this state.
+    pub state: Option<TierState>,
+    /// Continue after this cursor (from [`Page::next`]).
+    pub after: Option<String>,
+    /// Page size (0: the store's default, 1000).
+    pub limit: usize,
+}
+
+/// Set or clear the LOST flag of a STUBBED tier object ([`Store::mark_lost`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostRequest {
+    /// Share name.
+    pub share: String,
+    /// The file's path key.
+    pub path_key: String,
+    /// The state and version the caller read: `Conflict` when the object has moved on.
+    pub expected: (TierState, i64),
+    /// The flag to set, or `None` to clear it.
+    pub lost: Option<Lost>,
+    /// The audit event written with it, in the same transaction (reconciliation's
+    /// `reconcile.lost` or `reconcile.recovered`, under its run).
+    pub event: NewAuditEvent,
 }
 
 /// What planning records.
@@ -421,6 +450,42 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         tenant: TenantId,
         settings: &TenantSettings,
     ) -> Result<Tenant>;
+
+    /// List the tenant's tier objects in (share, path key) order, one page at a time.
+    ///
+    /// # Behavior
+    /// - Only this tenant's objects, every state unless `query.state` says one; what
+    ///   [`Store::tier_object`] returns for each.
+    /// - Cursor paging: concurrent inserts never make a page repeat or skip an existing object.
+    async fn tier_objects(
+        &self,
+        tenant: TenantId,
+        query: &TierObjectQuery,
+    ) -> Result<Page<TierObject>>;
+
+    /// Set or clear the LOST flag of a file's tier object ([`TierObject::lost`]), and write
+    /// `request.event` in the same transaction.
+    ///
+    /// # Behavior
+    /// - `NotFound` when the file has no tier object; `Conflict` (retryable) when its state or
+    ///   version is not `request.expected`.
+    /// - `InvalidTransition` unless the object is STUBBED
+    ///   ([`lifecycle::check_lost_flag`](crate::lifecycle::check_lost_flag)); nothing is written.
+    /// - The flag is not a state: the version stays (like warming), the rest of the object
+    ///   (its target, its stored object) is untouched.
+    /// - `NotFound` when the event's parent is not an event of this tenant; nothing is written.
+    async fn mark_lost(&self, tenant: TenantId, request: &LostRequest) -> Result<TierObject>;
+
+    /// Which of `ids` are tier object ids this tenant was given: its objects' ids now, and the
+    /// ids of its objects since removed (a withdrawn plan, a pruned record). Object keys end
+    /// with their object's id ([`worker::object_key_of`](crate::worker::object_key_of)), so this
+    /// is how reconciliation knows that an object no record claims any more was this tenant's.
+    ///
+    /// # Behavior
+    /// - An id is given to one tenant only, once, and stays its own; ids of other tenants are
+    ///   never returned.
+    /// - The result is sorted and without duplicates.
+    async fn owned_tier_ids(&self, tenant: TenantId, ids: &[i64]) -> Result<Vec<i64>>;
 
     /// Append an audit event, stamped with the store's [`Actor`](crate::Actor).
     ///

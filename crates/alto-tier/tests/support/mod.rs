@@ -4,3 +4,4 @@
 
 pub mod azurite;
 pub mod checks;
+pub mod moto;
