@@ -22,26 +22,27 @@ make_inv 1000000 bench-data/inv-1m.csv
 [ -n "$large" ] && make_inv 10000000 bench-data/inv-10m.csv
 
 cargo build --release -q -p alto-cli -p alto-core -p alto-rules --examples --bins
+rel="${CARGO_TARGET_DIR:-target}/release"
 
 echo
 echo "## Rule evaluation: 1,000,000 files x 100 mixed rules, one core"
-./target/release/examples/rules_bench
+"$rel"/examples/rules_bench
 
 echo
 echo "## CSV reading and normalising (1M rows)"
-./target/release/examples/read_bench bench-data/inv-1m.csv
+"$rel"/examples/read_bench bench-data/inv-1m.csv
 
 echo
 echo "## gzip: Alto decompressing as it reads, beside zcat | read_bench (target: at most 1.5x)"
 [ -f bench-data/inv-1m.csv.gz ] || gzip -k bench-data/inv-1m.csv
 TIMEFORMAT="alto      read_bench inv.csv.gz     : %R s wall"
-time ./target/release/examples/read_bench bench-data/inv-1m.csv.gz --only-alto > /dev/null
+time "$rel"/examples/read_bench bench-data/inv-1m.csv.gz --only-alto > /dev/null
 TIMEFORMAT="baseline  zcat | read_bench -        : %R s wall"
-time (zcat bench-data/inv-1m.csv.gz | ./target/release/examples/read_bench - > /dev/null)
+time (zcat bench-data/inv-1m.csv.gz | "$rel"/examples/read_bench - > /dev/null)
 if [ -n "$large" ]; then
   echo
   echo "## CSV reading and normalising (10M rows): peak memory must match the 1M run"
-  ./target/release/examples/read_bench bench-data/inv-10m.csv --only-alto
+  "$rel"/examples/read_bench bench-data/inv-10m.csv --only-alto
 fi
 
 echo
@@ -50,6 +51,6 @@ TIMEFORMAT="baseline  cat > /dev/null          : %R s wall"
 time cat bench-data/inv-1m.csv > /dev/null
 for i in 1 2 3; do
   /usr/bin/time -f "alto plan run $i                 : %e s wall, %U s user, peak RSS %M KiB" \
-    ./target/release/alto plan --quiet --rules examples/rules.toml \
+    "$rel"/alto plan --quiet --rules examples/rules.toml \
     --inventory bench-data/inv-1m.csv --now 2025-11-01T00:00:00Z --format json > /dev/null
 done

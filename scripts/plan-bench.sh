@@ -22,7 +22,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb" 2>/dev
   "$venv/bin/pip" install -q "duckdb>=2.0,<2.1"
 fi
 cargo build --release -q -p alto-cli --bin alto
-alto=./target/release/alto
+alto="${CARGO_TARGET_DIR:-target}/release/alto"
 plan() { "$alto" plan --quiet --rules examples/rules.toml --inventory "$inv" --now "$now" --format json "$@"; }
 duck() { "$venv/bin/python" scripts/plan_duckdb.py "$inv" "$now"; }
 

@@ -1,7 +1,7 @@
 //! The CSV inventory reader.
 //!
-//! One reused `ByteRecord` per reader: fields are checked and parsed in place, and the accepted row
-//! borrows them (a path built from parts — a prefix, an S3 bucket and URL-decoded key — goes
+//! Records are split by [`super::split`] in a reused buffer: fields are checked and parsed in
+//! place, and the accepted row borrows them (a path built from parts — a prefix, an S3 bucket and URL-decoded key — goes
 //! through one reused buffer). Paths must be UTF-8 (a row whose path is not is rejected with its
 //! line number, so nothing is silently mangled); a file whose first bytes look binary is refused
 //! whole. Row limits (size, times, path length, NUL) are the [module's](super).
@@ -12,10 +12,9 @@
 
 use super::fields::{check_path, extension, opt, parse_size};
 use super::input;
-use super::layout::{
-    Opened, RawInput, Stream, decide_orders, delimiter_name, open_file, open_records,
-};
+use super::layout::{Opened, RawInput, decide_orders, delimiter_name, open_file, open_records};
 use super::preset::{FolderMarker, Preset, url_decode};
+use super::split::{Rec, RecordReader};
 use super::{
     Column, ColumnMap, InventoryOptions, InventoryRow, InventorySource, Item, Progress, ReadStats,
     Rejection,
@@ -29,10 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Streams a CSV inventory.
 pub struct CsvInventory {
-    reader: csv::Reader<Stream>,
-    record: csv::ByteRecord,
-    /// Lines before the first data line.
-    line_offset: u64,
+    reader: RecordReader,
     total_bytes: u64,
     consumed: Arc<AtomicU64>,
     rows: RowParser,
@@ -207,8 +203,6 @@ impl CsvInventory {
         };
         Ok(CsvInventory {
             reader: opened.reader,
-            record: csv::ByteRecord::new(),
-            line_offset: layout.data_line as u64,
             total_bytes: opened.total,
             consumed: opened.consumed,
             rows: RowParser {
@@ -225,28 +219,19 @@ impl CsvInventory {
         })
     }
 
-    /// The parts of a parallel read: the record reader (with the line offset and the bytes read
-    /// so far, and the total), and the row parser.
-    pub(super) fn into_parts(
-        self,
-    ) -> (
-        csv::Reader<Stream>,
-        u64,
-        Progress,
-        Arc<AtomicU64>,
-        RowParser,
-    ) {
+    /// The parts of a parallel read: the record reader (with the bytes read so far, and the
+    /// total), and the row parser.
+    pub(super) fn into_parts(self) -> (RecordReader, Progress, Arc<AtomicU64>, RowParser) {
         let progress = Progress {
             done: self.consumed.load(Ordering::Relaxed),
             total: Some(self.total_bytes),
         };
-        (
-            self.reader,
-            self.line_offset,
-            progress,
-            self.consumed,
-            self.rows,
-        )
+        (self.reader, progress, self.consumed, self.rows)
+    }
+
+    /// The field delimiter.
+    pub(super) fn delimiter(&self) -> u8 {
+        self.rows.rules.delimiter
     }
 }
 
@@ -255,13 +240,13 @@ fn strip_cr(b: &[u8]) -> &[u8] {
 }
 
 /// Field `i` of `rec`, without the `\r` of a CRLF line end.
-pub(super) fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
-    let f = &rec[i];
+pub(super) fn field<'a>(rec: &Rec<'a>, i: usize) -> &'a [u8] {
+    let f = rec.get(i);
     if i + 1 == rec.len() { strip_cr(f) } else { f }
 }
 
 /// Field `i`, trimmed of the padding of formats that pad.
-fn padded(rec: &csv::ByteRecord, i: usize, trim: bool) -> &[u8] {
+fn padded<'a>(rec: &Rec<'a>, i: usize, trim: bool) -> &'a [u8] {
     let f = field(rec, i);
     if trim { f.trim_ascii() } else { f }
 }
@@ -278,7 +263,7 @@ fn truthy(b: &[u8]) -> bool {
 }
 
 impl RowRules {
-    fn verdict(&self, rec: &csv::ByteRecord, path_col: Option<usize>) -> Verdict {
+    fn verdict(&self, rec: &Rec<'_>, path_col: Option<usize>) -> Verdict {
         if let Some(s3) = self.s3 {
             if s3.is_latest.is_some_and(|i| !truthy(padded(rec, i, true))) {
                 return Verdict::NotCurrent;
@@ -325,23 +310,19 @@ impl RowRules {
 impl InventorySource for CsvInventory {
     fn next_item(&mut self) -> Result<Option<Item<'_>>> {
         let line = loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| {
-                    Error::invalid_input(format!("{}: cannot read CSV: {e}", self.rows.source))
-                })?;
-            if !more {
+            let line = self.reader.advance().map_err(|e| {
+                Error::invalid_input(format!("{}: cannot read CSV: {e}", self.rows.source))
+            })?;
+            let Some(line) = line else {
                 return Ok(None);
-            }
-            let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
-            match self.rows.screen(&self.record, line) {
+            };
+            match self.rows.screen(&self.reader.record(), line) {
                 Screen::Keep => break line,
                 Screen::Skip => {}
                 Screen::Reject(r) => return Ok(Some(Item::Rejected(r))),
             }
         };
-        Ok(Some(self.rows.parse(&self.record, line)))
+        Ok(Some(self.rows.parse(self.reader.record(), line)))
     }
 
     fn stats(&self) -> ReadStats {
@@ -385,6 +366,13 @@ impl RowParser {
         self.stats
     }
 
+    /// Note the first row of each kind again (see [`RowNote`]): a parallel read's blocks each
+    /// note their own, and keeps the first of each kind in input order.
+    pub(super) fn start_block(&mut self) {
+        self.rules.warned_utc = false;
+        self.rules.warned_lossy = false;
+    }
+
     pub(super) fn source(&self) -> &str {
         &self.source
     }
@@ -414,7 +402,7 @@ impl RowParser {
     /// Decide what to do with `rec` (from line `line`) before parsing its fields: a record of the
     /// wrong width is rejected, a blank line skipped, a folder row or a non-current version
     /// counted and skipped.
-    pub(super) fn screen(&mut self, rec: &csv::ByteRecord, line: u64) -> Screen {
+    pub(super) fn screen(&mut self, rec: &Rec<'_>, line: u64) -> Screen {
         if rec.len() != self.width {
             // A blank line is not a row worth reporting.
             if rec.len() == 1 && field(rec, 0).trim_ascii().is_empty() {
@@ -455,18 +443,19 @@ impl RowParser {
     }
 
     /// Parse a record [`screen`](Self::screen) kept.
-    pub(super) fn parse<'a>(&'a mut self, rec: &'a csv::ByteRecord, line: u64) -> Item<'a> {
+    pub(super) fn parse<'a>(&'a mut self, rec: Rec<'a>, line: u64) -> Item<'a> {
+        let rec = &rec;
         let trim = self.rules.trim;
         // Every used field as text. Usually the whole record is valid UTF-8 and each field a
         // slice of it (one check per row); otherwise each used field is checked alone, so bytes
         // that are not UTF-8 in a column Alto does not use reject nothing.
-        let whole = std::str::from_utf8(rec.as_slice()).ok();
+        let whole = std::str::from_utf8(rec.raw()).ok();
         let last = rec.len().saturating_sub(1);
         let mut texts: [Option<&'a str>; 8] = [None; 8];
         for (k, col) in Column::ALL.iter().enumerate() {
             let Some(i) = self.columns[k] else { continue };
             let t = whole
-                .and_then(|w| rec.range(i).and_then(|r| w.get(r)))
+                .and_then(|w| rec.raw_range(i).and_then(|r| w.get(r)))
                 .map(|t| {
                     if i == last {
                         t.strip_suffix('\r').unwrap_or(t)
@@ -551,7 +540,7 @@ impl RowParser {
     /// checked as UTF-8); `Ok(false)`: use the field.
     fn build_path(
         &mut self,
-        rec: &csv::ByteRecord,
+        rec: &Rec<'_>,
         raw: Option<&str>,
     ) -> std::result::Result<bool, String> {
         let Some(raw) = raw else {

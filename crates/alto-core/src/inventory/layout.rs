@@ -7,6 +7,7 @@ use super::csv::field;
 use super::dates::{OrderEvidence, decide};
 use super::input::{self, Encoding};
 use super::preset::{Preset, PresetSpec};
+use super::split::RecordReader;
 use super::{ColumnMap, InventoryOptions};
 use crate::error::{Error, Result};
 use crate::time::DateOrder;
@@ -40,7 +41,8 @@ pub(super) struct Layout {
 }
 
 pub(super) struct Opened {
-    pub(super) reader: csv::Reader<Stream>,
+    /// The records, from the first data line.
+    pub(super) reader: RecordReader,
     pub(super) layout: Layout,
     pub(super) consumed: Arc<AtomicU64>,
     pub(super) total: u64,
@@ -266,15 +268,8 @@ pub(super) fn open_records(
     let from = starts.get(layout.data_line).copied().unwrap_or(pre.len());
     let rest: Stream = Box::new(Cursor::new(pre[from..].to_vec()).chain(buffered));
     // Records end at `\n` only; a `\r` before it is stripped from the last field (see
-    // `field`). With the default CRLF terminator the reader reports the line *before* a
-    // record that follows a `\r\n`, and every rejection would name the wrong line.
-    let reader = csv::ReaderBuilder::new()
-        .delimiter(layout.delimiter)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 16)
-        .from_reader(rest);
+    // `field`), so a record after a `\r\n` is numbered with its own line.
+    let reader = RecordReader::new(rest, layout.delimiter, layout.data_line as u64 + 1);
     Ok(Opened {
         reader,
         layout,
@@ -443,16 +438,14 @@ pub(super) fn decide_orders(
 ) -> Result<([Option<DateOrder>; 2], Option<String>)> {
     let mut opened = open_records(open_file(path, source)?, options, source)?;
     let mut ev = [OrderEvidence::default(); 2];
-    let mut rec = csv::ByteRecord::new();
     let mut rows = 0u64;
-    let offset = opened.layout.data_line as u64;
-    while opened
+    while let Some(line) = opened
         .reader
-        .read_byte_record(&mut rec)
+        .advance()
         .map_err(|e| Error::invalid_input(format!("{source}: cannot read CSV: {e}")))?
     {
         rows += 1;
-        let line = rec.position().map_or(0, |p| p.line()) + offset;
+        let rec = opened.reader.record();
         for (e, c) in ev.iter_mut().zip(cols) {
             if let Some(i) = c {
                 if i < rec.len() {

@@ -49,6 +49,7 @@ mod parallel;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod preset;
+mod split;
 
 pub use self::csv::CsvInventory;
 pub(crate) use self::fields::check_path_len;

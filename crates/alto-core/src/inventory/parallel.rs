@@ -3,27 +3,32 @@
 //! [`map_rows`] runs a caller's function over every accepted row of an inventory and hands the
 //! results, with the rejections, to a sink **in input order**, exactly as a one-thread read would
 //! (the same rows, the same rejections with the same FILE:LINE, the same counts and notes). For a
-//! CSV inventory one thread reads records (`csv_core`'s splitting, the only part that must run in
-//! order) into batches, and the other threads check and parse their fields
-//! ([`RowParser`](super::csv::RowParser)) and run the function; the calling thread puts the
-//! batches back in order. Memory stays bounded: at most a few batches per thread are in flight.
-//! Other inventories (Parquet, an S3 Inventory's manifest) are read on the calling thread.
+//! CSV inventory one thread reads the text in blocks of about a megabyte, each cut after a `\n`,
+//! and counts their lines; the other threads split each block into records
+//! ([`super::split`]), check and parse their fields ([`RowParser`](super::csv::RowParser)) and
+//! run the function; the calling thread puts the blocks back in order. A cut can fall inside a
+//! quoted field (a path holding a line break): the block before it then ends inside a record, and
+//! the calling thread splits the next block again from that record's start. Memory stays bounded:
+//! at most a few blocks per thread are in flight. Other inventories (Parquet, an S3 Inventory's
+//! manifest) are read on the calling thread.
 
-use super::csv::{CsvInventory, RowNote, Screen};
+use super::csv::{CsvInventory, RowNote, RowParser, Screen};
+use super::split::{Fields, Next, Rec, Walk, bom_len};
 use super::{
     InventoryFormat, InventoryOptions, InventoryRow, Item, Progress, ReadStats, Rejection,
 };
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-/// Records per batch handed to a parsing thread: large, because each hand-over costs more than
-/// thousands of rows (1,024 took a fifth more CPU than 16,384 on the 1M-row benchmark); at most
-/// a few batches per thread are in flight (about 60 MB at 2 threads), whatever the file size.
-const BATCH: usize = 16384;
+/// Bytes per block handed to a parsing thread (more when one record is longer): about 5,000
+/// rows of the agents' format, so a hand-over costs nothing next to the rows; at most a few
+/// blocks per thread are in flight, whatever the file size.
+const BLOCK: usize = 1 << 20;
 
 /// One item of an inventory, as [`map_rows`] hands it to its sink.
 #[derive(Debug)]
@@ -89,45 +94,117 @@ where
         return Ok(src.stats());
     }
     let inv = CsvInventory::open_with(path, &options.clone().with_format(InventoryFormat::Csv))?;
-    parallel_csv(inv, threads, BATCH, &init, &map, &mut sink)
+    parallel_csv(inv, threads, BLOCK, &init, &map, &mut sink)
 }
 
-/// A batch of raw records with their line numbers.
-struct Raw {
+/// A block of the text, cut after a `\n` (or at the end).
+struct Block {
     seq: u64,
-    records: Vec<csv::ByteRecord>,
-    lines: Vec<u64>,
+    bytes: Vec<u8>,
     len: usize,
+    /// Nothing follows it.
+    eof: bool,
+    /// Where splitting starts, with the line numbers there, as they are when the cut before the
+    /// block fell between records.
+    walk: Walk,
+    /// Bytes of the input read when the block was cut.
+    done: u64,
 }
 
-/// One result of a parsed batch: an item, or a note a row raised (right after that row).
+/// One result of a parsed block: an item, or a note a row raised (right after that row).
 enum Slot<T> {
     Item(Mapped<T>),
     Note(RowNote, String),
 }
 
-/// A parsed batch.
+/// A parsed block.
 struct Done<T> {
     seq: u64,
     items: Vec<Slot<T>>,
     stats: ReadStats,
-    /// Bytes of the input read when the batch was cut.
     done: u64,
-    /// The records, for reuse.
-    records: Vec<csv::ByteRecord>,
-    lines: Vec<u64>,
+    /// The block, to split again if the cut before it fell inside a record, then to reuse.
+    bytes: Vec<u8>,
+    len: usize,
+    eof: bool,
+    /// Where a record the block's end cuts short starts (a quoted field runs on).
+    tail: Option<Walk>,
 }
 
 enum Msg<T> {
     Batch(Done<T>),
-    /// The reader failed after `seq` batches.
+    /// The reader failed after `seq` blocks.
     Failed(u64, Error),
+}
+
+/// Split, check and map the records of `bytes` from `walk` into `items`; returns where a record
+/// cut short by the end of `bytes` starts.
+#[allow(clippy::too_many_arguments)]
+fn run<W, T, M>(
+    parser: &mut RowParser,
+    state: &mut W,
+    map: &M,
+    delim: u8,
+    fields: &mut Fields,
+    bytes: &[u8],
+    eof: bool,
+    mut walk: Walk,
+    items: &mut Vec<Slot<T>>,
+) -> Option<Walk>
+where
+    M: Fn(&mut W, &InventoryRow<'_>) -> T,
+{
+    // Each block notes the first row of each kind itself: a block split from the wrong place,
+    // whose items are dropped, must not keep a later one from noting.
+    parser.start_block();
+    loop {
+        let line = match walk.next(bytes, eof, delim, fields) {
+            Next::Record(line) => line,
+            Next::More { clean: false } => return Some(walk),
+            Next::More { clean: true } | Next::End => return None,
+        };
+        let rec = Rec::new(bytes, fields);
+        match parser.screen(&rec, line) {
+            Screen::Keep => {}
+            Screen::Skip => continue,
+            Screen::Reject(r) => {
+                items.push(Slot::Item(Mapped::Rejected(r)));
+                continue;
+            }
+        }
+        items.push(Slot::Item(match parser.parse(rec, line) {
+            Item::Row(row) => Mapped::Row(map(state, &row)),
+            Item::Rejected(r) => Mapped::Rejected(r),
+        }));
+        for (kind, note) in parser.take_row_notes() {
+            items.push(Slot::Note(kind, note));
+        }
+    }
+}
+
+/// The `\n` bytes in `data` (counted a chunk at a time, in bytes, which vectorises well).
+fn newlines(data: &[u8]) -> u64 {
+    let mut chunks = data.chunks_exact(128);
+    let mut n = 0u64;
+    for c in &mut chunks {
+        n += u64::from(c.iter().fold(0u8, |a, &b| a + u8::from(b == b'\n')));
+    }
+    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+fn delta(after: ReadStats, before: ReadStats) -> ReadStats {
+    ReadStats {
+        accepted: after.accepted - before.accepted,
+        rejected: after.rejected - before.rejected,
+        folders: after.folders - before.folders,
+        skipped: after.skipped - before.skipped,
+    }
 }
 
 fn parallel_csv<W, T, I, M, S>(
     inv: CsvInventory,
     threads: usize,
-    batch: usize,
+    block: usize,
     init: &I,
     map: &M,
     sink: &mut S,
@@ -138,7 +215,9 @@ where
     M: Fn(&mut W, &InventoryRow<'_>) -> T + Sync,
     S: FnMut(Mapped<T>, Progress) -> Result<()>,
 {
-    let (mut reader, line_offset, start, consumed, mut proto) = inv.into_parts();
+    let delim = inv.delimiter();
+    let (records, start, consumed, mut proto) = inv.into_parts();
+    let (mut stream, rest, walk, mut first) = records.into_stream();
     let total = start.total;
     let source = proto.source().to_owned();
     for n in proto.take_notes() {
@@ -146,11 +225,12 @@ where
     }
     let mut stats = ReadStats::default();
     let workers = threads.max(1);
-    // Batches wait in `work` for a parser and in `done` for the sink; used record buffers go
-    // back to the reader through `spare`.
-    let (work_tx, work_rx) = sync_channel::<Raw>(workers * 2);
+    let block = block.max(1);
+    // Blocks wait in `work` for a parser and in `done` for the sink; used buffers go back to the
+    // reader through `spare`.
+    let (work_tx, work_rx) = sync_channel::<Block>(workers * 2);
     let (done_tx, done_rx) = sync_channel::<Msg<T>>(workers * 2);
-    let (spare_tx, spare_rx) = sync_channel::<(Vec<csv::ByteRecord>, Vec<u64>)>(workers * 4 + 4);
+    let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(workers * 4 + 4);
     // Shared by the parsers alone: when they are gone, the reader's next send fails and it stops.
     let work_rx = Arc::new(Mutex::new(work_rx));
     let consumed = &consumed;
@@ -160,51 +240,88 @@ where
         let source = &source;
         s.spawn(move || {
             let mut seq = 0u64;
+            // What follows the last cut.
+            let mut carry = rest;
+            // The line at the cut, and the blank lines just before it (a record after them is
+            // numbered from the first, as the one-thread reader numbers it).
+            let mut line = walk.line;
+            let mut blank = walk.line - walk.pos_line;
             loop {
-                let (mut records, mut lines) = spare_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| (Vec::with_capacity(batch), Vec::with_capacity(batch)));
-                lines.clear();
-                let mut len = 0;
-                let mut failed = None;
-                while len < batch {
-                    if records.len() == len {
-                        records.push(csv::ByteRecord::new());
-                    }
-                    match reader.read_byte_record(&mut records[len]) {
-                        Ok(true) => {
-                            let line =
-                                records[len].position().map_or(0, |p| p.line()) + line_offset;
-                            lines.push(line);
-                            len += 1;
-                        }
-                        Ok(false) => break,
-                        Err(e) => {
-                            failed = Some(Error::invalid_input(format!(
-                                "{source}: cannot read CSV: {e}"
-                            )));
-                            break;
-                        }
-                    }
+                let mut bytes = spare_rx.try_recv().unwrap_or_default();
+                let mut n = carry.len();
+                if bytes.len() < block.max(n) {
+                    bytes.resize(block.max(n), 0);
                 }
-                let end = failed.is_some() || len < batch;
-                if len > 0 {
-                    let raw = Raw {
+                bytes[..n].copy_from_slice(&carry);
+                carry.clear();
+                let mut want = block;
+                let mut scanned = 0;
+                let mut eof = false;
+                let mut failed = None;
+                let cut = loop {
+                    while n < want {
+                        if bytes.len() < want {
+                            bytes.resize(want, 0);
+                        }
+                        match stream.read(&mut bytes[n..want]) {
+                            Ok(0) => {
+                                eof = true;
+                                break;
+                            }
+                            Ok(k) => n += k,
+                            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    if eof {
+                        break n;
+                    }
+                    match memchr::memrchr(b'\n', &bytes[scanned..n]) {
+                        Some(k) => break scanned + k + 1,
+                        None if failed.is_some() => break 0,
+                        None => {
+                            // One record longer than the block: read on to its end.
+                            scanned = n;
+                            want = want.saturating_mul(2);
+                        }
+                    }
+                };
+                carry.extend_from_slice(&bytes[cut..n]);
+                let at = if first { bom_len(&bytes[..cut]) } else { 0 };
+                first = false;
+                let data = &bytes[at..cut];
+                let walk = Walk::new(at, line, line - blank);
+                line += newlines(data);
+                let run = data.iter().rev().take_while(|&&b| b == b'\n').count();
+                blank = if run == data.len() {
+                    blank + run as u64
+                } else {
+                    // The first `\n` of the run ends a record.
+                    run.saturating_sub(1) as u64
+                };
+                if cut > 0 || failed.is_none() {
+                    let b = Block {
                         seq,
-                        records,
-                        lines,
-                        len,
+                        bytes,
+                        len: cut,
+                        eof,
+                        walk,
+                        done: consumed.load(Ordering::Relaxed),
                     };
-                    if work_tx.send(raw).is_err() {
+                    if work_tx.send(b).is_err() {
                         return;
                     }
                     seq += 1;
                 }
                 if let Some(e) = failed {
+                    let e = Error::invalid_input(format!("{source}: cannot read CSV: {e}"));
                     let _ = reader_done.send(Msg::Failed(seq, e));
                     return;
                 }
-                if end {
+                if eof {
                     return;
                 }
             }
@@ -215,45 +332,35 @@ where
             let mut parser = proto.fork();
             s.spawn(move || {
                 let mut state = init();
+                let mut fields = Fields::default();
                 loop {
                     let next = match work_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok(raw) = next else { return };
-                    let done_bytes = consumed.load(Ordering::Relaxed);
+                    let Ok(b) = next else { return };
                     let before = parser.stats();
-                    let mut items = Vec::with_capacity(raw.len);
-                    for (rec, &line) in raw.records[..raw.len].iter().zip(&raw.lines) {
-                        match parser.screen(rec, line) {
-                            Screen::Keep => {}
-                            Screen::Skip => continue,
-                            Screen::Reject(r) => {
-                                items.push(Slot::Item(Mapped::Rejected(r)));
-                                continue;
-                            }
-                        }
-                        items.push(Slot::Item(match parser.parse(rec, line) {
-                            Item::Row(row) => Mapped::Row(map(&mut state, &row)),
-                            Item::Rejected(r) => Mapped::Rejected(r),
-                        }));
-                        for (kind, note) in parser.take_row_notes() {
-                            items.push(Slot::Note(kind, note));
-                        }
-                    }
-                    let after = parser.stats();
+                    let mut items = Vec::new();
+                    let tail = run(
+                        &mut parser,
+                        &mut state,
+                        map,
+                        delim,
+                        &mut fields,
+                        &b.bytes[..b.len],
+                        b.eof,
+                        b.walk,
+                        &mut items,
+                    );
                     let done = Done {
-                        seq: raw.seq,
+                        seq: b.seq,
                         items,
-                        stats: ReadStats {
-                            accepted: after.accepted - before.accepted,
-                            rejected: after.rejected - before.rejected,
-                            folders: after.folders - before.folders,
-                            skipped: after.skipped - before.skipped,
-                        },
-                        done: done_bytes,
-                        records: raw.records,
-                        lines: raw.lines,
+                        stats: delta(parser.stats(), before),
+                        done: b.done,
+                        bytes: b.bytes,
+                        len: b.len,
+                        eof: b.eof,
+                        tail,
                     };
                     if done_tx.send(Msg::Batch(done)).is_err() {
                         return;
@@ -263,8 +370,28 @@ where
         }
         drop(done_tx);
         drop(work_rx);
-        // The sink, on this thread: batches back in order.
-        let result = reorder(done_rx, &spare_tx, total, &mut stats, sink);
+        // Splitting again, on this thread, where a cut fell inside a record.
+        let mut own: Option<(RowParser, W)> = None;
+        let mut fields = Fields::default();
+        let resplit = |bytes: &[u8], eof: bool, walk: Walk| {
+            let (parser, state) = own.get_or_insert_with(|| (proto.fork(), init()));
+            let before = parser.stats();
+            let mut items = Vec::new();
+            let tail = run(
+                parser,
+                state,
+                map,
+                delim,
+                &mut fields,
+                bytes,
+                eof,
+                walk,
+                &mut items,
+            );
+            (items, delta(parser.stats(), before), tail)
+        };
+        // The sink, on this thread: blocks back in order.
+        let result = reorder(done_rx, &spare_tx, total, &mut stats, sink, resplit);
         // Dropping the receivers (`reorder` took `done_rx`) ends the threads if it stopped early.
         drop(spare_tx);
         result
@@ -272,31 +399,78 @@ where
     Ok(stats)
 }
 
-fn reorder<T, S>(
+/// A record left unfinished at the end of a block: its bytes so far, the walk at its start, and
+/// its length when last split (it is split again once it has doubled, or at the end).
+struct Carry {
+    bytes: Vec<u8>,
+    walk: Walk,
+    tried: usize,
+}
+
+impl Carry {
+    fn new(mut bytes: Vec<u8>, tail: Walk) -> Carry {
+        bytes.drain(..tail.at);
+        Carry {
+            tried: bytes.len(),
+            bytes,
+            walk: Walk { at: 0, ..tail },
+        }
+    }
+}
+
+type Resplit<T> = (Vec<Slot<T>>, ReadStats, Option<Walk>);
+
+fn reorder<T, S, R>(
     done_rx: Receiver<Msg<T>>,
-    spare_tx: &SyncSender<(Vec<csv::ByteRecord>, Vec<u64>)>,
+    spare_tx: &SyncSender<Vec<u8>>,
     total: Option<u64>,
     stats: &mut ReadStats,
     sink: &mut S,
+    mut resplit: R,
 ) -> Result<()>
 where
     S: FnMut(Mapped<T>, Progress) -> Result<()>,
+    R: FnMut(&[u8], bool, Walk) -> Resplit<T>,
 {
     let mut next = 0u64;
     let mut waiting: BTreeMap<u64, Done<T>> = BTreeMap::new();
     let mut failure: Option<(u64, Error)> = None;
     let mut noted: Vec<RowNote> = Vec::new();
     let mut closed = false;
+    let mut carry: Option<Carry> = None;
     loop {
         while let Some(batch) = waiting.remove(&next) {
             let progress = Progress {
                 done: batch.done,
                 total,
             };
-            for slot in batch.items {
+            let (items, counts) = match carry.take() {
+                None => {
+                    if let Some(tail) = batch.tail {
+                        carry = Some(Carry::new(batch.bytes[..batch.len].to_vec(), tail));
+                    }
+                    (batch.items, batch.stats)
+                }
+                // The block was split from the wrong place (a record ran on across its start):
+                // its items are dropped, and it is split again behind that record.
+                Some(mut c) => {
+                    c.bytes.extend_from_slice(&batch.bytes[..batch.len]);
+                    if !batch.eof && c.bytes.len() < 2 * c.tried {
+                        carry = Some(c);
+                        (Vec::new(), ReadStats::default())
+                    } else {
+                        let (items, counts, tail) = resplit(&c.bytes, batch.eof, c.walk);
+                        if let Some(tail) = tail {
+                            carry = Some(Carry::new(c.bytes, tail));
+                        }
+                        (items, counts)
+                    }
+                }
+            };
+            for slot in items {
                 match slot {
                     Slot::Item(item) => sink(item, progress)?,
-                    // Each parser notes each kind once: the first in input order is the one.
+                    // Each block notes each kind once: the first in input order is the one.
                     Slot::Note(kind, note) => {
                         if !noted.contains(&kind) {
                             noted.push(kind);
@@ -306,11 +480,11 @@ where
                 }
             }
             let s = &mut *stats;
-            s.accepted += batch.stats.accepted;
-            s.rejected += batch.stats.rejected;
-            s.folders += batch.stats.folders;
-            s.skipped += batch.stats.skipped;
-            let _ = spare_tx.try_send((batch.records, batch.lines));
+            s.accepted += counts.accepted;
+            s.rejected += counts.rejected;
+            s.folders += counts.folders;
+            s.skipped += counts.skipped;
+            let _ = spare_tx.try_send(batch.bytes);
             next += 1;
         }
         if let Some((at, _)) = &failure {
@@ -330,12 +504,13 @@ where
             Err(_) => closed = true,
         }
     }
-    // Every sender is gone: all batches arrived (a failure is reported once the batches before
-    // it are out).
+    // Every sender is gone: all blocks arrived (a failure is reported once the blocks before it
+    // are out).
     if let Some((_, e)) = failure {
         return Err(e);
     }
-    debug_assert!(waiting.is_empty(), "a batch went missing");
+    debug_assert!(waiting.is_empty(), "a block went missing");
+    debug_assert!(carry.is_none(), "the last block ended inside a record");
     Ok(())
 }
 
@@ -375,14 +550,14 @@ mod tests {
         path: &Path,
         options: &InventoryOptions,
         threads: usize,
-        batch: usize,
+        block: usize,
     ) -> (Vec<Seen>, ReadStats) {
         let inv = CsvInventory::open_with(path, options).unwrap();
         let mut out = Vec::new();
         let stats = parallel_csv(
             inv,
             threads,
-            batch,
+            block,
             &|| (),
             &|_: &mut (), r: &InventoryRow<'_>| {
                 Seen::Row(
@@ -460,16 +635,62 @@ mod tests {
                 .filter(|s| matches!(s, Seen::Note(_)))
                 .collect::<Vec<_>>()
         );
-        for (threads, batch) in [(1, 1), (2, 7), (3, 64), (4, 4096), (8, 3)] {
-            let (got, stats) = parallel(&path, &options, threads, batch);
-            assert_eq!(stats, want_stats, "{threads} threads, batches of {batch}");
+        // Blocks of one byte are cut at every line end, quoted ones included.
+        for (threads, block) in [(1, 1), (2, 7), (3, 64), (4, 4096), (8, 3), (2, BLOCK)] {
+            let (got, stats) = parallel(&path, &options, threads, block);
+            assert_eq!(stats, want_stats, "{threads} threads, blocks of {block}");
             assert_eq!(
                 got.len(),
                 want.len(),
-                "{threads} threads, batches of {batch}"
+                "{threads} threads, blocks of {block}"
             );
             for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-                assert_eq!(g, w, "item {k}, {threads} threads, batches of {batch}");
+                assert_eq!(g, w, "item {k}, {threads} threads, blocks of {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_inside_a_quoted_field_keeps_records_and_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inv.csv");
+        // A path holding line breaks (lines 3 to 9) spans several blocks: blocks cut inside it
+        // are split again, and the rows after it keep their own line numbers.
+        let text = "\u{feff}file_path,file_size\n\
+                    /a/one,1\n\
+                    \"/a/multi\n\n\nline\n,with\n\"\"quotes\"\"\n.txt\",2\n\
+                    /a/bad,nope\n\
+                    \"/a/also\nmulti\",x\n\
+                    /a/ok,4\r\n\
+                    /a/late,y\n";
+        std::fs::write(&path, text).unwrap();
+        let options = InventoryOptions::new();
+        let (want, want_stats) = serial(&path, &options);
+        let source = path.display().to_string();
+        let rejected: Vec<&Seen> = want
+            .iter()
+            .filter(|s| matches!(s, Seen::Rejected(_)))
+            .collect();
+        let bad = |line: u32, v: &str| {
+            Seen::Rejected(format!(
+                "{source}:{line}: column file_size: bad size \"{v}\": expected a number of bytes \
+                 (thousands separators and units such as KB, MB, GB allowed)"
+            ))
+        };
+        assert_eq!(rejected, [&bad(10, "nope"), &bad(11, "x"), &bad(14, "y")]);
+        assert!(want.contains(&Seen::Row(
+            3,
+            "/a/multi\n\n\nline\n,with\n\"quotes\"\n.txt".into(),
+            2,
+            None,
+            Some("txt".into())
+        )));
+        assert!(want.contains(&Seen::Row(13, "/a/ok".into(), 4, None, None)));
+        for block in 1..48 {
+            for threads in [1, 2, 3] {
+                let (got, stats) = parallel(&path, &options, threads, block);
+                assert_eq!(got, want, "{threads} threads, blocks of {block}");
+                assert_eq!(stats, want_stats);
             }
         }
     }
@@ -527,13 +748,13 @@ mod tests {
             }
         };
         assert!(want.len() > 1000);
-        for (threads, batch) in [(2, 100), (3, 4096)] {
+        for (threads, block) in [(2, 100), (3, 4096), (2, BLOCK)] {
             let inv = CsvInventory::open_with(&path, &options).unwrap();
             let mut got = Vec::new();
             let err = parallel_csv(
                 inv,
                 threads,
-                batch,
+                block,
                 &|| (),
                 &|_: &mut (), r: &InventoryRow<'_>| r.line,
                 &mut |m: Mapped<u64>, _| {
@@ -545,9 +766,8 @@ mod tests {
             )
             .unwrap_err();
             assert_eq!(err.message(), want_err);
-            // Rows of the batch cut by the error are read too: every row before it, in order.
-            assert!(got.len() >= want.len() - want.len() % batch - batch);
-            assert_eq!(got[..], want[..got.len()]);
+            // Every row before the error, in order.
+            assert_eq!(got, want, "{threads} threads, blocks of {block}");
         }
     }
 }
