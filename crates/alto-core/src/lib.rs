@@ -32,6 +32,7 @@ pub mod maintain;
 pub mod names;
 pub mod path;
 pub mod planner;
+pub mod report;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
