@@ -81,9 +81,11 @@ pub use alto_core::*;
 /// Tier targets (`file://`, `s3://`, `az://`) and the POSIX stub driver.
 pub use alto_tier as tier;
 
+mod reports;
 mod sdk;
 mod url;
 
+pub use reports::ReportRequest;
 pub use sdk::{
     Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
     OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, RunOptions, RunReport,
