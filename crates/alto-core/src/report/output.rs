@@ -49,6 +49,13 @@ pub struct ReportEntry {
     pub tally: Tally,
 }
 
+impl ReportEntry {
+    /// An entry (for a caller that draws its own breakdowns, such as the what-if's rules).
+    pub fn new(key: Option<String>, label: String, tally: Tally) -> Self {
+        ReportEntry { key, label, tally }
+    }
+}
+
 /// The what-if of a rule set: what a plan would match and save now (the planner's dry run over
 /// the same files).
 #[derive(Debug, Clone, PartialEq, Serialize)]
