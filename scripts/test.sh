@@ -11,7 +11,9 @@
 #
 # The s3:// tests need moto's server (installed from PyPI when missing) and the az:// tests
 # Azurite's blob emulator (installed from the npm registry into ~/.cache/alto when missing; needs
-# Node.js with npm). Each test starts its own server on a free loopback port.
+# Node.js with npm). Each test starts its own server on a free loopback port. The HTML report test
+# renders a page in headless Chromium (Debian's chromium package, installed with apt-get when
+# missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +71,30 @@ if [ ! -x "$ALTO_AZURITE" ]; then
   exit 1
 fi
 export ALTO_AZURITE
+
+echo "==> Headless Chromium for the HTML report test"
+# Debian's chromium package, installed with apt-get when missing; ALTO_CHROMIUM may name another
+# Chromium or Chrome binary.
+if [ -z "${ALTO_CHROMIUM:-}" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+      echo "scripts/test.sh: chromium is not installed and apt-get is not available; the HTML" \
+           "report test needs it (install Chromium, or set ALTO_CHROMIUM to its binary)" >&2
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } || {
+      echo "scripts/test.sh: cannot install the chromium package (needed by the HTML report test)" >&2
+      exit 1
+    }
+  fi
+  ALTO_CHROMIUM="$(command -v chromium)"
+fi
+if [ ! -x "$ALTO_CHROMIUM" ]; then
+  echo "scripts/test.sh: ALTO_CHROMIUM=$ALTO_CHROMIUM is not an executable Chromium" >&2
+  exit 1
+fi
+export ALTO_CHROMIUM
 
 echo "==> cargo test"
 cargo test --workspace --locked

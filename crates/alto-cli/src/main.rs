@@ -11,6 +11,7 @@ mod cmd_ingest;
 mod cmd_login;
 mod cmd_plan;
 mod cmd_reconcile;
+mod cmd_report;
 mod cmd_rules;
 mod cmd_share;
 mod cmd_tier;
@@ -18,6 +19,7 @@ mod demo;
 mod fmt;
 mod input;
 mod metrics;
+mod report_html;
 mod store;
 
 use clap::{Parser, Subcommand};
@@ -73,6 +75,10 @@ enum Command {
     /// and feed bookkeeping, per each tenant's settings (`alto tenant set`). Never touches a
     /// user file or a STUBBED record.
     Maintain(cmd_admin::MaintainArgs),
+    /// Report where a tenant's space is: totals, space saved (stubbed) and planned, breakdowns
+    /// by tier state, rule, extension, owner, share, age and size, the largest and oldest files,
+    /// and what a rule set would tier now. As a table, JSON, CSV or one self-contained HTML page.
+    Report(cmd_report::ReportArgs),
     /// Read a tenant's audit trail: filter by kind, subject, time or parent, resume from a
     /// cursor, or follow it as events are committed.
     Audit(cmd_audit::AuditArgs),
@@ -156,6 +162,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => cmd_audit::run(args, cli.quiet),
         Command::Maintain(args) => cmd_admin::maintain(args, cli.quiet),
+        Command::Report(args) => cmd_report::run(args, cli.quiet),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Plan(args) => cmd_plan::run(args, cli.quiet),
         Command::Demo(args) => demo::run(args, cli.quiet),

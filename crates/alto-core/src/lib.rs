@@ -33,6 +33,7 @@ pub mod names;
 pub mod path;
 pub mod planner;
 pub mod reconcile;
+pub mod report;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testkit")]

@@ -19,6 +19,9 @@ use crate::store::*;
 use crate::types::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod reports;
+pub use reports::{reports, reports_agree};
+
 /// Run every check.
 pub async fn run_all(store: &dyn Store) {
     tenants(store).await;
@@ -46,6 +49,7 @@ pub async fn run_all(store: &dyn Store) {
     audit_trail(store).await;
     long_paths(store).await;
     retention(store).await;
+    reports(store).await;
 }
 
 /// A tenant name no other run uses.

@@ -17,3 +17,11 @@ async fn memory_store_feeds() {
     let store = alto_core::MemoryStore::new();
     alto_core::testkit::feeds_apply(&store).await;
 }
+
+#[tokio::test]
+async fn memory_store_reports_agree() {
+    let (a, b) = (alto_core::MemoryStore::new(), alto_core::MemoryStore::new());
+    for seed in [1, 7, 42] {
+        alto_core::testkit::reports_agree(&[&a, &b], seed).await;
+    }
+}

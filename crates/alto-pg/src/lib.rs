@@ -10,6 +10,7 @@ mod ingest;
 pub mod login;
 mod queue;
 mod rekey;
+mod report;
 mod schema;
 mod tenant;
 mod tier;
@@ -177,12 +178,30 @@ impl PgStore {
 
     /// A transaction whose row-level security admits `tenant` alone (until it ends).
     pub(crate) async fn begin(&self, tenant: TenantId) -> Result<Transaction<'static, Postgres>> {
+        self.begin_as(tenant, "BEGIN").await
+    }
+
+    /// [`PgStore::begin`] of a read-only transaction whose statements all see one snapshot
+    /// (reports).
+    pub(crate) async fn begin_snapshot(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Transaction<'static, Postgres>> {
+        self.begin_as(tenant, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+    }
+
+    async fn begin_as(
+        &self,
+        tenant: TenantId,
+        begin: &'static str,
+    ) -> Result<Transaction<'static, Postgres>> {
         self.check_tenant(tenant)?;
         // One round trip: `BEGIN` and the setting go as one simple query. The id is an integer
         // formatted here, never text from outside.
         // The actor is hex digits (see `actor_hex`), decoded by the server.
         let begin = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), set_config('alto.actor', \
+            "{begin}; SELECT set_config('app.tenant_id', '{}', true), set_config('alto.actor', \
              convert_from(decode('{}', 'hex'), 'UTF8'), true)",
             tenant.0,
             self.actor_hex.read().unwrap_or_else(|p| p.into_inner())
@@ -319,6 +338,14 @@ impl Store for PgStore {
 
     async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
         ingest::count_unseen(self, tenant, scan).await
+    }
+
+    async fn report_aggregates(
+        &self,
+        tenant: TenantId,
+        query: &alto_core::report::ReportQuery,
+    ) -> Result<alto_core::report::ReportAggregates> {
+        report::report_aggregates(self, tenant, query).await
     }
 
     async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {

@@ -70,3 +70,17 @@ async fn last_seen_of_one_file() {
     store.pool().close().await;
     db.drop().await;
 }
+
+/// Reports on random data: PostgreSQL and the memory store agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_agree_with_memory() {
+    let db = common::TestDb::new("reports").await;
+    let store = db.store().await;
+    let reference = alto_core::MemoryStore::new();
+    for seed in [1, 7, 42] {
+        alto_core::testkit::reports_agree(&[&reference, &store], seed).await;
+    }
+    alto_core::testkit::reports(&store).await;
+    store.pool().close().await;
+    db.drop().await;
+}

@@ -11,6 +11,7 @@ mod ingest;
 mod open;
 mod queue;
 mod rekey;
+mod report;
 mod sql;
 mod tenants;
 mod tier;
@@ -199,6 +200,14 @@ impl Store for SqliteStore {
 
     async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
         self.count_unseen_impl(tenant, scan).await
+    }
+
+    async fn report_aggregates(
+        &self,
+        tenant: TenantId,
+        query: &alto_core::report::ReportQuery,
+    ) -> Result<alto_core::report::ReportAggregates> {
+        self.report_aggregates_impl(tenant, query).await
     }
 
     async fn files(&self, tenant: TenantId, query: &FileQuery) -> Result<Page<FileRecord>> {

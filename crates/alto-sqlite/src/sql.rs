@@ -280,6 +280,97 @@ pub(crate) const FILES_AFTER: &str = files_page!(">");
 /// [`FILES_AFTER`], from the key `?3` on (inclusive).
 pub(crate) const FILES_FROM: &str = files_page!(">=");
 
+// ---- reports ------------------------------------------------------------------------------------
+
+/// Per-group sums of a report row set `r`: files, bytes, and of them STUBBED and PLANNED.
+macro_rules! report_sums {
+    () => {
+        "count(*), coalesce(sum(size), 0), count(CASE WHEN state = 'STUBBED' THEN 1 END), \
+         coalesce(sum(CASE WHEN state = 'STUBBED' THEN size END), 0), \
+         count(CASE WHEN state = 'PLANNED' THEN 1 END), \
+         coalesce(sum(CASE WHEN state = 'PLANNED' THEN size END), 0) FROM r GROUP BY missing"
+    };
+}
+
+/// Every breakdown of a report (`alto_core::report`), as rows `(breakdown, missing, text key,
+/// integer key, files, bytes, stubbed files, stubbed bytes, planned files, planned bytes)`:
+/// breakdown 0 is the totals, then state, rule, extension, owner (text keys), share id, age and
+/// size bucket (integer keys). `?2`: only this share id (NULL: all); `?3`–`?8`: the age
+/// thresholds, oldest first; `?9`–`?14`: the size bounds. A bucket is the number of thresholds
+/// reached (NULL: no time). The file rows are read once into `r`, which each breakdown groups.
+pub(crate) const REPORT_AGGREGATES: &str = concat!(
+    "WITH r AS MATERIALIZED (\
+     SELECT c.share_id AS share_id, c.size_bytes AS size, \
+     nullif(lower(c.file_extension), '') AS ext, nullif(c.owner, '') AS owner, \
+     t.state AS state, t.planned_by AS rule, \
+     (coalesce(c.atime_us, c.mtime_us) >= ?3) + (coalesce(c.atime_us, c.mtime_us) >= ?4) \
+     + (coalesce(c.atime_us, c.mtime_us) >= ?5) + (coalesce(c.atime_us, c.mtime_us) >= ?6) \
+     + (coalesce(c.atime_us, c.mtime_us) >= ?7) + (coalesce(c.atime_us, c.mtime_us) >= ?8) AS age, \
+     (c.size_bytes >= ?9) + (c.size_bytes >= ?10) + (c.size_bytes >= ?11) \
+     + (c.size_bytes >= ?12) + (c.size_bytes >= ?13) + (c.size_bytes >= ?14) AS sz, \
+     c.missing_since_utc IS NOT NULL AS missing \
+     FROM file_current AS c \
+     LEFT JOIN tier_object AS t ON t.tenant_id = ?1 AND t.file_current_id = c.file_current_id \
+     WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.share_id = ?2)) \
+     SELECT 0, missing, NULL, NULL, ",
+    report_sums!(),
+    " UNION ALL SELECT 1, missing, state, NULL, ",
+    report_sums!(),
+    ", state UNION ALL SELECT 2, missing, rule, NULL, ",
+    report_sums!(),
+    ", rule UNION ALL SELECT 3, missing, ext, NULL, ",
+    report_sums!(),
+    ", ext UNION ALL SELECT 4, missing, owner, NULL, ",
+    report_sums!(),
+    ", owner UNION ALL SELECT 5, missing, NULL, share_id, ",
+    report_sums!(),
+    ", share_id UNION ALL SELECT 6, missing, NULL, age, ",
+    report_sums!(),
+    ", age UNION ALL SELECT 7, missing, NULL, sz, ",
+    report_sums!(),
+    ", sz"
+);
+
+/// A top-N list of a report: the files (not missing) sorted by `$inner` with `$filter`, joined
+/// to their tier objects, in the same order (`$outer`). `?2`: only this share id (NULL: all);
+/// `?3`: how many.
+macro_rules! report_top {
+    ($inner:literal, $outer:literal, $filter:literal) => {
+        concat!(
+            "SELECT x.name, x.path_key, x.full_path, x.size_bytes, x.atime_us, x.mtime_us, \
+             x.owner, t.state FROM (\
+             SELECT h.name AS name, c.file_current_id AS id, c.path_key AS path_key, \
+             c.full_path AS full_path, c.size_bytes AS size_bytes, c.atime_us AS atime_us, \
+             c.mtime_us AS mtime_us, c.owner AS owner \
+             FROM file_current AS c \
+             JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = c.share_id \
+             WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.share_id = ?2) \
+             AND c.missing_since_utc IS NULL ",
+            $filter,
+            " ORDER BY ",
+            $inner,
+            " LIMIT ?3) AS x \
+             LEFT JOIN tier_object AS t ON t.tenant_id = ?1 AND t.file_current_id = x.id \
+             ORDER BY ",
+            $outer
+        )
+    };
+}
+
+/// The largest files of a report, largest first (ties by share name, then key).
+pub(crate) const REPORT_LARGEST: &str = report_top!(
+    "c.size_bytes DESC, h.name, c.path_key",
+    "x.size_bytes DESC, x.name, x.path_key",
+    ""
+);
+
+/// The oldest files of a report by last access (else modification), oldest first.
+pub(crate) const REPORT_OLDEST: &str = report_top!(
+    "coalesce(c.atime_us, c.mtime_us), h.name, c.path_key",
+    "coalesce(x.atime_us, x.mtime_us), x.name, x.path_key",
+    "AND coalesce(c.atime_us, c.mtime_us) IS NOT NULL"
+);
+
 // ---- tier objects -------------------------------------------------------------------------------
 
 /// The columns `tier::decode_object` reads, in its order, of a tier object `t` and its share `h`
@@ -423,6 +514,9 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("AUDIT_EXISTS", AUDIT_EXISTS),
     ("AUDIT_INSERT", AUDIT_INSERT),
     ("AUDIT_PAGE", AUDIT_PAGE),
+    ("REPORT_AGGREGATES", REPORT_AGGREGATES),
+    ("REPORT_LARGEST", REPORT_LARGEST),
+    ("REPORT_OLDEST", REPORT_OLDEST),
 ];
 
 #[cfg(test)]

@@ -20,3 +20,16 @@ async fn conformance_in_memory() {
     assert!(!store.capabilities().durable);
     alto_core::testkit::run_all(&store).await;
 }
+
+/// Reports on random data: SQLite (a file, and in memory) and the memory store agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_agree_with_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("alto.db").display());
+    let file = SqliteStore::open(&url).await.unwrap();
+    let mem = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let reference = alto_core::MemoryStore::new();
+    for seed in [1, 7, 42] {
+        alto_core::testkit::reports_agree(&[&reference, &file, &mem], seed).await;
+    }
+}

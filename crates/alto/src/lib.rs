@@ -92,10 +92,12 @@ pub use alto_core::*;
 /// Tier targets (`file://`, `s3://`, `az://`) and the POSIX stub driver.
 pub use alto_tier as tier;
 
+mod reports;
 mod sdk;
 mod url;
 
 pub use alto_core::reconcile::ReconcileReport;
+pub use reports::ReportRequest;
 pub use sdk::{
     Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
     OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, ReconcileRequest,

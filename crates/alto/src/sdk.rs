@@ -426,11 +426,32 @@ impl TenantHandle {
     /// either way).
     pub async fn plan(&self, rules: &RuleSet, opts: &PlanRequest) -> Result<PlanOutcome> {
         let mut popts = opts.options.clone();
-        popts.tenant = self.tenant.name.clone();
         popts.keep_files = opts.commit;
         let now = popts.now;
-        let mut planner = Planner::new(rules, popts);
+        let report = self.plan_files(rules, popts, None).await?;
+        let committed = if opts.commit {
+            let q = self.store().tiering();
+            Some(
+                q.commit_plan(self.tenant.id, &report.to_commit(now))
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(PlanOutcome { report, committed })
+    }
+
+    /// The planner over the tenant's files (of `share`, when given), as of `opts.now`.
+    pub(crate) async fn plan_files(
+        &self,
+        rules: &RuleSet,
+        mut opts: PlanOptions,
+        share: Option<&str>,
+    ) -> Result<PlanReport> {
+        opts.tenant = self.tenant.name.clone();
+        let mut planner = Planner::new(rules, opts);
         let mut q = FileQuery {
+            share: share.map(str::to_owned),
             limit: 5000,
             ..FileQuery::default()
         };
@@ -444,17 +465,7 @@ impl TenantHandle {
                 None => break,
             }
         }
-        let report = planner.finish();
-        let committed = if opts.commit {
-            let q = self.store().tiering();
-            Some(
-                q.commit_plan(self.tenant.id, &report.to_commit(now))
-                    .await?,
-            )
-        } else {
-            None
-        };
-        Ok(PlanOutcome { report, committed })
+        Ok(planner.finish())
     }
 
     /// The tenant's files matching `query` (its `after` and `limit` are the pager's), page by

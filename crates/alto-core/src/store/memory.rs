@@ -463,6 +463,30 @@ impl Store for MemoryStore {
         Ok(ScanSummary { missing })
     }
 
+    async fn report_aggregates(
+        &self,
+        tenant: TenantId,
+        query: &ReportQuery,
+    ) -> Result<ReportAggregates> {
+        let g = self.lock();
+        g.tenant(tenant)?;
+        if let Some(s) = &query.share {
+            g.share(tenant, s)?;
+        }
+        let mut acc = crate::report::Accumulator::new(query);
+        for (k, rec) in g.files.range((tenant, String::new(), String::new())..) {
+            if k.0 != tenant {
+                break;
+            }
+            if query.share.as_deref().is_some_and(|s| s != k.1) {
+                continue;
+            }
+            let rule = g.objects.get(k).map(|o| o.planned_by.as_str());
+            acc.add(rec, rule);
+        }
+        Ok(acc.finish())
+    }
+
     async fn count_unseen(&self, tenant: TenantId, scan: i64) -> Result<u64> {
         let g = self.lock();
         let (s, finished) = g

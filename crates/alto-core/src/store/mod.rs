@@ -16,6 +16,7 @@ pub use tiering::Tiering;
 
 use crate::error::Result;
 use crate::lifecycle::{Action, TierState};
+use crate::report::{ReportAggregates, ReportQuery};
 use crate::time::Micros;
 use crate::types::{
     AuditEvent, AuditPosition, AuditQuery, FileEntry, FileRecord, Lost, NewAuditEvent, Share,
@@ -424,6 +425,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         share: &str,
         path_key: &str,
     ) -> Result<TierObject>;
+
+    /// The numbers of a report on the tenant's files (of `query.share`, when given): totals,
+    /// breakdowns, and the largest and oldest files, as [`crate::report`] defines them.
+    ///
+    /// # Behavior
+    /// - Writes nothing.
+    /// - Equal, once [`normalize`](ReportAggregates::normalize)d, to the reference
+    ///   [`Accumulator`](crate::report::Accumulator) over the same file records and the
+    ///   `planned_by` of their tier objects (missing records counted apart, every breakdown
+    ///   summing to the totals, ties of the largest and oldest lists by share name and path key).
+    /// - `NotFound` when `query.share` is not a share of the tenant.
+    /// - The default is `Unsupported`.
+    async fn report_aggregates(
+        &self,
+        tenant: TenantId,
+        query: &ReportQuery,
+    ) -> Result<ReportAggregates> {
+        let _ = (tenant, query);
+        Err(crate::Error::unsupported("reports", self.backend()))
+    }
 
     /// Apply a lifecycle action to one file's tier object, with optimistic concurrency.
     ///
