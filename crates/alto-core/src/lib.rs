@@ -1,9 +1,9 @@
 //! # alto-core
 //!
 //! The heart of Alto: domain types, the lifecycle state machine, the storage and driver traits,
-//! the inventory readers, the planner, and the in-process reference store. Backends
-//! (`alto-sqlite`, `alto-pg`) implement [`Store`]; the CLI and the bindings are built on this
-//! crate. It never names a backend.
+//! the inventory readers, the planner, reports (what counts and the buckets, [`report`]), and the
+//! in-process reference store. Backends (`alto-sqlite`, `alto-pg`) implement [`Store`]; the CLI
+//! and the bindings are built on this crate. It never names a backend.
 //!
 //! ```no_run
 //! use alto_core::{inventory, planner::{PlanOptions, Planner}, RuleSet};

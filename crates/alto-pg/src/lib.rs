@@ -181,20 +181,33 @@ impl PgStore {
         self.begin_as(tenant, "BEGIN").await
     }
 
-    /// [`PgStore::begin`] of a read-only transaction whose statements all see one snapshot
-    /// (reports).
+    /// [`PgStore::begin`] of a read-only transaction whose statements all see one snapshot: a
+    /// new one, or `snapshot`, exported by another transaction (`pg_export_snapshot()`, still
+    /// open) that reads with it in parallel (reports).
     pub(crate) async fn begin_snapshot(
         &self,
         tenant: TenantId,
+        snapshot: Option<&str>,
     ) -> Result<Transaction<'static, Postgres>> {
-        self.begin_as(tenant, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
+        let mut begin = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if let Some(id) = snapshot {
+            // `SET TRANSACTION SNAPSHOT` takes no parameters: the id the server gave (hex digits
+            // and dashes) is checked before it is written into the statement.
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+                return Err(Error::new(
+                    alto_core::ErrorKind::Backend,
+                    format!("unexpected snapshot id {id:?}"),
+                ));
+            }
+            begin.push_str(&format!("; SET TRANSACTION SNAPSHOT '{id}'"));
+        }
+        self.begin_as(tenant, &begin).await
     }
 
     async fn begin_as(
         &self,
         tenant: TenantId,
-        begin: &'static str,
+        begin: &str,
     ) -> Result<Transaction<'static, Postgres>> {
         self.check_tenant(tenant)?;
         // One round trip: `BEGIN` and the setting go as one simple query. The id is an integer

@@ -1,10 +1,14 @@
-//! Reports: every breakdown from one read of the tenant's files, and two top-N reads.
+//! Reports: every breakdown from one grouped read of the tenant's files and one of its tier
+//! objects, and two top-N reads.
 //!
-//! [`sql::REPORT_AGGREGATES`] reads the file rows (with their tier objects) once into a
-//! materialised row set of the grouped values only, which each breakdown then groups: SQLite has
-//! no grouping sets, and eight scans of the file table would read its wide rows (paths, hashes)
-//! eight times. Buckets are sums of comparisons with the thresholds `alto_core::report` gives,
-//! bound as parameters; `lower()` folds ASCII only, as the core defines extension keys. The three
+//! SQLite has no grouping sets and groups by sorting, and sorting a million rows costs seconds:
+//! [`sql::REPORT_FILES`] sorts the file rows once, grouped by all their keys together (files and
+//! bytes only: every further aggregate is paid per row), and each breakdown regroups those few
+//! thousand groups. [`sql::REPORT_TIERED`] does the same for the files that have a tier object,
+//! from `tier_object` (with the state and rule and the STUBBED and PLANNED sums); the files
+//! without one are the difference (`ReportAggregates::combine`), so the big read needs no join.
+//! Buckets are sums of comparisons with the thresholds `alto_core::report` gives, bound as
+//! parameters; `lower()` folds ASCII only, as the core defines extension keys. The four
 //! statements run in one read transaction (one snapshot).
 
 use crate::error::db;
@@ -13,7 +17,7 @@ use alto_core::report::{
     AGE_BOUNDS_DAYS, AGE_LABELS, ReportAggregates, ReportFile, ReportQuery, SIZE_BOUNDS,
     SIZE_LABELS, Tally, age_bucket_from_count, age_thresholds,
 };
-use alto_core::{Error, Result, TenantId};
+use alto_core::{Error, Result, Share, TenantId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -39,6 +43,55 @@ fn file(row: &SqliteRow) -> Result<ReportFile> {
     })
 }
 
+/// Fold the rows of [`sql::REPORT_FILES`] or [`sql::REPORT_TIERED`] into `out`.
+fn fold(out: &mut ReportAggregates, rows: &[SqliteRow], shares: &[Share]) -> Result<()> {
+    for row in rows {
+        let dim: i64 = row.try_get(0).map_err(db)?;
+        let missing: bool = row.try_get(1).map_err(db)?;
+        let t = Tally {
+            files: count(row, 4)?,
+            bytes: count(row, 5)?,
+            stubbed_files: count(row, 6)?,
+            stubbed_bytes: count(row, 7)?,
+            planned_files: count(row, 8)?,
+            planned_bytes: count(row, 9)?,
+        };
+        if missing {
+            // The totals of the missing files (files), or their states (tiered).
+            if dim <= 1 {
+                out.missing.merge(&t);
+            }
+            continue;
+        }
+        let text: Option<String> = row.try_get(2).map_err(db)?;
+        let int: Option<i64> = row.try_get(3).map_err(db)?;
+        match dim {
+            0 => out.totals.merge(&t),
+            1 => ReportAggregates::add_to(&mut out.by_state, text, &t),
+            2 => ReportAggregates::add_to(&mut out.by_rule, text, &t),
+            3 => ReportAggregates::add_to(&mut out.by_extension, text, &t),
+            4 => ReportAggregates::add_to(&mut out.by_owner, text, &t),
+            5 => {
+                let name = shares
+                    .iter()
+                    .find(|s| Some(s.id) == int)
+                    .map(|s| s.name.clone());
+                ReportAggregates::add_to(&mut out.by_share, name, &t);
+            }
+            6 => {
+                let i = age_bucket_from_count(int);
+                out.by_age[i.min(AGE_LABELS.len() - 1)].merge(&t);
+            }
+            7 => {
+                let i = int.unwrap_or(0).max(0) as usize;
+                out.by_size[i.min(SIZE_LABELS.len() - 1)].merge(&t);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub(crate) async fn report_aggregates_impl(
         &self,
@@ -56,69 +109,25 @@ impl SqliteStore {
             ),
             None => None,
         };
-        // A read transaction: the three statements see one snapshot.
+        // A read transaction: the statements see one snapshot.
         let mut tx = self.pools.read.begin().await.map_err(db)?;
-        let mut q = sqlx::query(sql::REPORT_AGGREGATES)
-            .bind(tenant.0)
-            .bind(share_id);
-        for t in age_thresholds(query.now) {
-            q = q.bind(t);
-        }
-        for b in SIZE_BOUNDS {
-            q = q.bind(codec::size_in(b, "")?);
-        }
-        let rows = q.fetch_all(&mut *tx).await.map_err(db)?;
-        let mut out = ReportAggregates::default();
-        for row in &rows {
-            let dim: i64 = row.try_get(0).map_err(db)?;
-            let missing: bool = row.try_get(1).map_err(db)?;
-            let t = Tally {
-                files: count(row, 4)?,
-                bytes: count(row, 5)?,
-                stubbed_files: count(row, 6)?,
-                stubbed_bytes: count(row, 7)?,
-                planned_files: count(row, 8)?,
-                planned_bytes: count(row, 9)?,
-            };
-            if missing {
-                if dim == 0 {
-                    out.missing.merge(&t);
-                }
-                continue;
+        let mut parts = [ReportAggregates::default(), ReportAggregates::default()];
+        for (i, stmt) in [sql::REPORT_FILES, sql::REPORT_TIERED]
+            .into_iter()
+            .enumerate()
+        {
+            let mut q = sqlx::query(stmt).bind(tenant.0).bind(share_id);
+            for t in age_thresholds(query.now) {
+                q = q.bind(t);
             }
-            let text: Option<String> = row.try_get(2).map_err(db)?;
-            let int: Option<i64> = row.try_get(3).map_err(db)?;
-            let groups = match dim {
-                0 => {
-                    out.totals.merge(&t);
-                    continue;
-                }
-                1 => &mut out.by_state,
-                2 => &mut out.by_rule,
-                3 => &mut out.by_extension,
-                4 => &mut out.by_owner,
-                5 => {
-                    let name = shares
-                        .iter()
-                        .find(|s| Some(s.id) == int)
-                        .map(|s| s.name.clone());
-                    ReportAggregates::add_to(&mut out.by_share, name, &t);
-                    continue;
-                }
-                6 => {
-                    let i = age_bucket_from_count(int);
-                    out.by_age[i.min(AGE_LABELS.len() - 1)].merge(&t);
-                    continue;
-                }
-                7 => {
-                    let i = int.unwrap_or(0).max(0) as usize;
-                    out.by_size[i.min(SIZE_LABELS.len() - 1)].merge(&t);
-                    continue;
-                }
-                _ => continue,
-            };
-            ReportAggregates::add_to(groups, text, &t);
+            for b in SIZE_BOUNDS {
+                q = q.bind(codec::size_in(b, "")?);
+            }
+            let rows = q.fetch_all(&mut *tx).await.map_err(db)?;
+            fold(&mut parts[i], &rows, &shares)?;
         }
+        let [all, tiered] = parts;
+        let mut out = ReportAggregates::combine(all, tiered);
         if query.top_n > 0 {
             let n = i64::try_from(query.top_n).unwrap_or(i64::MAX);
             for (stmt, list) in [
@@ -136,6 +145,6 @@ impl SqliteStore {
             }
         }
         tx.commit().await.map_err(db)?;
-        Ok(out.normalize())
+        Ok(out)
     }
 }

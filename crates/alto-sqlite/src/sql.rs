@@ -282,52 +282,82 @@ pub(crate) const FILES_FROM: &str = files_page!(">=");
 
 // ---- reports ------------------------------------------------------------------------------------
 
-/// Per-group sums of a report row set `r`: files, bytes, and of them STUBBED and PLANNED.
-macro_rules! report_sums {
+/// The grouped values of a file row `c`: `age` and `sz` are bucket numbers (how many of the
+/// thresholds `?3`–`?8`, oldest first, and `?9`–`?14` the value reaches; NULL: no time).
+macro_rules! report_values {
     () => {
-        "count(*), coalesce(sum(size), 0), count(CASE WHEN state = 'STUBBED' THEN 1 END), \
-         coalesce(sum(CASE WHEN state = 'STUBBED' THEN size END), 0), \
-         count(CASE WHEN state = 'PLANNED' THEN 1 END), \
-         coalesce(sum(CASE WHEN state = 'PLANNED' THEN size END), 0) FROM r GROUP BY missing"
+        "nullif(lower(c.file_extension), '') AS ext, nullif(c.owner, '') AS owner, \
+         c.share_id AS share_id, c.size_bytes AS size, \
+         (coalesce(c.atime_us, c.mtime_us) >= ?3) + (coalesce(c.atime_us, c.mtime_us) >= ?4) \
+         + (coalesce(c.atime_us, c.mtime_us) >= ?5) + (coalesce(c.atime_us, c.mtime_us) >= ?6) \
+         + (coalesce(c.atime_us, c.mtime_us) >= ?7) \
+         + (coalesce(c.atime_us, c.mtime_us) >= ?8) AS age, \
+         (c.size_bytes >= ?9) + (c.size_bytes >= ?10) + (c.size_bytes >= ?11) \
+         + (c.size_bytes >= ?12) + (c.size_bytes >= ?13) + (c.size_bytes >= ?14) AS sz, \
+         c.missing_since_utc IS NOT NULL AS missing"
     };
 }
 
-/// Every breakdown of a report (`alto_core::report`), as rows `(breakdown, missing, text key,
-/// integer key, files, bytes, stubbed files, stubbed bytes, planned files, planned bytes)`:
-/// breakdown 0 is the totals, then state, rule, extension, owner (text keys), share id, age and
-/// size bucket (integer keys). `?2`: only this share id (NULL: all); `?3`–`?8`: the age
-/// thresholds, oldest first; `?9`–`?14`: the size bounds. A bucket is the number of thresholds
-/// reached (NULL: no time). The file rows are read once into `r`, which each breakdown groups.
-pub(crate) const REPORT_AGGREGATES: &str = concat!(
-    "WITH r AS MATERIALIZED (\
-     SELECT c.share_id AS share_id, c.size_bytes AS size, \
-     nullif(lower(c.file_extension), '') AS ext, nullif(c.owner, '') AS owner, \
-     t.state AS state, t.planned_by AS rule, \
-     (coalesce(c.atime_us, c.mtime_us) >= ?3) + (coalesce(c.atime_us, c.mtime_us) >= ?4) \
-     + (coalesce(c.atime_us, c.mtime_us) >= ?5) + (coalesce(c.atime_us, c.mtime_us) >= ?6) \
-     + (coalesce(c.atime_us, c.mtime_us) >= ?7) + (coalesce(c.atime_us, c.mtime_us) >= ?8) AS age, \
-     (c.size_bytes >= ?9) + (c.size_bytes >= ?10) + (c.size_bytes >= ?11) \
-     + (c.size_bytes >= ?12) + (c.size_bytes >= ?13) + (c.size_bytes >= ?14) AS sz, \
-     c.missing_since_utc IS NOT NULL AS missing \
-     FROM file_current AS c \
-     LEFT JOIN tier_object AS t ON t.tenant_id = ?1 AND t.file_current_id = c.file_current_id \
-     WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.share_id = ?2)) \
-     SELECT 0, missing, NULL, NULL, ",
-    report_sums!(),
-    " UNION ALL SELECT 1, missing, state, NULL, ",
-    report_sums!(),
+/// Every file of the tenant (of share `?2`, NULL: all), files and bytes per breakdown, as rows
+/// `(breakdown, missing, text key, integer key, files, bytes, 0, 0, 0, 0)`: breakdown 0 is the
+/// totals, 3 extension, 4 owner (text keys), 5 share id, 6 age, 7 size bucket (integer keys).
+/// SQLite groups by sorting, so the file rows are grouped once by all their keys together (one
+/// sort of the rows, with two sums) into `g`, a few thousand rows that each breakdown regroups.
+pub(crate) const REPORT_FILES: &str = concat!(
+    "WITH g AS MATERIALIZED (SELECT missing, ext, owner, share_id, age, sz, \
+     count(*) AS n, sum(size) AS b FROM (SELECT ",
+    report_values!(),
+    " FROM file_current AS c WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.share_id = ?2)) \
+     GROUP BY missing, share_id, sz, age, ext, owner) \
+     SELECT 0, missing, NULL, NULL, sum(n), sum(b), 0, 0, 0, 0 FROM g GROUP BY missing \
+     UNION ALL SELECT 3, missing, ext, NULL, sum(n), sum(b), 0, 0, 0, 0 FROM g \
+     GROUP BY missing, ext \
+     UNION ALL SELECT 4, missing, owner, NULL, sum(n), sum(b), 0, 0, 0, 0 FROM g \
+     GROUP BY missing, owner \
+     UNION ALL SELECT 5, missing, NULL, share_id, sum(n), sum(b), 0, 0, 0, 0 FROM g \
+     GROUP BY missing, share_id \
+     UNION ALL SELECT 6, missing, NULL, age, sum(n), sum(b), 0, 0, 0, 0 FROM g \
+     GROUP BY missing, age \
+     UNION ALL SELECT 7, missing, NULL, sz, sum(n), sum(b), 0, 0, 0, 0 FROM g \
+     GROUP BY missing, sz"
+);
+
+/// Regrouped sums of `g` with the STUBBED and PLANNED parts.
+macro_rules! report_tiered_sums {
+    () => {
+        "sum(n), sum(b), sum(CASE WHEN state = 'STUBBED' THEN n ELSE 0 END), \
+         sum(CASE WHEN state = 'STUBBED' THEN b ELSE 0 END), \
+         sum(CASE WHEN state = 'PLANNED' THEN n ELSE 0 END), \
+         sum(CASE WHEN state = 'PLANNED' THEN b ELSE 0 END) FROM g GROUP BY missing"
+    };
+}
+
+/// [`REPORT_FILES`] for the files that have a tier object (read from `tier_object`, each file
+/// row by its id), with the STUBBED and PLANNED sums and breakdowns 1 (state) and 2 (rule); no
+/// totals. The files without one are the difference (`ReportAggregates::combine`), so the read
+/// of every file needs no join.
+pub(crate) const REPORT_TIERED: &str = concat!(
+    "WITH g AS MATERIALIZED (SELECT missing, state, rule, ext, owner, share_id, age, sz, \
+     count(*) AS n, sum(size) AS b FROM (SELECT t.state AS state, t.planned_by AS rule, ",
+    report_values!(),
+    " FROM tier_object AS t \
+     JOIN file_current AS c ON c.tenant_id = ?1 AND c.file_current_id = t.file_current_id \
+     WHERE t.tenant_id = ?1 AND (?2 IS NULL OR t.share_id = ?2)) \
+     GROUP BY missing, share_id, sz, age, state, rule, ext, owner) \
+     SELECT 1, missing, state, NULL, ",
+    report_tiered_sums!(),
     ", state UNION ALL SELECT 2, missing, rule, NULL, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", rule UNION ALL SELECT 3, missing, ext, NULL, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", ext UNION ALL SELECT 4, missing, owner, NULL, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", owner UNION ALL SELECT 5, missing, NULL, share_id, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", share_id UNION ALL SELECT 6, missing, NULL, age, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", age UNION ALL SELECT 7, missing, NULL, sz, ",
-    report_sums!(),
+    report_tiered_sums!(),
     ", sz"
 );
 
@@ -514,7 +544,8 @@ pub(crate) const ALL: &[(&str, &str)] = &[
     ("AUDIT_EXISTS", AUDIT_EXISTS),
     ("AUDIT_INSERT", AUDIT_INSERT),
     ("AUDIT_PAGE", AUDIT_PAGE),
-    ("REPORT_AGGREGATES", REPORT_AGGREGATES),
+    ("REPORT_FILES", REPORT_FILES),
+    ("REPORT_TIERED", REPORT_TIERED),
     ("REPORT_LARGEST", REPORT_LARGEST),
     ("REPORT_OLDEST", REPORT_OLDEST),
 ];

@@ -324,6 +324,65 @@ impl ReportAggregates {
         self
     }
 
+    /// Combine a store's two reads of a report: `all` counts every file (files and bytes of the
+    /// totals, the missing files, and the extension, owner, share, age and size breakdowns;
+    /// nothing else), `tiered` the files that have a tier object (the same breakdowns with their
+    /// STUBBED and PLANNED sums, the state and rule breakdowns, and in `missing` the STUBBED and
+    /// PLANNED sums of the missing ones; its totals are not read). The files without a tier
+    /// object are the difference: the read of every file needs no join.
+    pub fn combine(all: ReportAggregates, tiered: ReportAggregates) -> ReportAggregates {
+        let mut out = all;
+        let mut tiered_total = Tally::default();
+        for g in &tiered.by_state {
+            tiered_total.merge(&g.tally);
+        }
+        let saved_planned = |into: &mut Tally, from: &Tally| {
+            into.stubbed_files += from.stubbed_files;
+            into.stubbed_bytes = into.stubbed_bytes.saturating_add(from.stubbed_bytes);
+            into.planned_files += from.planned_files;
+            into.planned_bytes = into.planned_bytes.saturating_add(from.planned_bytes);
+        };
+        saved_planned(&mut out.totals, &tiered_total);
+        saved_planned(&mut out.missing, &tiered.missing);
+        let untiered = Tally {
+            files: out.totals.files.saturating_sub(tiered_total.files),
+            bytes: out.totals.bytes.saturating_sub(tiered_total.bytes),
+            ..Tally::default()
+        };
+        out.by_state = tiered.by_state;
+        out.by_rule = tiered.by_rule;
+        if untiered.files > 0 {
+            out.by_state.push(Group {
+                key: None,
+                tally: untiered,
+            });
+            out.by_rule.push(Group {
+                key: None,
+                tally: untiered,
+            });
+        }
+        for (into, from) in [
+            (&mut out.by_extension, &tiered.by_extension),
+            (&mut out.by_owner, &tiered.by_owner),
+            (&mut out.by_share, &tiered.by_share),
+        ] {
+            for g in from {
+                if let Some(o) = into.iter_mut().find(|o| o.key == g.key) {
+                    saved_planned(&mut o.tally, &g.tally);
+                }
+            }
+        }
+        for (into, from) in [
+            (&mut out.by_age, &tiered.by_age),
+            (&mut out.by_size, &tiered.by_size),
+        ] {
+            for (o, t) in into.iter_mut().zip(from) {
+                saved_planned(o, t);
+            }
+        }
+        out.normalize()
+    }
+
     /// Add a tally to the group `key` of `groups` (a store folding its rows).
     pub fn add_to(groups: &mut Vec<Group>, key: Option<String>, tally: &Tally) {
         match groups.iter_mut().find(|g| g.key == key) {
