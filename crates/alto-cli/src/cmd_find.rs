@@ -36,6 +36,9 @@ pub(crate) struct FindArgs {
     /// Include files a full scan no longer saw.
     #[arg(long)]
     missing: bool,
+    /// Only stubbed files whose object `alto reconcile` found gone or changed (LOST).
+    #[arg(long)]
+    lost: bool,
     /// Stop after this many files.
     #[arg(long)]
     limit: Option<u64>,
@@ -56,6 +59,15 @@ struct Line<'a> {
     atime_updated: Option<String>,
     state: Option<&'static str>,
     missing_since: Option<String>,
+    /// `{"at": …, "reason": "missing" | "size" | "etag" | "digest"}` for a LOST stub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost: Option<LostLine>,
+}
+
+#[derive(Serialize)]
+struct LostLine {
+    at: String,
+    reason: &'static str,
 }
 
 fn ts(t: Option<i64>) -> Option<String> {
@@ -91,6 +103,9 @@ pub(crate) fn run(args: FindArgs, quiet: bool) -> CmdResult {
         let mut shown = 0u64;
         'pages: while let Some(page) = pages.next_page().await? {
             for f in &page {
+                if args.lost && f.lost.is_none() {
+                    continue;
+                }
                 if args.limit.is_some_and(|l| shown >= l) {
                     break 'pages;
                 }
@@ -120,6 +135,10 @@ fn write_one(out: &mut impl Write, f: &FileRecord, format: Format) -> std::io::R
                 atime_updated: ts(f.atime_updated),
                 state: f.state.map(TierState::as_str),
                 missing_since: ts(f.missing_since),
+                lost: f.lost.map(|l| LostLine {
+                    at: format_rfc3339(l.at),
+                    reason: l.reason.as_str(),
+                }),
             };
             serde_json::to_writer(&mut *out, &line)?;
             writeln!(out)
@@ -127,6 +146,7 @@ fn write_one(out: &mut impl Write, f: &FileRecord, format: Format) -> std::io::R
         Format::Table => {
             let t = |x: Option<i64>| ts(x).unwrap_or_else(|| "-".into());
             let state = match (f.state, f.missing_since) {
+                (Some(_), _) if f.lost.is_some() => "LOST",
                 (Some(s), _) => s.as_str(),
                 (None, Some(_)) => "missing",
                 (None, None) => "-",

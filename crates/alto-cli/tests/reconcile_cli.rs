@@ -150,6 +150,23 @@ fn reconcile_through_the_command() {
     );
     assert_eq!(v["deleted"], 0);
     assert_eq!(files(&d.join("tier")).len(), 3, "a dry run deletes nothing");
+    // The flag is on the file record: `alto find` shows it, `--lost` lists only such files.
+    let lost = ok(&alto(&[
+        "find", "--tenant", "acme", "--lost", "--format", "json",
+    ]));
+    let lines: Vec<serde_json::Value> = lost
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lost}");
+    assert!(lines[0]["path"].as_str().unwrap().ends_with("a.mov"));
+    assert_eq!(lines[0]["state"], "STUBBED");
+    assert_eq!(lines[0]["lost"]["reason"], "missing");
+    let table = ok(&alto(&["find", "--tenant", "acme"]));
+    let a_line = table.lines().find(|l| l.ends_with("a.mov")).unwrap();
+    assert!(a_line.starts_with("LOST "), "{table}");
+    let c_line = table.lines().find(|l| l.ends_with("c.mov")).unwrap();
+    assert!(c_line.starts_with("STUBBED "), "{table}");
 
     let table = ok(&alto(
         &[&["reconcile", "--tenant", "acme"][..], &later].concat(),

@@ -307,6 +307,10 @@ pub struct FileRecord {
     pub missing_since: Option<Micros>,
     /// Tier state, if the file has a tier object.
     pub state: Option<TierState>,
+    /// The LOST flag of its tier object, when reconciliation found the stubbed file's object
+    /// gone or not as recorded (see [`TierObject::lost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<Lost>,
 }
 
 /// The tier-2 record of one file (`tier_object`): its lifecycle state and where its data went.

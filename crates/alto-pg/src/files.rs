@@ -47,7 +47,7 @@ const PAGE: &str = concat!(
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
          fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
     last_seen!(),
-    ", fc.missing_since, t.state \
+    ", fc.missing_since, t.state, t.lost_utc, t.lost_reason \
      FROM file_current fc \
      JOIN share sh ON sh.tenant_id = fc.tenant_id AND sh.share_id = fc.share_id \
      LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
@@ -66,7 +66,7 @@ const ONE: &str = concat!(
          fc.accessed_utc, fc.extension, fc.permissions, fc.owner, fc.file_hash, \
          fc.last_accessed_source, fc.atime_updated_utc, fc.first_seen_scan_id, ",
     last_seen!(),
-    ", fc.missing_since, t.state \
+    ", fc.missing_since, t.state, t.lost_utc, t.lost_reason \
      FROM file_current fc \
      JOIN share sh ON sh.tenant_id = fc.tenant_id AND sh.share_id = fc.share_id \
      LEFT JOIN tier_object t ON t.tenant_id = fc.tenant_id AND t.share_id = fc.share_id \
@@ -221,6 +221,7 @@ fn record(row: &PgRow, share: &str) -> Result<FileRecord> {
     file.last_seen_scan = row.try_get(12).map_err(db_err)?;
     file.missing_since = get_t(13)?;
     file.state = state.as_deref().map(str::parse).transpose()?;
+    file.lost = crate::tier::lost_from(row)?;
     Ok(file)
 }
 

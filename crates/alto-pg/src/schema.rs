@@ -18,7 +18,7 @@ use sqlx::{Connection, Executor, Row};
 pub const APP_ROLE: &str = "alto_app";
 
 /// The schema version this build expects (the newest embedded migration).
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 pub(crate) const SET_ROLE: &str = "SET ROLE alto_app";
 

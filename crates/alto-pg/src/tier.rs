@@ -133,7 +133,7 @@ pub(crate) fn object(row: &PgRow, share: &str) -> Result<TierObject> {
 }
 
 /// The LOST flag of a row of `OBJECT_COLUMNS`.
-fn lost_from(row: &PgRow) -> Result<Option<Lost>> {
+pub(crate) fn lost_from(row: &PgRow) -> Result<Option<Lost>> {
     let at: Option<PgTime> = row.try_get("lost_utc").map_err(db_err)?;
     let why: Option<String> = row.try_get("lost_reason").map_err(db_err)?;
     match (at, why) {

@@ -12,7 +12,7 @@ use crate::error::{corrupt, db};
 use crate::{SqliteStore, codec, sql};
 use alto_core::rules::PathGlob;
 use alto_core::store::{FileQuery, Page};
-use alto_core::{Error, FileEntry, FileRecord, Result, TenantId};
+use alto_core::{Error, FileEntry, FileRecord, Lost, LostReason, Result, TenantId};
 use sqlx::Row;
 
 /// Page size when the query names none.
@@ -42,6 +42,7 @@ type Stored = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<(i64, String)>,
 );
 
 fn decode(share: &str, r: Stored) -> Result<FileRecord> {
@@ -64,6 +65,15 @@ fn decode(share: &str, r: Stored) -> Result<FileRecord> {
     file.last_seen_scan = r.12;
     file.missing_since = r.13;
     file.state = r.14.as_deref().map(codec::tier_state).transpose()?;
+    file.lost =
+        r.15.map(|(at, why)| {
+            Ok::<_, alto_core::Error>(Lost {
+                at,
+                reason: LostReason::parse(&why)
+                    .ok_or_else(|| corrupt(format!("lost reason {why:?} of a tier object")))?,
+            })
+        })
+        .transpose()?;
     Ok(file)
 }
 

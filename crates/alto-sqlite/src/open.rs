@@ -515,6 +515,6 @@ mod tests {
 
     #[test]
     fn schema_version_is_the_newest_migration() {
-        assert_eq!(schema_version(), 8);
+        assert_eq!(schema_version(), 9);
     }
 }

@@ -54,7 +54,7 @@ const FILE_ONE: &str = concat!(
      f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
      f.atime_updated_utc, f.first_seen_scan_id, ",
     sql::last_seen!(),
-    ", f.missing_since_utc, t.state \
+    ", f.missing_since_utc, t.state, t.lost_utc, t.lost_reason \
      FROM file_current AS f JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
      LEFT JOIN tier_object AS t ON t.tenant_id = ?1 AND t.file_current_id = f.file_current_id \
      WHERE f.tenant_id = ?1 AND h.name = ?2 AND f.path_key = ?3"
@@ -328,6 +328,7 @@ fn decode_file(share: &str, r: &SqliteRow) -> Result<FileRecord> {
     file.last_seen_scan = r.try_get(12).map_err(db)?;
     file.missing_since = r.try_get(13).map_err(db)?;
     file.state = state.as_deref().map(codec::tier_state).transpose()?;
+    file.lost = crate::tier::decode_lost(r, 15)?;
     Ok(file)
 }
 

@@ -252,12 +252,14 @@ macro_rules! files_page {
             "SELECT json_group_array(json_array(path_key, full_path, size_bytes, mtime_us, \
              atime_us, file_extension, permissions, owner, file_hash, last_accessed_source, \
              atime_updated_utc, first_seen_scan_id, last_seen_scan_id, missing_since_utc, \
-             state)) FROM (\
+             state, json(lost))) FROM (\
              SELECT f.path_key, f.full_path, f.size_bytes, f.mtime_us, f.atime_us, \
              f.file_extension, f.permissions, f.owner, f.file_hash, f.last_accessed_source, \
              f.atime_updated_utc, f.first_seen_scan_id, ",
             last_seen!(),
-            " AS last_seen_scan_id, f.missing_since_utc, t.state \
+            " AS last_seen_scan_id, f.missing_since_utc, t.state, \
+             CASE WHEN t.lost_utc IS NOT NULL THEN json_array(t.lost_utc, t.lost_reason) END \
+             AS lost \
              FROM file_current AS f \
              CROSS JOIN share AS h ON h.tenant_id = ?1 AND h.share_id = f.share_id \
              LEFT JOIN tier_object AS t \
@@ -488,7 +490,7 @@ pub(crate) const ACTOR_SET: &str =
 /// The start of a page of the trail; `audit.rs` appends the filters given (each a bound
 /// parameter from `?3` on), then the order and the limit.
 pub(crate) const AUDIT_PAGE: &str = "SELECT event_id, at_utc, kind, subject, detail, parent_id, \
-     actor FROM audit_event WHERE tenant_id = ?1 AND event_id > ?2";
+     actor FROM audit_event WHERE tenant_id = ?1";
 
 /// Every multi-row statement, for the scoping test.
 #[cfg(test)]

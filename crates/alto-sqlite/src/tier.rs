@@ -41,7 +41,7 @@ pub(crate) fn decode_object(r: &SqliteRow) -> Result<TierObject> {
 }
 
 /// The LOST flag from the two columns from `at` on (`lost_utc`, `lost_reason`).
-fn decode_lost(r: &SqliteRow, at: usize) -> Result<Option<Lost>> {
+pub(crate) fn decode_lost(r: &SqliteRow, at: usize) -> Result<Option<Lost>> {
     let when: Option<i64> = r.try_get(at).map_err(db)?;
     let why: Option<String> = r.try_get(at + 1).map_err(db)?;
     match (when, why) {

@@ -550,7 +550,12 @@ impl Store for MemoryStore {
                     .map(|r: &FileRecord| cursor(&r.share, &r.path_key));
                 break;
             }
-            items.push(rec.clone());
+            let mut rec = rec.clone();
+            rec.lost = g
+                .objects
+                .get(&(tenant, share.clone(), key.clone()))
+                .and_then(|o| o.lost);
+            items.push(rec);
         }
         Ok(Page { items, next })
     }
@@ -784,15 +789,15 @@ impl Tiering for MemoryStore {
     }
 
     async fn file(&self, tenant: TenantId, share: &str, path_key: &str) -> Result<FileRecord> {
-        self.lock()
-            .files
-            .get(&(tenant, share.to_owned(), path_key.to_owned()))
-            .cloned()
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "file {path_key:?} in share {share:?} does not exist"
-                ))
-            })
+        let g = self.lock();
+        let k = (tenant, share.to_owned(), path_key.to_owned());
+        let mut rec = g.files.get(&k).cloned().ok_or_else(|| {
+            Error::not_found(format!(
+                "file {path_key:?} in share {share:?} does not exist"
+            ))
+        })?;
+        rec.lost = g.objects.get(&k).and_then(|o| o.lost);
+        Ok(rec)
     }
 
     async fn commit_plan(&self, tenant: TenantId, plan: &PlanCommit) -> Result<CommitOutcome> {

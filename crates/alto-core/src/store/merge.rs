@@ -43,6 +43,7 @@ pub fn merge(
             last_seen_scan: scan,
             missing_since: None,
             state: None,
+            lost: None,
         };
         return (rec, Change::New);
     };
