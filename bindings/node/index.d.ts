@@ -172,6 +172,52 @@ export declare class Plan {
   toJSON(): PlanJson
 }
 
+/**
+ * A report on a tenant's files (`tenant.report()`): the fields of `alto report --format json`
+ * in camelCase, `toJSON()`, and the command's HTML and CSV renderings.
+ */
+export declare class Report {
+  /** The tenant. */
+  get tenant(): string
+  /** The share reported on (null: all). */
+  get share(): string | null
+  /** When ages were measured and the what-if evaluated. */
+  get now(): Date
+  /** The headline numbers: all files, saved (STUBBED), planned (PLANNED), missing. */
+  get totals(): ReportTotals
+  /** Whether any file counted has an owner recorded. */
+  get ownersRecorded(): boolean
+  /** By tier state, in lifecycle order, files without a tier object (no `key`) first. */
+  get byState(): Array<ReportEntry>
+  /** By the rule that planned the file, most bytes first. */
+  get byRule(): Array<ReportEntry>
+  /** By extension (lower-cased), most bytes first. */
+  get byExtension(): Array<ReportEntry>
+  /** By owner, most bytes first. */
+  get byOwner(): Array<ReportEntry>
+  /** By share, most bytes first. */
+  get byShare(): Array<ReportEntry>
+  /** By age of last access, youngest first, every bucket. */
+  get byAge(): Array<ReportEntry>
+  /** By size, smallest first, every bucket. */
+  get bySize(): Array<ReportEntry>
+  /** The largest files, largest first. */
+  get largest(): Array<ReportFile>
+  /** The oldest files by last access, oldest first. */
+  get oldest(): Array<ReportFile>
+  /** What the rule set given as `rules` would tier now (null without one). */
+  get whatIf(): WhatIf | null
+  /**
+   * Every field as a plain object (what `JSON.stringify` writes; bigints must be handled by
+   * the caller's replacer, as for any bigint).
+   */
+  toJSON(): ReportJson
+  /** The report as one self-contained HTML page, as `alto report --format html` writes it. */
+  toHtml(): string
+  /** The report as CSV, as `alto report --format csv` writes it. */
+  toCsv(): string
+}
+
 /** A compiled rule set (TOML, JSON or YAML). */
 export declare class RuleSet {
   /** Read a rule file; the format follows the extension (`.toml`, `.json`, `.yaml`/`.yml`). */
@@ -230,6 +276,36 @@ export declare class Tenant {
    * Bad updates are counted as malformed.
    */
   applyEvents(share: string, batch: any): Promise<FeedReport>
+  /**
+   * The tenant's settings, as this object last read or set them (`alto.tenant(name)` reads
+   * them afresh).
+   */
+  get settings(): TenantSettingsInfo
+  /**
+   * Change the settings given (`null` for a retention: keep forever; `createTenant`'s
+   * names); the others keep their stored values. Resolves to the settings now in force,
+   * which `settings` gives from then on.
+   */
+  setSettings(settings: TenantSettings): Promise<TenantSettingsInfo>
+  /**
+   * Apply the tenant's retention settings now (`alto maintain`): expire old plans, remove old
+   * REHYDRATED and DELETED records, finished jobs and feed bookkeeping. With `dryRun: true`,
+   * count only. Never touches a user file or a STUBBED record.
+   */
+  maintain(options?: MaintainOptions | undefined | null): Promise<MaintainReport>
+  /**
+   * Compare the catalogue with what the tier targets and the shares' roots hold
+   * (`alto reconcile`): flag stubbed files whose object is gone or not as recorded (LOST),
+   * report objects nothing refers to (orphans; deleted only with `apply: true`, when they
+   * may be) and stubs the catalogue does not know.
+   */
+  reconcile(options?: ReconcileOptions | undefined | null): Promise<ReconcileReport>
+  /**
+   * A report on the tenant's files (`alto report`): totals, space saved and planned,
+   * breakdowns, the largest and oldest files, and with `rules` what that rule set would tier
+   * now. Writes nothing; rejects with `'NotFound'` for an unknown share.
+   */
+  report(options?: ReportOptions | undefined | null): Promise<Report>
   /** Cancel a queued or running job. */
   cancelJob(job: number): Promise<JobInfo>
 }
@@ -571,8 +647,70 @@ export interface LoginOptions {
   password?: string
 }
 
+/** A stubbed file whose object the target no longer holds as recorded. */
+export interface LostObject {
+  /** The share. */
+  share: string
+  /** The file's path. */
+  path: string
+  /** Its path key. */
+  pathKey: string
+  /** The object's URI. */
+  object: string
+  /** What is wrong: `missing`, `size`, `etag` or `digest`. */
+  reason: string
+  /** Whether the LOST flag is now on the object (false when it changed meanwhile). */
+  flagged: boolean
+  /** The recorded size. */
+  recordedSize?: Size
+  /** The size found (absent: no object). */
+  foundSize?: Size
+}
+
+/** How `tenant.maintain()` sweeps. */
+export interface MaintainOptions {
+  /** Count only: change nothing (default false). */
+  dryRun?: boolean
+}
+
+/** What `tenant.maintain()` did (or, dry, would do). */
+export interface MaintainReport {
+  /** The tenant. */
+  tenant: string
+  /** Whether it only counted. */
+  dryRun: boolean
+  /** PLANNED objects whose plans expired (withdrawn). */
+  plannedExpired: number
+  /** Expired plans left alone because the file changed during the sweep. */
+  plannedSkipped: number
+  /** What the store removed. */
+  pruned: PruneCounts
+  /** The sweep's `maintain.sweep` audit event (absent when dry). */
+  event?: number
+}
+
 /** Create or upgrade the store's schema at `url` (for PostgreSQL, the schema owner's URL). */
 export declare function migrate(url: string): Promise<undefined>
+
+/** An object no tier object refers to. */
+export interface OrphanObject {
+  /** Its URI. */
+  object: string
+  /** The target root it was listed under. */
+  root: string
+  /** Its key under that root. */
+  key: string
+  /** Its size. */
+  size: Size
+  /** What became of it: `kept`, `would_delete` (with `apply`), `deleted` or `failed`. */
+  action: string
+  /** Why it was kept, or why it could be deleted. */
+  reason: string
+  /** The share its key names, when it names one of the tenant's. */
+  share?: string
+  /** When it was written, as the target says. */
+  modified?: Date
+}
 
 /**
  * A dry run of `rules` over the inventory file at `path` (CSV or Parquet), as `alto plan
@@ -653,6 +791,121 @@ export interface PlanOptions {
   commit?: boolean
 }
 
+/** What a retention sweep removed (or, dry, would remove). */
+export interface PruneCounts {
+  /** REHYDRATED records. */
+  rehydrated: number
+  /** DELETED records. */
+  deleted: number
+  /** Finished jobs. */
+  jobs: number
+  /** Feed bookkeeping rows. */
+  feedEvents: number
+}
+
+/**
+ * How `tenant.reconcile()` reconciles. Every share, nothing deleted, a grace period of seven
+ * days unless said otherwise.
+ */
+export interface ReconcileOptions {
+  /** Only this share (its objects, its key prefix on the targets, its root). */
+  share?: string
+  /** Delete the orphans that may be deleted (default false: only report them). */
+  apply?: boolean
+  /** Keep orphans written less than this many seconds ago (default 7 days; at least 3600). */
+  graceSeconds?: number
+  /** Re-read every stubbed object and compare its SHA-256 with the catalogue's. */
+  verifyContent?: boolean
+  /** Target roots to list besides those the tier objects name. */
+  targets?: Array<string>
+  /** The time the grace period counts back from (default: now). */
+  now?: Date
+}
+
+/** What `tenant.reconcile()` found and did (`alto reconcile --format json` in camelCase). */
+export interface ReconcileReport {
+  /** The tenant. */
+  tenant: string
+  /** Whether orphans were deleted. */
+  apply: boolean
+  /** The grace period, in seconds. */
+  graceSeconds: number
+  /** Whether stubbed objects were re-read. */
+  verifyContent: boolean
+  /** Tier objects read. */
+  tierObjects: number
+  /** STUBBED objects compared with their target. */
+  stubsChecked: number
+  /** STUBBED objects that could not be compared. */
+  stubsUnchecked: number
+  /** The targets listed. */
+  targets: Array<ReconcileTarget>
+  /** The shares walked for stubs. */
+  shares: Array<ReconcileShare>
+  /** Stubbed files whose object is gone or not as recorded (flagged LOST). */
+  lost: Array<LostObject>
+  /** Objects flagged LOST before and found whole now. */
+  recovered: Array<RecoveredObject>
+  /** Objects no tier object refers to. */
+  orphans: Array<OrphanObject>
+  /** Stubs on disk the catalogue has no STUBBED object for. */
+  unknownStubs: Array<UnknownStub>
+  /** Orphans deleted. */
+  deleted: number
+  /** Their bytes. */
+  deletedBytes: Size
+  /** What went wrong without stopping the run. */
+  errors: Array<string>
+  /** The share, when one was chosen. */
+  share?: string
+  /** The `reconcile.run` audit event, parent of every finding's. */
+  event?: number
+}
+
+/** One share's walk for stubs. */
+export interface ReconcileShare {
+  /** The share. */
+  share: string
+  /** Whether every directory beneath the root was walked. */
+  complete: boolean
+  /** Directories walked. */
+  directories: number
+  /** Regular files looked at. */
+  files: number
+  /** Stubs found. */
+  stubs: number
+  /** Where it was walked on this host. */
+  root?: string
+  /** Why it was not walked, or not completely. */
+  note?: string
+}
+
+/** One target root's listing. */
+export interface ReconcileTarget {
+  /** The target root. */
+  root: string
+  /** The key prefix listed under it. */
+  prefix: string
+  /** Objects listed. */
+  objects: number
+  /** Their bytes. */
+  bytes: Size
+  /** Whether the listing went to its end. */
+  complete: boolean
+  /** Why not, or what else to know. */
+  note?: string
+}
+
+/** A LOST object found whole again. */
+export interface RecoveredObject {
+  /** The share. */
+  share: string
+  /** The file's path. */
+  path: string
+  /** The object's URI. */
+  object: string
+}
+
 /** What `tenant.rehydrate()` did. */
 export interface RehydrateReport {
   /** Files brought back. */
@@ -661,6 +914,123 @@ export interface RehydrateReport {
   bytes: Size
   /** Failures, per file. */
   errors: Array<string>
+}
+
+/** Files and bytes. */
+export interface ReportAmount {
+  /** Files. */
+  files: number
+  /** Bytes. */
+  bytes: Size
+}
+
+/** One entry of a report's breakdown. */
+export interface ReportEntry {
+  /**
+   * What to show: the key, or for none what that means (`(no tier object)`, `(none)`,
+   * `(not recorded)`).
+   */
+  label: string
+  /** Files. */
+  files: number
+  /** Their bytes. */
+  bytes: Size
+  /** Of them, files in state STUBBED. */
+  stubbedFiles: number
+  /** Their bytes: space saved. */
+  stubbedBytes: Size
+  /** Of them, files in state PLANNED. */
+  plannedFiles: number
+  /** Their bytes: space planned. */
+  plannedBytes: Size
+  /**
+   * The value (a state, rule, extension, owner, share or bucket name); absent for the
+   * files that have none.
+   */
+  key?: string
+}
+
+/** One file of a report's largest or oldest list. */
+export interface ReportFile {
+  /** Share name. */
+  share: string
+  /** Path as received. */
+  path: string
+  /** Size in bytes. */
+  size: Size
+  /** Last accessed. */
+  accessed?: Date
+  /** Last modified. */
+  modified?: Date
+  /** Owner as recorded. */
+  owner?: string
+  /** Tier state. */
+  state?: string
+}
+
+/** A report as a plain object: what `report.toJSON()` returns. */
+export interface ReportJson {
+  /** The tenant. */
+  tenant: string
+  /** When ages were measured. */
+  now: Date
+  /** The headline numbers. */
+  totals: ReportTotals
+  /** Whether any file counted has an owner recorded. */
+  ownersRecorded: boolean
+  /** By tier state. */
+  byState: Array<ReportEntry>
+  /** By the rule that planned the file. */
+  byRule: Array<ReportEntry>
+  /** By extension. */
+  byExtension: Array<ReportEntry>
+  /** By owner. */
+  byOwner: Array<ReportEntry>
+  /** By share. */
+  byShare: Array<ReportEntry>
+  /** By age of last access. */
+  byAge: Array<ReportEntry>
+  /** By size. */
+  bySize: Array<ReportEntry>
+  /** The largest files. */
+  largest: Array<ReportFile>
+  /** The oldest files. */
+  oldest: Array<ReportFile>
+  /** The share reported on (absent: all). */
+  share?: string
+  /** The what-if, when rules were given. */
+  whatIf?: WhatIf
+}
+
+/**
+ * What `tenant.report()` reports on. Every share, measured now, 20 files in the largest and
+ * oldest lists, no what-if, unless said otherwise.
+ */
+export interface ReportOptions {
+  /** Only this share. */
+  share?: string
+  /** When ages are measured and the what-if evaluated (default: now). */
+  now?: Date
+  /** Files in the largest and oldest lists (default 20; 0: none). */
+  top?: number
+  /** A rule set whose dry run the report adds as its `whatIf`. */
+  rules?: RuleSet
+  /** Where the rules came from (a file name), shown with the what-if. */
+  rulesSource?: string
+}
+
+/** A report's headline numbers. */
+export interface ReportTotals {
+  /** Every file counted (not missing). */
+  files: number
+  /** Their bytes. */
+  bytes: Size
+  /** Space saved so far: files in state STUBBED. */
+  saved: ReportAmount
+  /** Space planned: files in state PLANNED. */
+  planned: ReportAmount
+  /** Files left out because a full scan no longer saw them. */
+  missing: ReportAmount
 }
 
 /** What one rule caught. */
@@ -740,16 +1110,108 @@ export interface ShareOptions {
 /** A byte count: `number` below 2^53, `bigint` above. */
 export type Size = number | bigint
 
-/** A tenant's settings (`alto.createTenant(name, settings)`). */
+/**
+ * A tenant's settings (`alto.createTenant(name, settings)`, `tenant.setSettings(settings)`):
+ * those given are set, the others keep their defaults (or, for `setSettings`, their stored
+ * values). `null` for a retention (or `historyScans`) keeps forever (every scan).
+ */
 export interface TenantSettings {
   /** Keep per-scan snapshot rows beside the current ones (default true). */
   keepHistory?: boolean
-  /** When keeping history, keep only the last N scans per share. */
-  historyScans?: number
-  /** PLANNED objects older than this many days expire (default 365). */
+  /** When keeping history, keep only the last N scans per share (default: every scan). */
+  historyScans?: number | null
+  /**
+   * PLANNED objects planned more than this many days ago expire at the next `maintain()`
+   * (default 365; 0 expires every one then).
+   */
   plannedRetentionDays?: number
+  /**
+   * REHYDRATED records are removed by `maintain()` this many days after their last change
+   * (default: kept).
+   */
+  rehydratedRetentionDays?: number | null
+  /** DELETED records, the same (default: kept). */
+  deletedRetentionDays?: number | null
+  /**
+   * Finished jobs that hold no file are removed this many days after they finished
+   * (default 90).
+   */
+  jobRetentionDays?: number | null
+  /** Feed bookkeeping is kept this many hours, then cleared by `maintain()` (default 24). */
+  feedStagingHours?: number
   /** Feed events for unknown paths: `queue` (default), `ignore` or `placeholder`. */
   unknownPaths?: string
   /** Access to a stubbed file: `alert` (default), `rehydrate` or `ignore`. */
   stubAccess?: string
+}
+
+/**
+ * A tenant's settings as they are (`tenant.settings`; what `tenant.setSettings()` resolves
+ * to). An absent retention means kept forever; an absent `historyScans`, every scan.
+ */
+export interface TenantSettingsInfo {
+  /** Keep per-scan snapshot rows beside the current ones. */
+  keepHistory: boolean
+  /** PLANNED objects planned more than this many days ago expire at the next `maintain()`. */
+  plannedRetentionDays: number
+  /** Feed bookkeeping is kept this many hours. */
+  feedStagingHours: number
+  /** Feed events for unknown paths: `queue`, `ignore` or `placeholder`. */
+  unknownPaths: string
+  /** Access to a stubbed file: `alert`, `rehydrate` or `ignore`. */
+  stubAccess: string
+  /** When keeping history, only the last N scans per share. */
+  historyScans?: number
+  /** REHYDRATED records are removed after this many days. */
+  rehydratedRetentionDays?: number
+  /** DELETED records are removed after this many days. */
+  deletedRetentionDays?: number
+  /** Finished jobs that hold no file are removed this many days after they finished. */
+  jobRetentionDays?: number
+}
+
+/** A stub file whose path has no STUBBED tier object. */
+export interface UnknownStub {
+  /** The share walked. */
+  share: string
+  /** The stub's path, as the catalogue would write it. */
+  path: string
+  /** The stub's size. */
+  size: Size
+  /** The stub's owner. */
+  uid: number
+  /** The state of the path's tier object, if it has one. */
+  state?: string
+  /** The object the stub names. */
+  targetUri?: string
+  /** The tenant the stub names. */
+  tenant?: string
+  /** `damaged record` when the header is there but the record cannot be read. */
+  note?: string
+}
+
+/** What a rule set would tier now: the planner's dry run over the report's files. */
+export interface WhatIf {
+  /** Files evaluated. */
+  filesScanned: number
+  /** Files skipped because they are already stubbed. */
+  filesSkipped: number
+  /** Files some rule would tier (those already PLANNED included). */
+  filesMatched: number
+  /** Their bytes. */
+  bytesMatched: Size
+  /** Bytes they would free. */
+  bytesSaved: Size
+  /** Jobs the plan would make. */
+  jobs: number
+  /** Transfer time estimate in seconds, jobs one after another. */
+  estimatedSeconds: number
+  /** Every rule in evaluation order, with what it would catch. */
+  byRule: Array<RuleTally>
+  /** Enabled rules that would catch nothing. */
+  unmatchedRules: Array<string>
+  /** Rules switched off. */
+  disabledRules: Array<string>
+  /** Where the rules came from (`rulesSource`). */
+  rules?: string
 }

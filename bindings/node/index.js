@@ -840,6 +840,7 @@ module.exports.AuditList = nativeBinding.AuditList
 module.exports.FileList = nativeBinding.FileList
 module.exports.JobList = nativeBinding.JobList
 module.exports.Plan = nativeBinding.Plan
+module.exports.Report = nativeBinding.Report
 module.exports.RuleSet = nativeBinding.RuleSet
 module.exports.Tenant = nativeBinding.Tenant
 module.exports.connect = nativeBinding.connect

@@ -10,6 +10,7 @@ export const {
   FileList,
   JobList,
   Plan,
+  Report,
   RuleSet,
   Tenant,
   connect,

@@ -2,8 +2,9 @@
 # The Python package's tests: build the wheel once (debug, abi3, reusing the workspace's target
 # directory), install it into a fresh virtual environment with pytest and pyarrow (pandas and
 # polars too, as Arrow producers), run tests/ (the journey on SQLite and PostgreSQL, error
-# mapping, rules and evaluate_arrow, the examples, the stub-drift check, the same plan as the
-# `alto plan` command's, which it builds).
+# mapping, rules and evaluate_arrow, the tenant's upkeep (settings, maintain, reconcile, report),
+# the examples, the stub-drift check, the same plan as the `alto plan` command's, which it
+# builds).
 #
 #   bindings/python/test.sh [PYTEST ARGS...]
 #

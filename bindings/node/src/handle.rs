@@ -59,15 +59,32 @@ pub struct Alto {
     inner: alto::Alto,
 }
 
-/// A tenant's settings (`alto.createTenant(name, settings)`).
-#[napi(object)]
+/// A tenant's settings (`alto.createTenant(name, settings)`, `tenant.setSettings(settings)`):
+/// those given are set, the others keep their defaults (or, for `setSettings`, their stored
+/// values). `null` for a retention (or `historyScans`) keeps forever (every scan).
+#[napi(object, object_to_js = false)]
 pub struct TenantSettings {
     /// Keep per-scan snapshot rows beside the current ones (default true).
     pub keep_history: Option<bool>,
-    /// When keeping history, keep only the last N scans per share.
-    pub history_scans: Option<u32>,
-    /// PLANNED objects older than this many days expire (default 365).
+    /// When keeping history, keep only the last N scans per share (default: every scan).
+    #[napi(ts_type = "number | null")]
+    pub history_scans: Option<Option<u32>>,
+    /// PLANNED objects planned more than this many days ago expire at the next `maintain()`
+    /// (default 365; 0 expires every one then).
     pub planned_retention_days: Option<u32>,
+    /// REHYDRATED records are removed by `maintain()` this many days after their last change
+    /// (default: kept).
+    #[napi(ts_type = "number | null")]
+    pub rehydrated_retention_days: Option<Option<u32>>,
+    /// DELETED records, the same (default: kept).
+    #[napi(ts_type = "number | null")]
+    pub deleted_retention_days: Option<Option<u32>>,
+    /// Finished jobs that hold no file are removed this many days after they finished
+    /// (default 90).
+    #[napi(ts_type = "number | null")]
+    pub job_retention_days: Option<Option<u32>>,
+    /// Feed bookkeeping is kept this many hours, then cleared by `maintain()` (default 24).
+    pub feed_staging_hours: Option<u32>,
     /// Feed events for unknown paths: `queue` (default), `ignore` or `placeholder`.
     pub unknown_paths: Option<String>,
     /// Access to a stubbed file: `alert` (default), `rehydrate` or `ignore`.
@@ -80,17 +97,33 @@ fn policy<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> alto::Resul
         .map_err(|_| invalid(format!("{what}: unknown value {name:?}")))
 }
 
-fn settings(s: Option<TenantSettings>) -> alto::Result<alto::TenantSettings> {
-    let mut out = alto::TenantSettings::default();
+/// `base` with the settings `s` gives.
+pub(crate) fn apply_settings(
+    base: alto::TenantSettings,
+    s: Option<TenantSettings>,
+) -> alto::Result<alto::TenantSettings> {
+    let mut out = base;
     let Some(s) = s else { return Ok(out) };
     if let Some(v) = s.keep_history {
         out.keep_history = v;
     }
-    if s.history_scans.is_some() {
-        out.history_scans = s.history_scans;
+    if let Some(v) = s.history_scans {
+        out.history_scans = v;
     }
     if let Some(v) = s.planned_retention_days {
         out.planned_retention_days = v;
+    }
+    if let Some(v) = s.rehydrated_retention_days {
+        out.rehydrated_retention_days = v;
+    }
+    if let Some(v) = s.deleted_retention_days {
+        out.deleted_retention_days = v;
+    }
+    if let Some(v) = s.job_retention_days {
+        out.job_retention_days = v;
+    }
+    if let Some(v) = s.feed_staging_hours {
+        out.feed_staging_hours = v;
     }
     if let Some(v) = &s.unknown_paths {
         out.unknown_paths = policy("unknownPaths", v)?;
@@ -210,7 +243,7 @@ impl Alto {
         settings: Option<TenantSettings>,
     ) -> Result<PromiseRaw<'env, Tenant>> {
         let alto = self.inner.clone();
-        let settings = self::settings(settings);
+        let settings = apply_settings(alto::TenantSettings::default(), settings);
         promise(
             env,
             async move { alto.create_tenant(&name, &settings?).await },

@@ -7,7 +7,8 @@
 //!
 //! Module map (one file per concept, as in the Rust crate): [`handle`] (`connect`, `Alto`),
 //! [`admin`] (`migrate`, PostgreSQL logins),
-//! [`tenant`], [`pages`] (async iterables), [`rules`] (`RuleSet`, `planInventory`), [`plan`],
+//! [`tenant`], [`upkeep`] (tenant settings, `maintain`, `reconcile`, `report`), [`pages`] (async
+//! iterables), [`rules`] (`RuleSet`, `planInventory`), [`plan`],
 //! [`records`] (files, jobs, audit events, reports), `json` (pages as JSON text, written off the
 //! JS thread) and [`error`] (`err.code`).
 
@@ -20,3 +21,4 @@ pub mod plan;
 pub mod records;
 pub mod rules;
 pub mod tenant;
+pub mod upkeep;

@@ -1,11 +1,15 @@
-//! `Tenant`: one tenant's shares, inventories, plans, jobs, files, audit trail, rehydration and
-//! feeds. I/O methods return Promises; listings are async iterables ([`crate::pages`]).
+//! `Tenant`: one tenant's shares, inventories, plans, jobs, files, audit trail, rehydration,
+//! feeds and upkeep (settings, retention sweeps, reconciliation, reports: [`crate::upkeep`]). I/O
+//! methods return Promises; listings are async iterables ([`crate::pages`]).
 
 use crate::error::{invalid, promise, sync};
 use crate::pages::{AuditList, FileList, JobList, Lister};
 use crate::plan::Plan;
 use crate::records::{FeedReport, IngestReport, JobInfo, RehydrateReport, ShareInfo, micros};
 use crate::rules::{RuleSet, inventory_options};
+use crate::upkeep::{
+    MaintainReport, ReconcileOptions, ReconcileReport, Report, ReportOptions, TenantSettingsInfo,
+};
 use alto::store::tiering::JobQuery;
 use alto::store::{FileQuery, ShareSpec};
 use alto::{Cursor, FeedRequest, IngestRequest, PlanRequest, ShareKind, TierState};
@@ -14,16 +18,25 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 /// One tenant of an `Alto`.
 #[napi]
 pub struct Tenant {
-    inner: alto::TenantHandle,
+    /// The handle; `setSettings()` replaces it with one that holds the new settings (the feeds
+    /// read their policies from it).
+    inner: Arc<RwLock<alto::TenantHandle>>,
 }
 
 impl Tenant {
     pub(crate) fn new(inner: alto::TenantHandle) -> Self {
-        Tenant { inner }
+        Tenant {
+            inner: Arc::new(RwLock::new(inner)),
+        }
+    }
+
+    fn handle(&self) -> alto::TenantHandle {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -111,6 +124,13 @@ pub struct AuditQueryOptions {
     pub children: Option<i64>,
 }
 
+/// How `tenant.maintain()` sweeps.
+#[napi(object, object_to_js = false)]
+pub struct MaintainOptions {
+    /// Count only: change nothing (default false).
+    pub dry_run: Option<bool>,
+}
+
 fn share_kind(name: &str) -> alto::Result<ShareKind> {
     match name {
         "posix" => Ok(ShareKind::Posix),
@@ -141,13 +161,13 @@ impl Tenant {
     /// The tenant's name.
     #[napi(getter)]
     pub fn name(&self) -> String {
-        self.inner.name().to_owned()
+        self.handle().name().to_owned()
     }
 
     /// The tenant's shares.
     #[napi]
     pub fn shares<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<ShareInfo>>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         promise(env, async move { t.shares().await }, |s| {
             Ok(s.into_iter().map(ShareInfo::from).collect())
         })
@@ -161,7 +181,7 @@ impl Tenant {
         name: String,
         options: Option<ShareOptions>,
     ) -> Result<PromiseRaw<'env, ShareInfo>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         let spec = (|| {
             let o = options.unwrap_or(ShareOptions {
                 root: None,
@@ -191,7 +211,7 @@ impl Tenant {
         path: String,
         options: Option<IngestOptions>,
     ) -> Result<PromiseRaw<'env, IngestReport>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         let req = (|| {
             let mut req = IngestRequest::default();
             if let Some(o) = options {
@@ -219,7 +239,7 @@ impl Tenant {
         rules: &RuleSet,
         options: Option<PlanOptions>,
     ) -> Result<PromiseRaw<'env, Plan>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         let rules = rules.inner.clone();
         let mut req = PlanRequest::default();
         if let Some(o) = options {
@@ -252,7 +272,7 @@ impl Tenant {
                 .as_deref()
                 .map(str::parse::<TierState>)
                 .transpose()?;
-            let pages = self.inner.files(FileQuery {
+            let pages = self.handle().files(FileQuery {
                 share: q.share.clone(),
                 glob: q.glob.clone(),
                 state,
@@ -282,7 +302,7 @@ impl Tenant {
                     })
                 })
                 .transpose()?;
-            let pages = self.inner.jobs(JobQuery {
+            let pages = self.handle().jobs(JobQuery {
                 state,
                 ..JobQuery::default()
             });
@@ -296,7 +316,7 @@ impl Tenant {
     #[napi]
     pub fn audit(&self, env: &Env, query: Option<AuditQueryOptions>) -> Result<AuditList> {
         let q = query.unwrap_or_default();
-        let pages = self.inner.audit_query(alto::AuditQuery {
+        let pages = self.handle().audit_query(alto::AuditQuery {
             kinds: match q.kind {
                 Some(Either::A(kind)) => vec![kind],
                 Some(Either::B(kinds)) => kinds,
@@ -321,7 +341,7 @@ impl Tenant {
         share: String,
         path: String,
     ) -> Result<PromiseRaw<'env, RehydrateReport>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         promise(env, async move { t.rehydrate(&share, &path).await }, |r| {
             Ok(RehydrateReport::from(r))
         })
@@ -337,7 +357,7 @@ impl Tenant {
         share: String,
         batch: serde_json::Value,
     ) -> Result<PromiseRaw<'env, FeedReport>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         let text = match batch {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
@@ -352,10 +372,115 @@ impl Tenant {
         )
     }
 
+    /// The tenant's settings, as this object last read or set them (`alto.tenant(name)` reads
+    /// them afresh).
+    #[napi(getter)]
+    pub fn settings(&self) -> TenantSettingsInfo {
+        TenantSettingsInfo::from(&self.handle().record().settings)
+    }
+
+    /// Change the settings given (`null` for a retention: keep forever; `createTenant`'s
+    /// names); the others keep their stored values. Resolves to the settings now in force,
+    /// which `settings` gives from then on.
+    #[napi]
+    pub fn set_settings<'env>(
+        &self,
+        env: &'env Env,
+        settings: crate::handle::TenantSettings,
+    ) -> Result<PromiseRaw<'env, TenantSettingsInfo>> {
+        let t = self.handle();
+        let slot = self.inner.clone();
+        promise(
+            env,
+            async move {
+                // Over the settings as stored now, not as this handle was made: another
+                // process may have changed some since.
+                let current = t.alto().tenant(t.name()).await?;
+                let merged = crate::handle::apply_settings(
+                    current.record().settings.clone(),
+                    Some(settings),
+                )?;
+                let updated = current.set_settings(&merged).await?;
+                let info = TenantSettingsInfo::from(&updated.record().settings);
+                *slot.write().unwrap_or_else(|p| p.into_inner()) = updated;
+                Ok(info)
+            },
+            Ok,
+        )
+    }
+
+    /// Apply the tenant's retention settings now (`alto maintain`): expire old plans, remove old
+    /// REHYDRATED and DELETED records, finished jobs and feed bookkeeping. With `dryRun: true`,
+    /// count only. Never touches a user file or a STUBBED record.
+    #[napi]
+    pub fn maintain<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<MaintainOptions>,
+    ) -> Result<PromiseRaw<'env, MaintainReport>> {
+        let t = self.handle();
+        let dry_run = options.and_then(|o| o.dry_run).unwrap_or(false);
+        promise(env, async move { t.maintain(dry_run).await }, |r| {
+            Ok(MaintainReport::from(r))
+        })
+    }
+
+    /// Compare the catalogue with what the tier targets and the shares' roots hold
+    /// (`alto reconcile`): flag stubbed files whose object is gone or not as recorded (LOST),
+    /// report objects nothing refers to (orphans; deleted only with `apply: true`, when they
+    /// may be) and stubs the catalogue does not know.
+    #[napi]
+    pub fn reconcile<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<ReconcileOptions>,
+    ) -> Result<PromiseRaw<'env, ReconcileReport>> {
+        let t = self.handle();
+        let req = match options {
+            Some(o) => o.request(),
+            None => Ok(alto::ReconcileRequest::default()),
+        };
+        promise(env, async move { t.reconcile(&req?).await }, |r| {
+            Ok(ReconcileReport::from(r))
+        })
+    }
+
+    /// A report on the tenant's files (`alto report`): totals, space saved and planned,
+    /// breakdowns, the largest and oldest files, and with `rules` what that rule set would tier
+    /// now. Writes nothing; rejects with `'NotFound'` for an unknown share.
+    #[napi]
+    pub fn report<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<ReportOptions>,
+    ) -> Result<PromiseRaw<'env, Report>> {
+        let t = self.handle();
+        let mut req = alto::ReportRequest::default();
+        let mut now = alto::time::now_micros();
+        if let Some(o) = options {
+            if let Some(d) = &o.now {
+                now = micros(d);
+            }
+            if let Some(s) = o.share {
+                req = req.share(s);
+            }
+            if let Some(n) = o.top {
+                req = req.top(n as usize);
+            }
+            if let Some(rules) = &o.rules {
+                req = req.what_if(rules.inner.clone(), o.rules_source);
+            }
+        }
+        let req = req.at(now);
+        promise(env, async move { t.report(&req).await }, move |r| {
+            Ok(Report::new(r, now))
+        })
+    }
+
     /// Cancel a queued or running job.
     #[napi]
     pub fn cancel_job<'env>(&self, env: &'env Env, job: i64) -> Result<PromiseRaw<'env, JobInfo>> {
-        let t = self.inner.clone();
+        let t = self.handle();
         promise(env, async move { t.cancel_job(job).await }, |j| {
             Ok(JobInfo::from(j))
         })

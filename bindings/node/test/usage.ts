@@ -1,6 +1,17 @@
 // Type-checked by test.sh (`tsc --noEmit --strict`), never run: the generated index.d.ts is
 // valid TypeScript and types the API as the README documents it.
-import { connect, planInventory, RuleSet, type AuditEvent, type FileInfo, type Plan } from '../index.js'
+import {
+  connect,
+  planInventory,
+  Report,
+  RuleSet,
+  type AuditEvent,
+  type FileInfo,
+  type MaintainReport,
+  type Plan,
+  type ReconcileReport,
+  type TenantSettingsInfo,
+} from '../index.js'
 
 export async function usage(): Promise<void> {
   const alto = await connect('memory://', { shareRoots: { media: '/mnt/media' } })
@@ -49,5 +60,20 @@ export async function usage(): Promise<void> {
   const dry: Plan = await planInventory(rules, 'scan.csv', { now: new Date() })
   // @ts-expect-error an option that does not exist
   tenant.files({ color: 'red' })
-  void [matched, saved, page, run, followed, rule, dry, service]
+  // Upkeep: settings (null keeps forever), the retention sweep, reconciliation, reports.
+  const settings: TenantSettingsInfo = await tenant.setSettings({ plannedRetentionDays: 0, rehydratedRetentionDays: null })
+  const kept: number | undefined = tenant.settings.rehydratedRetentionDays ?? settings.deletedRetentionDays
+  const swept: MaintainReport = await tenant.maintain({ dryRun: true })
+  const expired: number = swept.plannedExpired + swept.pruned.jobs
+  const reconciled: ReconcileReport = await tenant.reconcile({ share: 'media', graceSeconds: 86400, now: new Date() })
+  const reasons: string[] = reconciled.lost.map((l) => l.reason)
+  const orphanTimes: (Date | undefined)[] = reconciled.orphans.map((o) => o.modified)
+  const report: Report = await tenant.report({ share: 'media', top: 5, rules, rulesSource: 'rules.toml' })
+  const stubbed: number | bigint = report.totals.saved.bytes
+  const stateKeys: (string | undefined)[] = report.byState.map((e) => e.key)
+  const whatIf: number | undefined = report.whatIf?.filesMatched
+  const page2: string = report.toHtml() + report.toCsv()
+  // @ts-expect-error a retention is a number of days or null
+  tenant.setSettings({ plannedRetentionDays: 'soon' })
+  void [matched, saved, page, run, followed, rule, dry, service, kept, expired, reasons, orphanTimes, stubbed, stateKeys, whatIf, page2]
 }

@@ -2,8 +2,7 @@
 
 use crate::aio::{Call, on_own_thread};
 use crate::block_on;
-use crate::convert::py_to_json;
-use crate::errors::{OrRaise, invalid_input};
+use crate::errors::OrRaise;
 use crate::records::RunReport;
 use crate::tenant::Tenant;
 use alto::{CancelToken, RunOptions, TenantSettings};
@@ -70,7 +69,7 @@ pub(crate) fn connect_async<'py>(
 }
 
 fn tenant(handle: alto::TenantHandle) -> Tenant {
-    Tenant { handle }
+    Tenant::new(handle)
 }
 
 /// A run of the workers and the token that stops it.
@@ -129,7 +128,9 @@ impl Alto {
     }
 
     /// Create the tenant `name`; `settings` are the tenant settings (`keep_history`,
-    /// `history_scans`, `planned_retention_days`, `unknown_paths`, `stub_access`).
+    /// `history_scans`, `planned_retention_days`, `rehydrated_retention_days`,
+    /// `deleted_retention_days`, `job_retention_days`, `feed_staging_hours`, `unknown_paths`,
+    /// `stub_access`); the others keep their defaults.
     #[pyo3(signature = (name, **settings))]
     fn create_tenant(
         &self,
@@ -266,23 +267,8 @@ impl Alto {
 }
 
 fn tenant_settings(py: Python<'_>, s: &Bound<'_, PyDict>) -> PyResult<TenantSettings> {
-    let value = py_to_json("the tenant settings", s)?;
-    // Unknown names are refused, not ignored: a misspelt setting would silently keep its default.
-    let known = serde_json::to_value(TenantSettings::default())
-        .map_err(|e| invalid_input(py, e.to_string()))?;
-    if let (Some(given), Some(known)) = (value.as_object(), known.as_object()) {
-        if let Some(k) = given.keys().find(|k| !known.contains_key(*k)) {
-            let names: Vec<_> = known.keys().map(String::as_str).collect();
-            return Err(invalid_input(
-                py,
-                format!(
-                    "unknown tenant setting {k:?} (settings: {})",
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
-    serde_json::from_value(value).map_err(|e| invalid_input(py, format!("tenant settings: {e}")))
+    let given = crate::upkeep::settings_map(py, Some(s))?;
+    crate::upkeep::merge_settings(&TenantSettings::default(), &given).or_raise(py)
 }
 
 /// Create or upgrade the store's schema at `url` (PostgreSQL: as the database's owner; embedded

@@ -70,6 +70,33 @@ pub(crate) fn opt_micros(what: &str, dt: Option<&Bound<'_, PyAny>>) -> PyResult<
     }
 }
 
+/// A length of time: a `datetime.timedelta`, or a number of seconds. Negative or not a number
+/// of seconds is an `InvalidInputError`.
+pub(crate) fn duration(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<std::time::Duration> {
+    let py = obj.py();
+    let secs: f64 = if obj.hasattr("total_seconds")? {
+        obj.call_method0("total_seconds")?.extract()?
+    } else if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(invalid_input(
+            py,
+            format!("{what} must be a timedelta or seconds, not a bool"),
+        ));
+    } else {
+        obj.extract().map_err(|_| {
+            invalid_input(
+                py,
+                format!("{what} must be a timedelta or a number of seconds"),
+            )
+        })?
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| {
+        invalid_input(
+            py,
+            format!("{what} must be a positive length of time, not {secs} s"),
+        )
+    })
+}
+
 /// A JSON value as plain Python objects (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
 pub(crate) fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
     use serde_json::Value;

@@ -3,7 +3,8 @@
 //!
 //! One file per concept, as in the handle: [`client`] (`connect`, `Alto`), [`tenant`]
 //! (`Tenant`), [`pages`] (the resumable iterators), [`records`] (files, jobs, audit events,
-//! reports), [`rules`] (`RuleSet`, `Plan`, `plan_inventory`), [`arrow`] (Arrow in and out of
+//! reports), [`upkeep`] (tenant settings, retention sweeps, reconciliation, reports on the
+//! files), [`rules`] (`RuleSet`, `Plan`, `plan_inventory`), [`arrow`] (Arrow in and out of
 //! `RuleSet.evaluate_arrow`), [`errors`] (the one place Rust errors become Python exceptions)
 //! and [`convert`] (times, JSON values, paths).
 //!
@@ -22,6 +23,7 @@ mod pages;
 mod records;
 mod rules;
 mod tenant;
+mod upkeep;
 
 /// The module's Tokio runtime, pyo3-async-runtimes' (made on first use with the builder set
 /// when the module is imported; its threads serve every call, blocking or awaited).
@@ -61,6 +63,7 @@ fn _alto(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pages::JobIterator>()?;
     m.add_class::<pages::AuditIterator>()?;
     records::register(m)?;
+    upkeep::register(m)?;
     errors::register(m)?;
     Ok(())
 }

@@ -1,26 +1,53 @@
 //! `Tenant`: one tenant of an `Alto` (`alto::TenantHandle`): shares, ingest, plans, listings,
-//! rehydration and feeds.
+//! rehydration, feeds, and its upkeep: settings, retention sweeps, reconciliation and reports.
 
 use crate::aio::{Call, on_own_thread};
-use crate::convert::{datetime, inventory_options, opt_micros, path, py_to_json};
+use crate::convert::{datetime, duration, inventory_options, opt_micros, path, py_to_json};
 use crate::errors::{OrRaise, invalid_input};
 use crate::pages::{AuditIterator, FileIterator, JobIterator};
 use crate::records::{FeedReport, IngestReport, Job, RehydrateReport, Rejection, Share};
 use crate::rules::{Plan, RuleSet};
+use crate::upkeep::{
+    MaintainReport, ReconcileReport, Report, TenantSettings, merge_settings, settings_map,
+};
 use alto::store::tiering::JobQuery;
 use alto::store::{FileQuery, ShareSpec};
-use alto::{AuditQuery, FeedRequest, IngestRequest, PlanRequest, TenantHandle, TierState};
+use alto::time::now_micros;
+use alto::{
+    AuditQuery, FeedRequest, IngestRequest, PlanRequest, ReconcileRequest, ReportRequest,
+    TenantHandle, TierState,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
-/// One tenant: its shares, files, plans, jobs, feeds and audit trail.
+/// One tenant: its shares, files, plans, jobs, feeds, audit trail and upkeep.
 #[pyclass(module = "alto", frozen)]
 pub(crate) struct Tenant {
-    pub(crate) handle: TenantHandle,
+    /// The handle; `set_settings` replaces it with one that holds the new settings (the feeds
+    /// read their policies from it).
+    handle: Arc<RwLock<TenantHandle>>,
 }
+
+impl Tenant {
+    pub(crate) fn new(handle: TenantHandle) -> Self {
+        Tenant {
+            handle: Arc::new(RwLock::new(handle)),
+        }
+    }
+
+    fn handle(&self) -> TenantHandle {
+        self.handle
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// `top=` of `Tenant.report`: the signature's default is the SDK's.
+const _: () = assert!(alto::report::DEFAULT_TOP_N == 20);
 
 /// `kind=` of `Tenant.audit`: one kind (or family) as a `str`, or a list or tuple of them.
 fn kinds(kind: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
@@ -63,20 +90,20 @@ fn share_kind(py: Python<'_>, kind: &str) -> PyResult<alto::ShareKind> {
 impl Tenant {
     /// The tenant's name.
     #[getter]
-    fn name(&self) -> &str {
-        self.handle.name()
+    fn name(&self) -> String {
+        self.handle().name().to_owned()
     }
 
     /// The tenant's id in the store.
     #[getter]
     fn id(&self) -> String {
-        self.handle.record().id.to_string()
+        self.handle().record().id.to_string()
     }
 
     /// When the tenant was created.
     #[getter]
     fn created(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        datetime(py, self.handle.record().created)
+        datetime(py, self.handle().record().created)
     }
 
     /// Create a share; `root` is where the workers find it on their hosts.
@@ -216,7 +243,7 @@ impl Tenant {
             include_missing,
             ..FileQuery::default()
         };
-        FileIterator::new(py, self.handle.files(q), after)
+        FileIterator::new(py, self.handle().files(q), after)
     }
 
     /// The tenant's tiering jobs, optionally only those in `state` (`"queued"`, `"running"`,
@@ -243,7 +270,7 @@ impl Tenant {
             state,
             ..JobQuery::default()
         };
-        JobIterator::new(py, self.handle.jobs(q), after)
+        JobIterator::new(py, self.handle().jobs(q), after)
     }
 
     /// The tenant's audit trail in read order (commit order), optionally only the events of
@@ -270,7 +297,7 @@ impl Tenant {
             parent: children,
             ..AuditQuery::default()
         };
-        AuditIterator::new(py, self.handle.audit_query(q), after)
+        AuditIterator::new(py, self.handle().audit_query(q), after)
     }
 
     /// Cancel a queued or running job.
@@ -340,8 +367,121 @@ impl Tenant {
         self.following(share, root)?.spawn(py)
     }
 
+    /// The tenant's settings, as this object last read or set them (`Alto.tenant(name)` reads
+    /// them afresh).
+    #[getter]
+    fn settings(&self) -> TenantSettings {
+        self.handle().record().settings.clone().into()
+    }
+
+    /// Change the settings named (`planned_retention_days=0`, `rehydrated_retention_days=None`
+    /// to keep REHYDRATED records, …: `create_tenant`'s keywords); the others keep their stored
+    /// values. Returns the settings now in force, which `settings` gives from then on.
+    #[pyo3(signature = (**settings))]
+    fn set_settings(
+        &self,
+        py: Python<'_>,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<TenantSettings> {
+        self.setting(py, settings)?.wait(py)
+    }
+
+    /// [`set_settings`](Self::set_settings) as an awaitable.
+    #[pyo3(signature = (**settings))]
+    fn set_settings_async<'py>(
+        &self,
+        py: Python<'py>,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.setting(py, settings)?.spawn(py)
+    }
+
+    /// Apply the tenant's retention settings now (`alto maintain`): expire old plans, remove old
+    /// REHYDRATED and DELETED records, finished jobs and feed bookkeeping. With `dry_run`,
+    /// count only. Never touches a user file or a STUBBED record.
+    #[pyo3(signature = (dry_run=false))]
+    fn maintain(&self, py: Python<'_>, dry_run: bool) -> PyResult<MaintainReport> {
+        self.maintaining(dry_run).wait(py)
+    }
+
+    /// [`maintain`](Self::maintain) as an awaitable.
+    #[pyo3(signature = (dry_run=false))]
+    fn maintain_async<'py>(&self, py: Python<'py>, dry_run: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.maintaining(dry_run).spawn(py)
+    }
+
+    /// Compare the catalogue with what the tier targets and the shares' roots hold
+    /// (`alto reconcile`): flag stubbed files whose object is gone or not as recorded (LOST),
+    /// report objects nothing refers to (orphans; deleted only with `apply`, when they may be)
+    /// and stubs the catalogue does not know. `grace` (a `timedelta` or seconds; default 7
+    /// days, at least an hour): orphans younger than that are kept, counted back from `now`.
+    #[pyo3(signature = (share=None, apply=false, grace=None, verify_content=false, targets=None, now=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile(
+        &self,
+        py: Python<'_>,
+        share: Option<String>,
+        apply: bool,
+        grace: Option<&Bound<'_, PyAny>>,
+        verify_content: bool,
+        targets: Option<Vec<String>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ReconcileReport> {
+        self.reconciling(share, apply, grace, verify_content, targets, now)?
+            .wait(py)
+    }
+
+    /// [`reconcile`](Self::reconcile) as an awaitable.
+    #[pyo3(signature = (share=None, apply=false, grace=None, verify_content=false, targets=None, now=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: Option<String>,
+        apply: bool,
+        grace: Option<&Bound<'_, PyAny>>,
+        verify_content: bool,
+        targets: Option<Vec<String>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.reconciling(share, apply, grace, verify_content, targets, now)?
+            .spawn(py)
+    }
+
+    /// A report on the tenant's files (of `share`), as `alto report` makes it: totals, space
+    /// saved and planned, breakdowns, the `top` largest and oldest files, and with `rules`
+    /// what that rule set would tier at `now` (`rules_source` names it). Writes nothing.
+    #[pyo3(signature = (share=None, now=None, top=20, rules=None, rules_source=None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        share: Option<String>,
+        now: Option<&Bound<'_, PyAny>>,
+        top: usize,
+        rules: Option<PyRef<'_, RuleSet>>,
+        rules_source: Option<String>,
+    ) -> PyResult<Report> {
+        self.reporting(share, now, top, rules.as_deref(), rules_source)?
+            .wait(py)
+    }
+
+    /// [`report`](Self::report) as an awaitable.
+    #[pyo3(signature = (share=None, now=None, top=20, rules=None, rules_source=None))]
+    fn report_async<'py>(
+        &self,
+        py: Python<'py>,
+        share: Option<String>,
+        now: Option<&Bound<'_, PyAny>>,
+        top: usize,
+        rules: Option<PyRef<'_, RuleSet>>,
+        rules_source: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.reporting(share, now, top, rules.as_deref(), rules_source)?
+            .spawn(py)
+    }
+
     fn __repr__(&self) -> String {
-        format!("Tenant(name={:?})", self.handle.name())
+        format!("Tenant(name={:?})", self.handle().name())
     }
 }
 
@@ -358,7 +498,7 @@ impl Tenant {
         let mut spec = ShareSpec::new(name, share_kind(py, kind)?);
         spec.root = root;
         spec.case_sensitive = case_sensitive;
-        let h = self.handle.clone();
+        let h = self.handle();
         Ok(Call::new(
             async move { h.create_share(&spec).await },
             |_, s| Ok(s.into()),
@@ -366,14 +506,14 @@ impl Tenant {
     }
 
     fn listing_shares(&self) -> Call<Vec<alto::Share>, Vec<Share>> {
-        let h = self.handle.clone();
+        let h = self.handle();
         Call::new(async move { h.shares().await }, |_, shares| {
             Ok(shares.into_iter().map(Share::from).collect())
         })
     }
 
     fn rooting(&self, share: String, root: Option<String>) -> Call<alto::Share, Share> {
-        let h = self.handle.clone();
+        let h = self.handle();
         Call::new(
             async move { h.set_share_root(&share, root.as_deref()).await },
             |_, s| Ok(s.into()),
@@ -401,7 +541,7 @@ impl Tenant {
                 .unwrap_or_else(|p| p.into_inner())
                 .push(Rejection::from(r));
         });
-        let h = self.handle.clone();
+        let h = self.handle();
         Ok(Call::new(
             async move { h.ingest(&share, &p, &req).await },
             move |py, report| {
@@ -424,7 +564,7 @@ impl Tenant {
         }
         .commit(commit);
         let set = rules.rules.clone();
-        let h = self.handle.clone();
+        let h = self.handle();
         Ok(Call::new(
             async move { h.plan(&set, &req).await },
             |_, out| Ok(Plan::new(out.report, out.committed)),
@@ -432,7 +572,7 @@ impl Tenant {
     }
 
     fn cancelling(&self, job: i64) -> Call<alto::Job, Job> {
-        let h = self.handle.clone();
+        let h = self.handle();
         Call::new(async move { h.cancel_job(job).await }, Job::new)
     }
 
@@ -441,7 +581,7 @@ impl Tenant {
         share: String,
         path: String,
     ) -> Call<alto::worker::RehydrateReport, RehydrateReport> {
-        let h = self.handle.clone();
+        let h = self.handle();
         Call::new(async move { h.rehydrate(&share, &path).await }, |_, r| {
             Ok(r.into())
         })
@@ -453,7 +593,7 @@ impl Tenant {
         batch: &Bound<'_, PyAny>,
     ) -> PyResult<Call<alto::feed::apply::FeedReport, FeedReport>> {
         let opts = FeedRequest::default();
-        let h = self.handle.clone();
+        let h = self.handle();
         let finish = |_: Python<'_>, r: alto::feed::apply::FeedReport| Ok(r.into());
         Ok(if batch.is_instance_of::<PyDict>() {
             let text = py_to_json("the batch", batch)?.to_string();
@@ -477,7 +617,7 @@ impl Tenant {
     ) -> PyResult<Call<alto::feed::apply::FeedReport, FeedReport>> {
         let p = self::path(root)?;
         let opts = FeedRequest::default();
-        let h = self.handle.clone();
+        let h = self.handle();
         // The pass holds its callback as a `dyn FnMut` that is not `Send`: it runs on a thread
         // of its own.
         let pass =
@@ -485,5 +625,89 @@ impl Tenant {
                 move || async move { h.follow_lucid(&share, &p, &opts, &mut |_| {}).await },
             );
         Ok(Call::new(pass, |_, r| Ok(r.into())))
+    }
+
+    fn setting(
+        &self,
+        py: Python<'_>,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Call<TenantSettings, TenantSettings>> {
+        let given = settings_map(py, settings)?;
+        let h = self.handle();
+        let slot = self.handle.clone();
+        Ok(Call::new(
+            async move {
+                // Over the settings as stored now, not as this handle was made: another
+                // process may have changed some since.
+                let current = h.alto().tenant(h.name()).await?;
+                let settings = merge_settings(&current.record().settings, &given)?;
+                let updated = current.set_settings(&settings).await?;
+                let settings = updated.record().settings.clone();
+                *slot.write().unwrap_or_else(|p| p.into_inner()) = updated;
+                Ok(settings.into())
+            },
+            |_, s| Ok(s),
+        ))
+    }
+
+    fn maintaining(&self, dry_run: bool) -> Call<alto::maintain::MaintainReport, MaintainReport> {
+        let h = self.handle();
+        Call::new(
+            async move { h.maintain(dry_run).await },
+            |_, r| Ok(r.into()),
+        )
+    }
+
+    fn reconciling(
+        &self,
+        share: Option<String>,
+        apply: bool,
+        grace: Option<&Bound<'_, PyAny>>,
+        verify_content: bool,
+        targets: Option<Vec<String>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Call<alto::ReconcileReport, ReconcileReport>> {
+        let mut req = ReconcileRequest::default()
+            .apply(apply)
+            .verify_content(verify_content);
+        if let Some(s) = share {
+            req = req.share(s);
+        }
+        if let Some(g) = grace.filter(|g| !g.is_none()) {
+            req = req.grace(duration("grace", g)?);
+        }
+        for t in targets.unwrap_or_default() {
+            req = req.target(t);
+        }
+        if let Some(t) = opt_micros("now", now)? {
+            req = req.at(t);
+        }
+        let h = self.handle();
+        Ok(Call::new(async move { h.reconcile(&req).await }, |_, r| {
+            Ok(r.into())
+        }))
+    }
+
+    fn reporting(
+        &self,
+        share: Option<String>,
+        now: Option<&Bound<'_, PyAny>>,
+        top: usize,
+        rules: Option<&RuleSet>,
+        rules_source: Option<String>,
+    ) -> PyResult<Call<alto::report::Report, Report>> {
+        let now = opt_micros("now", now)?.unwrap_or_else(now_micros);
+        let mut req = ReportRequest::default().at(now).top(top);
+        if let Some(s) = share {
+            req = req.share(s);
+        }
+        if let Some(r) = rules {
+            req = req.what_if(r.rules.clone(), rules_source);
+        }
+        let h = self.handle();
+        Ok(Call::new(
+            async move { h.report(&req).await },
+            move |_, r| Ok(Report::new(r, now)),
+        ))
     }
 }

@@ -1,5 +1,6 @@
 """The stubs (python/alto/_alto.pyi) match the built module: the same names, the same
-parameters (names, order, defaults), the same attributes and exception bases. Drift fails."""
+parameters (names, order, defaults), the same attributes and exception bases. Drift fails.
+The stub's `TypedDict`s type the dicts some attributes hold; they are not the module's."""
 
 import ast
 import inspect
@@ -46,6 +47,8 @@ def _stub():
         if isinstance(node, ast.FunctionDef):
             funcs[node.name] = _params(node.args, False)
         elif isinstance(node, ast.ClassDef):
+            if any(getattr(b, "id", None) == "TypedDict" for b in node.bases):
+                continue
             members = {}
             for item in node.body:
                 if isinstance(item, ast.FunctionDef):

@@ -1,10 +1,11 @@
 //! `alto report`: where a tenant's space is, what tiering saved and what it has planned, as a
-//! table, JSON, CSV or one self-contained HTML page ([`crate::report_html`]).
+//! table, JSON, CSV or one self-contained HTML page (the SDK's [`alto::report_csv`] and
+//! [`alto::report_html`]).
 
 use crate::input::parse_now;
 use crate::store::{StoreArgs, runtime};
 use crate::{CmdResult, Failure, fmt};
-use alto::report::{Report, ReportEntry, ReportFile};
+use alto::report::{Report, ReportFile};
 use alto::time::format_rfc3339;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -73,8 +74,8 @@ pub(crate) fn run(args: ReportArgs, quiet: bool) -> CmdResult {
             s.push('\n');
             s
         }
-        Format::Csv => csv(&report),
-        Format::Html => crate::report_html::page(&report),
+        Format::Csv => alto::report_csv(&report),
+        Format::Html => alto::report_html(&report),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| Failure {
@@ -249,71 +250,9 @@ fn file_line(f: &ReportFile) -> String {
     )
 }
 
-/// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn csv(r: &Report) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::from(
-        "section,key,files,bytes,stubbed_files,stubbed_bytes,planned_files,planned_bytes\n",
-    );
-    let row = |o: &mut String, section: &str, e: &ReportEntry| {
-        let t = &e.tally;
-        let _ = writeln!(
-            o,
-            "{section},{},{},{},{},{},{},{}",
-            field(&e.label),
-            t.files,
-            t.bytes,
-            t.stubbed_files,
-            t.stubbed_bytes,
-            t.planned_files,
-            t.planned_bytes
-        );
-    };
-    let t = &r.totals;
-    let _ = writeln!(
-        o,
-        "totals,all,{},{},{},{},{},{}",
-        t.files, t.bytes, t.saved.files, t.saved.bytes, t.planned.files, t.planned.bytes
-    );
-    for (name, _, entries) in r.sections() {
-        for e in entries {
-            row(&mut o, name, e);
-        }
-    }
-    if let Some(w) = &r.what_if {
-        for rt in &w.by_rule {
-            let _ = writeln!(
-                o,
-                "what_if,{},{},{},,,,",
-                field(&rt.rule),
-                rt.files,
-                rt.bytes
-            );
-        }
-    }
-    o
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field(r"DOMAIN\ann"), r"DOMAIN\ann");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-    }
 
     #[test]
     fn cuts() {

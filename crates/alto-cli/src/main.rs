@@ -19,7 +19,6 @@ mod demo;
 mod fmt;
 mod input;
 mod metrics;
-mod report_html;
 mod store;
 
 use clap::{Parser, Subcommand};

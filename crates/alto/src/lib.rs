@@ -76,6 +76,12 @@
 //! `reconcile.run`. The [`ReconcileReport`] lists them (`alto reconcile --format json` prints
 //! it).
 //!
+//! ## Reports
+//!
+//! [`TenantHandle::report`] gives a [`report::Report`] of a tenant's files (totals, breakdowns,
+//! the largest and oldest files, a rule set's what-if; `alto report --format json` prints it);
+//! [`report_html`] and [`report_csv`] write it as `alto report --format html` and `csv` do.
+//!
 //! ## Stability
 //!
 //! What the handle returns (reports, outcomes, records such as [`FileRecord`], [`Job`] and
@@ -92,12 +98,15 @@ pub use alto_core::*;
 /// Tier targets (`file://`, `s3://`, `az://`) and the POSIX stub driver.
 pub use alto_tier as tier;
 
+pub mod human;
+mod report_html;
 mod reports;
 mod sdk;
 mod url;
 
 pub use alto_core::reconcile::ReconcileReport;
-pub use reports::ReportRequest;
+pub use report_html::report_html;
+pub use reports::{ReportRequest, report_csv};
 pub use sdk::{
     Alto, AltoBuilder, CancelToken, Cursor, FeedRequest, IngestRequest, InventoryFile, OnFile,
     OnJob, OnNote, OnProgress, OnReject, Pages, PlanOutcome, PlanRequest, ReconcileRequest,

@@ -7,7 +7,7 @@
 
 use crate::TenantHandle;
 use alto_core::planner::PlanOptions;
-use alto_core::report::{DEFAULT_TOP_N, Report, ReportQuery, WhatIf};
+use alto_core::report::{DEFAULT_TOP_N, Report, ReportEntry, ReportQuery, WhatIf};
 use alto_core::time::{Micros, now_micros};
 use alto_core::{Result, RuleSet};
 
@@ -118,5 +118,76 @@ impl TenantHandle {
             }
             None => report,
         })
+    }
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The report as CSV, as `alto report --format csv` writes it: one row per breakdown entry,
+/// `section,key,files,bytes,stubbed_files,stubbed_bytes,planned_files,planned_bytes` (the key is
+/// the entry's label), after a `totals,all,…` row; with a what-if, one `what_if,RULE,files,bytes`
+/// row per rule.
+pub fn report_csv(r: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::from(
+        "section,key,files,bytes,stubbed_files,stubbed_bytes,planned_files,planned_bytes\n",
+    );
+    let row = |o: &mut String, section: &str, e: &ReportEntry| {
+        let t = &e.tally;
+        let _ = writeln!(
+            o,
+            "{section},{},{},{},{},{},{},{}",
+            field(&e.label),
+            t.files,
+            t.bytes,
+            t.stubbed_files,
+            t.stubbed_bytes,
+            t.planned_files,
+            t.planned_bytes
+        );
+    };
+    let t = &r.totals;
+    let _ = writeln!(
+        o,
+        "totals,all,{},{},{},{},{},{}",
+        t.files, t.bytes, t.saved.files, t.saved.bytes, t.planned.files, t.planned.bytes
+    );
+    for (name, _, entries) in r.sections() {
+        for e in entries {
+            row(&mut o, name, e);
+        }
+    }
+    if let Some(w) = &r.what_if {
+        for rt in &w.by_rule {
+            let _ = writeln!(
+                o,
+                "what_if,{},{},{},,,,",
+                field(&rt.rule),
+                rt.files,
+                rt.bytes
+            );
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field(r"DOMAIN\ann"), r"DOMAIN\ann");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
     }
 }

@@ -2,8 +2,9 @@
 
 Connect to a store (``alto.connect("sqlite://alto.db")``), make tenants and shares, ingest
 inventories, evaluate rules, plan and commit, run the workers, page files, jobs and the audit
-trail. The classes come from the native module ``alto._alto`` (Rust, through PyO3); this
-package only re-exports them. ``alto.aio`` has the same calls as coroutines.
+trail, and look after a tenant: its settings, retention sweeps, reconciliation and reports. The
+classes come from the native module ``alto._alto`` (Rust, through PyO3); this package only
+re-exports them. ``alto.aio`` has the same calls as coroutines.
 """
 
 from ._alto import (
@@ -25,15 +26,19 @@ from ._alto import (
     IoError,
     Job,
     JobIterator,
+    MaintainReport,
     NotFoundError,
     PermissionDeniedError,
     Plan,
+    ReconcileReport,
     RehydrateReport,
+    Report,
     Rejection,
     RuleSet,
     RunReport,
     Share,
     Tenant,
+    TenantSettings,
     UnsupportedError,
     __version__,
     connect,
@@ -64,15 +69,19 @@ __all__ = [
     "IoError",
     "Job",
     "JobIterator",
+    "MaintainReport",
     "NotFoundError",
     "PermissionDeniedError",
     "Plan",
+    "ReconcileReport",
     "RehydrateReport",
+    "Report",
     "Rejection",
     "RuleSet",
     "RunReport",
     "Share",
     "Tenant",
+    "TenantSettings",
     "UnsupportedError",
     "__version__",
     "connect",

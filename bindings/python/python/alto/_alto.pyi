@@ -1,14 +1,151 @@
 # Type stubs of the native module `alto._alto` (Rust, PyO3). tests/test_stubs.py checks them
 # against the built module: a name, parameter or attribute here that the module lacks, or the
-# other way round, fails the suite.
+# other way round, fails the suite. The `TypedDict`s (`_`-named) only type the dicts some
+# attributes hold; the module has no such names.
 
 import os
-from datetime import datetime
-from typing import Any, Awaitable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from datetime import datetime, timedelta
+from typing import (
+    Any,
+    Awaitable,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    TypedDict,
+    Union,
+)
 
 import pyarrow  # an optional dependency (`alto[arrow]`): only RuleSet.evaluate_arrow needs it
+from typing_extensions import Unpack
 
 _Path = Union[str, "os.PathLike[str]"]
+
+_UnknownPaths = Literal["queue", "ignore", "placeholder"]
+_StubAccess = Literal["alert", "rehydrate", "ignore"]
+
+class _TenantSettingsArgs(TypedDict, total=False):
+    """The keywords of `Alto.create_tenant` and `Tenant.set_settings` (and `TenantSettings.to_dict()`)."""
+
+    keep_history: bool
+    history_scans: Optional[int]
+    planned_retention_days: int
+    rehydrated_retention_days: Optional[int]
+    deleted_retention_days: Optional[int]
+    job_retention_days: Optional[int]
+    feed_staging_hours: int
+    unknown_paths: _UnknownPaths
+    stub_access: _StubAccess
+
+class _PruneCounts(TypedDict):
+    rehydrated: int
+    deleted: int
+    jobs: int
+    feed_events: int
+
+class _TargetScan(TypedDict):
+    root: str
+    prefix: str
+    objects: int
+    bytes: int
+    complete: bool
+    note: Optional[str]
+
+class _ShareScan(TypedDict):
+    share: str
+    root: Optional[str]
+    complete: bool
+    directories: int
+    files: int
+    stubs: int
+    note: Optional[str]
+
+class _LostObject(TypedDict):
+    share: str
+    path: str
+    path_key: str
+    object: str
+    reason: Literal["missing", "size", "etag", "digest"]
+    recorded_size: Optional[int]
+    found_size: Optional[int]
+    flagged: bool
+
+class _RecoveredObject(TypedDict):
+    share: str
+    path: str
+    object: str
+
+class _Orphan(TypedDict):
+    object: str
+    root: str
+    key: str
+    share: Optional[str]
+    size: int
+    modified: Optional[datetime]
+    action: Literal["kept", "would_delete", "deleted", "failed"]
+    reason: str
+
+class _UnknownStub(TypedDict):
+    share: str
+    path: str
+    state: Optional[str]
+    target_uri: Optional[str]
+    tenant: Optional[str]
+    size: int
+    uid: int
+    note: Optional[str]
+
+class _Amount(TypedDict):
+    files: int
+    bytes: int
+
+class _ReportTotals(TypedDict):
+    files: int
+    bytes: int
+    saved: _Amount
+    planned: _Amount
+    missing: _Amount
+
+class _ReportEntry(TypedDict):
+    key: Optional[str]
+    label: str
+    files: int
+    bytes: int
+    stubbed_files: int
+    stubbed_bytes: int
+    planned_files: int
+    planned_bytes: int
+
+class _ReportFile(TypedDict):
+    share: str
+    path: str
+    size: int
+    accessed: Optional[datetime]
+    modified: Optional[datetime]
+    owner: Optional[str]
+    state: Optional[str]
+
+class _RuleTally(TypedDict):
+    rule: str
+    files: int
+    bytes: int
+    bytes_saved: int
+
+class _WhatIf(TypedDict):
+    rules: Optional[str]
+    files_scanned: int
+    files_skipped: int
+    files_matched: int
+    bytes_matched: int
+    bytes_saved: int
+    jobs: int
+    estimated_seconds: float
+    by_rule: List[_RuleTally]
+    unmatched_rules: List[str]
+    disabled_rules: List[str]
 
 __version__: str
 
@@ -66,13 +203,15 @@ class Alto:
 
     @property
     def backend(self) -> str: ...
-    def create_tenant(self, name: str, **settings: Any) -> Tenant: ...
+    def create_tenant(self, name: str, **settings: Unpack[_TenantSettingsArgs]) -> Tenant: ...
     def tenant(self, name: str) -> Tenant: ...
     def tenants(self) -> List[Tenant]: ...
     def run_workers(
         self, tenant: Optional[str] = None, once: bool = True, workers: int = 1
     ) -> RunReport: ...
-    def create_tenant_async(self, name: str, **settings: Any) -> Awaitable[Tenant]: ...
+    def create_tenant_async(
+        self, name: str, **settings: Unpack[_TenantSettingsArgs]
+    ) -> Awaitable[Tenant]: ...
     def tenant_async(self, name: str) -> Awaitable[Tenant]: ...
     def tenants_async(self) -> Awaitable[List[Tenant]]: ...
     def run_workers_async(
@@ -82,7 +221,7 @@ class Alto:
         file it is on, in the background)."""
 
 class Tenant:
-    """One tenant: shares, files, plans, jobs, feeds and the audit trail."""
+    """One tenant: shares, files, plans, jobs, feeds, the audit trail and its upkeep."""
 
     @property
     def name(self) -> str: ...
@@ -90,6 +229,36 @@ class Tenant:
     def id(self) -> str: ...
     @property
     def created(self) -> datetime: ...
+    @property
+    def settings(self) -> TenantSettings:
+        """The settings as this object last read or set them (`Alto.tenant(name)` reads them
+        afresh)."""
+    def set_settings(self, **settings: Unpack[_TenantSettingsArgs]) -> TenantSettings:
+        """Change the settings named (`None` for a retention: keep forever); the others keep
+        their stored values. Returns the settings now in force (`settings` from then on)."""
+    def maintain(self, dry_run: bool = False) -> MaintainReport:
+        """The retention sweep of `alto maintain`; `dry_run` counts only."""
+    def reconcile(
+        self,
+        share: Optional[str] = None,
+        apply: bool = False,
+        grace: Union[timedelta, float, None] = None,
+        verify_content: bool = False,
+        targets: Optional[List[str]] = None,
+        now: Optional[datetime] = None,
+    ) -> ReconcileReport:
+        """The catalogue against the tier targets and the shares' roots (`alto reconcile`).
+        Orphans are deleted only with `apply`; `grace` (default 7 days, at least an hour)
+        keeps those younger, counted back from `now`."""
+    def report(
+        self,
+        share: Optional[str] = None,
+        now: Optional[datetime] = None,
+        top: int = 20,
+        rules: Optional[RuleSet] = None,
+        rules_source: Optional[str] = None,
+    ) -> Report:
+        """A report on the tenant's files (`alto report`), with the what-if of `rules`."""
     def create_share(
         self,
         name: str,
@@ -160,6 +329,27 @@ class Tenant:
         self, share: str, batch: Union[Dict[str, Any], _Path]
     ) -> Awaitable[FeedReport]: ...
     def follow_lucid_async(self, share: str, root: _Path) -> Awaitable[FeedReport]: ...
+    def set_settings_async(
+        self, **settings: Unpack[_TenantSettingsArgs]
+    ) -> Awaitable[TenantSettings]: ...
+    def maintain_async(self, dry_run: bool = False) -> Awaitable[MaintainReport]: ...
+    def reconcile_async(
+        self,
+        share: Optional[str] = None,
+        apply: bool = False,
+        grace: Union[timedelta, float, None] = None,
+        verify_content: bool = False,
+        targets: Optional[List[str]] = None,
+        now: Optional[datetime] = None,
+    ) -> Awaitable[ReconcileReport]: ...
+    def report_async(
+        self,
+        share: Optional[str] = None,
+        now: Optional[datetime] = None,
+        top: int = 20,
+        rules: Optional[RuleSet] = None,
+        rules_source: Optional[str] = None,
+    ) -> Awaitable[Report]: ...
 
 class RuleSet:
     """A parsed, validated and compiled rule set."""
@@ -412,6 +602,131 @@ class FeedReport:
     @property
     def rehydrated(self) -> int: ...
     def to_dict(self) -> Dict[str, Any]: ...
+
+class TenantSettings:
+    """A tenant's settings; the names are `create_tenant`'s and `set_settings`'s keywords."""
+
+    @property
+    def keep_history(self) -> bool: ...
+    @property
+    def history_scans(self) -> Optional[int]: ...
+    @property
+    def planned_retention_days(self) -> int: ...
+    @property
+    def rehydrated_retention_days(self) -> Optional[int]: ...
+    @property
+    def deleted_retention_days(self) -> Optional[int]: ...
+    @property
+    def job_retention_days(self) -> Optional[int]: ...
+    @property
+    def feed_staging_hours(self) -> int: ...
+    @property
+    def unknown_paths(self) -> _UnknownPaths: ...
+    @property
+    def stub_access(self) -> _StubAccess: ...
+    def to_dict(self) -> _TenantSettingsArgs: ...
+
+class MaintainReport:
+    """What a retention sweep did (or, dry, would do)."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def planned_expired(self) -> int: ...
+    @property
+    def planned_skipped(self) -> int: ...
+    @property
+    def pruned(self) -> _PruneCounts: ...
+    @property
+    def event(self) -> Optional[int]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """As `alto maintain --json` prints it."""
+
+class ReconcileReport:
+    """What a reconciliation found and did."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def share(self) -> Optional[str]: ...
+    @property
+    def apply(self) -> bool: ...
+    @property
+    def grace_seconds(self) -> int: ...
+    @property
+    def verify_content(self) -> bool: ...
+    @property
+    def event(self) -> Optional[int]: ...
+    @property
+    def tier_objects(self) -> int: ...
+    @property
+    def stubs_checked(self) -> int: ...
+    @property
+    def stubs_unchecked(self) -> int: ...
+    @property
+    def targets(self) -> List[_TargetScan]: ...
+    @property
+    def shares(self) -> List[_ShareScan]: ...
+    @property
+    def lost(self) -> List[_LostObject]: ...
+    @property
+    def recovered(self) -> List[_RecoveredObject]: ...
+    @property
+    def orphans(self) -> List[_Orphan]: ...
+    @property
+    def unknown_stubs(self) -> List[_UnknownStub]: ...
+    @property
+    def deleted(self) -> int: ...
+    @property
+    def deleted_bytes(self) -> int: ...
+    @property
+    def errors(self) -> List[str]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """As `alto reconcile --format json` prints it (an orphan's `modified` in microseconds)."""
+
+class Report:
+    """A report on a tenant's files: totals, breakdowns, the largest and oldest files, the
+    what-if of a rule set."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def share(self) -> Optional[str]: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def totals(self) -> _ReportTotals: ...
+    @property
+    def owners_recorded(self) -> bool: ...
+    @property
+    def by_state(self) -> List[_ReportEntry]: ...
+    @property
+    def by_rule(self) -> List[_ReportEntry]: ...
+    @property
+    def by_extension(self) -> List[_ReportEntry]: ...
+    @property
+    def by_owner(self) -> List[_ReportEntry]: ...
+    @property
+    def by_share(self) -> List[_ReportEntry]: ...
+    @property
+    def by_age(self) -> List[_ReportEntry]: ...
+    @property
+    def by_size(self) -> List[_ReportEntry]: ...
+    @property
+    def largest(self) -> List[_ReportFile]: ...
+    @property
+    def oldest(self) -> List[_ReportFile]: ...
+    @property
+    def what_if(self) -> Optional[_WhatIf]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """As `alto report --format json` prints it (`now` as RFC 3339 text, file times in
+        microseconds since the epoch)."""
+    def to_html(self) -> str:
+        """One self-contained HTML page, as `alto report --format html` writes it."""
+    def to_csv(self) -> str:
+        """As `alto report --format csv` writes it."""
 
 class FileIterator(Iterator[File]):
     @property

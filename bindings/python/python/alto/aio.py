@@ -18,7 +18,7 @@ cancels the workers as Ctrl-C does: each finishes the file it is on.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from . import _alto
@@ -113,6 +113,37 @@ class Tenant:
     @property
     def created(self) -> datetime:
         return self.sync.created
+
+    @property
+    def settings(self) -> _alto.TenantSettings:
+        return self.sync.settings
+
+    async def set_settings(self, **settings: Any) -> _alto.TenantSettings:
+        return await self.sync.set_settings_async(**settings)
+
+    async def maintain(self, dry_run: bool = False) -> _alto.MaintainReport:
+        return await self.sync.maintain_async(dry_run)
+
+    async def reconcile(
+        self,
+        share: Optional[str] = None,
+        apply: bool = False,
+        grace: Union[timedelta, float, None] = None,
+        verify_content: bool = False,
+        targets: Optional[List[str]] = None,
+        now: Optional[datetime] = None,
+    ) -> _alto.ReconcileReport:
+        return await self.sync.reconcile_async(share, apply, grace, verify_content, targets, now)
+
+    async def report(
+        self,
+        share: Optional[str] = None,
+        now: Optional[datetime] = None,
+        top: int = 20,
+        rules: Optional[_alto.RuleSet] = None,
+        rules_source: Optional[str] = None,
+    ) -> _alto.Report:
+        return await self.sync.report_async(share, now, top, rules, rules_source)
 
     async def create_share(
         self,

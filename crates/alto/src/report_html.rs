@@ -1,4 +1,4 @@
-//! `alto report --format html`: one self-contained page.
+//! [`report_html`]: a [`Report`] as one self-contained HTML page (`alto report --format html`).
 //!
 //! Charts are inline SVG drawn here (no chart library, no script, no font or stylesheet
 //! fetched: a Content-Security-Policy forbids every load), so the page reads the same offline, in a
@@ -7,9 +7,9 @@
 //! `data-bytes`, `data-stubbed-bytes`, `data-planned-bytes`…) so a test, or a script a user
 //! writes, can compare them with the JSON form.
 
-use crate::fmt;
-use alto::report::{Report, ReportEntry, ReportFile, Tally};
-use alto::time::format_rfc3339;
+use crate::human as fmt;
+use crate::report::{Report, ReportEntry, ReportFile, Tally};
+use crate::time::format_rfc3339;
 use std::fmt::Write as _;
 
 /// Bars drawn per breakdown; the rest are summed in one bar (`data-rest`: how many).
@@ -212,8 +212,9 @@ fn files_table(o: &mut String, list: &str, title: &str, files: &[ReportFile]) {
     o.push_str("</tbody></table></section>");
 }
 
-/// The page.
-pub(crate) fn page(r: &Report) -> String {
+/// The report as one self-contained HTML page with charts (inline SVG; no script, nothing
+/// fetched), as `alto report --format html` writes it.
+pub fn report_html(r: &Report) -> String {
     let mut o = String::with_capacity(64 * 1024);
     let scope = r
         .share
