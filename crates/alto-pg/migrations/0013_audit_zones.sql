@@ -53,9 +53,7 @@ DECLARE
     horizon bigint;
     last_xid bigint := -9223372036854775808;
     last_id bigint := -9223372036854775808;
-    lo record;
     hi record;
-    bounds record;
     found_zone record;
 BEGIN
     skip_xid := after_xid;
@@ -72,27 +70,18 @@ BEGIN
             last_id := hi.hi_id;
         END IF;
         horizon := public.alto_audit_horizon();
-        LOOP
-            SELECT e.writer_xid, e.event_id INTO hi FROM public.audit_event e
-            WHERE e.tenant_id = t AND (e.writer_xid, e.event_id) > (last_xid, last_id)
-              AND e.writer_xid < horizon
-            ORDER BY e.writer_xid, e.event_id OFFSET zone_size - 1 LIMIT 1;
-            EXIT WHEN NOT FOUND;
-            SELECT e.writer_xid, e.event_id INTO lo FROM public.audit_event e
-            WHERE e.tenant_id = t AND (e.writer_xid, e.event_id) > (last_xid, last_id)
-            ORDER BY e.writer_xid, e.event_id LIMIT 1;
-            SELECT min(e.event_utc) AS min_utc, max(e.event_utc) AS max_utc INTO bounds
-            FROM public.audit_event e
-            WHERE e.tenant_id = t AND (e.writer_xid, e.event_id) > (last_xid, last_id)
-              AND (e.writer_xid, e.event_id) <= (hi.writer_xid, hi.event_id);
-            INSERT INTO public.audit_zone
-                (tenant_id, hi_xid, hi_id, lo_xid, lo_id, min_utc, max_utc)
-            VALUES (t, hi.writer_xid, hi.event_id, lo.writer_xid, lo.event_id,
-                    bounds.min_utc, bounds.max_utc)
-            ON CONFLICT DO NOTHING;
-            last_xid := hi.writer_xid;
-            last_id := hi.event_id;
-        END LOOP;
+        -- One ordered pass over the events not in a zone yet: numbered in read order, cut
+        -- into runs of zone_size, each whole run a zone (its first and last positions are the
+        -- least and greatest of the [writer_xid, event_id] arrays, which compare in read order).
+        INSERT INTO public.audit_zone (tenant_id, hi_xid, hi_id, lo_xid, lo_id, min_utc, max_utc)
+        SELECT t, (max(e.p))[1], (max(e.p))[2], (min(e.p))[1], (min(e.p))[2], min(e.u), max(e.u)
+        FROM (SELECT ARRAY[a.writer_xid, a.event_id] AS p, a.event_utc AS u,
+                     (row_number() OVER (ORDER BY a.writer_xid, a.event_id) - 1) / zone_size AS k
+              FROM public.audit_event a
+              WHERE a.tenant_id = t AND (a.writer_xid, a.event_id) > (last_xid, last_id)
+                AND a.writer_xid < horizon) AS e
+        GROUP BY e.k HAVING count(*) = zone_size
+        ON CONFLICT DO NOTHING;
     END IF;
     -- The first zone after the position that may hold a match: read from its first event.
     SELECT z.lo_xid, z.lo_id INTO found_zone FROM public.audit_zone z
