@@ -517,6 +517,13 @@ export interface FileInfo {
   missingSince?: Date
   /** Tier state: `PLANNED`, `STUBBED`, `REHYDRATED`, `DELETED`; absent when never planned. */
   state?: string
+  /**
+   * Why `tenant.reconcile()` found the stubbed file's object lost (`missing`, `size`,
+   * `etag`, `digest`); absent when it is not flagged LOST.
+   */
+  lost?: string
+  /** When it was found lost. */
+  lostAt?: Date
 }
 
 /** Which files `tenant.files()` lists. */

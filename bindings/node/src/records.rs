@@ -118,6 +118,16 @@ pub struct FileInfo {
     /// Tier state: `PLANNED`, `STUBBED`, `REHYDRATED`, `DELETED`; absent when never planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Why `tenant.reconcile()` found the stubbed file's object lost (`missing`, `size`,
+    /// `etag`, `digest`); absent when it is not flagged LOST.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<String>,
+    /// When it was found lost.
+    #[serde(
+        serialize_with = "json::opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lost_at: Option<DateTime<Utc>>,
 }
 
 impl From<alto::FileRecord> for FileInfo {
@@ -139,6 +149,8 @@ impl From<alto::FileRecord> for FileInfo {
             last_seen_scan: f.last_seen_scan,
             missing_since: opt_date(f.missing_since),
             state: f.state.map(|s| s.as_str().to_owned()),
+            lost: f.lost.map(|l| l.reason.as_str().to_owned()),
+            lost_at: opt_date(f.lost.map(|l| l.at)),
         }
     }
 }

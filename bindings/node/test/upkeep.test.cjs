@@ -170,6 +170,10 @@ test('reconcile: the lost object, and orphans kept without apply', async (t) => 
   assert.equal(objects(tier2).length, 3)
   const children = (await collect(tenant.audit({ children: r.event }))).map((e) => e.kind)
   assert.equal(children.filter((k) => k === 'reconcile.orphan').length, 2)
+  // The flag is on the file record too.
+  const flagged = (await collect(tenant.files())).filter((f) => f.lost)
+  assert.deepEqual(flagged.map((f) => [f.path, f.state, f.lost]), [[files['a.mov'], 'STUBBED', 'missing']])
+  assert.ok(flagged[0].lostAt instanceof Date)
 
   // Within the grace period, counted back from now, b's old object is kept too.
   assert.deepEqual([...new Set((await tenant.reconcile()).orphans.map((o) => o.action))], ['kept'])

@@ -36,6 +36,8 @@ pub(crate) struct File {
     accessed_source: String,
     missing_since: Option<Py<PyAny>>,
     state: Option<String>,
+    lost: Option<String>,
+    lost_at: Option<Py<PyAny>>,
 }
 
 impl File {
@@ -46,6 +48,8 @@ impl File {
             missing_since: opt_datetime(py, f.missing_since)?,
             accessed_source: f.accessed_source.as_str().to_owned(),
             state: f.state.map(|s| s.as_str().to_owned()),
+            lost: f.lost.map(|l| l.reason.as_str().to_owned()),
+            lost_at: opt_datetime(py, f.lost.map(|l| l.at))?,
             share: f.share,
             path: f.entry.path,
             path_key: f.path_key,

@@ -191,6 +191,11 @@ def test_reconcile_finds_the_lost_object_and_keeps_orphans_without_apply(tmp_pat
     assert all(isinstance(o["modified"], int) for o in r.to_dict()["orphans"])  # the JSON's microseconds
     kinds = [e.kind for e in tenant.audit(children=r.event)]
     assert kinds.count("reconcile.lost") == 1 and kinds.count("reconcile.orphan") == 2
+    # The flag is on the file record too.
+    flagged = {f.path: (f.state, f.lost) for f in tenant.files() if f.lost}
+    assert flagged == {str(files["a.mov"]): ("STUBBED", "missing")}
+    [a] = [f for f in tenant.files() if f.path == str(files["a.mov"])]
+    assert isinstance(a.lost_at, datetime) and a.lost_at.tzinfo is not None
 
     # Within the grace period (counted back from now), b's old object is kept too.
     recent = tenant.reconcile()

@@ -95,7 +95,7 @@ pub(crate) async fn audit(
     });
     let take = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
     let (page, page_binds) = page_sql(query, Horizon::Below);
-    let (beyond, beyond_binds) = page_sql(query, Horizon::AtOrAbove);
+    let (beyond, beyond_binds) = page_sql(query, Horizon::Any);
     let mut waited = std::time::Duration::ZERO;
     let rows = loop {
         let mut tx = store.begin(tenant).await?;
@@ -206,8 +206,11 @@ fn bind<'q>(
 enum Horizon {
     /// Events every reader may pass: their transactions and all before them have ended.
     Below,
-    /// Committed events of transactions at or above it (one is enough: is anything waiting?).
-    AtOrAbove,
+    /// Any committed event, whichever side (one is enough: is anything waiting?). Not "at or
+    /// above the horizon": the horizon is read again by each statement, and one that rose
+    /// between the page and this question (a transaction of another database that ended in
+    /// between, counted by the page and not by this) would hide an event from both.
+    Any,
 }
 
 /// A value bound to a filter's placeholder.
@@ -230,14 +233,11 @@ fn page_sql(query: &AuditQuery, horizon: Horizon) -> (String, Vec<Bind>) {
     };
     let mut sql = String::from(
         "SELECT event_id, event_utc, kind, subject, detail, parent_event_id, writer_xid, actor \
-         FROM audit_event WHERE tenant_id = $T AND (writer_xid, event_id) > ($C, $I) \
-         AND writer_xid ",
+         FROM audit_event WHERE tenant_id = $T AND (writer_xid, event_id) > ($C, $I)",
     );
-    sql.push_str(match horizon {
-        Horizon::Below => "<",
-        Horizon::AtOrAbove => ">=",
-    });
-    sql.push_str(" (SELECT alto_audit_horizon())");
+    if horizon == Horizon::Below {
+        sql.push_str(" AND writer_xid < (SELECT alto_audit_horizon())");
+    }
     if !query.kinds.is_empty() {
         // Exact kinds are one `= ANY`, which the kind index serves in read order when there
         // is one; each family `f.*` is a `starts_with`.

@@ -168,6 +168,12 @@ async fn bound_login_works_for_its_tenant_alone() {
     let files = store.files(a.id, &Default::default()).await.unwrap().items;
     assert_eq!(files.len(), 1);
     assert!(store.audit(a.id, None, 10).await.unwrap().items.len() >= 2);
+    // A time window (which makes the trail's zones through an owner function) as well.
+    let window = alto_core::types::AuditQuery {
+        since: Some(0),
+        ..Default::default()
+    };
+    assert!(store.audit_query(a.id, &window).await.unwrap().items.len() >= 2);
     // A report (two connections sharing one exported snapshot) sees its own tenant's file.
     let q = alto_core::report::ReportQuery::at(0);
     let report = store.report_aggregates(a.id, &q).await.unwrap();
@@ -195,6 +201,7 @@ async fn bound_login_works_for_its_tenant_alone() {
     };
     denied(store.files(b.id, &Default::default()).await.unwrap_err());
     denied(store.audit(b.id, None, 10).await.unwrap_err());
+    denied(store.audit_query(b.id, &window).await.unwrap_err());
     denied(store.report_aggregates(b.id, &q).await.unwrap_err());
     denied(store.shares(b.id).await.unwrap_err());
     denied(
