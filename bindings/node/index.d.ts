@@ -808,6 +808,8 @@ export interface PruneCounts {
   jobs: number
   /** Feed bookkeeping rows. */
   feedEvents: number
+  /** Snapshot rows of scans past `historyScans`. */
+  snapshotRows: number
 }
 
 /**

@@ -71,6 +71,8 @@ pub struct PruneCounts {
     pub jobs: i64,
     /// Feed bookkeeping rows.
     pub feed_events: i64,
+    /// Snapshot rows of scans past `historyScans`.
+    pub snapshot_rows: i64,
 }
 
 /// What `tenant.maintain()` did (or, dry, would do).
@@ -102,6 +104,7 @@ impl From<alto::maintain::MaintainReport> for MaintainReport {
                 deleted: count(r.pruned.deleted),
                 jobs: count(r.pruned.jobs),
                 feed_events: count(r.pruned.feed_events),
+                snapshot_rows: count(r.pruned.snapshot_rows),
             },
             event: r.event,
         }

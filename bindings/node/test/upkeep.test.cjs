@@ -114,7 +114,7 @@ test('maintain: a dry run counts, a real one expires the PLANNED objects', async
     [dry.tenant, dry.dryRun, dry.plannedExpired, dry.plannedSkipped, dry.event],
     ['acme', true, 2, 0, undefined],
   )
-  assert.deepEqual(Object.keys(dry.pruned).sort(), ['deleted', 'feedEvents', 'jobs', 'rehydrated'])
+  assert.deepEqual(Object.keys(dry.pruned).sort(), ['deleted', 'feedEvents', 'jobs', 'rehydrated', 'snapshotRows'])
   assert.equal((await planned()).length, 2, 'a dry run changes nothing')
 
   const real = await tenant.maintain()

@@ -172,7 +172,8 @@ impl MaintainReport {
     fn planned_skipped(&self) -> u64 {
         self.report.planned_skipped
     }
-    /// What the store removed: `{"rehydrated", "deleted", "jobs", "feed_events"}`.
+    /// What the store removed: `{"rehydrated", "deleted", "jobs", "feed_events",
+    /// "snapshot_rows"}`.
     #[getter]
     fn pruned(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         to_py(py, &self.report.pruned)
@@ -190,7 +191,7 @@ impl MaintainReport {
         let p = &self.report.pruned;
         format!(
             "MaintainReport(dry_run={}, planned_expired={}, planned_skipped={}, pruned=(rehydrated={}, \
-             deleted={}, jobs={}, feed_events={}), event={:?})",
+             deleted={}, jobs={}, feed_events={}, snapshot_rows={}), event={:?})",
             if self.report.dry_run { "True" } else { "False" },
             self.report.planned_expired,
             self.report.planned_skipped,
@@ -198,6 +199,7 @@ impl MaintainReport {
             p.deleted,
             p.jobs,
             p.feed_events,
+            p.snapshot_rows,
             self.report.event
         )
     }

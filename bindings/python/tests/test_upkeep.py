@@ -125,7 +125,7 @@ def test_maintain_expires_plans_after_a_dry_run(tmp_path, shelf):
     dry = tenant.maintain(dry_run=True)
     assert isinstance(dry, alto.MaintainReport)
     assert (dry.tenant, dry.dry_run, dry.planned_expired, dry.event) == ("acme", True, 2, None)
-    assert set(dry.pruned) == {"rehydrated", "deleted", "jobs", "feed_events"}
+    assert set(dry.pruned) == {"rehydrated", "deleted", "jobs", "feed_events", "snapshot_rows"}
     assert sorted(f.path for f in tenant.files(state="PLANNED")) == planned, "a dry run changes nothing"
 
     real = tenant.maintain()

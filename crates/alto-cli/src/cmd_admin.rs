@@ -158,7 +158,8 @@ pub(crate) fn maintain(args: MaintainArgs, quiet: bool) -> CmdResult {
                 let verb = if r.dry_run { "would expire" } else { "expired" };
                 println!(
                     "{}: {verb} {} plans ({} changed meanwhile, left); removed {} rehydrated and {} \
-                     deleted records, {} finished jobs, {} feed bookkeeping rows{}",
+                     deleted records, {} finished jobs, {} feed bookkeeping rows, {} snapshot rows \
+                     of old scans{}",
                     r.tenant,
                     r.planned_expired,
                     r.planned_skipped,
@@ -166,6 +167,7 @@ pub(crate) fn maintain(args: MaintainArgs, quiet: bool) -> CmdResult {
                     r.pruned.deleted,
                     r.pruned.jobs,
                     r.pruned.feed_events,
+                    r.pruned.snapshot_rows,
                     if r.dry_run { " (dry run: nothing changed)" } else { "" }
                 );
             }

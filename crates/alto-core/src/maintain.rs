@@ -10,7 +10,9 @@
 //! - No user file and no STUBBED record is touched; nothing at all with `dry_run`, which counts.
 //! - A sweep that is not dry writes one `maintain.sweep` audit event with its counts.
 //!
-//! Snapshot history is trimmed to `history_scans` at the end of each scan, by the stores.
+//! - Snapshot history (with `keep_history`) is trimmed to each share's newest `history_scans`
+//!   scans: the stores do it as each scan finishes, and the sweep applies a setting lowered
+//!   since.
 //!
 //! [`Tiering::prune`]: crate::store::tiering::Tiering::prune
 
@@ -55,6 +57,7 @@ pub fn prune_request(tenant: &Tenant, now: Micros, dry_run: bool) -> PruneReques
         deleted_before: days(s.deleted_retention_days),
         jobs_before: days(s.job_retention_days),
         feed_before: Some(now - i64::from(s.feed_staging_hours) * HOUR),
+        history_scans: s.history_scans.filter(|_| s.keep_history),
         dry_run,
     }
 }
@@ -128,11 +131,13 @@ pub async fn maintain(
                         "deleted_pruned": report.pruned.deleted,
                         "jobs_pruned": report.pruned.jobs,
                         "feed_events_pruned": report.pruned.feed_events,
+                        "snapshot_rows_pruned": report.pruned.snapshot_rows,
                         "planned_retention_days": tenant.settings.planned_retention_days,
                         "rehydrated_retention_days": tenant.settings.rehydrated_retention_days,
                         "deleted_retention_days": tenant.settings.deleted_retention_days,
                         "job_retention_days": tenant.settings.job_retention_days,
                         "feed_staging_hours": tenant.settings.feed_staging_hours,
+                        "history_scans": tenant.settings.history_scans,
                     }),
                     parent: None,
                 },

@@ -49,7 +49,92 @@ pub async fn run_all(store: &dyn Store) {
     audit_trail(store).await;
     long_paths(store).await;
     retention(store).await;
+    history_sweep(store).await;
     reports(store).await;
+}
+
+/// A retention sweep trims snapshot history to a `history_scans` lowered after the scans (each
+/// scan trims it as it finishes too); without history kept there is nothing to trim.
+pub async fn history_sweep(store: &dyn Store) {
+    use crate::maintain::maintain;
+    let t = store
+        .create_tenant(
+            &unique_name("history"),
+            &TenantSettings {
+                keep_history: true,
+                history_scans: None,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for share in ["one", "two"] {
+        store
+            .ensure_share(t.id, &ShareSpec::new(share, ShareKind::Posix))
+            .await
+            .unwrap();
+        // Three full scans, each changing both files: two snapshot rows a scan.
+        for n in 1..=3u64 {
+            ingest_scan(
+                store,
+                t.id,
+                share,
+                ScanKind::Full,
+                &[("0", vec![entry("/a", n, None), entry("/b", 10 * n, None)])],
+            )
+            .await;
+        }
+    }
+    let now = crate::time::now_micros();
+    let all = maintain(store, &t, now, true).await.unwrap();
+    assert_eq!(all.pruned.snapshot_rows, 0, "history_scans unset keeps all");
+    let t = store
+        .set_tenant_settings(
+            t.id,
+            &TenantSettings {
+                history_scans: Some(1),
+                ..t.settings.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let dry = maintain(store, &t, now, true).await.unwrap();
+    // Two older scans of two shares, two rows each.
+    assert_eq!(dry.pruned.snapshot_rows, 8, "{dry:?}");
+    let done = maintain(store, &t, now, false).await.unwrap();
+    assert_eq!(done.pruned.snapshot_rows, 8, "{done:?}");
+    let again = maintain(store, &t, now, false).await.unwrap();
+    assert_eq!(again.pruned.snapshot_rows, 0, "nothing left to trim");
+    // The current records are untouched.
+    let files = all_files(store, t.id, FileQuery::default()).await;
+    let mut sizes: Vec<(String, String, u64)> = files
+        .into_iter()
+        .map(|f| (f.share, f.path_key, f.entry.size))
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        [
+            ("one".into(), "/a".into(), 3),
+            ("one".into(), "/b".into(), 30),
+            ("two".into(), "/a".into(), 3),
+            ("two".into(), "/b".into(), 30)
+        ]
+    );
+    // Without history kept, a sweep has no snapshots to count.
+    let plain = store
+        .set_tenant_settings(
+            t.id,
+            &TenantSettings {
+                keep_history: false,
+                history_scans: Some(0),
+                ..t.settings.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let none = maintain(store, &plain, now, true).await.unwrap();
+    assert_eq!(none.pruned.snapshot_rows, 0);
 }
 
 /// A tenant name no other run uses.
@@ -1905,6 +1990,30 @@ pub async fn tier_objects_and_lost_flags(store: &dyn Store) {
     assert_eq!(
         store.tier_object(t.id, &s.name, "/s/a").await.unwrap(),
         flagged
+    );
+    // The file records carry the flag: one by one and in listings.
+    assert_eq!(
+        store
+            .tiering()
+            .file(t.id, &s.name, "/s/a")
+            .await
+            .unwrap()
+            .lost,
+        Some(lost)
+    );
+    let listed: Vec<(String, Option<Lost>)> = all_files(store, t.id, FileQuery::default())
+        .await
+        .into_iter()
+        .filter(|f| f.state.is_some())
+        .map(|f| (f.path_key, f.lost))
+        .collect();
+    assert!(
+        listed.contains(&("/s/a".to_string(), Some(lost))),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().filter(|(_, l)| l.is_some()).count() == 1,
+        "{listed:?}"
     );
     let cleared = store
         .mark_lost(

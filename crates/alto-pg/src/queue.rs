@@ -716,6 +716,12 @@ const PRUNE_OBJECTS_WHERE: &str = "FROM tier_object WHERE tenant_id = $1 AND ( \
      OR (state = 'DELETED' AND coalesce(acted_utc, planned_utc) < $3))";
 
 /// Finished jobs that finished before `$2` and hold no file.
+/// Snapshot rows of the scans past each share's newest `$2`.
+const PRUNE_HISTORY_WHERE: &str = "FROM file WHERE tenant_id = $1 AND scan_id IN \
+     (SELECT scan_id FROM (SELECT scan_id, row_number() OVER \
+         (PARTITION BY share_id ORDER BY scan_id DESC) AS n FROM scan WHERE tenant_id = $1) s \
+      WHERE n > $2)";
+
 const PRUNE_JOBS_WHERE: &str = "FROM tier_job j WHERE j.tenant_id = $1 \
      AND j.state IN ('done', 'failed', 'cancelled') AND j.finished_utc < $2 \
      AND NOT EXISTS (SELECT 1 FROM tier_object o WHERE o.tenant_id = $1 \
@@ -798,6 +804,20 @@ pub(crate) async fn prune(
                 .map_err(db_err)?;
             counts.feed_events += n as u64;
         }
+    }
+    if let Some(keep) = req.history_scans {
+        let sql = if dry {
+            format!("SELECT count(*) {PRUNE_HISTORY_WHERE}")
+        } else {
+            format!("WITH d AS (DELETE {PRUNE_HISTORY_WHERE} RETURNING 1) SELECT count(*) FROM d")
+        };
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(i64::from(keep))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        counts.snapshot_rows = n as u64;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(counts)

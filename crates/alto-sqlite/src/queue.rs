@@ -86,6 +86,12 @@ const PRUNE_OBJECTS_WHERE: &str = "FROM tier_object WHERE tenant_id = ?1 AND ( \
      OR (state = 'DELETED' AND ?3 IS NOT NULL AND coalesce(acted_utc, planned_utc) < ?3))";
 
 /// Finished jobs that finished before `?2` and hold no file.
+/// Snapshot rows of the scans past each share's newest `?2`.
+const PRUNE_HISTORY_WHERE: &str = "FROM file WHERE tenant_id = ?1 AND scan_id IN \
+     (SELECT scan_id FROM (SELECT scan_id, row_number() OVER \
+         (PARTITION BY share_id ORDER BY scan_id DESC) AS n FROM scan WHERE tenant_id = ?1) \
+      WHERE n > ?2)";
+
 const PRUNE_JOBS_WHERE: &str = "FROM tier_job WHERE tenant_id = ?1 \
      AND state IN ('done', 'failed', 'cancelled') AND finished_utc < ?2 \
      AND NOT EXISTS (SELECT 1 FROM tier_object AS o WHERE o.tenant_id = ?1 \
@@ -769,8 +775,24 @@ impl Tiering for SqliteStore {
                 .await
                 .map_err(db)? as u64;
         }
+        if let Some(keep) = req.history_scans {
+            counts.snapshot_rows = count(format!("SELECT count(*) {PRUNE_HISTORY_WHERE}"))
+                .bind(tenant.0)
+                .bind(i64::from(keep))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)? as u64;
+        }
         if req.dry_run {
             return Ok(counts);
+        }
+        if let Some(keep) = req.history_scans {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {PRUNE_HISTORY_WHERE}")))
+                .bind(tenant.0)
+                .bind(i64::from(keep))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_in("cannot prune old snapshots"))?;
         }
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {PRUNE_OBJECTS_WHERE}")))
             .bind(tenant.0)

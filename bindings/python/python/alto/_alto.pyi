@@ -45,6 +45,7 @@ class _PruneCounts(TypedDict):
     deleted: int
     jobs: int
     feed_events: int
+    snapshot_rows: int
 
 class _TargetScan(TypedDict):
     root: str

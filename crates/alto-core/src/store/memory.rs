@@ -1101,7 +1101,28 @@ impl Tiering for MemoryStore {
             .map(|(k, _)| k.clone())
             .collect();
         counts.feed_events = feed.len() as u64;
+        // Scans past each share's newest `history_scans`, and their snapshot rows.
+        let mut old_scans = HashSet::new();
+        if let Some(keep) = req.history_scans {
+            let mut by_share: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+            for (t, s, _) in &g.scans {
+                if *t == tenant {
+                    by_share.entry(&s.share).or_default().push(s.id);
+                }
+            }
+            for mut ids in by_share.into_values() {
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                old_scans.extend(ids.into_iter().skip(keep as usize));
+            }
+        }
+        counts.snapshot_rows = g
+            .snapshots
+            .iter()
+            .filter(|(t, scan, _)| *t == tenant && old_scans.contains(scan))
+            .count() as u64;
         if !req.dry_run {
+            g.snapshots
+                .retain(|(t, scan, _)| !(*t == tenant && old_scans.contains(scan)));
             for k in gone {
                 g.objects.remove(&k);
                 g.job_of.remove(&k);

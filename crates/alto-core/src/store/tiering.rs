@@ -155,6 +155,10 @@ pub struct PruneRequest {
     pub jobs_before: Option<Micros>,
     /// Feed bookkeeping (applied event ids, staged events) recorded before this time.
     pub feed_before: Option<Micros>,
+    /// Snapshot history: keep the snapshots of each share's newest this many scans and remove
+    /// the older ones (`None`: keep all). Scans trim it as they finish too; a sweep applies a
+    /// setting lowered since.
+    pub history_scans: Option<u32>,
     /// Count what would go; remove nothing.
     pub dry_run: bool,
 }
@@ -171,6 +175,8 @@ pub struct PruneCounts {
     pub jobs: u64,
     /// Feed bookkeeping rows.
     pub feed_events: u64,
+    /// Snapshot rows of scans past `history_scans`.
+    pub snapshot_rows: u64,
 }
 
 /// Committed plans and the job queue. See the module docs.
