@@ -596,6 +596,7 @@ pub async fn missing_keeps_the_scan_that_saw_it(store: &dyn Store) {
     let feeds = store.feeds();
     let now = 2_000_000_000_000_000;
     let batch = EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events: vec![AccessEvent {
             id: "n/s/0".into(),
@@ -3339,6 +3340,7 @@ pub async fn feeds_apply(store: &dyn Store) {
             user: None,
         };
     let batch = EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events: vec![
             ev("n/s/0", now - 100, FeedAction::FileRead, "/P/a.mov", None),
@@ -3494,6 +3496,7 @@ pub async fn feeds_apply(store: &dyn Store) {
     .await
     .unwrap();
     let warm = EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events: vec![
             ev("n/s/8", now + 5, FeedAction::FileRead, "/P/a.mov", None),
@@ -3528,8 +3531,21 @@ pub async fn feeds_apply(store: &dyn Store) {
         a_obj.version, 1,
         "warming counts, it does not change state or version"
     );
-    // A delete of a stubbed file marks its object DELETED.
+    // A delete of a stubbed file marks its object DELETED, its event under the batch's.
+    let batch_event = store
+        .append_audit(
+            t.id,
+            &NewAuditEvent {
+                kind: "feed.batch".into(),
+                subject: "fs".into(),
+                detail: serde_json::json!({}),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
     let del = EventBatch {
+        parent: Some(batch_event.id),
         feed: "lucid".into(),
         events: vec![ev(
             "n/s/10",
@@ -3541,6 +3557,15 @@ pub async fn feeds_apply(store: &dyn Store) {
         cursors: vec![],
         now: now + 10,
     };
+    // A parent the tenant does not have is refused, and nothing is applied.
+    let stray = EventBatch {
+        parent: Some(i64::MAX),
+        ..del.clone()
+    };
+    assert_eq!(
+        f.apply_events(t.id, "fs", &stray).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     f.apply_events(t.id, "fs", &del).await.unwrap();
     assert_eq!(
         store
@@ -3549,6 +3574,24 @@ pub async fn feeds_apply(store: &dyn Store) {
             .unwrap()
             .state,
         TierState::Deleted
+    );
+    let children = store
+        .audit_query(
+            t.id,
+            &AuditQuery {
+                parent: Some(batch_event.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        children
+            .iter()
+            .map(|e| (e.kind.as_str(), e.subject.as_str()))
+            .collect::<Vec<_>>(),
+        [("tier.delete", "/Volumes/fs/P/d.mov")]
     );
 
     // Another tenant's share of the same name sees none of it.
@@ -3677,6 +3720,7 @@ pub async fn feed_moves_keep_target_roots(store: &dyn Store) {
         user: None,
     };
     let batch = |events: Vec<AccessEvent>, now: i64| EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events,
         cursors: vec![],
@@ -3912,6 +3956,7 @@ pub async fn long_paths(store: &dyn Store) {
         user: None,
     };
     let batch = EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events: vec![
             ev("n/s/0", FeedAction::FileRead, &a, None),
@@ -4048,6 +4093,7 @@ pub async fn retention(store: &dyn Store) {
         .unwrap();
     // Feed bookkeeping, applied at t0.
     let batch = EventBatch {
+        parent: None,
         feed: "lucid".into(),
         events: vec![AccessEvent {
             id: "n/s/1".into(),

@@ -152,10 +152,14 @@ const UPDATE_OBJECTS: &str = "UPDATE tier_object o SET state = d.state, \
          $7::int8[], $8::text[]) AS d(tier_id, state, dv, acted, last, n, uri) \
      WHERE o.tenant_id = $1 AND o.tier_id = d.tier_id";
 
-const AUDIT_DELETES: &str = "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail) \
+/// The DELETED transitions' events, under the batch's event (`$5`, checked to exist first).
+const AUDIT_DELETES: &str = "INSERT INTO audit_event (tenant_id, event_utc, kind, subject, detail, \
+         parent_event_id, parent_event_date) \
      SELECT $1, d.at, 'tier.delete', d.key, \
-         jsonb_build_object('share', $2::text, 'from', 'STUBBED', 'to', 'DELETED') \
+         jsonb_build_object('share', $2::text, 'from', 'STUBBED', 'to', 'DELETED'), \
+         p.event_id, p.event_date \
      FROM unnest($3::timestamptz[], $4::text[]) WITH ORDINALITY AS d(at, key, ord) \
+     LEFT JOIN audit_event p ON p.tenant_id = $1 AND p.event_id = $5 \
      ORDER BY d.ord";
 
 const QUEUE_UNKNOWN: &str = "INSERT INTO feed_unknown_event (tenant_id, share_id, event_id, \
@@ -408,6 +412,20 @@ pub(crate) async fn apply_events(
     .await
     .map_err(db_err)?
     .ok_or_else(|| Error::not_found(format!("tenant {tenant} does not exist")))?;
+    if let Some(p) = batch.parent {
+        let found: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM audit_event WHERE tenant_id = $1 AND event_id = $2")
+                .bind(tenant.0)
+                .bind(p)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if found.is_none() {
+            return Err(Error::not_found(format!(
+                "parent audit event {p} does not exist"
+            )));
+        }
+    }
     let Json(settings): Json<TenantSettings> = row.try_get(0).map_err(db_err)?;
     let sid: i64 = row
         .try_get::<Option<i64>, _>(1)
@@ -844,6 +862,7 @@ pub(crate) async fn apply_events(
                     .map(|(_, k)| keys[*k].key.as_str())
                     .collect::<Vec<_>>(),
             )
+            .bind(batch.parent)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -200,6 +200,7 @@ fn random_batches(seed: u64) -> Vec<EventBatch> {
         }
         sent.extend(events.iter().cloned());
         batches.push(EventBatch {
+            parent: None,
             feed: "lucid".into(),
             events,
             cursors: vec![(

@@ -59,6 +59,7 @@ async fn fill(store: &PgStore, t: TenantId) {
     let out = store.tiering().commit_plan(t, &plan).await.unwrap();
     assert_eq!(out.planned, 1);
     let batch = EventBatch {
+        parent: None,
         feed: "batch".into(),
         events: vec![AccessEvent {
             id: "b1/0".into(),

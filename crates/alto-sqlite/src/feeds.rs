@@ -20,7 +20,7 @@
 
 use crate::error::{corrupt, db, db_in};
 use crate::tenants::{settings, share};
-use crate::tier::{decode_object, object_in, transition_in};
+use crate::tier::{decode_object, object_in, transition_under};
 use crate::{SqliteStore, batch, codec, sql};
 use alto_core::feed::lucid::{Cursor, Cursors};
 use alto_core::feed::{AccessEvent, FeedAction};
@@ -328,6 +328,8 @@ struct Apply<'a> {
     share: &'a Share,
     policy: UnknownPathPolicy,
     now: Micros,
+    /// The audit event the batch's DELETED transitions go under (its `feed.batch`).
+    parent: Option<i64>,
     out: ApplyOutcome,
     /// Keys as stored now, counting the unwritten changes below.
     cache: HashMap<String, Entry>,
@@ -693,7 +695,7 @@ impl Apply<'_> {
                     plan: None,
                     at,
                 };
-                transition_in(self.conn, self.tenant, &req).await?;
+                transition_under(self.conn, self.tenant, &req, self.parent).await?;
             }
         }
         Ok(())
@@ -741,6 +743,21 @@ impl Feeds for SqliteStore {
         let mut tx = self.write().await?;
         let policy = settings(&mut tx, tenant).await?.unknown_paths;
         let sh = share(&mut tx, tenant, share_name).await?;
+        if let Some(p) = batch.parent {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM audit_event WHERE tenant_id = ?1 AND event_id = ?2",
+            )
+            .bind(tenant.0)
+            .bind(p)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            if found.is_none() {
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
+            }
+        }
         let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
@@ -765,6 +782,7 @@ impl Feeds for SqliteStore {
             share: &sh,
             policy,
             now: batch.now,
+            parent: batch.parent,
             out: ApplyOutcome::default(),
             cache: HashMap::with_capacity(keys.len()),
             files: HashMap::new(),

@@ -536,6 +536,7 @@ async fn next_op(
                 })
                 .collect();
             Op::Apply(EventBatch {
+                parent: None,
                 feed: "lucid".into(),
                 events,
                 cursors,

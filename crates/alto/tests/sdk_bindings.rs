@@ -161,6 +161,23 @@ async fn a_batch_as_text_is_applied_and_its_bad_updates_counted() {
         f[0].entry.accessed,
         Some(alto::time::parse_timestamp("2025-06-15T00:00:00Z").unwrap())
     );
+    // The trail: `feed.batch` (what came in), its outcome under it (counts and lag).
+    let batches = drain(t.audit_query(AuditQuery {
+        kinds: vec!["feed.batch".into()],
+        ..AuditQuery::default()
+    }))
+    .await;
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].detail["events"], 1, "{:?}", batches[0].detail);
+    let under = drain(t.audit_query(AuditQuery {
+        parent: Some(batches[0].id),
+        ..AuditQuery::default()
+    }))
+    .await;
+    assert_eq!(under.len(), 1, "{under:?}");
+    assert_eq!(under[0].kind, "feed.applied");
+    assert_eq!(under[0].detail["applied"], 1);
+    assert!(under[0].detail["lag_secs"].as_f64().is_some());
     let err = t
         .apply_batch("media", "{}", "test", &FeedRequest::default())
         .await

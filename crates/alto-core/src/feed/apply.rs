@@ -127,7 +127,9 @@ pub async fn apply_events(
         read: events.len() as u64,
         ..Default::default()
     };
+    let parent = batch_event(store, tenant, share, feed, events.len()).await?;
     let batch = EventBatch {
+        parent: Some(parent),
         feed: feed.to_owned(),
         events,
         cursors: Vec::new(),
@@ -135,7 +137,7 @@ pub async fn apply_events(
     };
     let out = feeds(store)?.apply_events(tenant.id, share, &batch).await?;
     report.add(&out, opts.now);
-    let parent = batch_event(store, tenant, share, feed, batch.events.len(), &out, opts).await?;
+    applied_event(store, tenant, share, parent, &out, opts).await?;
     after_batch(store, tenant, &out, opts, parent, &mut report).await?;
     Ok(report)
 }
@@ -239,6 +241,7 @@ pub async fn follow_lucid(
             saved[i] = *c;
         }
         let mut batch = EventBatch {
+            parent: None,
             feed: "lucid".into(),
             events,
             cursors: moved,
@@ -263,41 +266,63 @@ async fn flush(
     opts: &FeedOptions,
     report: &mut FeedReport,
 ) -> Result<()> {
+    let parent = batch_event(store, tenant, share, &pending.feed, pending.events.len()).await?;
+    pending.parent = Some(parent);
     let out = feeds(store)?
         .apply_events(tenant.id, share, pending)
         .await?;
-    let read = pending.events.len();
     pending.events.clear();
     pending.cursors.clear();
     report.add(&out, opts.now);
-    let parent = batch_event(store, tenant, share, &pending.feed, read, &out, opts).await?;
+    applied_event(store, tenant, share, parent, &out, opts).await?;
     after_batch(store, tenant, &out, opts, parent, report).await
 }
 
-/// The trail's `feed.batch` event for an applied batch: its counts and lag (how far behind the
-/// newest applied event is). The stub-access alerts it causes are its children.
+/// The trail's `feed.batch` event, written before the batch is applied: the parent of what the
+/// batch does (the DELETED transitions the store writes, the outcome, the stub-access alerts).
+/// A batch whose application fails keeps its `feed.batch` event with no outcome under it.
 async fn batch_event(
     store: &dyn Store,
     tenant: &Tenant,
     share: &str,
     feed: &str,
-    read: usize,
-    out: &ApplyOutcome,
-    opts: &FeedOptions,
+    events: usize,
 ) -> Result<i64> {
-    let lag = out
-        .newest
-        .map(|n| (opts.now - n) as f64 / MICROS_PER_SEC as f64);
-    crate::telemetry::feed_batch(out, lag);
     let e = store
         .append_audit(
             tenant.id,
             &NewAuditEvent {
                 kind: "feed.batch".into(),
                 subject: share.to_owned(),
+                detail: serde_json::json!({"feed": feed, "events": events}),
+                parent: None,
+            },
+        )
+        .await?;
+    Ok(e.id)
+}
+
+/// The batch's `feed.applied` event, under its `feed.batch`: the counts by outcome and the lag
+/// (how far behind the newest applied event is).
+async fn applied_event(
+    store: &dyn Store,
+    tenant: &Tenant,
+    share: &str,
+    batch: i64,
+    out: &ApplyOutcome,
+    opts: &FeedOptions,
+) -> Result<()> {
+    let lag = out
+        .newest
+        .map(|n| (opts.now - n) as f64 / MICROS_PER_SEC as f64);
+    crate::telemetry::feed_batch(out, lag);
+    store
+        .append_audit(
+            tenant.id,
+            &NewAuditEvent {
+                kind: "feed.applied".into(),
+                subject: share.to_owned(),
                 detail: serde_json::json!({
-                    "feed": feed,
-                    "events": read,
                     "applied": out.applied,
                     "duplicate": out.duplicate,
                     "skewed": out.skewed,
@@ -308,11 +333,11 @@ async fn batch_event(
                     "deleted": out.deleted,
                     "lag_secs": lag,
                 }),
-                parent: None,
+                parent: Some(batch),
             },
         )
         .await?;
-    Ok(e.id)
+    Ok(())
 }
 
 /// Re-evaluate accessed PLANNED files; report accessed STUBBED ones by policy.

@@ -27,6 +27,9 @@ pub struct EventBatch {
     pub cursors: Vec<((String, String), Cursor)>,
     /// The application time (clock-skew reference and `atime_updated`).
     pub now: Micros,
+    /// The audit event the batch's lifecycle events (a delete's `tier.delete`) are written
+    /// under: the feed's `feed.batch` event. `None` writes them without a parent.
+    pub parent: Option<i64>,
 }
 
 /// A PLANNED or STUBBED file that an access touched (to re-evaluate or alert on).

@@ -1327,6 +1327,13 @@ impl Feeds for MemoryStore {
         let mut g = self.lock();
         let policy = g.tenant(tenant)?.settings.unknown_paths;
         let share = g.share(tenant, share_name)?.clone();
+        if let Some(p) = batch.parent {
+            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
+                return Err(Error::not_found(format!(
+                    "parent audit event {p} does not exist"
+                )));
+            }
+        }
         let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         let mut out = ApplyOutcome::default();
@@ -1451,7 +1458,10 @@ impl Feeds for MemoryStore {
                                 plan: None,
                                 at: ev.at,
                             };
-                            g.transition(tenant, &req)?;
+                            g.parent = batch.parent;
+                            let done = g.transition(tenant, &req);
+                            g.parent = None;
+                            done?;
                         }
                     }
                     out.deleted += 1;
