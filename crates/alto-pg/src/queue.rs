@@ -775,28 +775,19 @@ pub(crate) async fn prune(
         counts.deleted = rows.len() as u64 - counts.rehydrated;
     }
     if let Some(before) = req.jobs_before {
-        let sql = if dry {
-            format!("SELECT count(*) {PRUNE_JOBS_WHERE}")
-        } else {
-            format!("WITH d AS (DELETE {PRUNE_JOBS_WHERE} RETURNING 1) SELECT count(*) FROM d")
-        };
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.0)
-            .bind(PgTime(before))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count_or_delete(dry, PRUNE_JOBS_WHERE)))
+                .bind(tenant.0)
+                .bind(PgTime(before))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
         counts.jobs = n as u64;
     }
     if let Some(before) = req.feed_before {
         for (table, column) in PRUNE_FEED {
             let cond = format!("FROM {table} WHERE tenant_id = $1 AND {column} < $2");
-            let sql = if dry {
-                format!("SELECT count(*) {cond}")
-            } else {
-                format!("WITH d AS (DELETE {cond} RETURNING 1) SELECT count(*) FROM d")
-            };
-            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_or_delete(dry, &cond)))
                 .bind(tenant.0)
                 .bind(PgTime(before))
                 .fetch_one(&mut *tx)
@@ -806,21 +797,29 @@ pub(crate) async fn prune(
         }
     }
     if let Some(keep) = req.history_scans {
-        let sql = if dry {
-            format!("SELECT count(*) {PRUNE_HISTORY_WHERE}")
-        } else {
-            format!("WITH d AS (DELETE {PRUNE_HISTORY_WHERE} RETURNING 1) SELECT count(*) FROM d")
-        };
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.0)
-            .bind(i64::from(keep))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_or_delete(
+            dry,
+            PRUNE_HISTORY_WHERE,
+        )))
+        .bind(tenant.0)
+        .bind(i64::from(keep))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
         counts.snapshot_rows = n as u64;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(counts)
+}
+
+/// The statement that counts the rows of `cond` (`FROM … WHERE …`), or, not `dry`, deletes them
+/// and counts what it deleted.
+fn count_or_delete(dry: bool, cond: &str) -> String {
+    if dry {
+        format!("SELECT count(*) {cond}")
+    } else {
+        format!("WITH d AS (DELETE {cond} RETURNING 1) SELECT count(*) FROM d")
+    }
 }
 
 pub(crate) async fn job_objects(
