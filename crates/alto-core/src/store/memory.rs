@@ -57,6 +57,16 @@ impl Inner {
             .ok_or_else(|| Error::not_found(format!("tenant {id} does not exist")))
     }
 
+    /// `NotFound` unless `parent`, when given, is an audit event of `tenant`.
+    fn check_parent(&self, tenant: TenantId, parent: Option<i64>) -> Result<()> {
+        match parent {
+            Some(p) if !self.audit.iter().any(|(t, e)| *t == tenant && e.id == p) => Err(
+                Error::not_found(format!("parent audit event {p} does not exist")),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn share(&self, tenant: TenantId, name: &str) -> Result<&Share> {
         self.shares
             .iter()
@@ -637,13 +647,7 @@ impl Store for MemoryStore {
             )));
         }
         crate::lifecycle::check_lost_flag(o.state)?;
-        if let Some(p) = req.event.parent {
-            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
-                return Err(Error::not_found(format!(
-                    "parent audit event {p} does not exist"
-                )));
-            }
-        }
+        g.check_parent(tenant, req.event.parent)?;
         let o = g.objects.get_mut(&k).expect("read above");
         o.lost = req.lost;
         let o = o.clone();
@@ -666,13 +670,7 @@ impl Store for MemoryStore {
     async fn append_audit(&self, tenant: TenantId, event: &NewAuditEvent) -> Result<AuditEvent> {
         let mut g = self.lock();
         g.tenant(tenant)?;
-        if let Some(p) = event.parent {
-            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
-                return Err(Error::not_found(format!(
-                    "parent audit event {p} does not exist"
-                )));
-            }
-        }
+        g.check_parent(tenant, event.parent)?;
         Ok(g.push_audit(tenant, event, now_micros()))
     }
 
@@ -1327,13 +1325,7 @@ impl Feeds for MemoryStore {
         let mut g = self.lock();
         let policy = g.tenant(tenant)?.settings.unknown_paths;
         let share = g.share(tenant, share_name)?.clone();
-        if let Some(p) = batch.parent {
-            if !g.audit.iter().any(|(t, e)| *t == tenant && e.id == p) {
-                return Err(Error::not_found(format!(
-                    "parent audit event {p} does not exist"
-                )));
-            }
-        }
+        g.check_parent(tenant, batch.parent)?;
         let mut events: Vec<&AccessEvent> = batch.events.iter().collect();
         events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         let mut out = ApplyOutcome::default();
